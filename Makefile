@@ -1,0 +1,108 @@
+# Makefile for the scim extension (PGXS).
+#
+#   make            build the extension and scim-server
+#   make install    install them into the PostgreSQL found by $(PG_CONFIG)
+#   make test       install what is missing, build, run every suite
+#   make fuzz       build the libFuzzer targets (FUZZ_SECONDS=N make fuzz-run)
+#   make bench      run the benchmarks in bench/
+
+PG_CONFIG ?= pg_config
+PKG_CONFIG ?= pkg-config
+
+EXTENSION = scim
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" scim.control)
+
+MODULE_big = scim
+
+CORE_OBJS = \
+	src/core/arena.o \
+	src/core/datetime.o \
+	src/core/decimal.o \
+	src/core/error.o \
+	src/core/filter_eval.o \
+	src/core/filter_parse.o \
+	src/core/filter_resolve.o \
+	src/core/filter_sql.o \
+	src/core/json_view.o \
+	src/core/schema.o \
+	src/core/strbuf.o
+
+PG_OBJS = \
+	src/pg/errors.o \
+	src/pg/filter_funcs.o \
+	src/pg/filter_type.o \
+	src/pg/jsonb_view.o \
+	src/pg/module.o \
+	src/pg/registry.o \
+	src/pg/values.o
+
+OBJS = $(CORE_OBJS) $(PG_OBJS)
+
+# Install scripts live in src/ext/ (hand-written SQL) and src/schemas/ (the
+# RFC 7643 schemas as JSON); the script PostgreSQL runs is assembled from
+# them.  sql/ and expected/ hold only pg_regress inputs and outputs.
+DATA_built = scim--$(EXTVERSION).sql
+SCHEMA_JSON = src/schemas/common.json src/schemas/user.json src/schemas/group.json \
+	src/schemas/enterprise_user.json
+
+REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry \
+	filter_index filter_property
+REGRESS_OPTS = --inputdir=. --encoding=UTF8
+
+JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
+JSONC_LIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
+
+WARNINGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers -Wno-cast-function-type
+PG_CPPFLAGS = -Isrc/core $(JSONC_CFLAGS)
+PG_CFLAGS = $(WARNINGS) $(if $(SCIM_WERROR),-Werror)
+SHLIB_LINK = $(JSONC_LIBS)
+
+EXTRA_CLEAN = build results regression.diffs regression.out
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+scim--$(EXTVERSION).sql: src/ext/scim.sql src/ext/build-install.sh $(SCHEMA_JSON)
+	sh src/ext/build-install.sh src/ext/scim.sql $(SCHEMA_JSON) > $@.tmp && mv $@.tmp $@
+
+# ---- the core's unit tests: plain C, no server -------------------------
+
+CORE_SRCS = $(CORE_OBJS:.o=.c)
+UNIT_TESTS = $(patsubst test/unit/%.c,build/unit/%,$(wildcard test/unit/test_*.c))
+UNIT_CFLAGS = -std=c11 -g -O1 $(WARNINGS) -Werror -Isrc/core -Itest/unit $(JSONC_CFLAGS) \
+	-DSCIM_SOURCE_DIR=\"$(CURDIR)\"
+
+build/unit/%: test/unit/%.c $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/unit.h
+	@mkdir -p build/unit
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS) $(JSONC_LIBS)
+
+unit: $(UNIT_TESTS)
+
+# ---- fuzzing (clang's libFuzzer) ---------------------------------------
+
+FUZZ_TARGETS = $(patsubst test/fuzz/%.c,build/fuzz/%,$(wildcard test/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+
+build/fuzz/%: test/fuzz/%.c $(CORE_SRCS) $(wildcard src/core/*.h)
+	@mkdir -p build/fuzz
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Isrc/core $(JSONC_CFLAGS) -DSCIM_SOURCE_DIR=\"$(CURDIR)\" \
+		-o $@ $< $(CORE_SRCS) $(JSONC_LIBS)
+
+fuzz: $(FUZZ_TARGETS)
+
+fuzz-run: fuzz
+	sh test/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# ---- everything ----------------------------------------------------------
+
+test:
+	sh test/deps.sh
+	$(MAKE) all unit SCIM_WERROR=1
+	sh test/run.sh
+
+bench: all
+	sh bench/run.sh
+
+.PHONY: unit fuzz fuzz-run test bench

@@ -1,0 +1,102 @@
+/*
+ * filter.h
+ *		SCIM filters (RFC 7644 §3.4.2.2): the tree, the parser, the resolver
+ *		that binds it to a schema, and the printers.
+ *
+ * A filter goes through two steps.  ScimFilterParse checks the grammar only
+ * and needs no schema (the scim.filter type uses just this).  ScimFilterResolve
+ * binds every attribute path to the schema registry, canonicalises names,
+ * checks operators against attribute types and prepares literals.  Both the
+ * SQL generator and the evaluator then work on the one resolved tree, which
+ * is what keeps them in agreement.
+ */
+#ifndef SCIM_FILTER_H
+#define SCIM_FILTER_H
+
+#include <stdint.h>
+
+#include "arena.h"
+#include "error.h"
+#include "schema.h"
+#include "strbuf.h"
+
+/* Filters longer than this are refused before parsing. */
+#define SCIM_FILTER_MAX_LENGTH 65536
+/* Parentheses, "not" and brackets deeper than this are refused. */
+#define SCIM_FILTER_MAX_DEPTH 100
+
+typedef enum ScimFilterKind
+{
+	SCIM_F_AND,
+	SCIM_F_OR,
+	SCIM_F_NOT,
+	SCIM_F_ATTR,				/* attrPath op value, or attrPath pr */
+	SCIM_F_VALUE_PATH			/* attrPath [ filter ] */
+} ScimFilterKind;
+
+typedef enum ScimFilterOp
+{
+	SCIM_OP_EQ,
+	SCIM_OP_NE,
+	SCIM_OP_CO,
+	SCIM_OP_SW,
+	SCIM_OP_EW,
+	SCIM_OP_GT,
+	SCIM_OP_GE,
+	SCIM_OP_LT,
+	SCIM_OP_LE,
+	SCIM_OP_PR
+} ScimFilterOp;
+
+typedef enum ScimLitKind
+{
+	SCIM_LIT_NONE,				/* "pr" has no operand */
+	SCIM_LIT_STRING,
+	SCIM_LIT_NUMBER,
+	SCIM_LIT_TRUE,
+	SCIM_LIT_FALSE,
+	SCIM_LIT_NULL
+} ScimLitKind;
+
+typedef struct ScimFilter
+{
+	ScimFilterKind kind;
+	int			offset;			/* byte offset of the node in the text */
+	struct ScimFilter *left;	/* AND, OR, NOT operand; VALUE_PATH's inner filter */
+	struct ScimFilter *right;	/* AND, OR */
+
+	/* ATTR and VALUE_PATH */
+	const char *path;			/* as written */
+	size_t		path_len;
+	ScimFilterOp op;
+	ScimLitKind lit_kind;
+	const char *lit;			/* decoded string, or number text; NUL-terminated */
+	size_t		lit_len;
+	int			lit_offset;
+
+	/* filled in by ScimFilterResolve */
+	bool		resolved;
+	bool		in_bracket;		/* path is a sub-attribute of the bracket's attribute */
+	ScimPath	rpath;
+	int64_t		instant;		/* dateTime literal, microseconds since 1970 UTC */
+
+	/* filled in by ScimFilterEvalPrepare */
+	const char *folded;			/* literal after the evaluator's case folding */
+	size_t		folded_len;
+} ScimFilter;
+
+extern ScimFilter *ScimFilterParse(ScimArena *arena, const char *text, size_t len, ScimError *err);
+extern bool ScimFilterResolve(ScimFilter *f, const ScimRegistry *reg, const ScimResourceType *type,
+							  const char *text, ScimError *err);
+extern void ScimFilterPrint(const ScimFilter *f, ScimBuf *out);
+extern const char *ScimFilterOpName(ScimFilterOp op);
+extern void ScimJsonQuote(ScimBuf *out, const char *s, size_t len);
+extern int	ScimCharPosition(const char *text, int byte_offset);
+extern bool ScimUtf8Valid(const char *s, size_t len, size_t *bad_at);
+
+/* SQL generation (filter_sql.c) */
+extern bool ScimFilterToSql(const ScimFilter *f, const char *column, ScimBuf *out, ScimError *err);
+extern void ScimSqlQuoteLiteral(ScimBuf *out, const char *s, size_t len);
+extern bool ScimIndexSql(const ScimPath *p, const char *column, ScimBuf *out, bool *gin, ScimError *err);
+
+#endif

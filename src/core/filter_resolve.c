@@ -1,0 +1,245 @@
+/*
+ * filter_resolve.c
+ *		Bind a parsed filter to a resource type's schema: canonical names,
+ *		the implicit "value" sub-attribute, and operator/type checks.
+ *
+ * Everything a filter may not mean is refused here with invalidFilter
+ * (RFC 7644 §3.12: "the specified attribute and filter comparison
+ * combination is not supported"), never silently dropped: a dropped clause
+ * broadens the result, and an identity provider then creates duplicates.
+ */
+#include "filter.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "datetime.h"
+
+typedef struct Resolver
+{
+	const ScimRegistry *reg;
+	const ScimResourceType *type;
+	const char *text;
+	ScimError  *err;
+} Resolver;
+
+/* Record an invalidFilter error at a node, with the position in the detail. */
+static bool
+fail(Resolver *r, int offset, const char *detail)
+{
+	int			pos = ScimCharPosition(r->text, offset);
+	size_t		used = strlen(r->err->message);
+
+	r->err->offset = pos;
+	snprintf(r->err->message + used, sizeof(r->err->message) - used, " (character %d)", pos);
+	if (detail != NULL)
+		ScimErrorDetail(r->err, "%s", detail);
+	return false;
+}
+
+/* Name of the attribute a node compares, for messages: "emails.value". */
+static void
+target_name(const ScimFilter *f, char *buf, size_t len)
+{
+	if (f->rpath.sub != NULL)
+		snprintf(buf, len, "%s.%s", f->rpath.attr->name, f->rpath.sub->name);
+	else
+		snprintf(buf, len, "%s", f->rpath.attr->name);
+}
+
+/* Check that the operator and literal suit the attribute's type. */
+static bool
+check_operand(Resolver *r, ScimFilter *f)
+{
+	const ScimAttr *t = f->rpath.sub ? f->rpath.sub : f->rpath.attr;
+	char		name[300];
+	const char *op = ScimFilterOpName(f->op);
+	bool		ordering = f->op == SCIM_OP_GT || f->op == SCIM_OP_GE ||
+		f->op == SCIM_OP_LT || f->op == SCIM_OP_LE;
+	bool		substring = f->op == SCIM_OP_CO || f->op == SCIM_OP_SW || f->op == SCIM_OP_EW;
+
+	target_name(f, name, sizeof(name));
+	if (f->op == SCIM_OP_PR)
+		return true;
+	if (f->lit_kind == SCIM_LIT_NULL)
+	{
+		if (f->op == SCIM_OP_EQ || f->op == SCIM_OP_NE)
+			return true;
+		ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+					 "operator \"%s\" cannot compare attribute \"%s\" with null", op, name);
+		return fail(r, f->lit_offset, "Only eq null (absent) and ne null (present) are meaningful; use pr to test presence.");
+	}
+
+	switch (t->type)
+	{
+		case SCIM_TYPE_STRING:
+		case SCIM_TYPE_REFERENCE:
+		case SCIM_TYPE_BINARY:
+			if (f->lit_kind != SCIM_LIT_STRING)
+			{
+				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+							 "attribute \"%s\" is of type %s and must be compared with a string",
+							 name, ScimAttrTypeName(t->type));
+				return fail(r, f->lit_offset, "Write string values in double quotes, e.g. \"42\".");
+			}
+			if (t->type == SCIM_TYPE_BINARY && ordering)
+			{
+				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+							 "operator \"%s\" cannot be applied to binary attribute \"%s\"", op, name);
+				return fail(r, f->offset, "RFC 7644 §3.4.2.2: binary attributes have no order; gt, ge, lt and le fail on them.");
+			}
+			return true;
+
+		case SCIM_TYPE_BOOLEAN:
+			if (ordering || substring)
+			{
+				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+							 "operator \"%s\" cannot be applied to boolean attribute \"%s\"", op, name);
+				return fail(r, f->offset, "Boolean attributes support only eq, ne and pr (RFC 7644 §3.4.2.2).");
+			}
+			/* Entra ID writes booleans as "True"/"False" strings */
+			if (f->lit_kind == SCIM_LIT_STRING)
+			{
+				if (ScimStrCaseEq(f->lit, f->lit_len, "true", 4))
+					f->lit_kind = SCIM_LIT_TRUE;
+				else if (ScimStrCaseEq(f->lit, f->lit_len, "false", 5))
+					f->lit_kind = SCIM_LIT_FALSE;
+			}
+			if (f->lit_kind != SCIM_LIT_TRUE && f->lit_kind != SCIM_LIT_FALSE)
+			{
+				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+							 "attribute \"%s\" is boolean and must be compared with true or false", name);
+				return fail(r, f->lit_offset, NULL);
+			}
+			return true;
+
+		case SCIM_TYPE_INTEGER:
+		case SCIM_TYPE_DECIMAL:
+			if (substring)
+			{
+				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+							 "operator \"%s\" cannot be applied to %s attribute \"%s\"",
+							 op, ScimAttrTypeName(t->type), name);
+				return fail(r, f->offset, "Numbers support eq, ne, gt, ge, lt, le and pr.");
+			}
+			if (f->lit_kind != SCIM_LIT_NUMBER)
+			{
+				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+							 "attribute \"%s\" is of type %s and must be compared with a number",
+							 name, ScimAttrTypeName(t->type));
+				return fail(r, f->lit_offset, "Write numbers without quotes, e.g. 42 or 1.5.");
+			}
+			return true;
+
+		case SCIM_TYPE_DATETIME:
+			if (substring)
+			{
+				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+							 "operator \"%s\" cannot be applied to dateTime attribute \"%s\"", op, name);
+				return fail(r, f->offset, "DateTime values are compared as instants with eq, ne, gt, ge, lt, le and pr.");
+			}
+			if (f->lit_kind != SCIM_LIT_STRING ||
+				!ScimParseDateTime(f->lit, f->lit_len, &f->instant))
+			{
+				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+							 "attribute \"%s\" is a dateTime and must be compared with an xsd:dateTime string", name);
+				return fail(r, f->lit_offset, "Write instants like \"2011-05-13T04:42:34Z\" or \"2011-05-13T06:42:34.5+02:00\".");
+			}
+			return true;
+
+		case SCIM_TYPE_COMPLEX:
+			break;
+	}
+	ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+				 "complex attribute \"%s\" cannot be compared with \"%s\"", name, op);
+	return fail(r, f->offset, "Compare one of its sub-attributes, or test it with pr.");
+}
+
+/* Resolve an attribute expression outside or inside brackets. */
+static bool
+resolve_attr(Resolver *r, ScimFilter *f, const ScimFilter *bracket)
+{
+	if (bracket == NULL)
+	{
+		if (!ScimResolvePath(r->reg, r->type, f->path, f->path_len, &f->rpath, r->err,
+							 SCIM_ERR_INVALID_FILTER, 0))
+			return fail(r, f->offset, NULL);
+	}
+	else
+	{
+		const ScimAttr *sub = ScimAttrFindSub(bracket->rpath.attr, f->path, f->path_len);
+
+		if (sub == NULL)
+		{
+			ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+						 "unknown attribute \"%s.%.*s\" in filter",
+						 bracket->rpath.attr->name, (int) f->path_len, f->path);
+			ScimErrorDetail(r->err, "Attribute \"%s\" has no sub-attribute \"%.*s\".",
+							bracket->rpath.attr->name, (int) f->path_len, f->path);
+			return fail(r, f->offset, NULL);
+		}
+		f->rpath = bracket->rpath;
+		f->rpath.sub = sub;
+		f->in_bracket = true;
+	}
+
+	/* "emails co x" compares emails.value (RFC 7644 §3.4.2.2) */
+	if (f->rpath.sub == NULL && f->rpath.attr->type == SCIM_TYPE_COMPLEX && f->op != SCIM_OP_PR)
+	{
+		const ScimAttr *value = ScimAttrFindSub(f->rpath.attr, "value", 5);
+
+		if (value == NULL)
+		{
+			ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+						 "complex attribute \"%s\" cannot be compared with \"%s\"",
+						 f->rpath.attr->name, ScimFilterOpName(f->op));
+			return fail(r, f->offset, "It has no \"value\" sub-attribute to compare implicitly; name a sub-attribute, or test it with pr.");
+		}
+		f->rpath.sub = value;
+	}
+	f->resolved = true;
+	return check_operand(r, f);
+}
+
+static bool
+resolve(Resolver *r, ScimFilter *f, const ScimFilter *bracket)
+{
+	switch (f->kind)
+	{
+		case SCIM_F_AND:
+		case SCIM_F_OR:
+			return resolve(r, f->left, bracket) && resolve(r, f->right, bracket);
+		case SCIM_F_NOT:
+			return resolve(r, f->left, bracket);
+		case SCIM_F_ATTR:
+			return resolve_attr(r, f, bracket);
+		case SCIM_F_VALUE_PATH:
+			if (!ScimResolvePath(r->reg, r->type, f->path, f->path_len, &f->rpath, r->err,
+								 SCIM_ERR_INVALID_FILTER, 0))
+				return fail(r, f->offset, NULL);
+			if (f->rpath.sub != NULL || f->rpath.attr->type != SCIM_TYPE_COMPLEX)
+			{
+				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+							 "attribute \"%.*s\" cannot take a value filter",
+							 (int) f->path_len, f->path);
+				return fail(r, f->offset, "A value filter \"[...]\" applies to complex attributes such as emails or members.");
+			}
+			f->resolved = true;
+			return resolve(r, f->left, f);
+	}
+	return false;
+}
+
+/*
+ * Bind every path of f to resource type "type" of registry "reg".  "text" is
+ * the filter text as parsed, for positions in messages.
+ */
+bool
+ScimFilterResolve(ScimFilter *f, const ScimRegistry *reg, const ScimResourceType *type,
+				  const char *text, ScimError *err)
+{
+	Resolver	r = {reg, type, text, err};
+
+	ScimErrorClear(err);
+	return resolve(&r, f, NULL);
+}

@@ -1,0 +1,521 @@
+/*
+ * filter_sql.c
+ *		Translate a resolved filter into one SQL boolean expression over a
+ *		jsonb column.
+ *
+ * Rules that keep the output safe and exact:
+ *   - every literal and every JSON key goes through ScimSqlQuoteLiteral;
+ *     the column expression arrives already quoted by the caller;
+ *   - the output is always one parenthesised boolean expression, whatever
+ *     the input (the fuzz target checks this);
+ *   - case-insensitive comparisons are written lower(x) = lower('lit'), so
+ *     that lower() is the same function on both sides, PostgreSQL folds the
+ *     constant side at plan time, and an index on lower(data->>'userName')
+ *     applies;
+ *   - under "not" and "ne" the operand is wrapped in COALESCE(..., false):
+ *     an absent attribute makes a comparison NULL, and NOT NULL is NULL,
+ *     which would drop rows that "not" must keep (two-valued logic);
+ *   - "eq" on a string sub-attribute of a multi-valued attribute is written
+ *     as array containment over scim.values()/scim.values_lower(), which a
+ *     GIN expression index answers; value filters add the same containment
+ *     as a redundant conjunct in front of their EXISTS for the same reason.
+ *
+ * filter_eval.c implements the same meaning on a single resource; the
+ * property test checks that the two agree.
+ */
+#include "filter.h"
+
+#include <string.h>
+
+#include "datetime.h"
+
+typedef struct SqlGen
+{
+	ScimBuf    *out;
+	const char *column;
+} SqlGen;
+
+/*
+ * Append a SQL string literal.  Like PostgreSQL's quote_literal(), a value
+ * with backslashes becomes an E'' literal so that the result means the same
+ * whatever standard_conforming_strings says.
+ */
+void
+ScimSqlQuoteLiteral(ScimBuf *out, const char *s, size_t len)
+{
+	bool		backslash = memchr(s, '\\', len) != NULL;
+
+	if (backslash)
+		ScimBufAppendChar(out, 'E');
+	ScimBufAppendChar(out, '\'');
+	for (size_t i = 0; i < len; i++)
+	{
+		if (s[i] == '\'' || s[i] == '\\')
+			ScimBufAppendChar(out, s[i]);
+		ScimBufAppendChar(out, s[i]);
+	}
+	ScimBufAppendChar(out, '\'');
+}
+
+static void
+quote_str(SqlGen *g, const char *s)
+{
+	ScimSqlQuoteLiteral(g->out, s, strlen(s));
+}
+
+/* The jsonb object that holds a top-level attribute: the column or its extension. */
+static void
+emit_container(SqlGen *g, const ScimPath *p)
+{
+	ScimBufAppendStr(g->out, g->column);
+	if (p->extension != NULL)
+	{
+		ScimBufAppendStr(g->out, "->");
+		quote_str(g, p->extension->id);
+	}
+}
+
+/* The jsonb value of a top-level attribute. */
+static void
+emit_base(SqlGen *g, const ScimPath *p)
+{
+	emit_container(g, p);
+	ScimBufAppendStr(g->out, "->");
+	quote_str(g, p->attr->name);
+}
+
+/*
+ * The compared value as jsonb (json=true) or as text with ->> semantics.
+ * elem is the element expression inside EXISTS or a value filter, or NULL
+ * for a single-valued attribute read from the resource itself.
+ */
+static void
+emit_value(SqlGen *g, const ScimFilter *f, const char *elem, bool json)
+{
+	const ScimAttr *sub = f->rpath.sub;
+
+	if (elem != NULL)
+	{
+		ScimBufAppendStr(g->out, elem);
+		if (sub != NULL)
+		{
+			ScimBufAppendStr(g->out, json ? "->" : "->>");
+			quote_str(g, sub->name);
+		}
+		else if (!json)
+			ScimBufAppendStr(g->out, " #>> '{}'");
+		return;
+	}
+	if (sub != NULL)
+	{
+		emit_base(g, &f->rpath);
+		ScimBufAppendStr(g->out, json ? "->" : "->>");
+		quote_str(g, sub->name);
+	}
+	else
+	{
+		emit_container(g, &f->rpath);
+		ScimBufAppendStr(g->out, json ? "->" : "->>");
+		quote_str(g, f->rpath.attr->name);
+	}
+}
+
+/* The attribute a node compares: its sub-attribute or the attribute itself. */
+static const ScimAttr *
+target(const ScimFilter *f)
+{
+	return f->rpath.sub ? f->rpath.sub : f->rpath.attr;
+}
+
+/* Presence (RFC 7643 §2.5): not absent, null, "", [] or {}. */
+static void
+emit_present(SqlGen *g, const ScimFilter *f, const char *elem)
+{
+	ScimBufAppendChar(g->out, '(');
+	emit_value(g, f, elem, true);
+	ScimBufAppendStr(g->out, " NOT IN ('null', '\"\"', '[]', '{}'))");
+}
+
+/* Append a LIKE pattern literal: the escaped value between the wildcards. */
+static void
+emit_like_pattern(SqlGen *g, const ScimFilter *f)
+{
+	ScimBuf		pat;
+
+	ScimBufInit(&pat);
+	if (f->op != SCIM_OP_SW)
+		ScimBufAppendChar(&pat, '%');
+	for (size_t i = 0; i < f->lit_len; i++)
+	{
+		char		c = f->lit[i];
+
+		if (c == '%' || c == '_' || c == '\\')
+			ScimBufAppendChar(&pat, '\\');
+		ScimBufAppendChar(&pat, c);
+	}
+	if (f->op != SCIM_OP_EW)
+		ScimBufAppendChar(&pat, '%');
+	if (pat.oom)
+		g->out->oom = true;
+	else
+		ScimSqlQuoteLiteral(g->out, pat.data, pat.len);
+	ScimBufFree(&pat);
+}
+
+static const char *
+sql_op(ScimFilterOp op)
+{
+	switch (op)
+	{
+		case SCIM_OP_GT:
+			return " > ";
+		case SCIM_OP_GE:
+			return " >= ";
+		case SCIM_OP_LT:
+			return " < ";
+		case SCIM_OP_LE:
+			return " <= ";
+		default:
+			return " = ";
+	}
+}
+
+/*
+ * A positive comparison (eq co sw ew gt ge lt le) of one value.  May be NULL
+ * when the value is absent; callers in negative positions coalesce.
+ */
+static void
+emit_compare(SqlGen *g, const ScimFilter *f, const char *elem)
+{
+	const ScimAttr *t = target(f);
+	ScimBuf    *o = g->out;
+	bool		like = f->op == SCIM_OP_CO || f->op == SCIM_OP_SW || f->op == SCIM_OP_EW;
+	bool		ordering = f->op >= SCIM_OP_GT && f->op <= SCIM_OP_LE;
+
+	ScimBufAppendChar(o, '(');
+	switch (t->type)
+	{
+		case SCIM_TYPE_STRING:
+		case SCIM_TYPE_REFERENCE:
+		case SCIM_TYPE_BINARY:
+			/* parenthesised: COLLATE binds tighter than ->> */
+			ScimBufAppendStr(o, t->case_exact ? "(" : "lower(");
+			emit_value(g, f, elem, false);
+			ScimBufAppendChar(o, ')');
+			if (ordering)
+				ScimBufAppendStr(o, " COLLATE \"C\"");
+			ScimBufAppendStr(o, like ? " LIKE " : sql_op(f->op));
+			if (!t->case_exact)
+				ScimBufAppendStr(o, "lower(");
+			if (like)
+				emit_like_pattern(g, f);
+			else
+				ScimSqlQuoteLiteral(o, f->lit, f->lit_len);
+			if (!t->case_exact)
+				ScimBufAppendChar(o, ')');
+			break;
+
+		case SCIM_TYPE_BOOLEAN:
+			emit_value(g, f, elem, true);
+			ScimBufAppendStr(o, f->lit_kind == SCIM_LIT_TRUE ? " = 'true'::jsonb" : " = 'false'::jsonb");
+			break;
+
+		case SCIM_TYPE_INTEGER:
+		case SCIM_TYPE_DECIMAL:
+			/* jsonb compares numbers numerically and never equals another type */
+			if (ordering)
+			{
+				ScimBufAppendStr(o, "jsonb_typeof(");
+				emit_value(g, f, elem, true);
+				ScimBufAppendStr(o, ") = 'number' AND ");
+			}
+			emit_value(g, f, elem, true);
+			ScimBufAppendStr(o, sql_op(f->op));
+			ScimSqlQuoteLiteral(o, f->lit, f->lit_len);
+			ScimBufAppendStr(o, "::jsonb");
+			break;
+
+		case SCIM_TYPE_DATETIME:
+			{
+				char		ts[40];
+				int			n = ScimFormatDateTime(f->instant, ts, sizeof(ts));
+
+				ScimBufAppendStr(o, "scim.instant(");
+				emit_value(g, f, elem, false);
+				ScimBufAppendChar(o, ')');
+				ScimBufAppendStr(o, sql_op(f->op));
+				if (n < 0)
+					o->oom = true;	/* cannot happen: the resolver parsed it */
+				else
+					ScimSqlQuoteLiteral(o, ts, (size_t) n);
+				ScimBufAppendStr(o, "::timestamptz");
+				break;
+			}
+
+		case SCIM_TYPE_COMPLEX:
+			/* the resolver never lets a complex target reach a comparison */
+			ScimBufAppendStr(o, "false");
+			break;
+	}
+	ScimBufAppendChar(o, ')');
+}
+
+/* Is f an eq on a string-like value that array containment can answer? */
+static bool
+containment_eq(const ScimFilter *f)
+{
+	const ScimAttr *t;
+
+	if (f->kind != SCIM_F_ATTR || f->op != SCIM_OP_EQ || f->lit_kind != SCIM_LIT_STRING)
+		return false;
+	t = target(f);
+	return t->type == SCIM_TYPE_STRING || t->type == SCIM_TYPE_REFERENCE ||
+		t->type == SCIM_TYPE_BINARY;
+}
+
+/* scim.values[_lower](base, 'sub') @> ARRAY[lit]: any element's value equals lit. */
+static void
+emit_containment(SqlGen *g, const ScimFilter *f)
+{
+	const ScimAttr *t = target(f);
+	ScimBuf    *o = g->out;
+
+	ScimBufAppendStr(o, t->case_exact ? "(scim.values(" : "(scim.values_lower(");
+	emit_base(g, &f->rpath);
+	ScimBufAppendStr(o, ", ");
+	if (f->rpath.sub != NULL)
+		quote_str(g, f->rpath.sub->name);
+	else
+		ScimBufAppendStr(o, "NULL");
+	ScimBufAppendStr(o, t->case_exact ? ") @> ARRAY[" : ") @> ARRAY[lower(");
+	ScimSqlQuoteLiteral(o, f->lit, f->lit_len);
+	ScimBufAppendStr(o, t->case_exact ? "])" : ")])");
+}
+
+/* EXISTS over the elements of a multi-valued attribute, as "v". */
+static void
+emit_exists_open(SqlGen *g, const ScimPath *p)
+{
+	ScimBufAppendStr(g->out, "EXISTS (SELECT 1 FROM scim.elements(");
+	emit_base(g, p);
+	ScimBufAppendStr(g->out, ") AS e(v) WHERE ");
+}
+
+static void emit(SqlGen *g, const ScimFilter *f, const char *elem);
+
+/* Wrap a possibly-NULL expression so that it is false instead. */
+static void
+emit_not(SqlGen *g, const ScimFilter *f, const char *elem, void (*inner) (SqlGen *, const ScimFilter *, const char *))
+{
+	ScimBufAppendStr(g->out, "(NOT COALESCE(");
+	inner(g, f, elem);
+	ScimBufAppendStr(g->out, ", false))");
+}
+
+/* The positive form of an attribute expression: pr, or eq and friends. */
+static void
+emit_attr_positive(SqlGen *g, const ScimFilter *f, const char *elem)
+{
+	bool		multi = elem == NULL && f->rpath.attr->multi_valued;
+	bool		present = f->op == SCIM_OP_PR || f->lit_kind == SCIM_LIT_NULL;
+
+	if (multi && !present && containment_eq(f))
+	{
+		emit_containment(g, f);
+		return;
+	}
+	if (multi)
+	{
+		emit_exists_open(g, &f->rpath);
+		if (present)
+			emit_present(g, f, "v");
+		else
+			emit_compare(g, f, "v");
+		ScimBufAppendChar(g->out, ')');
+		return;
+	}
+	if (present)
+		emit_present(g, f, elem);
+	else
+		emit_compare(g, f, elem);
+}
+
+/* An attribute expression, with ne and eq null expressed through negation. */
+static void
+emit_attr(SqlGen *g, const ScimFilter *f, const char *elem)
+{
+	if (f->op == SCIM_OP_PR || (f->op == SCIM_OP_NE && f->lit_kind == SCIM_LIT_NULL))
+		emit_attr_positive(g, f, elem);
+	else if (f->op == SCIM_OP_NE || (f->op == SCIM_OP_EQ && f->lit_kind == SCIM_LIT_NULL))
+		emit_not(g, f, elem, emit_attr_positive);
+	else
+		emit_attr_positive(g, f, elem);
+}
+
+/* Containment hints from the top-level conjuncts of a value filter. */
+static void
+emit_hints(SqlGen *g, const ScimFilter *f)
+{
+	if (f->kind == SCIM_F_AND)
+	{
+		emit_hints(g, f->left);
+		emit_hints(g, f->right);
+	}
+	else if (containment_eq(f))
+	{
+		emit_containment(g, f);
+		ScimBufAppendStr(g->out, " AND ");
+	}
+}
+
+static void
+emit_value_path(SqlGen *g, const ScimFilter *f)
+{
+	ScimBuf    *o = g->out;
+
+	ScimBufAppendChar(o, '(');
+	if (f->rpath.attr->multi_valued)
+	{
+		emit_hints(g, f->left);
+		emit_exists_open(g, &f->rpath);
+		emit(g, f->left, "v");
+		ScimBufAppendChar(o, ')');
+	}
+	else
+	{
+		/* a single-valued complex attribute is its own one element */
+		ScimBuf		base;
+
+		ScimBufInit(&base);
+		{
+			SqlGen		bg = {&base, g->column};
+
+			emit_base(&bg, &f->rpath);
+		}
+		if (base.oom)
+			o->oom = true;
+		else
+		{
+			ScimBufAppendStr(o, "jsonb_typeof(");
+			ScimBufAppendStr(o, base.data);
+			ScimBufAppendStr(o, ") = 'object' AND ");
+			emit(g, f->left, base.data);
+		}
+		ScimBufFree(&base);
+	}
+	ScimBufAppendChar(o, ')');
+}
+
+static void
+emit_node_not(SqlGen *g, const ScimFilter *f, const char *elem)
+{
+	emit(g, f->left, elem);
+}
+
+static void
+emit(SqlGen *g, const ScimFilter *f, const char *elem)
+{
+	switch (f->kind)
+	{
+		case SCIM_F_AND:
+		case SCIM_F_OR:
+			ScimBufAppendChar(g->out, '(');
+			emit(g, f->left, elem);
+			ScimBufAppendStr(g->out, f->kind == SCIM_F_AND ? " AND " : " OR ");
+			emit(g, f->right, elem);
+			ScimBufAppendChar(g->out, ')');
+			break;
+		case SCIM_F_NOT:
+			emit_not(g, f, elem, emit_node_not);
+			break;
+		case SCIM_F_ATTR:
+			emit_attr(g, f, elem);
+			break;
+		case SCIM_F_VALUE_PATH:
+			emit_value_path(g, f);
+			break;
+	}
+}
+
+/*
+ * Append the SQL for resolved filter f over jsonb expression "column" (an
+ * already-quoted SQL identifier or qualified name) to out.
+ */
+bool
+ScimFilterToSql(const ScimFilter *f, const char *column, ScimBuf *out, ScimError *err)
+{
+	SqlGen		g = {out, column};
+
+	ScimErrorClear(err);
+	emit(&g, f, NULL);
+	if (out->oom)
+		return ScimErrorSet(err, SCIM_ERR_OUT_OF_MEMORY, 0, "out of memory");
+	return true;
+}
+
+/*
+ * Append the index expression that the SQL above compares for an "eq" on
+ * path p, and say whether it wants GIN (array containment) or btree.  Kept
+ * next to the generator so that the two cannot drift apart.
+ */
+bool
+ScimIndexSql(const ScimPath *p, const char *column, ScimBuf *out, bool *gin, ScimError *err)
+{
+	ScimFilter	f;
+	SqlGen		g = {out, column};
+	const ScimAttr *t;
+
+	ScimErrorClear(err);
+	memset(&f, 0, sizeof(f));
+	f.kind = SCIM_F_ATTR;
+	f.op = SCIM_OP_EQ;
+	f.rpath = *p;
+	if (f.rpath.sub == NULL && f.rpath.attr->type == SCIM_TYPE_COMPLEX)
+		f.rpath.sub = ScimAttrFindSub(f.rpath.attr, "value", 5);
+	if (f.rpath.sub == NULL && f.rpath.attr->type == SCIM_TYPE_COMPLEX)
+		return ScimErrorSet(err, SCIM_ERR_INVALID_PATH, 0,
+							"complex attribute \"%s\" cannot be indexed for eq", p->attr->name);
+	t = target(&f);
+	*gin = f.rpath.attr->multi_valued;
+	if (*gin)
+	{
+		if (t->type != SCIM_TYPE_STRING && t->type != SCIM_TYPE_REFERENCE && t->type != SCIM_TYPE_BINARY)
+			return ScimErrorSet(err, SCIM_ERR_INVALID_PATH, 0,
+								"multi-valued attribute \"%s\" can be indexed only for string values",
+								p->attr->name);
+		ScimBufAppendStr(out, t->case_exact ? "scim.values(" : "scim.values_lower(");
+		emit_base(&g, &f.rpath);
+		ScimBufAppendStr(out, ", ");
+		if (f.rpath.sub != NULL)
+			quote_str(&g, f.rpath.sub->name);
+		else
+			ScimBufAppendStr(out, "NULL");
+		ScimBufAppendChar(out, ')');
+	}
+	else
+	{
+		switch (t->type)
+		{
+			case SCIM_TYPE_STRING:
+			case SCIM_TYPE_REFERENCE:
+			case SCIM_TYPE_BINARY:
+				ScimBufAppendStr(out, t->case_exact ? "(" : "lower(");
+				emit_value(&g, &f, NULL, false);
+				ScimBufAppendChar(out, ')');
+				break;
+			case SCIM_TYPE_DATETIME:
+				ScimBufAppendStr(out, "scim.instant(");
+				emit_value(&g, &f, NULL, false);
+				ScimBufAppendChar(out, ')');
+				break;
+			default:
+				ScimBufAppendChar(out, '(');
+				emit_value(&g, &f, NULL, true);
+				ScimBufAppendChar(out, ')');
+				break;
+		}
+	}
+	if (out->oom)
+		return ScimErrorSet(err, SCIM_ERR_OUT_OF_MEMORY, 0, "out of memory");
+	return true;
+}

@@ -1,0 +1,145 @@
+/*
+ * filter_funcs.c
+ *		scim.filter_sql() and scim.matches().
+ *
+ * Both parse and resolve through the core.  scim.matches() keeps the
+ * resolved filter in fn_extra, keyed by the filter text, the resource type
+ * and the registry generation, so a WHERE clause over a million rows parses
+ * the filter once per statement, not once per row.
+ */
+#include "scim_pg.h"
+
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "filter.h"
+#include "strbuf.h"
+
+/* Parse and resolve into arena, or raise after releasing nothing of ours. */
+static ScimFilter *
+parse_resolved(ScimArena *arena, text *filter, text *resource_type, const ScimRegistry *reg)
+{
+	const ScimResourceType *type = ScimPgResourceType(reg, resource_type);
+	const char *s = VARDATA_ANY(filter);
+	size_t		len = VARSIZE_ANY_EXHDR(filter);
+	ScimError	err;
+	ScimFilter *f;
+
+	f = ScimFilterParse(arena, s, len, &err);
+	if (f == NULL)
+		ScimPgRaise(&err);		/* the arena belongs to a memory context */
+	if (!ScimFilterResolve(f, reg, type, s, &err))
+		ScimPgRaise(&err);
+	return f;
+}
+
+PG_FUNCTION_INFO_V1(scim_filter_sql);
+
+/* scim.filter_sql(filter, resource_type, data_column) */
+Datum
+scim_filter_sql(PG_FUNCTION_ARGS)
+{
+	text	   *filter = PG_GETARG_TEXT_PP(0);
+	text	   *resource_type = PG_GETARG_TEXT_PP(1);
+	char	   *column = ScimPgQuoteColumn(PG_GETARG_TEXT_PP(2));
+	const ScimRegistry *reg = ScimPgRegistry(NULL);
+	ScimArena  *arena = ScimPgArenaCreate(CurrentMemoryContext);
+	ScimFilter *f = parse_resolved(arena, filter, resource_type, reg);
+	ScimBuf		buf;
+	ScimError	err;
+	text	   *result;
+
+	ScimBufInit(&buf);
+	if (!ScimFilterToSql(f, column, &buf, &err))
+	{
+		ScimBufFree(&buf);
+		ScimPgRaise(&err);
+	}
+	result = cstring_to_text_with_len(buf.data, (int) buf.len);
+	ScimBufFree(&buf);
+	PG_RETURN_TEXT_P(result);
+}
+
+typedef struct MatchCache
+{
+	MemoryContext cxt;			/* holds this struct, the keys and the arena */
+	uint64		generation;
+	text	   *filter;
+	text	   *resource_type;
+	ScimFilter *f;
+} MatchCache;
+
+static bool
+same_text(text *a, text *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+/*
+ * The resolved filter for this call, from fn_extra when the filter text,
+ * resource type and registry are those of the previous call.
+ */
+static ScimFilter *
+cached_filter(FunctionCallInfo fcinfo, text *filter, text *resource_type)
+{
+	MatchCache *cache = (MatchCache *) fcinfo->flinfo->fn_extra;
+	uint64		generation;
+	const ScimRegistry *reg = ScimPgRegistry(&generation);
+	MemoryContext cxt;
+	MemoryContext old;
+	ScimArena  *arena;
+	ScimError	err;
+
+	if (cache != NULL && cache->generation == generation &&
+		same_text(cache->filter, filter) && same_text(cache->resource_type, resource_type))
+		return cache->f;
+
+	/* a private context, so that replacing the cache frees the old arena */
+	if (cache != NULL)
+	{
+		fcinfo->flinfo->fn_extra = NULL;
+		MemoryContextDelete(cache->cxt);
+	}
+	cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "scim.matches filter",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	cache = palloc0(sizeof(MatchCache));
+	cache->cxt = cxt;
+	cache->filter = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(filter));
+	cache->resource_type = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(resource_type));
+	arena = ScimPgArenaCreate(cxt);
+	MemoryContextSwitchTo(old);
+
+	PG_TRY();
+	{
+		cache->f = parse_resolved(arena, filter, resource_type, reg);
+		if (!ScimFilterEvalPrepare(cache->f, arena, &ScimJsonbOps, NULL, &err))
+			ScimPgRaise(&err);
+	}
+	PG_CATCH();
+	{
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	cache->generation = generation;
+	fcinfo->flinfo->fn_extra = cache;
+	return cache->f;
+}
+
+PG_FUNCTION_INFO_V1(scim_matches);
+
+/* scim.matches(resource, filter, resource_type) */
+Datum
+scim_matches(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *resource = PG_GETARG_JSONB_P(0);
+	text	   *filter = PG_GETARG_TEXT_PP(1);
+	text	   *resource_type = PG_GETARG_TEXT_PP(2);
+	ScimFilter *f = cached_filter(fcinfo, filter, resource_type);
+	ScimValue	root;
+
+	ScimJsonbRoot(resource, &root);
+	PG_RETURN_BOOL(ScimFilterEval(f, &root, &ScimJsonbOps, NULL));
+}
