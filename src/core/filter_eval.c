@@ -421,3 +421,16 @@ ScimFilterEval(const ScimFilter *f, const ScimValue *resource, const ScimValueOp
 
 	return eval(&ev, f, resource, NULL);
 }
+
+/*
+ * Does one element of a multi-valued attribute satisfy the bracket of a
+ * value path (SCIM_F_VALUE_PATH)?  PATCH uses this to pick its targets.
+ */
+bool
+ScimFilterEvalElement(const ScimFilter *value_path, const ScimValue *element,
+					  const ScimValueOps *ops, void *ctx)
+{
+	Eval		ev = {ops, ctx};
+
+	return eval(&ev, value_path->left, NULL, element);
+}

@@ -50,5 +50,7 @@ extern bool ScimFilterEvalPrepare(ScimFilter *f, ScimArena *arena, const ScimVal
 								  void *ctx, ScimError *err);
 extern bool ScimFilterEval(const ScimFilter *f, const ScimValue *resource,
 						   const ScimValueOps *ops, void *ctx);
+extern bool ScimFilterEvalElement(const ScimFilter *value_path, const ScimValue *element,
+								  const ScimValueOps *ops, void *ctx);
 
 #endif

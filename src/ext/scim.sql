@@ -245,3 +245,14 @@ CREATE FUNCTION scim.index_ddl(tbl regclass, resource_type text DEFAULT 'User',
 	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION scim.index_ddl(regclass, text, text, text[]) IS
 	'CREATE INDEX statements that make eq filters on the given attributes (default: id, externalId, userName, emails.value for User; id, externalId, displayName, members.value for Group) index lookups';
+
+-- ---------------------------------------------------------------------------
+-- PATCH (RFC 7644 section 3.5.2)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION scim.patch(resource jsonb, patch jsonb, resource_type text DEFAULT 'User')
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'scim_patch'
+	LANGUAGE C STRICT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scim.patch(jsonb, jsonb, text) IS
+	'Applies a PatchOp request (RFC 7644 section 3.5.2) to a resource, all operations or none; returns the input unchanged when the request changes nothing';

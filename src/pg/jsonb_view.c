@@ -159,3 +159,11 @@ jb_release(void *ctx, const char *s)
 const ScimValueOps ScimJsonbOps = {
 	jb_get, jb_size, jb_element, jb_text, jb_fold, jb_release
 };
+
+/* A numeric from its text (numeric_in); for files that cannot include fmgrprotos.h. */
+struct NumericData *
+ScimPgNumeric(const char *text)
+{
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}

@@ -31,6 +31,7 @@ extern const ScimResourceType *ScimPgResourceType(const ScimRegistry *reg, text 
 extern const ScimValueOps ScimJsonbOps;
 extern void ScimJsonbRoot(Jsonb *jb, ScimValue *out);
 extern char *ScimPgValueText(const ScimValue *v, size_t *len);
+extern struct NumericData *ScimPgNumeric(const char *text);
 
 /* module.c */
 extern ScimArena *ScimPgArenaCreate(MemoryContext cxt);

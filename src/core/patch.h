@@ -1,0 +1,23 @@
+/*
+ * patch.h
+ *		PATCH (RFC 7644 §3.5.2) on json-c resources, with the quirks the
+ *		identity providers rely on.
+ */
+#ifndef SCIM_PATCH_H
+#define SCIM_PATCH_H
+
+#include "error.h"
+#include "schema.h"
+
+struct json_object;
+
+#define SCIM_PATCHOP_URN "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+/* Operations beyond this many are refused (a PATCH is one resource's edit). */
+#define SCIM_PATCH_MAX_OPERATIONS 1000
+
+extern struct json_object *ScimPatchApply(const ScimRegistry *reg, const ScimResourceType *type,
+										  struct json_object *resource, struct json_object *patch,
+										  bool *changed, ScimError *err);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * jsonc_conv.h
+ *		jsonb <-> json-c, for the core functions that work on json-c trees.
+ *
+ * Declared without json-c's header so that callers need not include it.
+ */
+#ifndef SCIM_JSONC_CONV_H
+#define SCIM_JSONC_CONV_H
+
+#include "postgres.h"
+
+#include "utils/jsonb.h"
+
+struct json_object;
+
+extern struct json_object *ScimJsonbToJsonC(JsonbContainer *container);
+extern Jsonb *ScimJsonCToJsonb(struct json_object *obj);
+extern void ScimJsonCFree(struct json_object *obj);
+
+#endif
