@@ -59,6 +59,8 @@ typedef struct Patcher
 	ScimError  *err;
 	int			op_index;		/* 1-based, for messages */
 	bool		kind_known;		/* op has been read: messages may name it */
+	bool		dirty;			/* the resource was modified */
+	bool		no_path;		/* path_text is a member of a no-path value */
 	PatchKind	kind;
 	const char *path_text;		/* as sent, or NULL */
 } Patcher;
@@ -89,6 +91,9 @@ fail(Patcher *pt, ScimErrorKind kind, const char *fmt,...)
 	ScimErrorSet(pt->err, kind, 0, "%s", msg);
 	if (!pt->kind_known)
 		;						/* the envelope or the op itself is at fault */
+	else if (pt->no_path && pt->path_text != NULL)
+		ScimErrorDetail(pt->err, "The failing operation is number %d, \"%s\" without a path, at its member \"%s\"; no operation of the request was applied.",
+						pt->op_index, kind_names[pt->kind], pt->path_text);
 	else if (pt->op_index > 0 && pt->path_text != NULL)
 		ScimErrorDetail(pt->err, "The failing operation is number %d, \"%s\" with path \"%s\"; no operation of the request was applied.",
 						pt->op_index, kind_names[pt->kind], pt->path_text);
@@ -131,11 +136,12 @@ get_ci(struct json_object *obj, const char *name, size_t len, const char **key_o
 }
 
 /* Delete every member whose name equals name case-insensitively. */
-static void
+static bool
 del_ci(struct json_object *obj, const char *name)
 {
 	size_t		len = strlen(name);
 	bool		again = true;
+	bool		deleted = false;
 
 	while (again)
 	{
@@ -146,22 +152,62 @@ del_ci(struct json_object *obj, const char *name)
 			if (ScimStrCaseEq(key, strlen(key), name, len))
 			{
 				json_object_object_del(obj, key);
-				again = true;
+				again = deleted = true;
 				break;
 			}
 		}
 	}
+	return deleted;
 }
 
 /* Store value (owned) under the canonical name, dropping other spellings. */
 static void
-set_canonical(struct json_object *obj, const char *name, struct json_object *value)
+put_canonical(struct json_object *obj, const char *name, struct json_object *value)
 {
 	const char *key = NULL;
 
 	if (get_ci(obj, name, strlen(name), &key) != NULL && strcmp(key, name) != 0)
 		del_ci(obj, name);
 	json_object_object_add(obj, name, value);
+}
+
+/*
+ * put_canonical() on the resource itself: notes the change, unless the
+ * member already holds an equal value under its canonical name.
+ */
+static void
+set_canonical(Patcher *pt, struct json_object *obj, const char *name, struct json_object *value)
+{
+	struct json_object *old;
+
+	if (json_object_object_get_ex(obj, name, &old) && json_object_equal(old, value) &&
+		get_ci(obj, name, strlen(name), NULL) == old)
+	{
+		/* no other spelling to drop either: nothing changes */
+		bool		other = false;
+
+		json_object_object_foreach(obj, key, val)
+		{
+			(void) val;
+			if (strcmp(key, name) != 0 && ScimStrCaseEq(key, strlen(key), name, strlen(name)))
+				other = true;
+		}
+		if (!other)
+		{
+			json_object_put(value);
+			return;
+		}
+	}
+	put_canonical(obj, name, value);
+	pt->dirty = true;
+}
+
+/* del_ci() on the resource itself, noting the change. */
+static void
+delete_attr(Patcher *pt, struct json_object *obj, const char *name)
+{
+	if (del_ci(obj, name))
+		pt->dirty = true;
 }
 
 /* Is a JSON value "no value" (RFC 7643 §2.5: null or an empty array)? */
@@ -326,7 +372,7 @@ normalize_complex(Patcher *pt, const ScimAttr *a, struct json_object *v)
 			json_object_put(out);
 			return NULL;
 		}
-		set_canonical(out, sub->name, n);
+		put_canonical(out, sub->name, n);
 	}
 
 	/*
@@ -372,7 +418,6 @@ normalize(Patcher *pt, const ScimAttr *a, struct json_object *v, bool element)
 	char		name[300];
 	enum json_type t = json_object_get_type(v);
 
-	path_name(a, name, sizeof(name));
 	if (a->multi_valued && !element)
 	{
 		struct json_object *arr = json_object_new_array();
@@ -418,7 +463,7 @@ normalize(Patcher *pt, const ScimAttr *a, struct json_object *v, bool element)
 		case SCIM_TYPE_BINARY:
 			if (t == json_type_string)
 				return json_object_get(v);
-			fail(pt, SCIM_ERR_INVALID_VALUE, "attribute \"%s\" must be a string", name);
+			fail(pt, SCIM_ERR_INVALID_VALUE, "attribute \"%s\" must be a string", path_name(a, name, sizeof(name)));
 			return NULL;
 
 		case SCIM_TYPE_BOOLEAN:
@@ -434,7 +479,7 @@ normalize(Patcher *pt, const ScimAttr *a, struct json_object *v, bool element)
 				if (ScimStrCaseEq(s, strlen(s), "false", 5))
 					return json_object_new_boolean(0);
 			}
-			fail(pt, SCIM_ERR_INVALID_VALUE, "attribute \"%s\" must be a boolean", name);
+			fail(pt, SCIM_ERR_INVALID_VALUE, "attribute \"%s\" must be a boolean", path_name(a, name, sizeof(name)));
 			return NULL;
 
 		case SCIM_TYPE_INTEGER:
@@ -447,13 +492,13 @@ normalize(Patcher *pt, const ScimAttr *a, struct json_object *v, bool element)
 				if (d == (double) (int64_t) d && d > -9.2e18 && d < 9.2e18)
 					return json_object_new_int64((int64_t) d);
 			}
-			fail(pt, SCIM_ERR_INVALID_VALUE, "attribute \"%s\" must be an integer", name);
+			fail(pt, SCIM_ERR_INVALID_VALUE, "attribute \"%s\" must be an integer", path_name(a, name, sizeof(name)));
 			return NULL;
 
 		case SCIM_TYPE_DECIMAL:
 			if (t == json_type_int || t == json_type_double)
 				return json_object_get(v);
-			fail(pt, SCIM_ERR_INVALID_VALUE, "attribute \"%s\" must be a number", name);
+			fail(pt, SCIM_ERR_INVALID_VALUE, "attribute \"%s\" must be a number", path_name(a, name, sizeof(name)));
 			return NULL;
 
 		case SCIM_TYPE_DATETIME:
@@ -463,7 +508,7 @@ normalize(Patcher *pt, const ScimAttr *a, struct json_object *v, bool element)
 				if (t == json_type_string &&
 					ScimParseDateTime(json_object_get_string(v), (size_t) json_object_get_string_len(v), &at))
 					return json_object_get(v);
-				fail(pt, SCIM_ERR_INVALID_VALUE, "attribute \"%s\" must be an xsd:dateTime string such as \"2011-05-13T04:42:34Z\"", name);
+				fail(pt, SCIM_ERR_INVALID_VALUE, "attribute \"%s\" must be an xsd:dateTime string such as \"2011-05-13T04:42:34Z\"", path_name(a, name, sizeof(name)));
 				return NULL;
 			}
 
@@ -487,7 +532,7 @@ normalize(Patcher *pt, const ScimAttr *a, struct json_object *v, bool element)
 			}
 			if (t == json_type_object)
 				return normalize_complex(pt, a, v);
-			fail(pt, SCIM_ERR_INVALID_VALUE, "attribute \"%s\" must be an object of sub-attributes", name);
+			fail(pt, SCIM_ERR_INVALID_VALUE, "attribute \"%s\" must be an object of sub-attributes", path_name(a, name, sizeof(name)));
 			return NULL;
 	}
 	return NULL;
@@ -510,6 +555,10 @@ may_write(Patcher *pt, const ScimAttr *a, struct json_object *current, struct js
 
 	if (current != NULL && proposed != NULL && json_object_equal(current, proposed))
 		return PERMIT_SKIP;
+	if (a->mutability == SCIM_MUT_READ_WRITE && (proposed != NULL || !a->required))
+		return PERMIT_YES;
+	if (a->mutability == SCIM_MUT_WRITE_ONLY && (proposed != NULL || !a->required))
+		return PERMIT_YES;
 	path_name(a, name, sizeof(name));
 	switch (a->mutability)
 	{
@@ -554,6 +603,7 @@ add_schema_urn(Patcher *pt, const char *urn)
 			return;
 	}
 	json_object_array_add(schemas, json_object_new_string(urn));
+	pt->dirty = true;
 }
 
 /*
@@ -574,14 +624,14 @@ container(Patcher *pt, const ScimPath *p, bool create)
 		if (strcmp(key, p->extension->id) != 0)
 		{
 			json_object_get(ext);
-			set_canonical(pt->res, p->extension->id, ext);
+			set_canonical(pt, pt->res, p->extension->id, ext);
 		}
 		return ext;
 	}
 	if (!create)
 		return NULL;
 	ext = json_object_new_object();
-	set_canonical(pt->res, p->extension->id, ext);
+	set_canonical(pt, pt->res, p->extension->id, ext);
 	add_schema_urn(pt, p->extension->id);
 	return ext;
 }
@@ -601,7 +651,7 @@ prune_container(Patcher *pt, const ScimPath *p)
 	ext = container(pt, p, false);
 	if (ext == NULL || json_object_object_length(ext) != 0)
 		return;
-	del_ci(pt->res, p->extension->id);
+	delete_attr(pt, pt->res, p->extension->id);
 	schemas = get_ci(pt->res, "schemas", 7, NULL);
 	if (json_object_is_type(schemas, json_type_array))
 		for (size_t i = json_object_array_length(schemas); i > 0; i--)
@@ -611,7 +661,10 @@ prune_container(Patcher *pt, const ScimPath *p)
 			if (json_object_is_type(e, json_type_string) &&
 				ScimStrCaseEq(json_object_get_string(e), (size_t) json_object_get_string_len(e),
 							  p->extension->id, p->extension->id_len))
+			{
 				json_object_array_del_idx(schemas, i - 1, 1);
+				pt->dirty = true;
+			}
 		}
 }
 
@@ -630,7 +683,7 @@ element_matches(const ScimFilter *filter, struct json_object *e)
  * others (RFC 7644 §3.5.2: at most one primary value).
  */
 static void
-fix_primary(struct json_object *arr, struct json_object *keep)
+fix_primary(Patcher *pt, struct json_object *arr, struct json_object *keep)
 {
 	size_t		n = json_object_array_length(arr);
 
@@ -641,7 +694,10 @@ fix_primary(struct json_object *arr, struct json_object *keep)
 
 		if (e != keep && json_object_object_get_ex(e, "primary", &p) && json_object_get_boolean(p) &&
 			json_object_is_type(p, json_type_boolean))
+		{
 			json_object_object_add(e, "primary", json_object_new_boolean(0));
+			pt->dirty = true;
+		}
 	}
 }
 
@@ -709,7 +765,7 @@ upsert_fields(const ScimFilter *f, struct json_object *out)
 
 /* Remove from arr the elements that contain every member of a given one. */
 static void
-remove_listed(struct json_object *arr, struct json_object *given)
+remove_listed(Patcher *pt, struct json_object *arr, struct json_object *given)
 {
 	size_t		n = json_object_array_length(given);
 
@@ -719,7 +775,10 @@ remove_listed(struct json_object *arr, struct json_object *given)
 
 		for (size_t i = json_object_array_length(arr); i > 0; i--)
 			if (subset(want, json_object_array_get_idx(arr, i - 1)))
+			{
 				json_object_array_del_idx(arr, i - 1, 1);
+				pt->dirty = true;
+			}
 	}
 }
 
@@ -751,17 +810,17 @@ apply_attr(Patcher *pt, const PatchPath *pp, struct json_object *value)
 				json_object_put(n);
 				return fail(pt, SCIM_ERR_MUTABILITY, "attribute \"%s\" is readOnly", a->name);
 			}
-			remove_listed(cur, n);
+			remove_listed(pt, cur, n);
 			json_object_put(n);
 			if (json_object_array_length(cur) == 0)
-				del_ci(cont, a->name);
+				delete_attr(pt, cont, a->name);
 			prune_container(pt, &pp->p);
 			return true;
 		}
 		permit = may_write(pt, a, cur, NULL);
 		if (permit == PERMIT_NO)
 			return false;
-		del_ci(cont, a->name);
+		delete_attr(pt, cont, a->name);
 		prune_container(pt, &pp->p);
 		return true;
 	}
@@ -786,10 +845,10 @@ apply_attr(Patcher *pt, const PatchPath *pp, struct json_object *value)
 			else if (json_object_array_length(n) == 0)
 			{
 				json_object_put(n);
-				del_ci(cont, a->name);
+				delete_attr(pt, cont, a->name);
 			}
 			else
-				set_canonical(cont, a->name, n);
+				set_canonical(pt, cont, a->name, n);
 			return true;
 		}
 		else
@@ -814,11 +873,12 @@ apply_attr(Patcher *pt, const PatchPath *pp, struct json_object *value)
 					return fail(pt, SCIM_ERR_MUTABILITY, "attribute \"%s\" is readOnly", a->name);
 				}
 				json_object_array_add(cur, json_object_get(e));
+				pt->dirty = true;
 				if (is_primary(e))
 					new_primary = e;
 			}
 			if (new_primary)
-				fix_primary(cur, new_primary);
+				fix_primary(pt, cur, new_primary);
 			json_object_put(n);
 			return true;
 		}
@@ -848,7 +908,7 @@ apply_attr(Patcher *pt, const PatchPath *pp, struct json_object *value)
 				json_object_put(n);
 				return fail(pt, SCIM_ERR_MUTABILITY, "attribute \"%s\" is readOnly", a->name);
 			}
-			set_canonical(cur, key, json_object_get(val));
+			set_canonical(pt, cur, key, json_object_get(val));
 		}
 		json_object_put(n);
 		return true;
@@ -860,7 +920,7 @@ apply_attr(Patcher *pt, const PatchPath *pp, struct json_object *value)
 		json_object_put(n);
 		return permit == PERMIT_SKIP;
 	}
-	set_canonical(cont, a->name, n);
+	set_canonical(pt, cont, a->name, n);
 	return true;
 }
 
@@ -897,7 +957,7 @@ apply_sub(Patcher *pt, const PatchPath *pp, struct json_object *value)
 				continue;
 			if (may_write(pt, s, old, NULL) == PERMIT_NO)
 				return false;
-			del_ci(e, s->name);
+			delete_attr(pt, e, s->name);
 		}
 		return true;
 	}
@@ -911,9 +971,9 @@ apply_sub(Patcher *pt, const PatchPath *pp, struct json_object *value)
 		if (may_write(pt, s, cur, NULL) == PERMIT_NO ||
 			(a->mutability == SCIM_MUT_READ_ONLY && may_write(pt, a, obj, NULL) == PERMIT_NO))
 			return false;
-		del_ci(obj, s->name);
+		delete_attr(pt, obj, s->name);
 		if (json_object_object_length(obj) == 0)
-			del_ci(cont, a->name);
+			delete_attr(pt, cont, a->name);
 		prune_container(pt, &pp->p);
 		return true;
 	}
@@ -929,7 +989,7 @@ apply_sub(Patcher *pt, const PatchPath *pp, struct json_object *value)
 			return fail(pt, SCIM_ERR_MUTABILITY, "attribute \"%s\" is readOnly", a->name);
 		}
 		obj = json_object_new_object();
-		set_canonical(cont, a->name, obj);
+		set_canonical(pt, cont, a->name, obj);
 	}
 	cur = get_ci(obj, s->name, s->name_len, NULL);
 	permit = may_write(pt, s, cur, n);
@@ -940,7 +1000,7 @@ apply_sub(Patcher *pt, const PatchPath *pp, struct json_object *value)
 		json_object_put(n);
 		return permit == PERMIT_SKIP;
 	}
-	set_canonical(obj, s->name, n);
+	set_canonical(pt, obj, s->name, n);
 	return true;
 }
 
@@ -985,14 +1045,17 @@ apply_filtered(Patcher *pt, const PatchPath *pp, struct json_object *value)
 		if (!writing)
 		{
 			if (s == NULL)
+			{
 				json_object_array_del_idx(arr, i - 1, 1);
+				pt->dirty = true;
+			}
 			else if (json_object_is_type(e, json_type_object))
 			{
 				struct json_object *old = get_ci(e, s->name, s->name_len, NULL);
 
 				if (old != NULL && may_write(pt, s, old, NULL) == PERMIT_NO)
 					return false;
-				del_ci(e, s->name);
+				delete_attr(pt, e, s->name);
 			}
 			continue;
 		}
@@ -1011,7 +1074,7 @@ apply_filtered(Patcher *pt, const PatchPath *pp, struct json_object *value)
 				return false;
 			}
 			if (permit == PERMIT_YES)
-				set_canonical(e, s->name, json_object_get(n));
+				set_canonical(pt, e, s->name, json_object_get(n));
 			if (strcmp(s->name, "primary") == 0 && is_primary(e))
 				new_primary = e;
 		}
@@ -1021,8 +1084,11 @@ apply_filtered(Patcher *pt, const PatchPath *pp, struct json_object *value)
 			{
 				struct json_object *copy = NULL;
 
+				if (json_object_equal(e, n))
+					continue;
 				json_object_deep_copy(n, &copy, NULL);
 				json_object_array_put_idx(arr, i - 1, copy);
+				pt->dirty = true;
 				if (is_primary(copy))
 					new_primary = copy;
 			}
@@ -1031,7 +1097,7 @@ apply_filtered(Patcher *pt, const PatchPath *pp, struct json_object *value)
 		{
 			/* add with a value filter merges into each match */
 			json_object_object_foreach(n, key, val)
-				set_canonical(e, key, json_object_get(val));
+				set_canonical(pt, e, key, json_object_get(val));
 			if (is_primary(e))
 				new_primary = e;
 		}
@@ -1055,45 +1121,126 @@ apply_filtered(Patcher *pt, const PatchPath *pp, struct json_object *value)
 						a->name, pt->path_text);
 		}
 		if (s != NULL)
-			set_canonical(e, s->name, json_object_get(n));
+			put_canonical(e, s->name, json_object_get(n));
 		else
 		{
 			json_object_object_foreach(n, key, val)
-				set_canonical(e, key, json_object_get(val));
+				put_canonical(e, key, json_object_get(val));
 		}
 		if (!json_object_is_type(arr, json_type_array))
 		{
 			arr = json_object_new_array();
-			set_canonical(cont, a->name, arr);
+			set_canonical(pt, cont, a->name, arr);
 		}
 		json_object_array_add(arr, e);
+		pt->dirty = true;
 		if (is_primary(e))
 			new_primary = e;
 	}
 	if (new_primary != NULL)
-		fix_primary(arr, new_primary);
+		fix_primary(pt, arr, new_primary);
 	json_object_put(n);
 	if (!writing && json_object_is_type(arr, json_type_array) && json_object_array_length(arr) == 0)
 	{
-		del_ci(cont, a->name);
+		delete_attr(pt, cont, a->name);
 		prune_container(pt, &pp->p);
 	}
 	return true;
 }
 
-/* One operation with a path. */
-static bool
-apply_path(Patcher *pt, const char *path, size_t len, struct json_object *value)
-{
-	PatchPath	pp;
+/* ---- preparing a request ------------------------------------------------------ */
 
-	if (!parse_path(pt, path, len, &pp))
-		return false;
-	if (pp.filter != NULL)
-		return apply_filtered(pt, &pp, value);
-	if (pp.p.sub != NULL)
-		return apply_sub(pt, &pp, value);
-	return apply_attr(pt, &pp, value);
+/*
+ * One operation, its path parsed and resolved.  A no-path add or replace
+ * becomes one prepared operation per member of its value.
+ */
+typedef struct PreparedOp
+{
+	int			index;			/* 1-based number in "Operations" */
+	PatchKind	kind;
+	const char *path_text;		/* the path, or the member name of a no-path value */
+	bool		no_path;		/* from a no-path value */
+	PatchPath	pp;
+	struct json_object *value;	/* borrowed from the request; NULL is JSON null */
+	bool		has_value;
+} PreparedOp;
+
+#define MAX_TOUCHED 64
+
+struct ScimPatch
+{
+	ScimArena  *arena;
+	const ScimRegistry *reg;
+	const ScimResourceType *type;
+	struct json_object *request;	/* a reference held for the borrowed values */
+	PreparedOp *ops;
+	int			nops;
+	int			cap;
+	int			ntouched;		/* -1: too many to list */
+	const char *touched[MAX_TOUCHED];
+};
+
+/* Note the top-level member an operation works in (and "schemas" for extensions). */
+static void
+note_touched(ScimPatch *patch, const ScimPath *p)
+{
+	const char *names[2] = {p->extension ? p->extension->id : p->attr->name,
+	p->extension ? "schemas" : NULL};
+
+	for (int k = 0; k < 2 && names[k] != NULL && patch->ntouched >= 0; k++)
+	{
+		bool		seen = false;
+
+		for (int i = 0; i < patch->ntouched && !seen; i++)
+			seen = strcmp(patch->touched[i], names[k]) == 0;
+		if (seen)
+			continue;
+		if (patch->ntouched >= MAX_TOUCHED)
+			patch->ntouched = -1;
+		else
+			patch->touched[patch->ntouched++] = names[k];
+	}
+}
+
+/* Parse a path and append it as a prepared operation. */
+static bool
+add_prepared(Patcher *pt, ScimPatch *patch, const char *path, size_t len, bool no_path,
+			 struct json_object *value, bool has_value)
+{
+	PreparedOp *op;
+
+	if (patch->nops == patch->cap)
+	{
+		int			cap = patch->cap ? patch->cap * 2 : 8;
+		PreparedOp *ops = ScimArenaAlloc(patch->arena, sizeof(PreparedOp) * (size_t) cap);
+
+		if (ops == NULL)
+			return ScimErrorSet(pt->err, SCIM_ERR_OUT_OF_MEMORY, 0, "out of memory");
+		if (patch->nops > 0)
+			memcpy(ops, patch->ops, sizeof(PreparedOp) * (size_t) patch->nops);
+		patch->ops = ops;
+		patch->cap = cap;
+	}
+	op = &patch->ops[patch->nops];
+	memset(op, 0, sizeof(*op));
+	op->index = pt->op_index;
+	op->kind = pt->kind;
+	op->no_path = no_path;
+	op->value = value;
+	op->has_value = has_value;
+	if (path != NULL)
+	{
+		op->path_text = ScimArenaStrndup(patch->arena, path, len);
+		if (op->path_text == NULL)
+			return ScimErrorSet(pt->err, SCIM_ERR_OUT_OF_MEMORY, 0, "out of memory");
+		pt->path_text = op->path_text;
+		pt->no_path = no_path;
+		if (!parse_path(pt, path, len, &op->pp))
+			return false;
+		note_touched(patch, &op->pp.p);
+	}
+	patch->nops++;
+	return true;
 }
 
 /* Is key the URN of a schema of this resource type? */
@@ -1116,7 +1263,7 @@ is_schema_urn(Patcher *pt, const char *key)
  * and URN-qualified names), or a schema URN holding an object.
  */
 static bool
-apply_no_path(Patcher *pt, struct json_object *value)
+prepare_no_path(Patcher *pt, ScimPatch *patch, struct json_object *value)
 {
 	if (pt->kind == PATCH_REMOVE)
 		return fail(pt, SCIM_ERR_NO_TARGET, "operation \"remove\" needs a path");
@@ -1136,14 +1283,14 @@ apply_no_path(Patcher *pt, struct json_object *value)
 
 				if (n < 0 || (size_t) n >= sizeof(path))
 					return fail(pt, SCIM_ERR_INVALID_PATH, "attribute name \"%.100s\" is too long", sub);
-				if (!apply_path(pt, path, (size_t) n, subval))
+				if (!add_prepared(pt, patch, path, (size_t) n, true, subval, true))
 					return false;
 			}
 			continue;
 		}
 		if (ScimStrCaseEq(key, klen, "schemas", 7))
 			continue;			/* the request's own bookkeeping, not a change */
-		if (!apply_path(pt, key, klen, val))
+		if (!add_prepared(pt, patch, key, klen, true, val, true))
 			return false;
 	}
 	return true;
@@ -1214,9 +1361,9 @@ operations(Patcher *pt, struct json_object *patch)
 	return ops;
 }
 
-/* Run one element of "Operations". */
+/* Check one element of "Operations" and prepare it. */
 static bool
-apply_operation(Patcher *pt, struct json_object *op)
+prepare_operation(Patcher *pt, ScimPatch *patch, struct json_object *op)
 {
 	struct json_object *opname;
 	struct json_object *path;
@@ -1251,8 +1398,131 @@ apply_operation(Patcher *pt, struct json_object *op)
 	if (pt->kind != PATCH_REMOVE && !has_value)
 		return fail(pt, SCIM_ERR_INVALID_VALUE, "operation \"%s\" needs a \"value\"", kind_names[pt->kind]);
 	if (pt->path_text == NULL)
-		return apply_no_path(pt, value);
-	return apply_path(pt, pt->path_text, (size_t) json_object_get_string_len(path), value);
+		return prepare_no_path(pt, patch, value);
+	return add_prepared(pt, patch, pt->path_text, (size_t) json_object_get_string_len(path), false,
+						value, has_value);
+}
+
+/* Release a prepared request. */
+void
+ScimPatchFree(ScimPatch *patch)
+{
+	if (patch == NULL)
+		return;
+	json_object_put(patch->request);
+	ScimArenaFree(patch->arena);
+}
+
+/*
+ * Check a PatchOp request and parse its paths once, for a resource type.
+ * Returns NULL with err set when the request is malformed or names what
+ * the schema does not have.  The prepared request holds a reference to
+ * "request" and can be executed on any number of resources.
+ */
+ScimPatch *
+ScimPatchPrepare(const ScimRegistry *reg, const ScimResourceType *type,
+				 struct json_object *request, ScimError *err)
+{
+	Patcher		pt;
+	ScimArena  *arena;
+	ScimPatch  *patch;
+	struct json_object *ops;
+	size_t		n;
+
+	memset(&pt, 0, sizeof(pt));
+	pt.reg = reg;
+	pt.type = type;
+	pt.err = err;
+	ScimErrorClear(err);
+	ops = operations(&pt, request);
+	if (ops == NULL)
+		return NULL;
+	arena = ScimArenaCreate();
+	patch = arena ? ScimArenaAlloc0(arena, sizeof(ScimPatch)) : NULL;
+	if (patch == NULL)
+	{
+		ScimArenaFree(arena);
+		ScimErrorSet(err, SCIM_ERR_OUT_OF_MEMORY, 0, "out of memory");
+		return NULL;
+	}
+	patch->arena = arena;
+	patch->reg = reg;
+	patch->type = type;
+	patch->request = json_object_get(request);
+	pt.arena = arena;
+	n = json_object_array_length(ops);
+	for (size_t i = 0; i < n; i++)
+	{
+		pt.op_index = (int) i + 1;
+		pt.path_text = NULL;
+		pt.kind_known = false;
+		pt.no_path = false;
+		if (!prepare_operation(&pt, patch, json_object_array_get_idx(ops, i)))
+		{
+			ScimPatchFree(patch);
+			return NULL;
+		}
+	}
+	return patch;
+}
+
+/*
+ * The top-level members of a resource the request can read or write, so a
+ * caller can hand over just those.  False when there are too many to list.
+ */
+bool
+ScimPatchTouched(const ScimPatch *patch, const char *const **names, int *n)
+{
+	if (patch->ntouched < 0)
+		return false;
+	*names = patch->touched;
+	*n = patch->ntouched;
+	return true;
+}
+
+/*
+ * Apply a prepared request to "resource" in place.  On failure the resource
+ * is left half-changed and must be discarded: callers that need the
+ * original keep it (scim.patch keeps the jsonb it converted from).
+ * *changed says whether anything was modified.
+ */
+bool
+ScimPatchExecute(const ScimPatch *patch, struct json_object *resource, bool *changed, ScimError *err)
+{
+	Patcher		pt;
+
+	memset(&pt, 0, sizeof(pt));
+	pt.reg = patch->reg;
+	pt.type = patch->type;
+	pt.err = err;
+	pt.res = resource;
+	ScimErrorClear(err);
+	*changed = false;
+	if (!json_object_is_type(resource, json_type_object))
+		return fail(&pt, SCIM_ERR_INVALID_VALUE, "the resource to patch must be a JSON object");
+	for (int i = 0; i < patch->nops; i++)
+	{
+		const PreparedOp *op = &patch->ops[i];
+		bool		ok;
+
+		pt.op_index = op->index;
+		pt.kind = op->kind;
+		pt.kind_known = true;
+		pt.path_text = op->path_text;
+		pt.no_path = op->no_path;
+		if (op->no_path && op->kind == PATCH_ADD && op->value == NULL)
+			continue;			/* a null member of a no-path add adds nothing */
+		if (op->pp.filter != NULL)
+			ok = apply_filtered(&pt, &op->pp, op->value);
+		else if (op->pp.p.sub != NULL)
+			ok = apply_sub(&pt, &op->pp, op->value);
+		else
+			ok = apply_attr(&pt, &op->pp, op->value);
+		if (!ok)
+			return false;
+	}
+	*changed = pt.dirty;
+	return true;
 }
 
 /*
@@ -1262,55 +1532,27 @@ apply_operation(Patcher *pt, struct json_object *op)
  */
 struct json_object *
 ScimPatchApply(const ScimRegistry *reg, const ScimResourceType *type,
-			   struct json_object *resource, struct json_object *patch,
+			   struct json_object *resource, struct json_object *request,
 			   bool *changed, ScimError *err)
 {
-	Patcher		pt;
-	struct json_object *ops;
-	size_t		n;
+	struct json_object *copy = NULL;
+	ScimPatch  *patch;
 
-	memset(&pt, 0, sizeof(pt));
-	pt.reg = reg;
-	pt.type = type;
-	pt.err = err;
-	ScimErrorClear(err);
 	*changed = false;
-
-	ops = operations(&pt, patch);
-	if (ops == NULL)
+	patch = ScimPatchPrepare(reg, type, request, err);
+	if (patch == NULL)
 		return NULL;
-	if (!json_object_is_type(resource, json_type_object))
+	if (json_object_deep_copy(resource, &copy, NULL) != 0)
 	{
-		fail(&pt, SCIM_ERR_INVALID_VALUE, "the resource to patch must be a JSON object");
-		return NULL;
-	}
-	if (json_object_deep_copy(resource, &pt.res, NULL) != 0)
-	{
+		ScimPatchFree(patch);
 		ScimErrorSet(err, SCIM_ERR_OUT_OF_MEMORY, 0, "out of memory");
 		return NULL;
 	}
-	pt.arena = ScimArenaCreate();
-	if (pt.arena == NULL)
+	if (!ScimPatchExecute(patch, copy, changed, err))
 	{
-		json_object_put(pt.res);
-		ScimErrorSet(err, SCIM_ERR_OUT_OF_MEMORY, 0, "out of memory");
-		return NULL;
+		json_object_put(copy);
+		copy = NULL;
 	}
-	n = json_object_array_length(ops);
-	for (size_t i = 0; i < n; i++)
-	{
-		pt.op_index = (int) i + 1;
-		pt.path_text = NULL;
-		pt.kind_known = false;
-		if (!apply_operation(&pt, json_object_array_get_idx(ops, i)))
-		{
-			ScimArenaFree(pt.arena);
-			json_object_put(pt.res);
-			return NULL;
-		}
-		ScimArenaReset(pt.arena);
-	}
-	ScimArenaFree(pt.arena);
-	*changed = !json_object_equal(resource, pt.res);
-	return pt.res;
+	ScimPatchFree(patch);
+	return copy;
 }

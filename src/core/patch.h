@@ -16,8 +16,16 @@ struct json_object;
 /* Operations beyond this many are refused (a PATCH is one resource's edit). */
 #define SCIM_PATCH_MAX_OPERATIONS 1000
 
+typedef struct ScimPatch ScimPatch;
+
+extern ScimPatch *ScimPatchPrepare(const ScimRegistry *reg, const ScimResourceType *type,
+								   struct json_object *request, ScimError *err);
+extern bool ScimPatchExecute(const ScimPatch *patch, struct json_object *resource,
+							 bool *changed, ScimError *err);
+extern bool ScimPatchTouched(const ScimPatch *patch, const char *const **names, int *n);
+extern void ScimPatchFree(ScimPatch *patch);
 extern struct json_object *ScimPatchApply(const ScimRegistry *reg, const ScimResourceType *type,
-										  struct json_object *resource, struct json_object *patch,
+										  struct json_object *resource, struct json_object *request,
 										  bool *changed, ScimError *err);
 
 #endif

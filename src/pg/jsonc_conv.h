@@ -16,5 +16,7 @@ struct json_object;
 extern struct json_object *ScimJsonbToJsonC(JsonbContainer *container);
 extern Jsonb *ScimJsonCToJsonb(struct json_object *obj);
 extern void ScimJsonCFree(struct json_object *obj);
+extern struct json_object *ScimJsonbToJsonCPartial(JsonbContainer *root, const char **names, int n);
+extern Jsonb *ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_object *partial);
 
 #endif

@@ -219,6 +219,25 @@ main(void)
 	CHECK(out != NULL && !changed, "no-op add reports no change");
 	json_object_put(out);
 
+	/* changes that change nothing say so (scim.patch then returns its input as is) */
+	{
+		static const char *const noops[] = {
+			"[{\"op\":\"replace\",\"path\":\"userName\",\"value\":\"a\"}]",
+			"[{\"op\":\"remove\",\"path\":\"title\"}]",
+			"[{\"op\":\"replace\",\"value\":{\"id\":\"1\",\"userName\":\"a\"}}]",
+			"[{\"op\":\"remove\",\"path\":\"emails[type eq \\\"work\\\"]\"}]",
+			"[{\"op\":\"add\",\"path\":\"title\",\"value\":\"t\"},{\"op\":\"remove\",\"path\":\"title\"}]",
+		};
+
+		for (int i = 0; i < 5; i++)
+		{
+			out = apply(user_type, res, noops[i], &err, &changed);
+			CHECK(out != NULL && (i == 4 ? changed : !changed) && json_object_equal(out, res),
+				  "no-op %d: %s (%s)", i, noops[i], out ? "applied" : err.message);
+			json_object_put(out);
+		}
+	}
+
 	/* each error class */
 	out = apply(user_type, res, "[{\"op\":\"remove\"}]", &err, &changed);
 	CHECK(out == NULL && err.kind == SCIM_ERR_NO_TARGET, "remove without path: noTarget");
