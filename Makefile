@@ -25,6 +25,7 @@ CORE_OBJS = \
 	src/core/filter_sql.o \
 	src/core/json_view.o \
 	src/core/patch.o \
+	src/core/projection.o \
 	src/core/schema.o \
 	src/core/strbuf.o
 
@@ -34,8 +35,10 @@ PG_OBJS = \
 	src/pg/filter_type.o \
 	src/pg/jsonb_view.o \
 	src/pg/jsonc_conv.o \
+	src/pg/list_funcs.o \
 	src/pg/module.o \
 	src/pg/patch_funcs.o \
+	src/pg/project_funcs.o \
 	src/pg/registry.o \
 	src/pg/values.o
 
@@ -48,7 +51,7 @@ DATA_built = scim--$(EXTVERSION).sql
 SCHEMA_JSON = src/schemas/common.json src/schemas/user.json src/schemas/group.json \
 	src/schemas/enterprise_user.json
 
-REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry patch patch_idp \
+REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry patch patch_idp responses \
 	filter_index filter_property
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 

@@ -256,3 +256,76 @@ CREATE FUNCTION scim.patch(resource jsonb, patch jsonb, resource_type text DEFAU
 	LANGUAGE C STRICT STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION scim.patch(jsonb, jsonb, text) IS
 	'Applies a PatchOp request (RFC 7644 section 3.5.2) to a resource, all operations or none; returns the input unchanged when the request changes nothing';
+
+-- ---------------------------------------------------------------------------
+-- Responses: projection, list responses, errors (RFC 7644 sections 3.4.2, 3.9, 3.12)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION scim.project(resource jsonb, attributes text DEFAULT NULL,
+							 excluded_attributes text DEFAULT NULL, resource_type text DEFAULT 'User')
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'scim_project'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scim.project(jsonb, text, text, text) IS
+	'Applies attributes or excludedAttributes (comma-separated paths) under the schema''s "returned" rules: never-returned attributes such as password never leave, always-returned ones such as id always do';
+
+CREATE FUNCTION scim.error(status integer, scim_type text DEFAULT NULL, detail text DEFAULT NULL)
+	RETURNS jsonb
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	AS $$
+	SELECT jsonb_strip_nulls(jsonb_build_object(
+		'schemas', jsonb_build_array('urn:ietf:params:scim:api:messages:2.0:Error'),
+		'status', status::text,
+		'scimType', scim_type,
+		'detail', detail))
+	$$;
+COMMENT ON FUNCTION scim.error(integer, text, text) IS
+	'An Error document (RFC 7644 section 3.12); status is written as a string, as the RFC''s examples do';
+
+CREATE FUNCTION scim._list_step(state internal, resource jsonb, total_results bigint, start_index integer)
+	RETURNS internal
+	AS 'MODULE_PATHNAME', 'scim_list_step'
+	LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION scim._list_step(internal, jsonb, bigint, integer) IS
+	'Transition function of scim.list_response (internal)';
+
+CREATE FUNCTION scim._list_final(state internal, resource jsonb, total_results bigint, start_index integer)
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'scim_list_final'
+	LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION scim._list_final(internal, jsonb, bigint, integer) IS
+	'Final function of scim.list_response (internal)';
+
+CREATE AGGREGATE scim.list_response(resource jsonb, total_results bigint, start_index integer) (
+	SFUNC = scim._list_step,
+	STYPE = internal,
+	FINALFUNC = scim._list_final,
+	FINALFUNC_EXTRA,
+	FINALFUNC_MODIFY = READ_WRITE
+);
+COMMENT ON AGGREGATE scim.list_response(jsonb, bigint, integer) IS
+	'A ListResponse (RFC 7644 section 3.4.2) of the aggregated resources, in aggregation order; total_results is the count of all matches (e.g. count(*) OVER ()), start_index the 1-based index of the first';
+
+CREATE FUNCTION scim._list_step(state internal, resource jsonb)
+	RETURNS internal
+	AS 'MODULE_PATHNAME', 'scim_list_step'
+	LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION scim._list_step(internal, jsonb) IS
+	'Transition function of scim.list_response (internal)';
+
+CREATE FUNCTION scim._list_final(state internal, resource jsonb)
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'scim_list_final'
+	LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION scim._list_final(internal, jsonb) IS
+	'Final function of scim.list_response (internal)';
+
+CREATE AGGREGATE scim.list_response(resource jsonb) (
+	SFUNC = scim._list_step,
+	STYPE = internal,
+	FINALFUNC = scim._list_final,
+	FINALFUNC_EXTRA,
+	FINALFUNC_MODIFY = READ_WRITE
+);
+COMMENT ON AGGREGATE scim.list_response(jsonb) IS
+	'A ListResponse of all the aggregated resources: totalResults is their count, startIndex 1';

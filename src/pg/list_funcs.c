@@ -1,0 +1,131 @@
+/*
+ * list_funcs.c
+ *		The scim.list_response aggregate: query rows into a ListResponse
+ *		(RFC 7644 §3.4.2), with integers as integers (Okta insists).
+ */
+#include "scim_pg.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+#include "jsonb_compat.h"
+
+#define LIST_RESPONSE_URN "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
+typedef struct ListState
+{
+	JsonbParseState *resources;	/* an open array of the resources so far */
+	int64		count;
+	bool		has_total;
+	int64		total;
+	int32		start_index;
+} ListState;
+
+PG_FUNCTION_INFO_V1(scim_list_step);
+
+/* Transition: append one resource (NULLs are skipped). */
+Datum
+scim_list_step(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	MemoryContext old;
+	ListState  *state;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("scim.list_response called in a non-aggregate context")));
+	old = MemoryContextSwitchTo(aggcxt);
+	if (PG_ARGISNULL(0))
+	{
+		state = palloc0(sizeof(ListState));
+		state->start_index = 1;
+		scim_push_jsonb(&state->resources, WJB_BEGIN_ARRAY, NULL);
+	}
+	else
+		state = (ListState *) PG_GETARG_POINTER(0);
+	if (!PG_ARGISNULL(1))
+	{
+		/* the copy lives as long as the state: the array points into it */
+		Jsonb	   *r = PG_GETARG_JSONB_P_COPY(1);
+		JsonbValue	v;
+
+		v.type = jbvBinary;
+		v.val.binary.data = &r->root;
+		v.val.binary.len = VARSIZE(r) - VARHDRSZ;
+		scim_push_jsonb(&state->resources, WJB_ELEM, &v);
+		state->count++;
+	}
+	if (PG_NARGS() >= 4)
+	{
+		if (!PG_ARGISNULL(2))
+		{
+			state->has_total = true;
+			state->total = PG_GETARG_INT64(2);
+		}
+		if (!PG_ARGISNULL(3))
+			state->start_index = Max(PG_GETARG_INT32(3), 1);
+	}
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(state);
+}
+
+static void
+push_key(JsonbParseState **st, const char *key)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	scim_push_jsonb(st, WJB_KEY, &k);
+}
+
+static void
+push_int(JsonbParseState **st, const char *key, int64 n)
+{
+	JsonbValue	v;
+
+	push_key(st, key);
+	v.type = jbvNumeric;
+	v.val.numeric = int64_to_numeric(n);
+	scim_push_jsonb(st, WJB_VALUE, &v);
+}
+
+PG_FUNCTION_INFO_V1(scim_list_final);
+
+/* Final: {"schemas", "totalResults", "itemsPerPage", "startIndex", "Resources"}. */
+Datum
+scim_list_final(PG_FUNCTION_ARGS)
+{
+	ListState  *state = PG_ARGISNULL(0) ? NULL : (ListState *) PG_GETARG_POINTER(0);
+	JsonbParseState *st = NULL;
+	JsonbValue	v;
+	Jsonb	   *resources;
+	int64		count = state ? state->count : 0;
+
+	if (state != NULL)
+		resources = JsonbValueToJsonb(scim_push_jsonb(&state->resources, WJB_END_ARRAY, NULL));
+	else
+		resources = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("[]")));
+
+	scim_push_jsonb(&st, WJB_BEGIN_OBJECT, NULL);
+	push_key(&st, "schemas");
+	scim_push_jsonb(&st, WJB_BEGIN_ARRAY, NULL);
+	v.type = jbvString;
+	v.val.string.val = LIST_RESPONSE_URN;
+	v.val.string.len = strlen(LIST_RESPONSE_URN);
+	scim_push_jsonb(&st, WJB_ELEM, &v);
+	scim_push_jsonb(&st, WJB_END_ARRAY, NULL);
+	push_int(&st, "totalResults", state && state->has_total ? state->total : count);
+	push_int(&st, "itemsPerPage", count);
+	push_int(&st, "startIndex", state ? state->start_index : 1);
+	/* sent even when empty: Entra ID and Okta both expect "Resources": [] */
+	push_key(&st, "Resources");
+	v.type = jbvBinary;
+	v.val.binary.data = &resources->root;
+	v.val.binary.len = VARSIZE(resources) - VARHDRSZ;
+	scim_push_jsonb(&st, WJB_VALUE, &v);
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(scim_push_jsonb(&st, WJB_END_OBJECT, NULL)));
+}

@@ -1,0 +1,235 @@
+/*
+ * project_funcs.c
+ *		scim.project(): attributes / excludedAttributes on a jsonb resource,
+ *		walked in place; members kept whole are copied in binary form.
+ */
+#include "scim_pg.h"
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "jsonb_compat.h"
+#include "projection.h"
+
+typedef struct ProjectCache
+{
+	MemoryContext cxt;
+	uint64		generation;
+	text	   *attributes;		/* NULL when absent */
+	text	   *excluded;
+	text	   *resource_type;
+	ScimProjection *projection;
+} ProjectCache;
+
+static void
+free_projection(void *arg)
+{
+	ProjectCache *cache = (ProjectCache *) arg;
+
+	ScimProjectionFree(cache->projection);
+	cache->projection = NULL;
+}
+
+static bool
+same_opt_text(text *a, text *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+static text *
+copy_opt_text(text *t)
+{
+	return t ? (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(t)) : NULL;
+}
+
+/* The parsed projection for this call, cached per call site. */
+static const ScimProjection *
+cached_projection(FunctionCallInfo fcinfo, text *attributes, text *excluded, text *resource_type)
+{
+	ProjectCache *cache = (ProjectCache *) fcinfo->flinfo->fn_extra;
+	uint64		generation;
+	const ScimRegistry *reg = ScimPgRegistry(&generation);
+	const ScimResourceType *type;
+	MemoryContext cxt;
+	MemoryContext old;
+	MemoryContextCallback *cb;
+	ScimError	err;
+
+	if (cache != NULL && cache->generation == generation &&
+		same_opt_text(cache->attributes, attributes) && same_opt_text(cache->excluded, excluded) &&
+		same_opt_text(cache->resource_type, resource_type))
+		return cache->projection;
+	type = ScimPgResourceType(reg, resource_type);
+	if (cache != NULL)
+	{
+		fcinfo->flinfo->fn_extra = NULL;
+		MemoryContextDelete(cache->cxt);
+	}
+	cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "scim.project", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	cache = palloc0(sizeof(ProjectCache));
+	cache->cxt = cxt;
+	cache->attributes = copy_opt_text(attributes);
+	cache->excluded = copy_opt_text(excluded);
+	cache->resource_type = copy_opt_text(resource_type);
+	cb = palloc(sizeof(MemoryContextCallback));
+	cb->func = free_projection;
+	cb->arg = cache;
+	MemoryContextRegisterResetCallback(cxt, cb);
+	MemoryContextSwitchTo(old);
+
+	cache->projection = ScimProjectionParse(reg, type,
+											attributes ? VARDATA_ANY(attributes) : NULL,
+											attributes ? VARSIZE_ANY_EXHDR(attributes) : 0,
+											excluded ? VARDATA_ANY(excluded) : NULL,
+											excluded ? VARSIZE_ANY_EXHDR(excluded) : 0, &err);
+	if (cache->projection == NULL)
+	{
+		MemoryContextDelete(cxt);
+		ScimPgRaise(&err);
+	}
+	cache->generation = generation;
+	fcinfo->flinfo->fn_extra = cache;
+	return cache->projection;
+}
+
+static JsonbValue *push_object(JsonbParseState **st, const ScimProjection *p,
+							   const ScimProjScope *scope, JsonbContainer *c);
+
+/* Will any member of object c survive the projection? */
+static bool
+object_keeps_any(const ScimProjection *p, const ScimProjScope *scope, JsonbContainer *c)
+{
+	JsonbIterator *it = JsonbIteratorInit(c);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	ScimProjScope child;
+	bool		any = false;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if (tok == WJB_KEY &&
+			ScimProjectionDecide(p, scope, v.val.string.val, v.val.string.len, &child) != SCIM_PROJ_DROP)
+			any = true;
+	return any;
+}
+
+/* Push a value projected with scope: objects filtered, arrays element-wise. */
+static void
+push_value(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *scope,
+		   JsonbValue *v, JsonbIteratorToken as)
+{
+	JsonbContainer *c;
+
+	if (v->type != jbvBinary)
+	{
+		scim_push_jsonb(st, as, v);
+		return;
+	}
+	c = v->val.binary.data;
+	if (JsonContainerIsObject(c))
+	{
+		push_object(st, p, scope, c);
+		return;
+	}
+	{
+		JsonbIterator *it = JsonbIteratorInit(c);
+		JsonbValue	e;
+		JsonbIteratorToken tok;
+
+		scim_push_jsonb(st, WJB_BEGIN_ARRAY, NULL);
+		while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+		{
+			if (tok != WJB_ELEM)
+				continue;
+			/* an element left with nothing in it is left out */
+			if (e.type == jbvBinary && JsonContainerIsObject(e.val.binary.data) &&
+				!object_keeps_any(p, scope, e.val.binary.data))
+				continue;
+			push_value(st, p, scope, &e, WJB_ELEM);
+		}
+		scim_push_jsonb(st, WJB_END_ARRAY, NULL);
+	}
+}
+
+/*
+ * Push object c with the members the projection keeps; returns what the
+ * closing push returned (the result, for the outermost object).
+ */
+static JsonbValue *
+push_object(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *scope,
+			JsonbContainer *c)
+{
+	JsonbValue *res = NULL;
+	JsonbIterator *it = JsonbIteratorInit(c);
+	JsonbValue	v;
+	JsonbValue	key;
+	JsonbIteratorToken tok;
+	ScimProjDecision d = SCIM_PROJ_DROP;
+	ScimProjScope child = {NULL, NULL};
+
+	check_stack_depth();
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		switch (tok)
+		{
+			case WJB_BEGIN_OBJECT:
+			case WJB_END_OBJECT:
+				res = scim_push_jsonb(st, tok, NULL);
+				break;
+			case WJB_KEY:
+				key = v;
+				d = ScimProjectionDecide(p, scope, v.val.string.val, v.val.string.len, &child);
+				break;
+			case WJB_VALUE:
+				if (d == SCIM_PROJ_DROP)
+					break;
+				/* a complex value with nothing left is left out */
+				if (d == SCIM_PROJ_SUBSET && v.type == jbvBinary &&
+					JsonContainerIsObject(v.val.binary.data) &&
+					!object_keeps_any(p, &child, v.val.binary.data))
+					break;
+				scim_push_jsonb(st, WJB_KEY, &key);
+				if (d == SCIM_PROJ_KEEP)
+					scim_push_jsonb(st, WJB_VALUE, &v);
+				else
+					push_value(st, p, &child, &v, WJB_VALUE);
+				break;
+			default:
+				break;
+		}
+	}
+	return res;
+}
+
+PG_FUNCTION_INFO_V1(scim_project);
+
+/* scim.project(resource, attributes, excluded_attributes, resource_type) */
+Datum
+scim_project(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *resource;
+	text	   *attributes = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+	text	   *excluded = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
+	text	   *resource_type;
+	const ScimProjection *p;
+	JsonbParseState *st = NULL;
+	ScimProjScope root = {NULL, NULL};
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("resource type must not be null")));
+	resource = PG_GETARG_JSONB_P(0);
+	resource_type = PG_GETARG_TEXT_PP(3);
+	p = cached_projection(fcinfo, attributes, excluded, resource_type);
+	if (!JB_ROOT_IS_OBJECT(resource))
+		PG_RETURN_JSONB_P(resource);
+
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(push_object(&st, p, &root, &resource->root)));
+}
