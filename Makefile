@@ -40,6 +40,7 @@ PG_OBJS = \
 	src/pg/patch_funcs.o \
 	src/pg/project_funcs.o \
 	src/pg/registry.o \
+	src/pg/request.o \
 	src/pg/values.o
 
 OBJS = $(CORE_OBJS) $(PG_OBJS)
@@ -51,7 +52,7 @@ DATA_built = scim--$(EXTVERSION).sql
 SCHEMA_JSON = src/schemas/common.json src/schemas/user.json src/schemas/group.json \
 	src/schemas/enterprise_user.json
 
-REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry patch patch_idp responses \
+REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry patch patch_idp responses handle \
 	filter_index filter_property
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
@@ -73,8 +74,11 @@ include $(PGXS)
 # its variables where it stands, which PostgreSQL's C90-style warning rejects.
 $(CORE_OBJS): override CFLAGS += -Wno-declaration-after-statement
 
-scim--$(EXTVERSION).sql: src/ext/scim.sql src/ext/build-install.sh $(SCHEMA_JSON)
-	sh src/ext/build-install.sh src/ext/scim.sql $(SCHEMA_JSON) > $@.tmp && mv $@.tmp $@
+# the install script's parts, in the order they run
+EXT_SQL = src/ext/scim.sql src/ext/store.sql src/ext/handle.sql
+
+scim--$(EXTVERSION).sql: $(EXT_SQL) src/ext/build-install.sh $(SCHEMA_JSON)
+	sh src/ext/build-install.sh src/schemas $(EXT_SQL) > $@.tmp && mv $@.tmp $@
 
 # ---- the core's unit tests: plain C, no server -------------------------
 

@@ -98,5 +98,6 @@ extern bool ScimUtf8Valid(const char *s, size_t len, size_t *bad_at);
 extern bool ScimFilterToSql(const ScimFilter *f, const char *column, ScimBuf *out, ScimError *err);
 extern void ScimSqlQuoteLiteral(ScimBuf *out, const char *s, size_t len);
 extern bool ScimIndexSql(const ScimPath *p, const char *column, ScimBuf *out, bool *gin, ScimError *err);
+extern bool ScimSortSql(const ScimPath *p, const char *column, ScimBuf *out, ScimError *err);
 
 #endif

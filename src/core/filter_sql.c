@@ -519,3 +519,64 @@ ScimIndexSql(const ScimPath *p, const char *column, ScimBuf *out, bool *gin, Sci
 		return ScimErrorSet(err, SCIM_ERR_OUT_OF_MEMORY, 0, "out of memory");
 	return true;
 }
+
+/*
+ * Append the SQL sort key for sortBy path p (RFC 7644 §3.4.2.3): strings
+ * by code point, folded when not caseExact; dateTimes as instants; a
+ * multi-valued attribute by its primary value, else its first.  Missing
+ * values are NULL, which PostgreSQL sorts last ascending and first
+ * descending, as the RFC asks.
+ */
+bool
+ScimSortSql(const ScimPath *p, const char *column, ScimBuf *out, ScimError *err)
+{
+	ScimFilter	f;
+	SqlGen		g = {out, column};
+	const ScimAttr *t;
+	const char *elem = NULL;
+
+	ScimErrorClear(err);
+	memset(&f, 0, sizeof(f));
+	f.kind = SCIM_F_ATTR;
+	f.rpath = *p;
+	if (f.rpath.sub == NULL && f.rpath.attr->type == SCIM_TYPE_COMPLEX)
+		f.rpath.sub = ScimAttrFindSub(f.rpath.attr, "value", 5);
+	if (f.rpath.sub == NULL && f.rpath.attr->type == SCIM_TYPE_COMPLEX)
+		return ScimErrorSet(err, SCIM_ERR_INVALID_VALUE, 0,
+							"complex attribute \"%s\" cannot be sorted by", p->attr->name);
+	t = target(&f);
+	if (f.rpath.attr->multi_valued)
+	{
+		ScimBufAppendStr(out, "(SELECT ");
+		elem = "v";
+	}
+	switch (t->type)
+	{
+		case SCIM_TYPE_STRING:
+		case SCIM_TYPE_REFERENCE:
+		case SCIM_TYPE_BINARY:
+			ScimBufAppendStr(out, t->case_exact ? "(" : "lower(");
+			emit_value(&g, &f, elem, false);
+			ScimBufAppendStr(out, ") COLLATE \"C\"");
+			break;
+		case SCIM_TYPE_DATETIME:
+			ScimBufAppendStr(out, "scim.instant(");
+			emit_value(&g, &f, elem, false);
+			ScimBufAppendChar(out, ')');
+			break;
+		default:
+			emit_value(&g, &f, elem, true);
+			break;
+	}
+	if (f.rpath.attr->multi_valued)
+	{
+		ScimBufAppendStr(out, " FROM jsonb_array_elements(CASE WHEN jsonb_typeof(");
+		emit_base(&g, &f.rpath);
+		ScimBufAppendStr(out, ") = 'array' THEN ");
+		emit_base(&g, &f.rpath);
+		ScimBufAppendStr(out, " END) WITH ORDINALITY AS e(v, n) ORDER BY (v->'primary' = 'true'::jsonb) DESC NULLS LAST, n LIMIT 1)");
+	}
+	if (out->oom)
+		return ScimErrorSet(err, SCIM_ERR_OUT_OF_MEMORY, 0, "out of memory");
+	return true;
+}

@@ -1,0 +1,219 @@
+-- scim.handle(): the SCIM service in the database, driven as the identity providers drive it
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS scim;
+RESET client_min_messages;
+
+-- ids, timestamps and versions vary from run to run: show them as placeholders
+CREATE FUNCTION pg_temp.masked(j jsonb) RETURNS text LANGUAGE sql AS $$
+	SELECT regexp_replace(regexp_replace(j::text,
+		'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<id>', 'g'),
+		'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z', '<time>', 'g')
+$$;
+
+SELECT scim.create_tenant('Contoso') AS contoso \gset
+SELECT scim.create_tenant('Fabrikam') AS fabrikam \gset
+SELECT scim.create_token(:'contoso') AS tok \gset
+SELECT scim.create_token(:'fabrikam') AS tok2 \gset
+SELECT length(:'tok') > 40 AS long_token, :'tok' LIKE 'scim\_%' AS prefixed,
+	   (SELECT count(*) FROM scim.token WHERE hash = sha256(convert_to(:'tok', 'UTF8'))) AS stored_hashed,
+	   (SELECT count(*) FROM scim.token t WHERE t.hash::text LIKE '%' || :'tok' || '%') AS plaintext_nowhere;
+
+-- r(method, path, query, body[, token]): one request, its status and masked body
+CREATE FUNCTION pg_temp.r(m text, p text, q text DEFAULT NULL, b text DEFAULT NULL, tok text DEFAULT current_setting('test.tok'),
+						  extra jsonb DEFAULT '{}')
+	RETURNS TABLE (status integer, body text) LANGUAGE sql AS $$
+	SELECT h.status, pg_temp.masked(h.body)
+	FROM scim.handle(m, p, q, jsonb_build_object('authorization', 'Bearer ' || tok, 'host', 'scim.example.com') || extra, b) h
+$$;
+SELECT set_config('test.tok', :'tok', false) IS NOT NULL AS ok;
+
+-- authentication
+SELECT * FROM pg_temp.r('GET', '/Users', NULL, NULL, 'wrong');
+SELECT status, headers->>'www-authenticate' FROM scim.handle('GET', '/Users', NULL, '{}', NULL);
+SELECT status FROM scim.handle('GET', '/Users', NULL, '{"authorization": "Basic dXNlcjpwYXNz"}', NULL);
+
+-- Entra ID: Test Connection queries a random userName and expects an empty ListResponse
+SELECT * FROM pg_temp.r('GET', '/Users', 'filter=userName+eq+%22ec4f6c5d-4a1b-4b4e-9a7e-9c1f3f0e2b11%22');
+
+-- Entra ID: create (E-TUT "Create User" request), then match by userName and externalId
+SELECT * FROM pg_temp.r('POST', '/Users', NULL, $${
+  "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+  "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+  "userName": "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1",
+  "active": true,
+  "emails": [{"primary": true, "type": "work", "value": "Test_User_fd0ea19b-0777-472c-9f96-4f70d2226f2e@testuser.com"}],
+  "meta": {"resourceType": "User"},
+  "name": {"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
+  "roles": [],
+  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Tour Operations", "manager": null}
+}$$);
+SELECT (h.body->'Resources'->0->>'id') AS uid FROM scim.handle('GET', '/Users',
+	'filter=userName eq "test_user_ab6490ee-1e48-479e-a20b-2d77186b5dd1"',
+	jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h \gset
+SELECT * FROM pg_temp.r('GET', '/Users', 'filter=externalId eq "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"&attributes=userName');
+SELECT * FROM pg_temp.r('GET', '/Users', 'filter=emails[type eq "work"].value eq "test_user_fd0ea19b-0777-472c-9f96-4f70d2226f2e@testuser.com"&attributes=id');
+SELECT * FROM pg_temp.r('GET', '/Users/' || :'uid');
+
+-- Entra ID: PATCH in both flag modes, then disable with "False" and enable again
+SELECT * FROM pg_temp.r('PATCH', '/Users/' || :'uid', NULL, $${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+  "Operations": [{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "updatedEmail@microsoft.com"},
+                 {"op": "Replace", "path": "name.familyName", "value": "updatedFamilyName"}]}$$);
+SELECT * FROM pg_temp.r('PATCH', '/Users/' || :'uid', NULL, $${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+  "Operations": [{"op": "replace", "value": {"displayName": "Babs", "name.givenName": "Barbara",
+                  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "701984"}}]}$$);
+SELECT status FROM pg_temp.r('PATCH', '/Users/' || :'uid', NULL, '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"False"}]}');
+SELECT status FROM pg_temp.r('PATCH', '/Users/' || :'uid', NULL, '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"True"}]}');
+-- a no-op PATCH leaves version and lastModified alone
+SELECT (SELECT headers->>'etag' FROM scim.handle('GET', '/Users/' || :'uid', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL)) =
+	   (SELECT headers->>'etag' FROM scim.handle('PATCH', '/Users/' || :'uid', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok'),
+		'{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"userName","value":"Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1"}]}')) AS same_version;
+
+-- Entra ID: groups are created empty, read with excludedAttributes=members, changed with PATCH (204)
+SELECT * FROM pg_temp.r('POST', '/Groups', NULL, '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"externalId":"8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159","displayName":"displayName","meta":{"resourceType":"Group"}}');
+SELECT (h.body->'Resources'->0->>'id') AS gid FROM scim.handle('GET', '/Groups', 'excludedAttributes=members&filter=displayName eq "displayName"',
+	jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h \gset
+SELECT * FROM pg_temp.r('GET', '/Groups', 'excludedAttributes=members&filter=displayName eq "displayName"');
+SELECT * FROM pg_temp.r('PATCH', '/Groups/' || :'gid', NULL, format($${"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+  "Operations":[{"op":"Add","path":"members","value":[{"$ref":null,"value":"%s"}]}]}$$, :'uid'));
+SELECT * FROM pg_temp.r('GET', '/Groups/' || :'gid');
+SELECT * FROM pg_temp.r('GET', '/Users/' || :'uid', 'attributes=groups');
+-- a member must exist in the tenant
+SELECT * FROM pg_temp.r('PATCH', '/Groups/' || :'gid', NULL, '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"value":"00000000-0000-0000-0000-000000000000"}]}]}');
+-- member removal, default mode (value array) and flag mode (filter)
+SELECT status FROM pg_temp.r('PATCH', '/Groups/' || :'gid', NULL, format('{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Remove","path":"members","value":[{"value":"%s"}]}]}', :'uid'));
+SELECT * FROM pg_temp.r('GET', '/Groups/' || :'gid', 'attributes=members');
+SELECT status FROM pg_temp.r('PATCH', '/Groups/' || :'gid', NULL, format('{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"value":"%s"}]}]}', :'uid'));
+SELECT status FROM pg_temp.r('PATCH', '/Groups/' || :'gid', NULL, format('{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"%s\"]"}]}', :'uid'));
+SELECT count(*) AS members_left FROM scim.group_members WHERE group_id = :'gid';
+-- rename, and a duplicate displayName
+SELECT status FROM pg_temp.r('PATCH', '/Groups/' || :'gid', NULL, '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"displayName","value":"Sales"}]}');
+SELECT * FROM pg_temp.r('POST', '/Groups', NULL, '{"displayName":"SALES"}');
+
+-- Okta: GET then full PUT (read-only attributes sent back are ignored), deactivate by no-path replace
+SELECT * FROM pg_temp.r('PUT', '/Users/' || :'uid', NULL, format($${"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
+  "id":"%s","userName":"Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1","name":{"givenName":"Barbara","familyName":"Jensen"},
+  "emails":[{"primary":true,"value":"bjensen@example.com","type":"work"}],"displayName":"Barbara Jensen","locale":"en-US",
+  "externalId":"00ujl29u0le5T6Aj10h7","groups":[],"password":"1mz050nq","active":true}$$, :'uid'));
+SELECT * FROM pg_temp.r('PATCH', '/Users/' || :'uid', 'attributes=active', '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}');
+-- passwords are stored hashed and never returned
+SELECT data->>'password' LIKE 'SCRAM-SHA-256$4096:%' AS scram, data::text NOT LIKE '%1mz050nq%' AS not_plain FROM scim.users WHERE id = :'uid';
+SELECT body NOT LIKE '%password%' AS never_returned FROM pg_temp.r('GET', '/Users/' || :'uid', 'attributes=password');
+
+-- Okta: paging with startIndex and count; integers, stable order
+DO $$
+BEGIN
+	FOR i IN 1 .. 25 LOOP
+		PERFORM scim.handle('POST', '/Users', NULL, jsonb_build_object('authorization', 'Bearer ' || current_setting('test.tok')),
+							format('{"userName":"okta.user%s@example.com","name":{"familyName":"F%s"}}', lpad(i::text, 2, '0'), 26 - i));
+	END LOOP;
+END $$;
+SELECT status, b->'totalResults' AS total, b->'itemsPerPage' AS per_page, b->'startIndex' AS start,
+	   (SELECT string_agg(x->>'userName', ',') FROM jsonb_array_elements(b->'Resources') x) AS names
+FROM (SELECT h.status, h.body AS b FROM scim.handle('GET', '/Users', 'filter=userName sw "okta."&startIndex=11&count=10&attributes=userName',
+	  jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h) s;
+SELECT b->'totalResults' AS total, b->'itemsPerPage' AS per_page, jsonb_array_length(b->'Resources') AS n
+FROM (SELECT h.body AS b FROM scim.handle('GET', '/Users', 'filter=userName sw "okta."&startIndex=21&count=100',
+	  jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h) s;
+-- startIndex below 1 counts as 1, negative count as 0 (totals only), past the end is empty
+SELECT b->'startIndex' AS start, b->'itemsPerPage' AS per_page FROM (SELECT h.body AS b FROM scim.handle('GET', '/Users',
+	'startIndex=-5&count=2', jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h) s;
+SELECT * FROM pg_temp.r('GET', '/Users', 'filter=userName sw "okta."&count=-1');
+SELECT * FROM pg_temp.r('GET', '/Users', 'filter=userName sw "okta."&startIndex=1000');
+SELECT * FROM pg_temp.r('GET', '/Users', 'count=ten');
+-- sortBy, both orders; missing values last ascending
+SELECT (SELECT string_agg(x->'name'->>'familyName', ',') FROM jsonb_array_elements(h.body->'Resources') x)
+FROM scim.handle('GET', '/Users', 'filter=userName sw "okta.user0"&sortBy=name.familyName&sortOrder=descending',
+				 jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h;
+SELECT (SELECT string_agg(coalesce(x->'name'->>'familyName', '-'), ',') FROM jsonb_array_elements(h.body->'Resources') x)
+FROM scim.handle('GET', '/Users', 'sortBy=name.familyName&count=4&attributes=name.familyName',
+				 jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h;
+-- POST /Users/.search with a SearchRequest
+SELECT * FROM pg_temp.r('POST', '/Users/.search', NULL, '{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"attributes":["userName"],"filter":"userName eq \"okta.user07@example.com\"","startIndex":1,"count":10}');
+
+-- Google Workspace: suspend, unsuspend, then hard delete
+SELECT status FROM pg_temp.r('PATCH', '/Users/' || :'uid', NULL, '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}');
+SELECT status FROM pg_temp.r('PATCH', '/Users/' || :'uid', NULL, '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":true}]}');
+SELECT status FROM pg_temp.r('PATCH', '/Groups/' || :'gid', NULL, format('{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"value":"%s"}]}]}', :'uid'));
+SELECT * FROM pg_temp.r('DELETE', '/Users/' || :'uid');
+SELECT * FROM pg_temp.r('GET', '/Users/' || :'uid');
+SELECT * FROM pg_temp.r('DELETE', '/Users/' || :'uid');
+SELECT count(*) AS memberships_left FROM scim.group_members WHERE value = :'uid';
+
+-- ETags: If-None-Match on GET, If-Match on writes
+SELECT (h.body->'Resources'->0->>'id') AS oid FROM scim.handle('GET', '/Users', 'filter=userName eq "okta.user01@example.com"',
+	jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h \gset
+SELECT status, body FROM pg_temp.r('GET', '/Users/' || :'oid', NULL, NULL, :'tok', '{"if-none-match": "W/\"1\""}');
+SELECT status FROM pg_temp.r('PATCH', '/Users/' || :'oid', NULL, '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"title","value":"x"}]}', :'tok', '{"if-match": "W/\"7\""}');
+SELECT status FROM pg_temp.r('PATCH', '/Users/' || :'oid', NULL, '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"title","value":"x"}]}', :'tok', '{"if-match": "W/\"1\""}');
+SELECT status FROM pg_temp.r('GET', '/Users/' || :'oid', NULL, NULL, :'tok', '{"if-none-match": "W/\"1\""}');
+
+-- discovery
+SELECT * FROM pg_temp.r('GET', '/ServiceProviderConfig');
+SELECT status, (SELECT string_agg(x->>'id', ', ') FROM jsonb_array_elements(h.body->'Resources') x)
+FROM scim.handle('GET', '/ResourceTypes', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h;
+SELECT * FROM pg_temp.r('GET', '/ResourceTypes/User');
+SELECT status, (SELECT string_agg(x->>'id', ', ') FROM jsonb_array_elements(h.body->'Resources') x)
+FROM scim.handle('GET', '/Schemas', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h;
+SELECT status, h.body->>'name' FROM scim.handle('GET', '/Schemas/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', NULL,
+	jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h;
+SELECT * FROM pg_temp.r('POST', '/ServiceProviderConfig', NULL, '{}');
+SELECT * FROM pg_temp.r('GET', '/Schemas', 'filter=id eq "x"');
+SELECT * FROM pg_temp.r('GET', '/Schemas/urn:nope');
+
+-- bad requests, each with its SCIM error
+SELECT * FROM pg_temp.r('POST', '/Users', NULL, '{"userName": ');
+SELECT * FROM pg_temp.r('POST', '/Users', NULL, '[]');
+SELECT * FROM pg_temp.r('POST', '/Users', NULL, '{"displayName":"no userName"}');
+SELECT * FROM pg_temp.r('POST', '/Users', NULL, '{"userName":"x","active":"maybe"}');
+SELECT * FROM pg_temp.r('POST', '/Users', NULL, '{"userName":"x","nosuch":1}');
+SELECT * FROM pg_temp.r('GET', '/Users', 'filter=userName co');
+SELECT * FROM pg_temp.r('GET', '/Users', 'filter=foo eq "x"');
+SELECT * FROM pg_temp.r('GET', '/Users', 'attributes=userName&excludedAttributes=id');
+SELECT * FROM pg_temp.r('GET', '/Users/not-an-id');
+SELECT * FROM pg_temp.r('GET', '/Widgets');
+SELECT * FROM pg_temp.r('GET', '/');
+SELECT * FROM pg_temp.r('DELETE', '/Users');
+SELECT * FROM pg_temp.r('PUT', '/Users/.search');
+SELECT * FROM pg_temp.r('PATCH', '/Users/' || :'oid', NULL, '{"Operations":[]}');
+SELECT * FROM pg_temp.r('PATCH', '/Users/' || :'oid', NULL, '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"id","value":"x"}]}');
+SELECT * FROM pg_temp.r('GET', '/Users', 'filter=userName eq "x"%00');
+-- an error leaves no partial write: the PATCH below fails in its second operation
+SELECT status FROM pg_temp.r('PATCH', '/Users/' || :'oid', NULL, '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"nickName","value":"n"},{"op":"add","path":"nosuch","value":1}]}');
+SELECT data ? 'nickName' AS half_written FROM scim.users WHERE id = :'oid';
+
+-- two tenants: a token reaches only its own tenant's rows, on every endpoint
+SELECT * FROM pg_temp.r('GET', '/Users/' || :'oid', NULL, NULL, :'tok2');
+SELECT * FROM pg_temp.r('GET', '/Users', 'filter=userName sw "okta."&count=0', NULL, :'tok2');
+SELECT * FROM pg_temp.r('PATCH', '/Users/' || :'oid', NULL, '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"title","value":"pwned"}]}', :'tok2');
+SELECT * FROM pg_temp.r('PUT', '/Users/' || :'oid', NULL, '{"userName":"pwned"}', :'tok2');
+SELECT * FROM pg_temp.r('DELETE', '/Users/' || :'oid', NULL, NULL, :'tok2');
+SELECT * FROM pg_temp.r('PATCH', '/Groups/' || :'gid', NULL, format('{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"value":"%s"}]}]}', :'oid'), :'tok2');
+-- the same userName may exist once per tenant
+SELECT status FROM pg_temp.r('POST', '/Users', NULL, '{"userName":"okta.user01@example.com"}', :'tok2');
+SELECT data->>'title' AS title_still FROM scim.users WHERE id = :'oid';
+-- row-level security holds for a role that is not a superuser, whatever it writes in SQL
+CREATE ROLE scim_app_test NOSUPERUSER NOBYPASSRLS;
+GRANT USAGE ON SCHEMA scim TO scim_app_test;
+GRANT SELECT, INSERT, UPDATE, DELETE ON scim.users, scim.groups, scim.group_members TO scim_app_test;
+SET ROLE scim_app_test;
+SELECT count(*) AS visible_without_tenant FROM scim.users;
+SELECT set_config('scim.tenant', :'fabrikam', false) IS NOT NULL AS acting_for_fabrikam;
+SELECT count(*) AS visible_to_fabrikam FROM scim.users;
+UPDATE scim.users SET data = data || '{"title":"pwned"}' WHERE id = :'oid';
+RESET ROLE;
+SELECT set_config('scim.tenant', '', false) IS NOT NULL AS reset;
+SELECT data->>'title' AS title_still FROM scim.users WHERE id = :'oid';
+REVOKE ALL ON scim.users, scim.groups, scim.group_members FROM scim_app_test;
+REVOKE ALL ON SCHEMA scim FROM scim_app_test;
+DROP ROLE scim_app_test;
+
+-- revoked and expired tokens stop working
+SELECT scim.revoke_token(:'tok2') AS revoked, scim.revoke_token(:'tok2') AS again;
+SELECT status FROM pg_temp.r('GET', '/Users', NULL, NULL, :'tok2');
+SELECT scim.create_token(:'fabrikam', now() - interval '1 second') AS expired \gset
+SELECT status FROM pg_temp.r('GET', '/Users', NULL, NULL, :'expired');
+
+-- the event log: what an admin reviews after a cycle
+SELECT kind, resource_type, split_part(operation, ' ', 1) AS method, status, scim_type, count(*)
+FROM scim.events WHERE tenant_name = 'Contoso' GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5;
+SELECT scim.prune_events('0 seconds') >= 0 AS pruned;

@@ -1,0 +1,689 @@
+
+-- ---------------------------------------------------------------------------
+-- scim.handle(): one SCIM request in, one response out (RFC 7644)
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE scim.response AS (status integer, headers jsonb, body jsonb);
+COMMENT ON TYPE scim.response IS 'What scim.handle() answers: HTTP status, response headers, JSON body (NULL for none)';
+
+CREATE FUNCTION scim._hash_password(password text) RETURNS text
+	AS 'MODULE_PATHNAME', 'scim_hash_password'
+	LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scim._hash_password(text) IS
+	'A SCRAM-SHA-256 secret for a password (PostgreSQL''s own format); the password itself is never stored (internal)';
+
+CREATE FUNCTION scim._strip_keys(doc jsonb, names text[]) RETURNS jsonb
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	AS $$
+	SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb)
+	FROM jsonb_each(doc) WHERE lower(key) <> ALL (names)
+	$$;
+COMMENT ON FUNCTION scim._strip_keys(jsonb, text[]) IS
+	'doc without the members whose lower-cased names are listed (internal)';
+
+-- The base URL that meta.location and Location are built on.
+CREATE FUNCTION scim._base_url(headers jsonb) RETURNS text
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	AS $$
+	SELECT rtrim(coalesce(headers->>'x-scim-base-url',
+		   CASE WHEN headers ? 'host'
+				THEN coalesce(headers->>'x-forwarded-proto', 'http') || '://' || (headers->>'host')
+					 || coalesce(headers->>'x-scim-base-path', '/scim/v2')
+				ELSE coalesce(headers->>'x-scim-base-path', '/scim/v2') END), '/')
+	$$;
+COMMENT ON FUNCTION scim._base_url(jsonb) IS
+	'The SCIM base URL of a request: the x-scim-base-url header, else built from host, x-forwarded-proto and x-scim-base-path (internal)';
+
+CREATE FUNCTION scim._response(status integer, body jsonb, extra jsonb DEFAULT '{}') RETURNS scim.response
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	AS $$
+	SELECT (status,
+			CASE WHEN body IS NULL THEN extra
+				 ELSE jsonb_build_object('content-type', 'application/scim+json; charset=utf-8') || extra END,
+			body)::scim.response
+	$$;
+COMMENT ON FUNCTION scim._response(integer, jsonb, jsonb) IS 'A response with the SCIM content type when it has a body (internal)';
+
+CREATE FUNCTION scim._fail(status integer, scim_type text, detail text) RETURNS void
+	LANGUAGE plpgsql
+	AS $$
+BEGIN
+	RAISE EXCEPTION USING
+		ERRCODE = coalesce((SELECT c.sqlstate FROM scim.error_codes() c WHERE c.scim_type = _fail.scim_type),
+						   CASE status WHEN 404 THEN 'SC404' WHEN 401 THEN 'SH401' WHEN 403 THEN 'SH403'
+									   WHEN 405 THEN 'SH405' WHEN 409 THEN 'SC003' WHEN 412 THEN 'SH412'
+									   WHEN 413 THEN 'SH413' WHEN 501 THEN 'SH501' ELSE 'SC400' END),
+		MESSAGE = detail;
+END;
+$$;
+COMMENT ON FUNCTION scim._fail(integer, text, text) IS 'Raises the error a response will report (internal)';
+
+-- The resource as a response shows it: meta.location added, groups of a user, members of a group.
+CREATE FUNCTION scim._present(rtype text, tenant uuid, id uuid, data jsonb, base text, want_members boolean)
+	RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	AS $$
+DECLARE
+	doc jsonb := jsonb_set(data, '{meta,location}',
+						   to_jsonb(base || CASE rtype WHEN 'User' THEN '/Users/' ELSE '/Groups/' END || id::text));
+BEGIN
+	IF rtype = 'Group' AND want_members THEN
+		doc := doc || jsonb_build_object('members', coalesce((
+			SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+					'value', m.value, 'type', m.type, 'display', m.display,
+					'$ref', base || CASE m.type WHEN 'Group' THEN '/Groups/' ELSE '/Users/' END || m.value))
+				ORDER BY m.value)
+			FROM scim.group_members m WHERE m.tenant = _present.tenant AND m.group_id = _present.id), '[]'::jsonb));
+	ELSIF rtype = 'User' THEN
+		doc := doc || coalesce((
+			SELECT jsonb_build_object('groups', jsonb_agg(jsonb_build_object(
+					'value', g.id::text, 'display', g.data->>'displayName', 'type', 'direct',
+					'$ref', base || '/Groups/' || g.id::text) ORDER BY g.id))
+			FROM scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id
+			WHERE m.tenant = _present.tenant AND m.value = _present.id::text
+			HAVING count(*) > 0), '{}'::jsonb);
+	END IF;
+	RETURN doc;
+END;
+$$;
+COMMENT ON FUNCTION scim._present(text, uuid, uuid, jsonb, text, boolean) IS
+	'A stored resource as responses show it: location, the groups of a user, the members of a group (internal)';
+
+-- Check a body against the schema, the way a PUT or POST must: names canonical,
+-- types coerced, read-only attributes ignored.  Reuses the PATCH engine.
+CREATE FUNCTION scim._normalize(rtype text, body jsonb) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	AS $$
+DECLARE
+	input jsonb;
+	out jsonb;
+	urn text;
+BEGIN
+	IF jsonb_typeof(body) IS DISTINCT FROM 'object' THEN
+		PERFORM scim._fail(400, 'invalidSyntax', 'the request body must be a JSON object');
+	END IF;
+	-- readOnly attributes a client may send back are ignored (Okta sends groups, id)
+	input := scim._strip_keys(body, ARRAY['id', 'meta', 'groups', 'schemas', 'members', 'password']);
+	out := scim.patch('{}'::jsonb, jsonb_build_object(
+		'schemas', '["urn:ietf:params:scim:api:messages:2.0:PatchOp"]'::jsonb,
+		'Operations', jsonb_build_array(jsonb_build_object('op', 'replace', 'value', input))), rtype);
+	-- the core schema first, then the extensions present
+	SELECT t.schema INTO urn FROM scim.resource_type t WHERE t.name = rtype;
+	out := out || jsonb_build_object('schemas', (
+		SELECT jsonb_agg(s ORDER BY s <> urn, s) FROM (
+			SELECT urn AS s
+			UNION
+			SELECT e.schema FROM scim.resource_type_extension e
+			WHERE e.resource_type = rtype AND out ? e.schema) x));
+	RETURN out;
+END;
+$$;
+COMMENT ON FUNCTION scim._normalize(text, jsonb) IS
+	'A POST or PUT body checked against the schema: canonical names, coerced types, read-only attributes dropped (internal)';
+
+CREATE FUNCTION scim._event(tenant uuid, kind text, rtype text, rid uuid, operation text, status integer,
+							scim_type text DEFAULT NULL, detail text DEFAULT NULL)
+	RETURNS void
+	LANGUAGE sql VOLATILE
+	AS $$
+	INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status, scim_type, detail)
+	VALUES (tenant, kind, rtype, rid, operation, status, scim_type, left(detail, 1000))
+	$$;
+COMMENT ON FUNCTION scim._event(uuid, text, text, uuid, text, integer, text, text) IS 'Appends to the event log (internal)';
+
+-- Is members wanted in a Group response, given attributes / excludedAttributes?
+CREATE FUNCTION scim._wants_members(q jsonb) RETURNS boolean
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	AS $$
+	SELECT CASE
+		WHEN q ? 'attributes' THEN EXISTS (
+			SELECT 1 FROM regexp_split_to_table(lower(q->>'attributes'), '\s*,\s*') a
+			WHERE a IN ('members', 'urn:ietf:params:scim:schemas:core:2.0:group:members')
+			   OR a LIKE 'members.%' OR a LIKE 'urn:ietf:params:scim:schemas:core:2.0:group:members.%')
+		WHEN q ? 'excludedattributes' THEN NOT EXISTS (
+			SELECT 1 FROM regexp_split_to_table(lower(q->>'excludedattributes'), '\s*,\s*') a
+			WHERE a IN ('members', 'urn:ietf:params:scim:schemas:core:2.0:group:members'))
+		ELSE true END
+	$$;
+COMMENT ON FUNCTION scim._wants_members(jsonb) IS
+	'Whether a Group response carries members: Entra ID reads with excludedAttributes=members, and then the membership table is not read (internal)';
+
+-- Replace, add or remove members of a group: the membership table, not the document.
+CREATE FUNCTION scim._set_members(tenant uuid, gid uuid, op text, members jsonb) RETURNS boolean
+	LANGUAGE plpgsql VOLATILE
+	AS $$
+DECLARE
+	m jsonb;
+	v text;
+	mtype text;
+	n bigint;
+	changed boolean := false;
+BEGIN
+	IF op = 'replace' THEN
+		DELETE FROM scim.group_members g WHERE g.tenant = _set_members.tenant AND g.group_id = gid;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		changed := n > 0;
+	END IF;
+	IF members IS NULL OR jsonb_typeof(members) = 'null' THEN
+		RETURN changed;
+	END IF;
+	IF jsonb_typeof(members) <> 'array' THEN
+		members := jsonb_build_array(members);
+	END IF;
+	FOR m IN SELECT * FROM jsonb_array_elements(members) LOOP
+		v := CASE jsonb_typeof(m) WHEN 'object' THEN m->>'value' WHEN 'string' THEN m #>> '{}' END;
+		IF v IS NULL THEN
+			PERFORM scim._fail(400, 'invalidValue', 'each member needs a "value", the id of a User or Group');
+		END IF;
+		IF op = 'remove' THEN
+			DELETE FROM scim.group_members g
+			WHERE g.tenant = _set_members.tenant AND g.group_id = gid AND g.value = v;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			changed := changed OR n > 0;
+			CONTINUE;
+		END IF;
+		mtype := CASE
+			WHEN v ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' AND EXISTS (
+				SELECT 1 FROM scim.users u WHERE u.tenant = _set_members.tenant AND u.id = v::uuid) THEN 'User'
+			WHEN v ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' AND EXISTS (
+				SELECT 1 FROM scim.groups x WHERE x.tenant = _set_members.tenant AND x.id = v::uuid) THEN 'Group'
+			END;
+		IF mtype IS NULL THEN
+			PERFORM scim._fail(400, 'invalidValue', format('member "%s" is not a User or Group of this tenant', v));
+		END IF;
+		INSERT INTO scim.group_members (tenant, group_id, value, type, display)
+		VALUES (_set_members.tenant, gid, v, mtype, m->>'display')
+		ON CONFLICT ON CONSTRAINT group_members_pkey DO NOTHING;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		changed := changed OR n > 0;
+	END LOOP;
+	RETURN changed;
+END;
+$$;
+COMMENT ON FUNCTION scim._set_members(uuid, uuid, text, jsonb) IS
+	'Adds, removes or replaces group members in scim.group_members; each member must be a User or Group of the tenant; true if membership changed (internal)';
+
+-- Apply the member operations of a Group PATCH to the membership table and
+-- return the request without them, for scim.patch to apply to the document.
+CREATE FUNCTION scim._patch_members(tenant uuid, gid uuid, INOUT request jsonb, OUT changed boolean)
+	LANGUAGE plpgsql VOLATILE
+	AS $$
+DECLARE
+	op jsonb;
+	kind text;
+	p text;
+	rest jsonb := '[]';
+	filter text;
+	n bigint;
+BEGIN
+	changed := false;
+	IF jsonb_typeof(request->'Operations') IS DISTINCT FROM 'array' THEN
+		RETURN;					-- scim.patch reports what is wrong with it
+	END IF;
+	FOR op IN SELECT * FROM jsonb_array_elements(request->'Operations') LOOP
+		kind := lower(op->>'op');
+		p := op->>'path';
+		IF kind IN ('add', 'remove', 'replace') AND p IS NOT NULL
+		   AND lower(p) ~ '^(urn:ietf:params:scim:schemas:core:2\.0:group:)?members(\[|$)' THEN
+			filter := substring(p from '\[(.*)\]$');
+			IF filter IS NULL THEN
+				IF kind = 'remove' AND NOT op ? 'value' THEN
+					changed := scim._set_members(tenant, gid, 'replace', NULL) OR changed;
+				ELSE
+					changed := scim._set_members(tenant, gid, kind, op->'value') OR changed;
+				END IF;
+			ELSIF kind = 'remove' THEN
+				-- members[value eq "id"] is an index lookup; other filters test each member
+				IF filter ~* '^\s*value\s+eq\s+"[^"\\]*"\s*$' THEN
+					DELETE FROM scim.group_members g
+					WHERE g.tenant = _patch_members.tenant AND g.group_id = gid
+					  AND g.value = substring(filter from '"([^"\\]*)"');
+					GET DIAGNOSTICS n = ROW_COUNT;
+					changed := changed OR n > 0;
+				ELSE
+					DELETE FROM scim.group_members g
+					WHERE g.tenant = _patch_members.tenant AND g.group_id = gid
+					  AND scim.matches(jsonb_build_object('members', jsonb_build_array(jsonb_strip_nulls(
+							jsonb_build_object('value', g.value, 'type', g.type, 'display', g.display)))),
+							'members[' || filter || ']', 'Group');
+					GET DIAGNOSTICS n = ROW_COUNT;
+					changed := changed OR n > 0;
+				END IF;
+			ELSE
+				PERFORM scim._fail(400, 'invalidPath', format('path "%s": members are added without a filter and changed by removing and adding', p));
+			END IF;
+		ELSIF kind IN ('add', 'replace') AND p IS NULL AND jsonb_typeof(op->'value') = 'object'
+			  AND EXISTS (SELECT 1 FROM jsonb_object_keys(op->'value') k WHERE lower(k) = 'members') THEN
+			changed := scim._set_members(tenant, gid, kind,
+				(SELECT value FROM jsonb_each(op->'value') WHERE lower(key) = 'members' LIMIT 1)) OR changed;
+			rest := rest || jsonb_build_array(op || jsonb_build_object('value',
+				scim._strip_keys(op->'value', ARRAY['members'])));
+		ELSE
+			rest := rest || jsonb_build_array(op);
+		END IF;
+	END LOOP;
+	request := request || jsonb_build_object('Operations', rest);
+END;
+$$;
+COMMENT ON FUNCTION scim._patch_members(uuid, uuid, jsonb) IS
+	'Applies the member operations of a Group PATCH to scim.group_members, O(log n) per member; returns the other operations (internal)';
+
+-- The discovery documents (RFC 7644 section 4).
+CREATE FUNCTION scim._service_provider_config(base text) RETURNS jsonb
+	LANGUAGE sql STABLE
+	AS $$
+	SELECT jsonb_build_object(
+		'schemas', '["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"]'::jsonb,
+		'documentationUri', 'https://github.com/scim-postgres/scim',
+		'patch', '{"supported": true}'::jsonb,
+		'bulk', '{"supported": false, "maxOperations": 0, "maxPayloadSize": 0}'::jsonb,
+		'filter', jsonb_build_object('supported', true, 'maxResults', scim._max_results()),
+		'changePassword', '{"supported": false}'::jsonb,
+		'sort', '{"supported": true}'::jsonb,
+		'etag', '{"supported": true}'::jsonb,
+		'authenticationSchemes', '[{"type": "oauthbearertoken", "name": "OAuth Bearer Token", "description": "Authentication with a bearer token issued by scim.create_token()", "primary": true}]'::jsonb,
+		'meta', jsonb_build_object('resourceType', 'ServiceProviderConfig', 'location', base || '/ServiceProviderConfig'))
+	$$;
+COMMENT ON FUNCTION scim._service_provider_config(text) IS 'The ServiceProviderConfig document (internal)';
+
+CREATE FUNCTION scim._max_results() RETURNS integer
+	LANGUAGE sql STABLE
+	AS $$ SELECT coalesce(nullif(current_setting('scim.max_results', true), '')::integer, 1000) $$;
+COMMENT ON FUNCTION scim._max_results() IS 'The largest page a list returns (setting scim.max_results, default 1000) (internal)';
+
+CREATE FUNCTION scim._default_count() RETURNS integer
+	LANGUAGE sql STABLE
+	AS $$ SELECT least(coalesce(nullif(current_setting('scim.default_count', true), '')::integer, 100), scim._max_results()) $$;
+COMMENT ON FUNCTION scim._default_count() IS 'The page size when a list names no count (setting scim.default_count, default 100) (internal)';
+
+CREATE FUNCTION scim._schema_doc(urn text, base text) RETURNS jsonb
+	LANGUAGE sql STABLE
+	AS $$
+	SELECT s.definition || jsonb_build_object(
+		'schemas', '["urn:ietf:params:scim:schemas:core:2.0:Schema"]'::jsonb,
+		'meta', jsonb_build_object('resourceType', 'Schema', 'location', base || '/Schemas/' || s.id))
+	FROM scim.schema s WHERE s.id = urn
+	$$;
+COMMENT ON FUNCTION scim._schema_doc(text, text) IS 'A Schema document (internal)';
+
+CREATE FUNCTION scim._resource_type_doc(name text, base text) RETURNS jsonb
+	LANGUAGE sql STABLE
+	AS $$
+	SELECT jsonb_strip_nulls(jsonb_build_object(
+		'schemas', '["urn:ietf:params:scim:schemas:core:2.0:ResourceType"]'::jsonb,
+		'id', t.name, 'name', t.name, 'endpoint', t.endpoint, 'description', t.description,
+		'schema', t.schema,
+		'schemaExtensions', coalesce((SELECT jsonb_agg(jsonb_build_object('schema', e.schema, 'required', e.required) ORDER BY e.schema)
+									  FROM scim.resource_type_extension e WHERE e.resource_type = t.name), '[]'::jsonb),
+		'meta', jsonb_build_object('resourceType', 'ResourceType', 'location', base || '/ResourceTypes/' || t.name)))
+	FROM scim.resource_type t WHERE t.name = _resource_type_doc.name
+	$$;
+COMMENT ON FUNCTION scim._resource_type_doc(text, text) IS 'A ResourceType document (internal)';
+
+-- GET list, or POST .search: filter, sort, page, project.
+CREATE FUNCTION scim._list(rtype text, tenant uuid, q jsonb, base text) RETURNS scim.response
+	LANGUAGE plpgsql STABLE
+	AS $$
+DECLARE
+	tbl text := CASE rtype WHEN 'User' THEN 'scim.users' ELSE 'scim.groups' END;
+	cond text := '';
+	ord text := 'r.created, r.id';
+	start_index bigint := 1;
+	cnt bigint := scim._default_count();
+	total bigint;
+	result jsonb;
+	members boolean := rtype = 'Group' AND scim._wants_members(q);
+BEGIN
+	IF q ? 'filter' THEN
+		cond := ' AND ' || scim.filter_sql(q->>'filter', rtype, 'r.data');
+	END IF;
+	IF q ? 'sortby' THEN
+		ord := scim.sort_sql(q->>'sortby', rtype, 'r.data')
+			|| CASE WHEN lower(coalesce(q->>'sortorder', 'ascending')) = 'descending' THEN ' DESC NULLS FIRST' ELSE ' ASC NULLS LAST' END
+			|| ', r.created, r.id';
+	END IF;
+	IF q ? 'startindex' THEN
+		BEGIN
+			start_index := greatest((q->>'startindex')::bigint, 1);
+		EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+			PERFORM scim._fail(400, 'invalidValue', 'startIndex must be an integer');
+		END;
+	END IF;
+	IF q ? 'count' THEN
+		BEGIN
+			cnt := least(greatest((q->>'count')::bigint, 0), scim._max_results());
+		EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+			PERFORM scim._fail(400, 'invalidValue', 'count must be an integer');
+		END;
+	END IF;
+	EXECUTE format('SELECT count(*) FROM %s r WHERE r.tenant = $1%s', tbl, cond) INTO total USING tenant;
+	IF cnt = 0 THEN
+		result := scim.list_response(NULL::jsonb, total, start_index::integer);
+	ELSE
+		EXECUTE format('SELECT scim.list_response(scim.project(scim._present($2, r.tenant, r.id, r.data, $3, $4), $5, $6, $2), $7, $8 ORDER BY %s)
+						FROM (SELECT * FROM %s r WHERE r.tenant = $1%s ORDER BY %s OFFSET $9 LIMIT $10) r',
+					   replace(ord, 'r.', 'r.'), tbl, cond, ord)
+			INTO result
+			USING tenant, rtype, base, members, q->>'attributes', q->>'excludedattributes', total,
+				  start_index::integer, start_index - 1, cnt;
+	END IF;
+	RETURN scim._response(200, result);
+END;
+$$;
+COMMENT ON FUNCTION scim._list(text, uuid, jsonb, text) IS 'A list or search request on one resource type (internal)';
+
+-- Create, replace, patch, read, delete one resource.
+CREATE FUNCTION scim._resource(method text, rtype text, tenant uuid, rid text, q jsonb, headers jsonb, body text, base text)
+	RETURNS scim.response
+	LANGUAGE plpgsql VOLATILE
+	AS $$
+DECLARE
+	tbl text := CASE rtype WHEN 'User' THEN 'scim.users' ELSE 'scim.groups' END;
+	endpoint text := CASE rtype WHEN 'User' THEN '/Users/' ELSE '/Groups/' END;
+	id uuid;
+	cur record;
+	doc jsonb;
+	req jsonb;
+	newdata jsonb;
+	ts timestamptz := clock_timestamp();
+	now_ts text := to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
+	members_changed boolean := false;
+	pm record;
+	resp_status integer;
+	etag text;
+	members boolean := rtype = 'Group' AND scim._wants_members(q);
+	kind text;
+	op text := method || ' ' || CASE WHEN rid IS NULL THEN rtrim(endpoint, '/') ELSE endpoint || rid END;
+BEGIN
+	IF method IN ('POST', 'PUT', 'PATCH') THEN
+		BEGIN
+			req := body::jsonb;
+		EXCEPTION WHEN invalid_text_representation OR untranslatable_character THEN
+			PERFORM scim._fail(400, 'invalidSyntax', 'the request body is not valid JSON: ' || SQLERRM);
+		END;
+		IF req IS NULL THEN
+			PERFORM scim._fail(400, 'invalidSyntax', 'the request has no body');
+		END IF;
+	END IF;
+
+	IF method = 'POST' THEN
+		doc := scim._normalize(rtype, req);
+		IF rtype = 'User' AND coalesce(doc->>'userName', '') = '' THEN
+			PERFORM scim._fail(400, 'invalidValue', 'userName is required');
+		ELSIF rtype = 'Group' AND coalesce(doc->>'displayName', '') = '' THEN
+			PERFORM scim._fail(400, 'invalidValue', 'displayName is required');
+		END IF;
+		id := gen_random_uuid();
+		IF rtype = 'User' AND EXISTS (SELECT 1 FROM jsonb_object_keys(req) k WHERE lower(k) = 'password') THEN
+			doc := doc || jsonb_build_object('password', scim._hash_password(
+				(SELECT value #>> '{}' FROM jsonb_each(req) WHERE lower(key) = 'password' LIMIT 1)));
+		END IF;
+		doc := doc || jsonb_build_object('id', id::text, 'meta', jsonb_build_object(
+			'resourceType', rtype, 'created', now_ts, 'lastModified', now_ts, 'version', 'W/"1"'));
+		BEGIN
+			EXECUTE format('INSERT INTO %s (tenant, id, data, created, last_modified) VALUES ($1, $2, $3, $4, $4)', tbl)
+				USING tenant, id, doc, ts;
+		EXCEPTION WHEN unique_violation THEN
+			PERFORM scim._fail(409, 'uniqueness', CASE rtype WHEN 'User'
+				THEN format('a User with userName "%s" already exists', doc->>'userName')
+				ELSE format('a Group with displayName "%s" already exists', doc->>'displayName') END);
+		END;
+		IF rtype = 'Group' THEN
+			PERFORM scim._set_members(tenant, id, 'add',
+				(SELECT value FROM jsonb_each(req) WHERE lower(key) = 'members' LIMIT 1));
+		END IF;
+		-- Okta and Entra send members with the POST; they come back as stored
+		PERFORM scim._event(tenant, 'created', rtype, id, op, 201);
+		RETURN scim._response(201,
+			scim.project(scim._present(rtype, tenant, id, doc, base, members), q->>'attributes', q->>'excludedattributes', rtype),
+			jsonb_build_object('location', base || endpoint || id::text, 'etag', 'W/"1"'));
+	END IF;
+
+	-- the rest address an existing resource by id
+	IF rid !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+		PERFORM scim._fail(404, NULL, format('%s "%s" not found', rtype, rid));
+	END IF;
+	id := rid::uuid;
+	EXECUTE format('SELECT data, version, created FROM %s WHERE tenant = $1 AND id = $2%s', tbl,
+				   CASE WHEN method IN ('PUT', 'PATCH', 'DELETE') THEN ' FOR UPDATE' ELSE '' END)
+		INTO cur USING tenant, id;
+	IF cur IS NULL THEN
+		PERFORM scim._fail(404, NULL, format('%s "%s" not found', rtype, rid));
+	END IF;
+	etag := 'W/"' || cur.version || '"';
+
+	IF method IN ('PUT', 'PATCH', 'DELETE') AND headers ? 'if-match'
+	   AND headers->>'if-match' <> '*' AND NOT etag = ANY (regexp_split_to_array(headers->>'if-match', '\s*,\s*')) THEN
+		PERFORM scim._fail(412, NULL, format('the resource has version %s, not %s', etag, headers->>'if-match'));
+	END IF;
+
+	IF method = 'GET' THEN
+		IF headers ? 'if-none-match' AND etag = ANY (regexp_split_to_array(headers->>'if-none-match', '\s*,\s*')) THEN
+			RETURN scim._response(304, NULL, jsonb_build_object('etag', etag));
+		END IF;
+		RETURN scim._response(200,
+			scim.project(scim._present(rtype, tenant, id, cur.data, base, members), q->>'attributes', q->>'excludedattributes', rtype),
+			jsonb_build_object('etag', etag));
+	END IF;
+
+	IF method = 'DELETE' THEN
+		EXECUTE format('DELETE FROM %s WHERE tenant = $1 AND id = $2', tbl) USING tenant, id;
+		-- a deleted user or group is a member nowhere any more
+		DELETE FROM scim.group_members m WHERE m.tenant = _resource.tenant AND m.value = id::text;
+		PERFORM scim._event(tenant, 'deleted', rtype, id, op, 204);
+		RETURN scim._response(204, NULL);
+	END IF;
+
+	IF method = 'PUT' THEN
+		doc := scim._normalize(rtype, req);
+		IF rtype = 'User' AND coalesce(doc->>'userName', '') = '' THEN
+			PERFORM scim._fail(400, 'invalidValue', 'userName is required');
+		ELSIF rtype = 'Group' AND coalesce(doc->>'displayName', '') = '' THEN
+			PERFORM scim._fail(400, 'invalidValue', 'displayName is required');
+		END IF;
+		-- readOnly id and meta stay; a password is only replaced when one is sent
+		newdata := doc || jsonb_build_object('id', id::text, 'meta', cur.data->'meta')
+			|| CASE WHEN cur.data ? 'password' THEN jsonb_build_object('password', cur.data->'password') ELSE '{}' END;
+		IF rtype = 'User' AND EXISTS (SELECT 1 FROM jsonb_object_keys(req) k WHERE lower(k) = 'password') THEN
+			newdata := newdata || jsonb_build_object('password', scim._hash_password(
+				(SELECT value #>> '{}' FROM jsonb_each(req) WHERE lower(key) = 'password' LIMIT 1)));
+		END IF;
+		IF rtype = 'Group' AND EXISTS (SELECT 1 FROM jsonb_object_keys(req) k WHERE lower(k) = 'members') THEN
+			members_changed := scim._set_members(tenant, id, 'replace',
+				(SELECT value FROM jsonb_each(req) WHERE lower(key) = 'members' LIMIT 1));
+		END IF;
+	ELSE
+		IF rtype = 'Group' THEN
+			pm := scim._patch_members(tenant, id, req);
+			req := pm.request;
+			members_changed := pm.changed;
+		END IF;
+		IF jsonb_array_length(coalesce(req->'Operations', '[]')) > 0 OR rtype = 'User' THEN
+			newdata := scim.patch(cur.data, req, rtype);
+		ELSE
+			newdata := cur.data;
+		END IF;
+	END IF;
+
+	-- Entra ID expects 204 for group PATCH and needs no body; asked-for attributes need 200
+	resp_status := CASE WHEN method = 'PATCH' AND rtype = 'Group' AND NOT (q ? 'attributes' OR q ? 'excludedattributes')
+						THEN 204 ELSE 200 END;
+	IF newdata IS DISTINCT FROM cur.data OR members_changed THEN
+		newdata := jsonb_set(jsonb_set(newdata, '{meta,lastModified}', to_jsonb(now_ts)),
+							 '{meta,version}', to_jsonb('W/"' || (cur.version + 1) || '"'));
+		BEGIN
+			EXECUTE format('UPDATE %s SET data = $3, version = version + 1, last_modified = $4 WHERE tenant = $1 AND id = $2', tbl)
+				USING tenant, id, newdata, ts;
+		EXCEPTION WHEN unique_violation THEN
+			PERFORM scim._fail(409, 'uniqueness', CASE rtype WHEN 'User'
+				THEN format('a User with userName "%s" already exists', newdata->>'userName')
+				ELSE format('a Group with displayName "%s" already exists', newdata->>'displayName') END);
+		END;
+		etag := 'W/"' || (cur.version + 1) || '"';
+		kind := CASE
+			WHEN coalesce(cur.data->>'active', 'true') = 'true' AND newdata->>'active' = 'false' THEN 'suspended'
+			WHEN cur.data->>'active' = 'false' AND coalesce(newdata->>'active', 'true') = 'true' THEN 'unsuspended'
+			ELSE 'updated' END;
+		PERFORM scim._event(tenant, kind, rtype, id, op, resp_status);
+	ELSE
+		newdata := cur.data;
+	END IF;
+
+	IF resp_status = 204 THEN
+		RETURN scim._response(204, NULL, jsonb_build_object('etag', etag));
+	END IF;
+	RETURN scim._response(200,
+		scim.project(scim._present(rtype, tenant, id, newdata, base, members), q->>'attributes', q->>'excludedattributes', rtype),
+		jsonb_build_object('etag', etag));
+END;
+$$;
+COMMENT ON FUNCTION scim._resource(text, text, uuid, text, jsonb, jsonb, text, text) IS
+	'POST, GET, PUT, PATCH or DELETE of one User or Group (internal)';
+
+CREATE FUNCTION scim.handle(method text, path text, query text DEFAULT NULL,
+							headers jsonb DEFAULT '{}', body text DEFAULT NULL)
+	RETURNS scim.response
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m text := upper(coalesce(method, ''));
+	h jsonb := coalesce(headers, '{}');
+	q jsonb;
+	base text := scim._base_url(coalesce(headers, '{}'));
+	seg text[];
+	tenant uuid;
+	auth text;
+	rtype text;
+	res scim.response;
+	sreq jsonb;
+	st text;
+	msg text;
+	status integer;
+	stype text;
+BEGIN
+	BEGIN
+		q := scim.parse_query(coalesce(query, ''));
+		-- authentication: Authorization: Bearer <token>
+		auth := h->>'authorization';
+		IF auth IS NOT NULL AND auth ~* '^bearer\s+' THEN
+			tenant := scim._authenticate(regexp_replace(auth, '^[Bb][Ee][Aa][Rr][Ee][Rr]\s+', ''));
+		END IF;
+		IF tenant IS NULL THEN
+			RETURN scim._response(401, scim.error(401, NULL, 'a valid bearer token is required'),
+								  '{"www-authenticate": "Bearer realm=\"scim\""}');
+		END IF;
+		PERFORM set_config('scim.tenant', tenant::text, true);
+
+		seg := array_remove(string_to_array(trim(both '/' from split_part(coalesce(path, ''), '?', 1)), '/'), '');
+		IF cardinality(seg) = 0 THEN
+			PERFORM scim._fail(404, NULL, 'no resource at the SCIM base; try /Users, /Groups or /ServiceProviderConfig');
+		END IF;
+
+		CASE lower(seg[1])
+		WHEN 'serviceproviderconfig', 'schemas', 'resourcetypes' THEN
+			IF m <> 'GET' THEN
+				PERFORM scim._fail(405, NULL, format('%s is not allowed on /%s', m, seg[1]));
+			END IF;
+			IF q ? 'filter' THEN
+				PERFORM scim._fail(403, NULL, 'discovery endpoints cannot be filtered (RFC 7644 section 4)');
+			END IF;
+			IF lower(seg[1]) = 'serviceproviderconfig' THEN
+				IF cardinality(seg) > 1 THEN
+					PERFORM scim._fail(404, NULL, 'no such resource');
+				END IF;
+				RETURN scim._response(200, scim._service_provider_config(base));
+			ELSIF lower(seg[1]) = 'schemas' THEN
+				IF cardinality(seg) > 1 THEN
+					res := scim._response(200, (SELECT scim._schema_doc(s.id, base) FROM scim.schema s
+												WHERE lower(s.id) = lower(seg[2])
+												  AND (s.id IN (SELECT t.schema FROM scim.resource_type t)
+													   OR s.id IN (SELECT e.schema FROM scim.resource_type_extension e))));
+					IF res.body IS NULL THEN
+						PERFORM scim._fail(404, NULL, format('schema "%s" not found', seg[2]));
+					END IF;
+					RETURN res;
+				END IF;
+				RETURN scim._response(200, (SELECT scim.list_response(scim._schema_doc(s.id, base) ORDER BY s.id)
+											FROM scim.schema s
+											WHERE s.id IN (SELECT t.schema FROM scim.resource_type t)
+											   OR s.id IN (SELECT e.schema FROM scim.resource_type_extension e)));
+			ELSE
+				IF cardinality(seg) > 1 THEN
+					res := scim._response(200, (SELECT scim._resource_type_doc(t.name, base) FROM scim.resource_type t
+												WHERE lower(t.name) = lower(seg[2])));
+					IF res.body IS NULL THEN
+						PERFORM scim._fail(404, NULL, format('resource type "%s" not found', seg[2]));
+					END IF;
+					RETURN res;
+				END IF;
+				RETURN scim._response(200, (SELECT scim.list_response(scim._resource_type_doc(t.name, base) ORDER BY t.name)
+											FROM scim.resource_type t));
+			END IF;
+		WHEN 'users', 'groups' THEN
+			rtype := CASE lower(seg[1]) WHEN 'users' THEN 'User' ELSE 'Group' END;
+			IF cardinality(seg) > 2 THEN
+				PERFORM scim._fail(404, NULL, 'no such resource');
+			END IF;
+			IF cardinality(seg) = 2 AND seg[2] = '.search' THEN
+				IF m <> 'POST' THEN
+					PERFORM scim._fail(405, NULL, format('%s is not allowed on /%s/.search', m, seg[1]));
+				END IF;
+				BEGIN
+					sreq := body::jsonb;
+				EXCEPTION WHEN invalid_text_representation OR untranslatable_character THEN
+					PERFORM scim._fail(400, 'invalidSyntax', 'the request body is not valid JSON: ' || SQLERRM);
+				END;
+				IF jsonb_typeof(sreq) IS DISTINCT FROM 'object' THEN
+					PERFORM scim._fail(400, 'invalidSyntax', 'a SearchRequest must be a JSON object');
+				END IF;
+				-- SearchRequest members become query parameters; lists are comma-joined
+				q := (SELECT coalesce(jsonb_object_agg(lower(key),
+						CASE jsonb_typeof(value) WHEN 'array' THEN (SELECT string_agg(x, ',') FROM jsonb_array_elements_text(value) x)
+												 ELSE value #>> '{}' END), '{}'::jsonb)
+					  FROM jsonb_each(sreq) WHERE lower(key) <> 'schemas' AND jsonb_typeof(value) <> 'null');
+				RETURN scim._list(rtype, tenant, q, base);
+			END IF;
+			IF cardinality(seg) = 1 THEN
+				IF m = 'GET' THEN
+					RETURN scim._list(rtype, tenant, q, base);
+				ELSIF m = 'POST' THEN
+					RETURN scim._resource('POST', rtype, tenant, NULL, q, h, body, base);
+				END IF;
+				PERFORM scim._fail(405, NULL, format('%s is not allowed on /%s', m, seg[1]));
+			END IF;
+			IF m NOT IN ('GET', 'PUT', 'PATCH', 'DELETE') THEN
+				PERFORM scim._fail(405, NULL, format('%s is not allowed on /%s/{id}', m, seg[1]));
+			END IF;
+			RETURN scim._resource(m, rtype, tenant, seg[2], q, h, body, base);
+		WHEN '.search' THEN
+			PERFORM scim._fail(501, NULL, 'searching across resource types is not implemented; use /Users/.search or /Groups/.search');
+		ELSE
+			PERFORM scim._fail(404, NULL, format('no resource type at /%s', seg[1]));
+		END CASE;
+		RETURN scim._response(500, scim.error(500, NULL, 'request not routed'));
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+		SELECT c.http_status, c.scim_type INTO status, stype FROM scim.error_codes() c WHERE c.sqlstate = st;
+		IF status IS NULL THEN
+			status := CASE
+				WHEN st LIKE 'SH%' THEN substr(st, 3)::integer
+				WHEN st = '23505' THEN 409
+				WHEN st IN ('22P02', '22P05', '2202E', '22023', '54001', '54000') THEN 400
+				ELSE 500 END;
+			stype := CASE WHEN st = '23505' THEN 'uniqueness' WHEN status = 400 THEN 'invalidValue' END;
+		END IF;
+		IF status = 500 THEN
+			-- keep internals out of the answer, in the server log
+			RAISE WARNING 'scim.handle: % % failed: % (SQLSTATE %)', m, path, msg, st;
+			msg := 'internal error';
+		END IF;
+		IF tenant IS NOT NULL THEN
+			PERFORM scim._event(tenant, 'failed', rtype, NULL, m || ' ' || coalesce(path, ''), status, stype, msg);
+		END IF;
+		RETURN scim._response(status, scim.error(status, stype, msg));
+	END;
+END;
+$$;
+COMMENT ON FUNCTION scim.handle(text, text, text, jsonb, text) IS
+	'Answers one SCIM request (RFC 7644): /Users, /Groups, their /.search, /ServiceProviderConfig, /Schemas, /ResourceTypes; path is relative to the SCIM base, headers have lower-case names';
