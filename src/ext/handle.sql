@@ -281,6 +281,9 @@ CREATE FUNCTION scim._service_provider_config(base text) RETURNS jsonb
 		'changePassword', '{"supported": false}'::jsonb,
 		'sort', '{"supported": true}'::jsonb,
 		'etag', '{"supported": true}'::jsonb,
+		'pagination', jsonb_build_object('cursor', true, 'index', true, 'defaultPaginationMethod', 'index',
+										 'defaultPageSize', scim._default_count(), 'maxPageSize', scim._max_results(),
+										 'cursorTimeout', scim._cursor_timeout()),
 		'authenticationSchemes', '[{"type": "oauthbearertoken", "name": "OAuth Bearer Token", "description": "Authentication with a bearer token issued by scim.create_token()", "primary": true}]'::jsonb,
 		'meta', jsonb_build_object('resourceType', 'ServiceProviderConfig', 'location', base || '/ServiceProviderConfig'))
 	$$;
@@ -320,57 +323,174 @@ CREATE FUNCTION scim._resource_type_doc(name text, base text) RETURNS jsonb
 	$$;
 COMMENT ON FUNCTION scim._resource_type_doc(text, text) IS 'A ResourceType document (internal)';
 
--- GET list, or POST .search: filter, sort, page, project.
+CREATE FUNCTION scim._cursor_timeout() RETURNS integer
+	LANGUAGE sql STABLE
+	AS $$ SELECT coalesce(nullif(current_setting('scim.cursor_timeout', true), '')::integer, 3600) $$;
+COMMENT ON FUNCTION scim._cursor_timeout() IS 'Seconds a cursor stays valid (setting scim.cursor_timeout, default 3600) (internal)';
+
+-- A cursor (RFC 9865) is the position after the last row of a page, the
+-- query it belongs to and when it was issued, base64url-encoded: opaque to
+-- clients, and only ever a position within the caller's own tenant.
+CREATE FUNCTION scim._cursor_encode(created timestamptz, id uuid, query_hash text) RETURNS text
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	AS $$
+	SELECT translate(replace(encode(convert_to(concat_ws('|', 'c1',
+		(extract(epoch FROM created) * 1000000)::bigint, id, query_hash,
+		extract(epoch FROM now())::bigint), 'UTF8'), 'base64'), E'\n', ''), '+/=', '-_')
+	$$;
+COMMENT ON FUNCTION scim._cursor_encode(timestamptz, uuid, text) IS 'A nextCursor value (internal)';
+
+CREATE FUNCTION scim._cursor_decode(cursor text, query_hash text, OUT created timestamptz, OUT id uuid)
+	LANGUAGE plpgsql STABLE
+	AS $$
+DECLARE
+	parts text[];
+	raw text;
+BEGIN
+	BEGIN
+		raw := translate(cursor, '-_', '+/');
+		raw := raw || repeat('=', (4 - length(raw) % 4) % 4);
+		parts := string_to_array(convert_from(decode(raw, 'base64'), 'UTF8'), '|');
+		IF cardinality(parts) <> 5 OR parts[1] <> 'c1' THEN
+			RAISE EXCEPTION 'bad cursor';
+		END IF;
+		created := to_timestamp(parts[2]::numeric / 1000000);
+		id := parts[3]::uuid;
+	EXCEPTION WHEN OTHERS THEN
+		PERFORM scim._fail(400, 'invalidCursor', 'the cursor is not one this service issued; start again with an empty cursor');
+	END;
+	IF parts[4] <> query_hash THEN
+		PERFORM scim._fail(400, 'invalidCursor', 'the cursor belongs to a different query; repeat the query''s parameters unchanged');
+	END IF;
+	IF parts[5]::bigint < extract(epoch FROM now()) - scim._cursor_timeout() THEN
+		PERFORM scim._fail(400, 'expiredCursor', format('the cursor has expired; cursors are valid for %s seconds', scim._cursor_timeout()));
+	END IF;
+END;
+$$;
+COMMENT ON FUNCTION scim._cursor_decode(text, text) IS 'The position a cursor stands for, or an invalidCursor / expiredCursor error (internal)';
+
+-- GET list, or POST .search: filter, sort, page, project.  rtype NULL
+-- searches Users and Groups together (POST /.search).
 CREATE FUNCTION scim._list(rtype text, tenant uuid, q jsonb, base text) RETURNS scim.response
 	LANGUAGE plpgsql STABLE
 	AS $$
 DECLARE
-	tbl text := CASE rtype WHEN 'User' THEN 'scim.users' ELSE 'scim.groups' END;
-	cond text := '';
+	types text[] := CASE WHEN rtype IS NULL THEN ARRAY['User', 'Group'] ELSE ARRAY[rtype] END;
+	t text;
+	parts text[] := '{}';
+	cond text;
+	sortkey text;
+	err_state text;
+	err_msg text;
+	failed integer := 0;
 	ord text := 'r.created, r.id';
 	start_index bigint := 1;
 	cnt bigint := scim._default_count();
 	total bigint;
 	result jsonb;
-	members boolean := rtype = 'Group' AND scim._wants_members(q);
+	cursor_mode boolean := q ? 'cursor';
+	qhash text := left(md5(concat_ws('|', q->>'filter', q->>'sortby', q->>'sortorder')), 12);
+	c_created timestamptz;
+	c_id uuid;
+	rows jsonb[];
+	last record;
+	more boolean;
 BEGIN
-	IF q ? 'filter' THEN
-		cond := ' AND ' || scim.filter_sql(q->>'filter', rtype, 'r.data');
+	-- one SELECT per resource type; a type whose schema lacks a filtered attribute matches nothing
+	FOREACH t IN ARRAY types LOOP
+		cond := '';
+		sortkey := 'NULL::text';
+		BEGIN
+			IF q ? 'filter' THEN
+				cond := ' AND ' || scim.filter_sql(q->>'filter', t, 'x.data');
+			END IF;
+			IF q ? 'sortby' THEN
+				sortkey := scim.sort_sql(q->>'sortby', t, 'x.data');
+			END IF;
+		EXCEPTION WHEN OTHERS THEN
+			IF rtype IS NOT NULL THEN
+				RAISE;
+			END IF;
+			GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT;
+			failed := failed + 1;
+			CONTINUE;
+		END;
+		parts := parts || format('SELECT %L AS rtype, x.tenant, x.id, x.data, x.created, %s AS sortkey FROM %s x WHERE x.tenant = $1%s',
+								 t, sortkey, CASE t WHEN 'User' THEN 'scim.users' ELSE 'scim.groups' END, cond);
+	END LOOP;
+	IF failed = cardinality(types) THEN
+		PERFORM scim._fail(400, 'invalidFilter', err_msg);
 	END IF;
 	IF q ? 'sortby' THEN
-		ord := scim.sort_sql(q->>'sortby', rtype, 'r.data')
-			|| CASE WHEN lower(coalesce(q->>'sortorder', 'ascending')) = 'descending' THEN ' DESC NULLS FIRST' ELSE ' ASC NULLS LAST' END
-			|| ', r.created, r.id';
+		IF cursor_mode THEN
+			PERFORM scim._fail(400, 'invalidValue', 'cursor pagination follows the default order; leave out sortBy or use startIndex');
+		END IF;
+		ord := 'r.sortkey' || CASE WHEN lower(coalesce(q->>'sortorder', 'ascending')) = 'descending'
+								   THEN ' DESC NULLS FIRST' ELSE ' ASC NULLS LAST' END || ', r.created, r.id';
 	END IF;
-	IF q ? 'startindex' THEN
+	IF q ? 'count' THEN
+		BEGIN
+			cnt := (q->>'count')::bigint;
+		EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+			PERFORM scim._fail(400, CASE WHEN cursor_mode THEN 'invalidCount' ELSE 'invalidValue' END, 'count must be an integer');
+		END;
+		IF cursor_mode AND (cnt < 1 OR cnt > scim._max_results()) THEN
+			PERFORM scim._fail(400, 'invalidCount', format('count must be between 1 and %s with a cursor', scim._max_results()));
+		END IF;
+		cnt := least(greatest(cnt, 0), scim._max_results());
+	END IF;
+	IF q ? 'startindex' AND NOT cursor_mode THEN
 		BEGIN
 			start_index := greatest((q->>'startindex')::bigint, 1);
 		EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
 			PERFORM scim._fail(400, 'invalidValue', 'startIndex must be an integer');
 		END;
 	END IF;
-	IF q ? 'count' THEN
-		BEGIN
-			cnt := least(greatest((q->>'count')::bigint, 0), scim._max_results());
-		EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
-			PERFORM scim._fail(400, 'invalidValue', 'count must be an integer');
-		END;
+
+	EXECUTE format('SELECT count(*) FROM (%s) r', array_to_string(parts, ' UNION ALL ')) INTO total USING tenant;
+
+	IF NOT cursor_mode THEN
+		IF cnt = 0 THEN
+			result := scim.list_response(NULL::jsonb, total, start_index::integer);
+		ELSE
+			EXECUTE format('SELECT scim.list_response(scim.project(scim._present(r.rtype, r.tenant, r.id, r.data, $2,
+									CASE WHEN r.rtype = ''Group'' THEN scim._wants_members($3) ELSE false END),
+								$3->>''attributes'', $3->>''excludedattributes'', r.rtype), $4, $5 ORDER BY %s)
+							FROM (SELECT * FROM (%s) r ORDER BY %s OFFSET $6 LIMIT $7) r',
+						   ord, array_to_string(parts, ' UNION ALL '), ord)
+				INTO result
+				USING tenant, base, q, total, start_index::integer, start_index - 1, cnt;
+		END IF;
+		RETURN scim._response(200, result);
 	END IF;
-	EXECUTE format('SELECT count(*) FROM %s r WHERE r.tenant = $1%s', tbl, cond) INTO total USING tenant;
-	IF cnt = 0 THEN
-		result := scim.list_response(NULL::jsonb, total, start_index::integer);
-	ELSE
-		EXECUTE format('SELECT scim.list_response(scim.project(scim._present($2, r.tenant, r.id, r.data, $3, $4), $5, $6, $2), $7, $8 ORDER BY %s)
-						FROM (SELECT * FROM %s r WHERE r.tenant = $1%s ORDER BY %s OFFSET $9 LIMIT $10) r',
-					   replace(ord, 'r.', 'r.'), tbl, cond, ord)
-			INTO result
-			USING tenant, rtype, base, members, q->>'attributes', q->>'excludedattributes', total,
-				  start_index::integer, start_index - 1, cnt;
+
+	-- cursor pagination (RFC 9865): keyset on (created, id), one row more to know if a page follows
+	IF coalesce(q->>'cursor', '') <> '' THEN
+		SELECT d.created, d.id INTO c_created, c_id FROM scim._cursor_decode(q->>'cursor', qhash) d;
+	END IF;
+	EXECUTE format('SELECT array_agg(to_jsonb(r) ORDER BY r.created, r.id)
+					FROM (SELECT * FROM (%s) r WHERE $2::timestamptz IS NULL OR (r.created, r.id) > ($2, $3)
+						  ORDER BY r.created, r.id LIMIT $4) r',
+				   array_to_string(parts, ' UNION ALL '))
+		INTO rows USING tenant, c_created, c_id, cnt + 1;
+	more := coalesce(cardinality(rows), 0) > cnt;
+	IF more THEN
+		rows := rows[1:cnt];
+	END IF;
+	SELECT scim.list_response(scim.project(scim._present(x->>'rtype', (x->>'tenant')::uuid, (x->>'id')::uuid, x->'data', base,
+							CASE WHEN x->>'rtype' = 'Group' THEN scim._wants_members(q) ELSE false END),
+						q->>'attributes', q->>'excludedattributes', x->>'rtype'), total, 1 ORDER BY n)
+		INTO result FROM unnest(rows) WITH ORDINALITY AS u(x, n);
+	result := coalesce(result, scim.list_response(NULL::jsonb, total, 1)) - 'startIndex';
+	IF more THEN
+		last := jsonb_populate_record(NULL::scim.users, rows[cnt]);
+		result := result || jsonb_build_object('nextCursor', scim._cursor_encode(last.created, last.id, qhash));
 	END IF;
 	RETURN scim._response(200, result);
 END;
 $$;
-COMMENT ON FUNCTION scim._list(text, uuid, jsonb, text) IS 'A list or search request on one resource type (internal)';
+COMMENT ON FUNCTION scim._list(text, uuid, jsonb, text) IS
+	'A list or search request: index pagination (startIndex, count) or cursor pagination (RFC 9865); NULL rtype searches Users and Groups (internal)';
 
 -- Create, replace, patch, read, delete one resource.
 CREATE FUNCTION scim._resource(method text, rtype text, tenant uuid, rid text, q jsonb, headers jsonb, body text, base text)
@@ -540,6 +660,29 @@ $$;
 COMMENT ON FUNCTION scim._resource(text, text, uuid, text, jsonb, jsonb, text, text) IS
 	'POST, GET, PUT, PATCH or DELETE of one User or Group (internal)';
 
+-- A SearchRequest body (RFC 7644 section 3.4.3) as query parameters; lists are comma-joined.
+CREATE FUNCTION scim._search_request(body text) RETURNS jsonb
+	LANGUAGE plpgsql IMMUTABLE
+	AS $$
+DECLARE
+	sreq jsonb;
+BEGIN
+	BEGIN
+		sreq := body::jsonb;
+	EXCEPTION WHEN invalid_text_representation OR untranslatable_character THEN
+		PERFORM scim._fail(400, 'invalidSyntax', 'the request body is not valid JSON: ' || SQLERRM);
+	END;
+	IF jsonb_typeof(sreq) IS DISTINCT FROM 'object' THEN
+		PERFORM scim._fail(400, 'invalidSyntax', 'a SearchRequest must be a JSON object');
+	END IF;
+	RETURN (SELECT coalesce(jsonb_object_agg(lower(key),
+				CASE jsonb_typeof(value) WHEN 'array' THEN (SELECT string_agg(x, ',') FROM jsonb_array_elements_text(value) x)
+										 ELSE value #>> '{}' END), '{}'::jsonb)
+			FROM jsonb_each(sreq) WHERE lower(key) <> 'schemas' AND jsonb_typeof(value) <> 'null');
+END;
+$$;
+COMMENT ON FUNCTION scim._search_request(text) IS 'The parameters of a SearchRequest body (internal)';
+
 CREATE FUNCTION scim.handle(method text, path text, query text DEFAULT NULL,
 							headers jsonb DEFAULT '{}', body text DEFAULT NULL)
 	RETURNS scim.response
@@ -556,7 +699,6 @@ DECLARE
 	auth text;
 	rtype text;
 	res scim.response;
-	sreq jsonb;
 	st text;
 	msg text;
 	status integer;
@@ -629,20 +771,7 @@ BEGIN
 				IF m <> 'POST' THEN
 					PERFORM scim._fail(405, NULL, format('%s is not allowed on /%s/.search', m, seg[1]));
 				END IF;
-				BEGIN
-					sreq := body::jsonb;
-				EXCEPTION WHEN invalid_text_representation OR untranslatable_character THEN
-					PERFORM scim._fail(400, 'invalidSyntax', 'the request body is not valid JSON: ' || SQLERRM);
-				END;
-				IF jsonb_typeof(sreq) IS DISTINCT FROM 'object' THEN
-					PERFORM scim._fail(400, 'invalidSyntax', 'a SearchRequest must be a JSON object');
-				END IF;
-				-- SearchRequest members become query parameters; lists are comma-joined
-				q := (SELECT coalesce(jsonb_object_agg(lower(key),
-						CASE jsonb_typeof(value) WHEN 'array' THEN (SELECT string_agg(x, ',') FROM jsonb_array_elements_text(value) x)
-												 ELSE value #>> '{}' END), '{}'::jsonb)
-					  FROM jsonb_each(sreq) WHERE lower(key) <> 'schemas' AND jsonb_typeof(value) <> 'null');
-				RETURN scim._list(rtype, tenant, q, base);
+				RETURN scim._list(rtype, tenant, scim._search_request(body), base);
 			END IF;
 			IF cardinality(seg) = 1 THEN
 				IF m = 'GET' THEN
@@ -657,7 +786,10 @@ BEGIN
 			END IF;
 			RETURN scim._resource(m, rtype, tenant, seg[2], q, h, body, base);
 		WHEN '.search' THEN
-			PERFORM scim._fail(501, NULL, 'searching across resource types is not implemented; use /Users/.search or /Groups/.search');
+			IF m <> 'POST' OR cardinality(seg) > 1 THEN
+				PERFORM scim._fail(405, NULL, format('%s is not allowed on /.search', m));
+			END IF;
+			RETURN scim._list(NULL, tenant, scim._search_request(body), base);
 		ELSE
 			PERFORM scim._fail(404, NULL, format('no resource type at /%s', seg[1]));
 		END CASE;
