@@ -208,6 +208,24 @@ REVOKE ALL ON scim.users, scim.groups, scim.group_members FROM scim_app_test;
 REVOKE ALL ON SCHEMA scim FROM scim_app_test;
 DROP ROLE scim_app_test;
 
+-- scim.handle() as the unprivileged role the README tells the HTTP layer to use
+CREATE ROLE scim_server_test NOSUPERUSER NOBYPASSRLS;
+GRANT USAGE ON SCHEMA scim TO scim_server_test;
+GRANT SELECT, INSERT, UPDATE, DELETE ON scim.users, scim.groups, scim.group_members TO scim_server_test;
+GRANT SELECT, INSERT ON scim.event TO scim_server_test;
+GRANT SELECT ON scim.tenant, scim.schema, scim.resource_type, scim.resource_type_extension, scim.common_attributes TO scim_server_test;
+GRANT EXECUTE ON FUNCTION scim._authenticate(text) TO scim_server_test;
+SET ROLE scim_server_test;
+SELECT status, h.body->'totalResults' AS total FROM scim.handle('GET', '/Users', 'count=0', jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h;
+SELECT status, h.body->'totalResults' AS total FROM scim.handle('GET', '/Users', 'count=0', jsonb_build_object('authorization', 'Bearer ' || :'tok2'), NULL) h;
+SELECT status FROM scim.handle('GET', '/Users/' || :'oid', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok2'), NULL) h;
+SELECT status FROM scim.handle('POST', '/Users', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok'), '{"userName":"made.by.the.server.role@example.com"}') h;
+SELECT count(*) AS rows_without_a_tenant FROM scim.users;
+SELECT has_table_privilege('scim.token', 'SELECT') AS tokens_readable;
+RESET ROLE;
+DROP OWNED BY scim_server_test;
+DROP ROLE scim_server_test;
+
 -- revoked and expired tokens stop working
 SELECT scim.revoke_token(:'tok2') AS revoked, scim.revoke_token(:'tok2') AS again;
 SELECT status FROM pg_temp.r('GET', '/Users', NULL, NULL, :'tok2');

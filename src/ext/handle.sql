@@ -811,6 +811,8 @@ BEGIN
 			msg := 'internal error';
 		END IF;
 		IF tenant IS NOT NULL THEN
+			-- the failed block's SET LOCAL is undone with it: act for the tenant again
+			PERFORM set_config('scim.tenant', tenant::text, true);
 			PERFORM scim._event(tenant, 'failed', rtype, NULL, m || ' ' || coalesce(path, ''), status, stype, msg);
 		END IF;
 		RETURN scim._response(status, scim.error(status, stype, msg));
