@@ -3,7 +3,9 @@
 #
 #   1. the core's unit tests (no server), under valgrind;
 #   2. the pg_regress suite, in a throwaway cluster made by pg_virtualenv;
-#   3. the end-to-end HTTP tests, when there are any (test/e2e/run.sh).
+#   3. the libFuzzer targets, briefly (FUZZ_SECONDS, default 15, per target),
+#      after replaying every seed of their corpus;
+#   4. the end-to-end HTTP tests, when there are any (test/e2e/run.sh).
 #
 # Expects "make all unit" to have run (the Makefile's test target does).
 set -u
@@ -66,7 +68,26 @@ if [ "$rc" -ne 0 ]; then
 	[ -f regression.diffs ] && head -150 regression.diffs
 fi
 
-# ---- 3. end-to-end -------------------------------------------------------
+# ---- 3. fuzz smoke: every seed replayed, then a bounded run per target ------
+if command -v clang >/dev/null 2>&1; then
+	echo "== fuzz (${FUZZ_SECONDS:-15}s per target)"
+	if make -s fuzz > "$log/fuzz-build.out" 2>&1; then
+		for t in build/fuzz/fuzz_*; do
+			[ -x "$t" ] || continue
+			if sh test/fuzz/run.sh "${FUZZ_SECONDS:-15}" "$t" > "$log/fuzz-$(basename "$t").out" 2>&1; then
+				passed=$((passed + 1))
+			else
+				failed=$((failed + 1))
+			fi
+			sed 's/^/   /' "$log/fuzz-$(basename "$t").out" | grep -v "fuzzing for"
+		done
+	else
+		cat "$log/fuzz-build.out"
+		failed=$((failed + 1))
+	fi
+fi
+
+# ---- 4. end-to-end -------------------------------------------------------
 if [ -f test/e2e/run.sh ]; then
 	echo "== end-to-end"
 	sh test/e2e/run.sh > "$log/e2e.out" 2>&1

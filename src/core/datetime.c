@@ -199,6 +199,16 @@ ScimParseDateTime(const char *s, size_t len, int64_t *usec)
 	/* Local time minus the offset is UTC; 24:00 rolls into the next day. */
 	secs = days_from_civil(year, month, day) * SECS_PER_DAY +
 		hour * INT64_C(3600) + minute * INT64_C(60) + second - offset_secs;
+
+	/*
+	 * The instant itself must lie in years 1 to 9999 UTC, not only its local
+	 * fields: "9999-12-31T24:00:00Z" or "0001-01-01T00:00:00+01:00" would
+	 * otherwise parse to instants that cannot be written back, and every
+	 * user of an instant (SQL literals, comparisons) writes it back.
+	 */
+	if (secs < days_from_civil(1, 1, 1) * SECS_PER_DAY ||
+		secs >= days_from_civil(10000, 1, 1) * SECS_PER_DAY)
+		return false;
 	*usec = secs * USECS_PER_SEC + fraction;
 	return true;
 }

@@ -27,6 +27,7 @@ typedef struct Parser
 	size_t		len;
 	size_t		pos;
 	int			depth;
+	int			max_depth;		/* deepest nesting reached so far */
 	bool		in_bracket;
 	const char *bracket_attr;	/* for messages */
 	size_t		bracket_attr_len;
@@ -547,6 +548,8 @@ parse_attr(Parser *p)
 	if (p->pos < p->len && p->s[p->pos] == '[')
 	{
 		ScimFilter *inner;
+		int			inner_max_before;
+		int			inner_max;
 
 		if (p->in_bracket)
 		{
@@ -577,16 +580,23 @@ parse_attr(Parser *p)
 		p->in_bracket = true;
 		p->bracket_attr = p->s + start;
 		p->bracket_attr_len = n;
+		inner_max_before = p->max_depth;
+		p->max_depth = 0;
 		if (++p->depth > SCIM_FILTER_MAX_DEPTH)
 		{
 			syntax_error(p, p->pos, "a shallower filter");
 			ScimErrorDetail(p->err, "Filters may nest at most %d levels deep.", SCIM_FILTER_MAX_DEPTH);
 			return NULL;
 		}
+		if (p->depth > p->max_depth)
+			p->max_depth = p->depth;
 		inner = parse_or(p);
 		p->depth--;
 		if (inner == NULL)
 			return NULL;
+		inner_max = p->max_depth;
+		if (inner_max_before > p->max_depth)
+			p->max_depth = inner_max_before;
 		skip_ws(p);
 		if (p->pos >= p->len || p->s[p->pos] != ']')
 		{
@@ -617,6 +627,13 @@ parse_attr(Parser *p)
 			p->pos += sn;
 			if (!parse_comparison(p, sub))
 				return NULL;
+			/* an "or" inside gains parentheses when printed: one level more */
+			if (inner->kind == SCIM_F_OR && inner_max + 1 > SCIM_FILTER_MAX_DEPTH)
+			{
+				syntax_error(p, start, "a shallower filter");
+				ScimErrorDetail(p->err, "Filters may nest at most %d levels deep.", SCIM_FILTER_MAX_DEPTH);
+				return NULL;
+			}
 			conj->left = inner;
 			conj->right = sub;
 			inner = conj;
@@ -641,6 +658,27 @@ parse_attr(Parser *p)
 	return f;
 }
 
+/*
+ * Is the word after pos a comparison operator?  Then "not" before it is an
+ * attribute named "not" (Entra's "x[...].not pr" prints as "x[... and not
+ * pr]"), not the keyword.
+ */
+static bool
+followed_by_operator(Parser *p, size_t pos)
+{
+	size_t		n;
+
+	if (pos >= p->len || !is_space(p->s[pos]))
+		return false;
+	while (pos < p->len && is_space(p->s[pos]))
+		pos++;
+	n = word_len(p, pos);
+	for (int i = 0; i < 10; i++)
+		if (n == 2 && word_is(p, pos, n, op_names[i]))
+			return true;
+	return false;
+}
+
 /* Parse "not ( filter )", "( filter )" or an attribute expression. */
 static ScimFilter *
 parse_unary(Parser *p)
@@ -652,7 +690,7 @@ parse_unary(Parser *p)
 	skip_ws(p);
 	start = p->pos;
 	n = word_len(p, p->pos);
-	if (n == 3 && word_is(p, start, n, "not"))
+	if (n == 3 && word_is(p, start, n, "not") && !followed_by_operator(p, start + 3))
 	{
 		size_t		after = start + 3;
 
@@ -677,7 +715,9 @@ parse_unary(Parser *p)
 		size_t		open = p->pos;
 
 		p->pos++;
-		if (++p->depth > SCIM_FILTER_MAX_DEPTH)
+		if (++p->depth > p->max_depth)
+			p->max_depth = p->depth;
+		if (p->depth > SCIM_FILTER_MAX_DEPTH)
 		{
 			syntax_error(p, open, "a shallower filter");
 			ScimErrorDetail(p->err, "Filters may nest at most %d levels deep.", SCIM_FILTER_MAX_DEPTH);

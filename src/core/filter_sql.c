@@ -326,12 +326,14 @@ emit_attr_positive(SqlGen *g, const ScimFilter *f, const char *elem)
 	}
 	if (multi)
 	{
+		/* parenthesised like every other atom: the output is one (...) */
+		ScimBufAppendChar(g->out, '(');
 		emit_exists_open(g, &f->rpath);
 		if (present)
 			emit_present(g, f, "v");
 		else
 			emit_compare(g, f, "v");
-		ScimBufAppendChar(g->out, ')');
+		ScimBufAppendStr(g->out, "))");
 		return;
 	}
 	if (present)

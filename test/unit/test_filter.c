@@ -176,6 +176,23 @@ main(void)
 	check_syntax_error("userName eq \"\xff\"", "invalid SCIM filter: invalid UTF-8 at byte 14", NULL);
 	check_syntax_error("userName eq 1e99999", "invalid SCIM filter at or near \"1e99999\" (character 13)", NULL);
 	check_syntax_error("userName regex \"x\"", "invalid SCIM filter at or near \"regex\" (character 10)", NULL);
+	/* fuzz findings: canonical forms must parse back */
+	check_canonical("x[a pr].not pr", "x[a pr and not pr]");
+	check_canonical("x[a pr and not pr]", "x[a pr and not pr]");
+	check_syntax_error("not pr and", "invalid SCIM filter at end of input (character 11)", NULL);
+	{
+		char		deep[600];
+		int			n = sprintf(deep, "emails[");
+
+		for (int i = 0; i < 99; i++)
+			n += sprintf(deep + n, "not(");
+		n += sprintf(deep + n, "type pr");
+		for (int i = 0; i < 99; i++)
+			n += sprintf(deep + n, ")");
+		sprintf(deep + n, " or type pr].value pr");
+		check_syntax_error(deep, "invalid SCIM filter at or near \"emails\" (character 1)",
+						   "Filters may nest at most 100 levels deep.");
+	}
 	check_syntax_error("é eq \"x\"", "invalid SCIM filter at or near \"é\" (character 1)", NULL);
 	{
 		char		deep[1000];
@@ -214,7 +231,7 @@ main(void)
 	check_sql("User", "meta.lastModified gt \"2011-05-13T06:42:34+02:00\"",
 			  "(scim.instant(data->'meta'->>'lastModified') > '2011-05-13T04:42:34Z'::timestamptz)");
 	check_sql("User", "emails co \"example.com\"",
-			  "EXISTS (SELECT 1 FROM scim.elements(data->'emails') AS e(v) WHERE (lower(v->>'value') LIKE lower('%example.com%')))");
+			  "(EXISTS (SELECT 1 FROM scim.elements(data->'emails') AS e(v) WHERE (lower(v->>'value') LIKE lower('%example.com%'))))");
 	check_sql("User", "emails.value eq \"A@B.C\"", "(scim.values_lower(data->'emails', 'value') @> ARRAY[lower('A@B.C')])");
 	check_sql("User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq \"1\"",
 			  "(lower(data->'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'->>'employeeNumber') = lower('1'))");
