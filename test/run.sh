@@ -2,7 +2,8 @@
 # run.sh: run every test suite and print one closing line "N passed, M failed".
 #
 #   1. the core's unit tests (no server), under valgrind;
-#   2. the pg_regress suite, in a throwaway cluster made by pg_virtualenv;
+#   2. the pg_regress suite, in a throwaway cluster made by pg_virtualenv,
+#      and the store's multi-session tests (test/store/*.sh, pgbench);
 #   3. the libFuzzer targets, briefly (FUZZ_SECONDS, default 15, per target),
 #      after replaying every seed of their corpus;
 #   4. the end-to-end HTTP tests, when there are any (test/e2e/run.sh).
@@ -67,6 +68,23 @@ if [ "$rc" -ne 0 ]; then
 	tail -20 "$log/regress.out"
 	[ -f regression.diffs ] && head -150 regression.diffs
 fi
+
+# ---- 2b. store tests that need more than one session (pgbench) -----------
+echo "== store"
+for t in test/store/*.sh; do
+	name=$(basename "$t" .sh)
+	pg_virtualenv -t -v 15 sh "$t" > "$log/store-$name.out" 2>&1
+	rc=$?
+	ok=$(count '^ok ' "$log/store-$name.out")
+	bad=$(count '^not ok ' "$log/store-$name.out")
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		bad=1
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	grep -E '^(ok|not ok) ' "$log/store-$name.out" | sed "s/^/   $name: /"
+	[ "$rc" -eq 0 ] || tail -20 "$log/store-$name.out"
+done
 
 # ---- 3. fuzz smoke: every seed replayed, then a bounded run per target ------
 if command -v clang >/dev/null 2>&1; then
