@@ -323,6 +323,12 @@ CREATE FUNCTION scim._resource_type_doc(name text, base text) RETURNS jsonb
 	$$;
 COMMENT ON FUNCTION scim._resource_type_doc(text, text) IS 'A ResourceType document (internal)';
 
+CREATE FUNCTION scim._simple_eq(filter text, resource_type text) RETURNS text[]
+	AS 'MODULE_PATHNAME', 'scim_simple_eq'
+	LANGUAGE C STRICT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scim._simple_eq(text, text) IS
+	'{attribute, value} when a filter is one eq on a single-valued string attribute, else NULL (internal)';
+
 CREATE FUNCTION scim._cursor_timeout() RETURNS integer
 	LANGUAGE sql STABLE
 	AS $$ SELECT coalesce(nullif(current_setting('scim.cursor_timeout', true), '')::integer, 3600) $$;
@@ -369,6 +375,43 @@ END;
 $$;
 COMMENT ON FUNCTION scim._cursor_decode(text, text) IS 'The position a cursor stands for, or an invalidCursor / expiredCursor error (internal)';
 
+-- A page of stored rows (as to_jsonb of the table's rows) as a ListResponse.
+CREATE FUNCTION scim._page(rtype text, rows jsonb[], q jsonb, base text) RETURNS scim.response
+	LANGUAGE plpgsql STABLE
+	AS $$
+DECLARE
+	total integer := coalesce(cardinality(rows), 0);
+	start_index bigint := 1;
+	cnt bigint := scim._default_count();
+	members boolean := rtype = 'Group' AND scim._wants_members(q);
+BEGIN
+	IF q ? 'startindex' THEN
+		BEGIN
+			start_index := greatest((q->>'startindex')::bigint, 1);
+		EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+			PERFORM scim._fail(400, 'invalidValue', 'startIndex must be an integer');
+		END;
+	END IF;
+	IF q ? 'count' THEN
+		BEGIN
+			cnt := least(greatest((q->>'count')::bigint, 0), scim._max_results());
+		EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+			PERFORM scim._fail(400, 'invalidValue', 'count must be an integer');
+		END;
+	END IF;
+	IF cnt = 0 OR start_index > total THEN
+		-- an empty page still reports the total
+		RETURN scim._response(200, scim.list_response(NULL::jsonb, total::bigint, start_index::integer));
+	END IF;
+	RETURN scim._response(200,
+		(SELECT scim.list_response(scim.project(scim._present(rtype, (x->>'tenant')::uuid, (x->>'id')::uuid, x->'data', base, members),
+											   q->>'attributes', q->>'excludedattributes', rtype), total, start_index::integer ORDER BY n)
+		 FROM unnest(rows) WITH ORDINALITY AS u(x, n)
+		 WHERE n >= start_index AND n < start_index + cnt));
+END;
+$$;
+COMMENT ON FUNCTION scim._page(text, jsonb[], jsonb, text) IS 'A ListResponse of a page of the given rows (internal)';
+
 -- GET list, or POST .search: filter, sort, page, project.  rtype NULL
 -- searches Users and Groups together (POST /.search).
 CREATE FUNCTION scim._list(rtype text, tenant uuid, q jsonb, base text) RETURNS scim.response
@@ -392,10 +435,34 @@ DECLARE
 	qhash text := left(md5(concat_ws('|', q->>'filter', q->>'sortby', q->>'sortorder')), 12);
 	c_created timestamptz;
 	c_id uuid;
+	simple text[];
 	rows jsonb[];
 	last record;
 	more boolean;
 BEGIN
+	-- the lookups identity providers make all day get statements planned once
+	IF rtype IS NOT NULL AND q ? 'filter' AND NOT q ? 'sortby' AND NOT cursor_mode THEN
+		simple := scim._simple_eq(q->>'filter', rtype);
+		IF simple IS NOT NULL AND simple[1] IN ('userName', 'externalId', 'id', 'displayName') THEN
+			IF rtype = 'User' THEN
+				SELECT array_agg(to_jsonb(r) ORDER BY r.created, r.id) INTO rows FROM scim.users r
+				WHERE r.tenant = _list.tenant AND CASE simple[1]
+					WHEN 'userName' THEN lower(r.data->>'userName') = lower(simple[2])
+					WHEN 'externalId' THEN (r.data->>'externalId') = simple[2]
+					WHEN 'id' THEN (r.data->>'id') = simple[2]
+					WHEN 'displayName' THEN lower(r.data->>'displayName') = lower(simple[2]) END;
+			ELSE
+				SELECT array_agg(to_jsonb(r) ORDER BY r.created, r.id) INTO rows FROM scim.groups r
+				WHERE r.tenant = _list.tenant AND CASE simple[1]
+					WHEN 'displayName' THEN lower(r.data->>'displayName') = lower(simple[2])
+					WHEN 'externalId' THEN (r.data->>'externalId') = simple[2]
+					WHEN 'id' THEN (r.data->>'id') = simple[2]
+					WHEN 'userName' THEN lower(r.data->>'userName') = lower(simple[2]) END;
+			END IF;
+			RETURN scim._page(rtype, rows, q, base);
+		END IF;
+	END IF;
+
 	-- one SELECT per resource type; a type whose schema lacks a filtered attribute matches nothing
 	FOREACH t IN ARRAY types LOOP
 		cond := '';
@@ -450,7 +517,7 @@ BEGIN
 	EXECUTE format('SELECT count(*) FROM (%s) r', array_to_string(parts, ' UNION ALL ')) INTO total USING tenant;
 
 	IF NOT cursor_mode THEN
-		IF cnt = 0 THEN
+		IF cnt = 0 OR start_index > total THEN
 			result := scim.list_response(NULL::jsonb, total, start_index::integer);
 		ELSE
 			EXECUTE format('SELECT scim.list_response(scim.project(scim._present(r.rtype, r.tenant, r.id, r.data, $2,

@@ -162,13 +162,16 @@ CREATE FUNCTION scim.revoke_token(token text) RETURNS boolean
 COMMENT ON FUNCTION scim.revoke_token(text) IS 'Revokes a bearer token; true if it was live';
 
 CREATE FUNCTION scim._authenticate(token text) RETURNS uuid
-	LANGUAGE sql STABLE SECURITY DEFINER
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
-	SELECT t.tenant FROM scim.token t
-	WHERE t.hash = sha256(convert_to(_authenticate.token, 'UTF8'))
-	  AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
-	$$;
+BEGIN
+	-- plpgsql, not sql: a SECURITY DEFINER sql function is planned on every call
+	RETURN (SELECT t.tenant FROM scim.token t
+			WHERE t.hash = sha256(convert_to(_authenticate.token, 'UTF8'))
+			  AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()));
+END;
+$$;
 COMMENT ON FUNCTION scim._authenticate(text) IS 'The tenant of a live bearer token, or NULL (internal)';
 REVOKE ALL ON FUNCTION scim._authenticate(text) FROM PUBLIC;
 REVOKE ALL ON TABLE scim.token FROM PUBLIC;

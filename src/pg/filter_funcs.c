@@ -9,6 +9,8 @@
  */
 #include "scim_pg.h"
 
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -142,4 +144,45 @@ scim_matches(PG_FUNCTION_ARGS)
 
 	ScimJsonbRoot(resource, &root);
 	PG_RETURN_BOOL(ScimFilterEval(f, &root, &ScimJsonbOps, NULL));
+}
+
+PG_FUNCTION_INFO_V1(scim_simple_eq);
+
+/*
+ * scim._simple_eq(filter, resource_type) → text[]: {attribute, value} when
+ * the filter is one "eq" on a single-valued string attribute of the core
+ * schema or the common attributes (userName eq "x", externalId eq "y"),
+ * else NULL.  The request handler answers those lookups, the ones identity
+ * providers make all day, with statements it can plan once.
+ */
+Datum
+scim_simple_eq(PG_FUNCTION_ARGS)
+{
+	text	   *filter = PG_GETARG_TEXT_PP(0);
+	text	   *resource_type = PG_GETARG_TEXT_PP(1);
+	const ScimRegistry *reg = ScimPgRegistry(NULL);
+	const ScimResourceType *type = ScimRegistryFindType(reg, VARDATA_ANY(resource_type),
+														 VARSIZE_ANY_EXHDR(resource_type));
+	ScimArena  *arena;
+	ScimFilter *f;
+	ScimError	err;
+	Datum		items[2];
+	ArrayType  *result = NULL;
+
+	if (type == NULL)
+		PG_RETURN_NULL();
+	arena = ScimPgArenaCreate(CurrentMemoryContext);
+	f = ScimFilterParse(arena, VARDATA_ANY(filter), VARSIZE_ANY_EXHDR(filter), &err);
+	if (f != NULL && f->kind == SCIM_F_ATTR && f->op == SCIM_OP_EQ && f->lit_kind == SCIM_LIT_STRING &&
+		ScimFilterResolve(f, reg, type, VARDATA_ANY(filter), &err) &&
+		f->rpath.extension == NULL && f->rpath.sub == NULL && !f->rpath.attr->multi_valued &&
+		f->rpath.attr->type == SCIM_TYPE_STRING)
+	{
+		items[0] = CStringGetTextDatum(f->rpath.attr->name);
+		items[1] = PointerGetDatum(cstring_to_text_with_len(f->lit, (int) f->lit_len));
+		result = construct_array(items, 2, TEXTOID, -1, false, TYPALIGN_INT);
+	}
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_ARRAYTYPE_P(result);
 }

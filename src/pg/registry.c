@@ -25,14 +25,30 @@ static bool registry_valid = false;
 static uint64 registry_generation = 0;
 static bool callback_registered = false;
 
+/* The registry tables, noted at load: only their invalidations matter. */
+static Oid	registry_relids[4];
+
 static void
 registry_invalidate(Datum arg, Oid relid)
 {
-	/*
-	 * Any relcache reset, or a change to one of our tables: the cheap test
-	 * is enough, rebuilding is rare.
-	 */
-	registry_valid = false;
+	if (relid == InvalidOid)
+	{
+		registry_valid = false;	/* a full reset */
+		return;
+	}
+	for (int i = 0; i < lengthof(registry_relids); i++)
+		if (registry_relids[i] == relid)
+			registry_valid = false;
+}
+
+/* Remember the OIDs of the registry tables. */
+static void
+note_registry_relids(Oid nsp)
+{
+	static const char *const names[] = {"schema", "resource_type", "resource_type_extension", "common_attributes"};
+
+	for (int i = 0; i < lengthof(registry_relids); i++)
+		registry_relids[i] = get_relname_relid(names[i], nsp);
 }
 
 /* Raise err; load_registry's PG_CATCH releases the half-built registry. */
@@ -63,6 +79,7 @@ load_registry(void)
 				 errmsg("extension \"scim\" is not installed in this database"),
 				 errhint("Run CREATE EXTENSION scim.")));
 
+	note_registry_relids(get_namespace_oid("scim", true));
 	reg = ScimRegistryCreate(&err);
 	if (reg == NULL)
 		ScimPgRaise(&err);
