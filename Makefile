@@ -2,6 +2,7 @@
 #
 #   make            build the extension and scim-server
 #   make install    install them into the PostgreSQL found by $(PG_CONFIG)
+#   make run        install what is missing, build, serve a demo SCIM endpoint
 #   make test       install what is missing, build, run every suite
 #   make fuzz       build the libFuzzer targets (FUZZ_SECONDS=N make fuzz-run)
 #   make bench      run the benchmarks in bench/
@@ -65,7 +66,7 @@ PG_CPPFLAGS = -Isrc/core $(JSONC_CFLAGS)
 PG_CFLAGS = $(WARNINGS) $(if $(SCIM_WERROR),-Werror)
 SHLIB_LINK = $(JSONC_LIBS)
 
-EXTRA_CLEAN = build results regression.diffs regression.out
+EXTRA_CLEAN = build results regression.diffs regression.out scim-server
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -79,6 +80,24 @@ EXT_SQL = src/ext/scim.sql src/ext/store.sql src/ext/handle.sql
 
 scim--$(EXTVERSION).sql: $(EXT_SQL) src/ext/build-install.sh $(SCHEMA_JSON)
 	sh src/ext/build-install.sh src/schemas $(EXT_SQL) > $@.tmp && mv $@.tmp $@
+
+# ---- scim-server: the HTTP layer (libmicrohttpd + libpq) -----------------
+
+SERVER_SRCS = src/server/config.c src/server/db.c src/server/server.c
+SERVER_CFLAGS = -std=gnu11 -O2 -g $(WARNINGS) $(if $(SCIM_WERROR),-Werror) -pthread \
+	$(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null) -I$(shell $(PG_CONFIG) --includedir) $(JSONC_CFLAGS)
+SERVER_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) \
+	-L$(shell $(PG_CONFIG) --libdir) -lpq $(JSONC_LIBS) -pthread
+
+scim-server: $(SERVER_SRCS) src/server/server.h
+	$(CC) $(SERVER_CFLAGS) -o $@ $(SERVER_SRCS) $(SERVER_LIBS)
+
+all: scim-server
+
+install: install-server
+
+install-server: scim-server
+	$(INSTALL_PROGRAM) scim-server '$(DESTDIR)$(bindir)/scim-server'
 
 # ---- the core's unit tests: plain C, no server -------------------------
 
@@ -101,7 +120,7 @@ FUZZ_SECONDS ?= 60
 build/fuzz/%: test/fuzz/%.c $(CORE_SRCS) $(wildcard src/core/*.h)
 	@mkdir -p build/fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Isrc/core $(JSONC_CFLAGS) -DSCIM_SOURCE_DIR=\"$(CURDIR)\" \
+		-Isrc/core -Itest/unit $(JSONC_CFLAGS) -DSCIM_SOURCE_DIR=\"$(CURDIR)\" \
 		-o $@ $< $(CORE_SRCS) $(JSONC_LIBS)
 
 fuzz: $(FUZZ_TARGETS)
@@ -116,7 +135,10 @@ test:
 	$(MAKE) all unit SCIM_WERROR=1
 	sh test/run.sh
 
+run:
+	sh src/server/run.sh
+
 bench: all
 	sh bench/run.sh
 
-.PHONY: unit fuzz fuzz-run test bench
+.PHONY: unit fuzz fuzz-run test run bench install-server

@@ -35,14 +35,17 @@ COMMENT ON FUNCTION scim._base_url(jsonb) IS
 	'The SCIM base URL of a request: the x-scim-base-url header, else built from host, x-forwarded-proto and x-scim-base-path (internal)';
 
 CREATE FUNCTION scim._response(status integer, body jsonb, extra jsonb DEFAULT '{}') RETURNS scim.response
-	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	LANGUAGE sql STABLE PARALLEL SAFE
 	AS $$
 	SELECT (status,
 			CASE WHEN body IS NULL THEN extra
-				 ELSE jsonb_build_object('content-type', 'application/scim+json; charset=utf-8') || extra END,
+				 ELSE jsonb_build_object('content-type', 'application/scim+json; charset=utf-8') || extra END
+			|| CASE WHEN scim.current_tenant() IS NULL THEN '{}'::jsonb
+					ELSE jsonb_build_object('x-scim-tenant', scim.current_tenant()::text) END,
 			body)::scim.response
 	$$;
-COMMENT ON FUNCTION scim._response(integer, jsonb, jsonb) IS 'A response with the SCIM content type when it has a body (internal)';
+COMMENT ON FUNCTION scim._response(integer, jsonb, jsonb) IS
+	'A response with the SCIM content type when it has a body, and x-scim-tenant for the HTTP layer''s log (internal)';
 
 CREATE FUNCTION scim._fail(status integer, scim_type text, detail text) RETURNS void
 	LANGUAGE plpgsql

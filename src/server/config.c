@@ -1,0 +1,156 @@
+/*
+ * config.c
+ *		scim-server's settings, from flags first, then the environment, then
+ *		defaults.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+/* Print the --help text. */
+void
+ServerUsage(FILE *out)
+{
+	fprintf(out,
+			"scim-server serves a SCIM 2.0 endpoint from PostgreSQL's scim.handle().\n"
+			"\n"
+			"Usage: scim-server [OPTION]...\n"
+			"\n"
+			"Options (environment variable in brackets):\n"
+			"  --listen=ADDR       address to listen on [SCIM_LISTEN] (default 127.0.0.1)\n"
+			"  --port=PORT         TCP port [SCIM_PORT] (default 8080)\n"
+			"  --db=CONNINFO       libpq connection string or URI [SCIM_DB, then PGURL]\n"
+			"                      (default: libpq's own PG* environment)\n"
+			"  --base-path=PATH    where the SCIM base is [SCIM_BASE_PATH] (default /scim/v2)\n"
+			"  --workers=N         threads, one database connection each [SCIM_WORKERS] (default 4)\n"
+			"  --max-body=BYTES    largest request body [SCIM_MAX_BODY] (default 1048576)\n"
+			"  --timeout=SECONDS   idle and read timeout [SCIM_TIMEOUT] (default 30)\n"
+			"  --tls-cert=FILE     serve HTTPS with this PEM certificate [SCIM_TLS_CERT]\n"
+			"  --tls-key=FILE      and this PEM key [SCIM_TLS_KEY]\n"
+			"  --help              show this help and exit\n"
+			"\n"
+			"GET /healthz answers 200 when the database answers, 503 otherwise.\n"
+			"One line per request goes to standard error: time, method, path, status,\n"
+			"milliseconds and tenant.  SIGINT or SIGTERM stop accepting connections and\n"
+			"let requests in progress finish.\n");
+}
+
+/* The value of "--name=value" or "--name value" at argv[*i], or NULL. */
+static const char *
+flag_value(const char *name, int argc, char **argv, int *i)
+{
+	size_t		n = strlen(name);
+	const char *a = argv[*i];
+
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+static const char *
+env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+
+	return (v != NULL && v[0] != '\0') ? v : dflt;
+}
+
+/* A positive integer setting, or -1. */
+static long
+positive(const char *s)
+{
+	char	   *end;
+	long		v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	v = strtol(s, &end, 10);
+	return (*end == '\0' && v > 0) ? v : -1;
+}
+
+/* Fill cfg from argv and the environment; false (after a message) on a bad setting. */
+bool
+ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
+{
+	const char *port = env_or("SCIM_PORT", "8080");
+	const char *workers = env_or("SCIM_WORKERS", "4");
+	const char *max_body = env_or("SCIM_MAX_BODY", "1048576");
+	const char *timeout = env_or("SCIM_TIMEOUT", "30");
+
+	cfg->listen = env_or("SCIM_LISTEN", "127.0.0.1");
+	cfg->db = env_or("SCIM_DB", env_or("PGURL", ""));
+	cfg->base_path = env_or("SCIM_BASE_PATH", "/scim/v2");
+	cfg->tls_cert = env_or("SCIM_TLS_CERT", NULL);
+	cfg->tls_key = env_or("SCIM_TLS_KEY", NULL);
+
+	for (int i = 1; i < argc; i++)
+	{
+		const char *v;
+
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		{
+			ServerUsage(stdout);
+			exit(0);
+		}
+		else if ((v = flag_value("--listen", argc, argv, &i)))
+			cfg->listen = v;
+		else if ((v = flag_value("--port", argc, argv, &i)))
+			port = v;
+		else if ((v = flag_value("--db", argc, argv, &i)))
+			cfg->db = v;
+		else if ((v = flag_value("--base-path", argc, argv, &i)))
+			cfg->base_path = v;
+		else if ((v = flag_value("--workers", argc, argv, &i)))
+			workers = v;
+		else if ((v = flag_value("--max-body", argc, argv, &i)))
+			max_body = v;
+		else if ((v = flag_value("--timeout", argc, argv, &i)))
+			timeout = v;
+		else if ((v = flag_value("--tls-cert", argc, argv, &i)))
+			cfg->tls_cert = v;
+		else if ((v = flag_value("--tls-key", argc, argv, &i)))
+			cfg->tls_key = v;
+		else
+		{
+			fprintf(stderr, "scim-server: unknown option \"%s\"\nTry \"scim-server --help\".\n", argv[i]);
+			return false;
+		}
+	}
+
+	cfg->port = (int) positive(port);
+	cfg->workers = (int) positive(workers);
+	cfg->max_body = (size_t) positive(max_body);
+	cfg->timeout = (int) positive(timeout);
+	if (cfg->port <= 0 || cfg->port > 65535)
+	{
+		fprintf(stderr, "scim-server: invalid port \"%s\"\n", port);
+		return false;
+	}
+	if (cfg->workers <= 0 || cfg->workers > 1024)
+	{
+		fprintf(stderr, "scim-server: invalid number of workers \"%s\"\n", workers);
+		return false;
+	}
+	if ((long) cfg->max_body <= 0 || cfg->timeout <= 0)
+	{
+		fprintf(stderr, "scim-server: --max-body and --timeout must be positive integers\n");
+		return false;
+	}
+	if (cfg->base_path[0] != '/')
+	{
+		fprintf(stderr, "scim-server: --base-path must start with \"/\"\n");
+		return false;
+	}
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+	{
+		fprintf(stderr, "scim-server: --tls-cert and --tls-key go together\n");
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,453 @@
+/*
+ * server.c
+ *		scim-server: libmicrohttpd in front of scim.handle().
+ *
+ * Each request under the base path goes to the database verbatim: the
+ * method, the path relative to the base, the raw query string, the headers
+ * (names lower-cased) and the raw body.  libmicrohttpd is told not to
+ * unescape anything, so the query string reaches scim.parse_query() exactly
+ * as the client sent it.  The server adds x-scim-base-path and
+ * x-forwarded-proto so that scim.handle() can write absolute locations,
+ * and drops any x-scim-* header a client sends.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server.h"
+
+static ServerConfig cfg;
+static atomic_int in_flight;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+typedef struct Request
+{
+	char	   *body;
+	size_t		len;
+	size_t		cap;
+	bool		too_large;
+	struct timespec start;
+	int			status;
+	char		tenant[40];
+	char		method[16];
+	char	   *path;
+} Request;
+
+/* Keep everything as sent: the database decodes the query string itself. */
+static size_t
+no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void) cls;
+	(void) c;
+	return strlen(s);
+}
+
+static double
+ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000.0 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* One access-log line per request. */
+static void
+log_request(const Request *r)
+{
+	char		when[32];
+	time_t		now = time(NULL);
+	struct tm	tm;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	pthread_mutex_lock(&log_lock);
+	fprintf(stderr, "%s %s %s %d %.1fms %s\n", when, r->method, r->path ? r->path : "-",
+			r->status, ms_since(&r->start), r->tenant[0] ? r->tenant : "-");
+	pthread_mutex_unlock(&log_lock);
+}
+
+static void
+request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+				  enum MHD_RequestTerminationCode toe)
+{
+	Request    *r = *con_cls;
+
+	(void) cls;
+	(void) c;
+	(void) toe;
+	if (r == NULL)
+		return;
+	log_request(r);
+	free(r->body);
+	free(r->path);
+	free(r);
+	*con_cls = NULL;
+	atomic_fetch_sub(&in_flight, 1);
+}
+
+/* Queue a response with a body (which may be NULL) and JSON headers. */
+static enum MHD_Result
+respond(struct MHD_Connection *c, Request *r, int status, const char *headers_json, const char *body)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	struct json_object *h = headers_json ? json_tokener_parse(headers_json) : NULL;
+
+	resp = MHD_create_response_from_buffer(body ? strlen(body) : 0, (void *) (body ? body : ""),
+										   MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+	{
+		json_object_put(h);
+		return MHD_NO;
+	}
+	if (json_object_is_type(h, json_type_object))
+	{
+		json_object_object_foreach(h, key, val)
+		{
+			/* the tenant is for the log, not for the client */
+			if (strcmp(key, "x-scim-tenant") == 0)
+			{
+				snprintf(r->tenant, sizeof(r->tenant), "%s", json_object_get_string(val));
+				continue;
+			}
+			MHD_add_response_header(resp, key, json_object_get_string(val));
+		}
+	}
+	json_object_put(h);
+	r->status = status;
+	ret = MHD_queue_response(c, (unsigned int) status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result
+respond_error(struct MHD_Connection *c, Request *r, int status, const char *detail)
+{
+	char	   *doc = ErrorDocument(status, NULL, detail);
+	enum MHD_Result ret = respond(c, r, status, "{\"content-type\": \"application/scim+json; charset=utf-8\"}", doc);
+
+	free(doc);
+	return ret;
+}
+
+typedef struct Collect
+{
+	struct json_object *obj;
+	char	   *query;
+	size_t		qlen;
+	size_t		qcap;
+} Collect;
+
+/* Headers into a JSON object with lower-case names, minus x-scim-*. */
+static enum MHD_Result
+collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	Collect    *col = cls;
+	char		name[256];
+	size_t		n = strlen(key);
+
+	(void) kind;
+	if (n >= sizeof(name) || value == NULL)
+		return MHD_YES;
+	for (size_t i = 0; i <= n; i++)
+		name[i] = (key[i] >= 'A' && key[i] <= 'Z') ? (char) (key[i] + 'a' - 'A') : key[i];
+	if (strncmp(name, "x-scim-", 7) == 0)
+		return MHD_YES;
+	json_object_object_add(col->obj, name, json_object_new_string(value));
+	return MHD_YES;
+}
+
+static void
+query_append(Collect *col, const char *s)
+{
+	size_t		n = strlen(s);
+
+	if (col->qlen + n + 1 > col->qcap)
+	{
+		size_t		cap = col->qcap ? col->qcap * 2 : 256;
+
+		while (cap < col->qlen + n + 1)
+			cap *= 2;
+		col->query = realloc(col->query, cap);
+		col->qcap = cap;
+	}
+	memcpy(col->query + col->qlen, s, n + 1);
+	col->qlen += n;
+}
+
+/* Rebuild the raw query string from the (unescaped-as-is) arguments. */
+static enum MHD_Result
+collect_argument(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	Collect    *col = cls;
+
+	(void) kind;
+	if (col->qlen > 0)
+		query_append(col, "&");
+	query_append(col, key);
+	if (value != NULL)
+	{
+		query_append(col, "=");
+		query_append(col, value);
+	}
+	return MHD_YES;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode a path in place; false on a NUL byte. */
+static bool
+decode_path(char *s)
+{
+	char	   *o = s;
+
+	for (char *p = s; *p; p++)
+	{
+		if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0)
+		{
+			char		c = (char) (hexval(p[1]) * 16 + hexval(p[2]));
+
+			if (c == '\0')
+				return false;
+			*o++ = c;
+			p += 2;
+		}
+		else
+			*o++ = *p;
+	}
+	*o = '\0';
+	return true;
+}
+
+/* Hand a complete request to the database and queue its answer. */
+static enum MHD_Result
+dispatch(struct MHD_Connection *c, Request *r, const char *url)
+{
+	size_t		blen = strlen(cfg.base_path);
+	const char *rel;
+	Collect		col = {json_object_new_object(), NULL, 0, 0};
+	DbResult	res;
+	enum MHD_Result ret;
+
+	if (strcmp(url, "/healthz") == 0)
+	{
+		bool		ok = DbHealthy();
+
+		return respond(c, r, ok ? 200 : 503, "{\"content-type\": \"text/plain\"}",
+					   ok ? "ok\n" : "database unavailable\n");
+	}
+	if (strncmp(url, cfg.base_path, blen) != 0 || (url[blen] != '\0' && url[blen] != '/'))
+	{
+		json_object_put(col.obj);
+		return respond_error(c, r, 404, "not found; the SCIM endpoint is under the base path");
+	}
+	if (r->too_large)
+	{
+		char		detail[128];
+
+		json_object_put(col.obj);
+		snprintf(detail, sizeof(detail), "the request body is larger than %zu bytes", cfg.max_body);
+		return respond_error(c, r, 413, detail);
+	}
+	rel = url + blen;
+	free(r->path);
+	r->path = strdup(*rel ? rel : "/");
+	if (!decode_path(r->path))
+	{
+		json_object_put(col.obj);
+		return respond_error(c, r, 400, "the path contains a NUL byte");
+	}
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &col);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_argument, &col);
+	json_object_object_add(col.obj, "x-scim-base-path", json_object_new_string(cfg.base_path));
+	if (cfg.tls_cert != NULL)
+		json_object_object_add(col.obj, "x-forwarded-proto", json_object_new_string("https"));
+
+	DbHandle(r->method, r->path, col.query ? col.query : "",
+			 json_object_to_json_string_ext(col.obj, JSON_C_TO_STRING_PLAIN),
+			 r->body, &res);
+	json_object_put(col.obj);
+	free(col.query);
+	ret = respond(c, r, res.status, res.headers, res.body);
+	DbResultFree(&res);
+	return ret;
+}
+
+/* libmicrohttpd's access handler: called for the headers, each body chunk, and the end. */
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+		   const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	Request    *r = *con_cls;
+
+	(void) cls;
+	(void) version;
+	if (r == NULL)
+	{
+		const char *cl;
+
+		r = calloc(1, sizeof(Request));
+		if (r == NULL)
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &r->start);
+		snprintf(r->method, sizeof(r->method), "%s", method);
+		r->path = strdup(url);
+		*con_cls = r;
+		atomic_fetch_add(&in_flight, 1);
+		/* refuse an announced oversized body before reading it */
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > cfg.max_body)
+			r->too_large = true;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0)
+	{
+		size_t		n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (r->too_large || r->len + n > cfg.max_body)
+		{
+			r->too_large = true;
+			return MHD_YES;
+		}
+		if (r->len + n + 1 > r->cap)
+		{
+			size_t		cap = r->cap ? r->cap * 2 : 4096;
+			char	   *p;
+
+			while (cap < r->len + n + 1)
+				cap *= 2;
+			p = realloc(r->body, cap);
+			if (p == NULL)
+				return MHD_NO;
+			r->body = p;
+			r->cap = cap;
+		}
+		memcpy(r->body + r->len, upload_data, n);
+		r->len += n;
+		r->body[r->len] = '\0';
+		return MHD_YES;
+	}
+	if (r->body != NULL && memchr(r->body, '\0', r->len) != NULL)
+		return respond_error(c, r, 400, "the request body contains a NUL byte");
+	return dispatch(c, r, url);
+}
+
+static char *
+read_file(const char *path)
+{
+	FILE	   *fp = fopen(path, "rb");
+	char	   *buf;
+	long		n;
+
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) != 0 || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0 ||
+		(buf = malloc((size_t) n + 1)) == NULL)
+	{
+		fclose(fp);
+		return NULL;
+	}
+	if (fread(buf, 1, (size_t) n, fp) != (size_t) n)
+	{
+		free(buf);
+		fclose(fp);
+		return NULL;
+	}
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct MHD_Daemon *d;
+	struct sockaddr_in addr;
+	sigset_t	sigs;
+	int			sig;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	char	   *cert = NULL;
+	char	   *key = NULL;
+
+	if (!ServerConfigParse(&cfg, argc, argv))
+		return 2;
+	DbSetConninfo(cfg.db);
+
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t) cfg.port);
+	if (inet_pton(AF_INET, cfg.listen, &addr.sin_addr) != 1)
+	{
+		fprintf(stderr, "scim-server: --listen must be an IPv4 address, not \"%s\"\n", cfg.listen);
+		return 2;
+	}
+	if (cfg.tls_cert != NULL)
+	{
+		cert = read_file(cfg.tls_cert);
+		key = read_file(cfg.tls_key);
+		if (cert == NULL || key == NULL)
+		{
+			fprintf(stderr, "scim-server: could not read %s or %s: %s\n", cfg.tls_cert, cfg.tls_key, strerror(errno));
+			return 2;
+		}
+		flags |= MHD_USE_TLS;
+	}
+
+	/* only the main thread takes the stop signals */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	d = MHD_start_daemon(flags, (uint16_t) cfg.port, NULL, NULL, on_request, NULL,
+						 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+						 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) cfg.workers,
+						 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg.timeout,
+						 MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
+						 MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+						 cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+						 MHD_OPTION_HTTPS_MEM_KEY, key,
+						 MHD_OPTION_END);
+	if (d == NULL)
+	{
+		fprintf(stderr, "scim-server: could not listen on %s:%d\n", cfg.listen, cfg.port);
+		return 1;
+	}
+	fprintf(stderr, "scim-server: serving %s://%s:%d%s with %d workers\n",
+			cfg.tls_cert ? "https" : "http", cfg.listen, cfg.port, cfg.base_path, cfg.workers);
+
+	sigwait(&sigs, &sig);
+	fprintf(stderr, "scim-server: %s received, finishing requests in progress\n",
+			sig == SIGINT ? "SIGINT" : "SIGTERM");
+	MHD_quiesce_daemon(d);
+	for (int i = 0; i < 300 && atomic_load(&in_flight) > 0; i++)
+		usleep(100 * 1000);
+	MHD_stop_daemon(d);
+	free(cert);
+	free(key);
+	return 0;
+}

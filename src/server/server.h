@@ -1,0 +1,46 @@
+/*
+ * server.h
+ *		scim-server: a thin HTTP layer that hands every request under the
+ *		SCIM base path to scim.handle() in PostgreSQL and writes back what
+ *		it returns.  No SCIM logic lives here.
+ */
+#ifndef SCIM_SERVER_H
+#define SCIM_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct ServerConfig
+{
+	const char *listen;			/* address to bind */
+	int			port;
+	const char *db;				/* libpq connection string */
+	const char *base_path;		/* "/scim/v2" */
+	int			workers;		/* threads, each with one database connection */
+	size_t		max_body;		/* bytes */
+	int			timeout;		/* idle and read timeout, seconds */
+	const char *tls_cert;		/* PEM files; both or neither */
+	const char *tls_key;
+} ServerConfig;
+
+/* config.c */
+extern bool ServerConfigParse(ServerConfig *cfg, int argc, char **argv);
+extern void ServerUsage(FILE *out);
+
+/* db.c */
+typedef struct DbResult
+{
+	int			status;			/* HTTP status */
+	char	   *headers;		/* JSON object text, malloc'ed */
+	char	   *body;			/* JSON text or NULL, malloc'ed */
+} DbResult;
+
+extern void DbSetConninfo(const char *conninfo);
+extern void DbHandle(const char *method, const char *path, const char *query,
+					 const char *headers_json, const char *body, DbResult *out);
+extern bool DbHealthy(void);
+extern void DbResultFree(DbResult *r);
+extern char *ErrorDocument(int status, const char *scim_type, const char *detail);
+
+#endif

@@ -1,0 +1,363 @@
+"""End-to-end tests of scim-server over HTTP, as identity providers drive it.
+
+Started by test/e2e/run.sh inside a throwaway cluster, with TOKEN, TOKEN2
+(another tenant), PORT, DB (the server's connection string), DATADIR and
+SCIM_SERVER in the environment.  Prints one TAP line per check and exits
+non-zero when any failed.
+"""
+
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+BASE = "http://127.0.0.1:%s/scim/v2" % os.environ["PORT"]
+TOKEN = os.environ["TOKEN"]
+TOKEN2 = os.environ["TOKEN2"]
+PATCHOP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+results = []
+server = None
+
+
+def check(ok, name, detail=""):
+    results.append(bool(ok))
+    print("%s %d - %s" % ("ok" if ok else "not ok", len(results), name))
+    if not ok and detail:
+        print("#   " + str(detail)[:500].replace("\n", "\n#   "))
+    sys.stdout.flush()
+
+
+def request(method, path, body=None, token=TOKEN, headers=None, raw=None, timeout=10):
+    """One request; returns (status, headers, parsed body or None)."""
+    url = path if path.startswith("http") else BASE + path
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(url, data=data, method=method)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    if data is not None:
+        req.add_header("Content-Type", "application/scim+json")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, lower_keys(resp.headers), parse(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, lower_keys(e.headers), parse(e.read())
+
+
+def parse(text):
+    """JSON bodies parsed; anything else (healthz's text) as bytes."""
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return text
+
+
+def lower_keys(headers):
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def patch(path, ops, **kw):
+    return request("PATCH", path, {"schemas": [PATCHOP], "Operations": ops}, **kw)
+
+
+def start_server():
+    global server
+    env = dict(os.environ, SCIM_DB=os.environ["DB"])
+    server = subprocess.Popen([os.environ["SCIM_SERVER"], "--port", os.environ["PORT"], "--workers", "4"],
+                              env=env, stderr=open("build/test-logs/e2e-server.log", "a"))
+    for _ in range(100):
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%s/healthz" % os.environ["PORT"], timeout=1)
+            return
+        except Exception:
+            time.sleep(0.05)
+    raise RuntimeError("scim-server did not come up")
+
+
+def stop_server(sig=signal.SIGTERM):
+    server.send_signal(sig)
+    server.wait(timeout=20)
+
+
+def entra():
+    """Microsoft Entra ID's provisioning cycle (E-TUT, E-COMPAT)."""
+    st, _, b = request("GET", "/Users?filter=userName+eq+%227b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e%22")
+    check(st == 200 and b["totalResults"] == 0 and b["Resources"] == [], "Entra: Test Connection finds nothing, 200", b)
+    user = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+            "externalId": "0a21f0f2", "userName": "Test_User_ab6490ee@contoso.com", "active": True,
+            "emails": [{"primary": True, "type": "work", "value": "Test_User_fd0ea19b@contoso.com"}],
+            "meta": {"resourceType": "User"},
+            "name": {"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
+            "roles": [],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Sales"}}
+    st, h, b = request("POST", "/Users", user)
+    check(st == 201 and h.get("location", "").endswith(b["id"]) and b["meta"]["location"] == h["location"],
+          "Entra: create user, 201 with Location", (st, h, b))
+    uid = b["id"]
+    st, _, b = request("POST", "/Users", dict(user, userName="TEST_USER_AB6490EE@contoso.com"))
+    check(st == 409 and b["scimType"] == "uniqueness", "Entra: duplicate userName in any case, 409 uniqueness", b)
+    st, _, b = request("GET", "/Users?filter=userName%20eq%20%22test_user_ab6490ee%40contoso.com%22")
+    check(st == 200 and b["totalResults"] == 1 and b["Resources"][0]["id"] == uid, "Entra: match by userName", b)
+    st, _, b = request("GET", "/Users?filter=externalId%20eq%20%220a21f0f2%22&attributes=id")
+    check(st == 200 and b["Resources"] == [{"id": uid, "schemas": user["schemas"]}], "Entra: match by externalId", b)
+    st, _, b = patch("/Users/" + uid, [
+        {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "updated@contoso.com"},
+        {"op": "Replace", "path": "name.familyName", "value": "updatedFamilyName"}])
+    check(st == 200 and b["emails"][0]["value"] == "updated@contoso.com" and b["name"]["familyName"] == "updatedFamilyName",
+          "Entra: PATCH with paths (default mode)", b)
+    st, _, b = patch("/Users/" + uid, [{"op": "replace", "value": {
+        "displayName": "Babs", "name.givenName": "Barbara",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "701984"}}])
+    check(st == 200 and b["displayName"] == "Babs" and b["name"]["givenName"] == "Barbara"
+          and b["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"] == "701984",
+          "Entra: no-path replace with path keys (flag mode)", b)
+    st, _, b = patch("/Users/" + uid, [{"op": "Replace", "path": "active", "value": "False"}])
+    check(st == 200 and b["active"] is False, "Entra: disable with \"False\"", b)
+    st, _, b = patch("/Users/" + uid, [{"op": "Replace", "path": "active", "value": "True"}])
+    check(st == 200 and b["active"] is True, "Entra: enable with \"True\"", b)
+    st, _, b = request("POST", "/Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                           "externalId": "8aa1a0c0", "displayName": "Sales"})
+    check(st == 201, "Entra: create group", b)
+    gid = b["id"]
+    st, _, b = request("GET", "/Groups?excludedAttributes=members&filter=displayName%20eq%20%22Sales%22")
+    check(st == 200 and b["totalResults"] == 1 and "members" not in b["Resources"][0],
+          "Entra: group lookup with excludedAttributes=members", b)
+    st, _, b = patch("/Groups/" + gid, [{"op": "Add", "path": "members", "value": [{"$ref": None, "value": uid}]}])
+    check(st == 204 and b is None, "Entra: add member, 204", (st, b))
+    st, _, b = request("GET", "/Groups/" + gid)
+    check(st == 200 and [m["value"] for m in b["members"]] == [uid], "Entra: the member is there", b)
+    st, _, b = patch("/Groups/" + gid, [{"op": "Remove", "path": "members", "value": [{"value": uid}]}])
+    st2, _, b2 = request("GET", "/Groups/" + gid + "?attributes=members")
+    check(st == 204 and b2.get("members", []) == [], "Entra: remove member with a value array (default mode)", b2)
+    patch("/Groups/" + gid, [{"op": "Add", "path": "members", "value": [{"value": uid}]}])
+    st, _, _ = patch("/Groups/" + gid, [{"op": "remove", "path": "members[value eq \"%s\"]" % uid}])
+    st2, _, b2 = request("GET", "/Groups/" + gid + "?attributes=members")
+    check(st == 204 and b2.get("members", []) == [], "Entra: remove member by filter (flag mode)", b2)
+    st, _, _ = patch("/Groups/" + gid, [{"op": "Replace", "path": "displayName", "value": "Sales EMEA"}])
+    st2, _, b2 = request("GET", "/Groups/" + gid)
+    check(st == 204 and b2["displayName"] == "Sales EMEA", "Entra: rename group", b2)
+    st, _, _ = request("DELETE", "/Users/" + uid)
+    st2, _, b2 = request("GET", "/Users/" + uid)
+    check(st == 204 and st2 == 404 and b2["status"] == "404", "Entra: delete user, then 404", (st, st2, b2))
+    request("DELETE", "/Groups/" + gid)
+
+
+def okta():
+    """Okta: GET then full PUT, deactivation by no-path replace, paging by 100."""
+    st, _, b = request("POST", "/Users", {"userName": "jane.doe@example.com", "name": {"givenName": "Jane", "familyName": "Doe"},
+                                          "emails": [{"primary": True, "value": "jane.doe@example.com", "type": "work"}],
+                                          "displayName": "Jane Doe", "locale": "en-US", "externalId": "00ujl29u0le5T6Aj10h7",
+                                          "groups": [], "password": "1mz050nq", "active": True})
+    check(st == 201 and "password" not in b and "groups" not in b, "Okta: create (readOnly groups ignored, password not returned)", b)
+    uid = b["id"]
+    st, h, got = request("GET", "/Users/" + uid)
+    got["name"]["familyName"] = "Smith"
+    st, _, b = request("PUT", "/Users/" + uid, got, headers={"If-Match": h.get("etag", "*")})
+    check(st == 200 and b["name"]["familyName"] == "Smith" and b["meta"]["version"] == 'W/"2"', "Okta: GET then PUT", b)
+    st, _, b = patch("/Users/" + uid, [{"op": "replace", "value": {"active": False}}])
+    check(st == 200 and b["active"] is False, "Okta: deactivate with a no-path replace", b)
+    for i in range(230):
+        request("POST", "/Users", {"userName": "page.user%03d@example.com" % i})
+    seen = []
+    start = 1
+    while True:
+        st, _, b = request("GET", "/Users?filter=userName%%20sw%%20%%22page.%%22&startIndex=%d&count=100" % start)
+        if st != 200 or not b["Resources"]:
+            break
+        seen += [r["userName"] for r in b["Resources"]]
+        if not (isinstance(b["totalResults"], int) and isinstance(b["itemsPerPage"], int)):
+            break
+        start += 100
+    check(len(seen) == 230 and len(set(seen)) == 230 and b["totalResults"] == 230,
+          "Okta: paging with count=100 sees every user once", (len(seen), len(set(seen))))
+    request("DELETE", "/Users/" + uid)
+
+
+def google():
+    """Google Workspace: suspend, unsuspend, hard delete."""
+    st, _, b = request("POST", "/Users", {"userName": "g.user@example.com", "active": True})
+    uid = b["id"]
+    st1, _, b1 = patch("/Users/" + uid, [{"op": "replace", "path": "active", "value": False}])
+    st2, _, b2 = patch("/Users/" + uid, [{"op": "replace", "path": "active", "value": True}])
+    st3, _, _ = request("DELETE", "/Users/" + uid)
+    st4, _, _ = request("GET", "/Users/" + uid)
+    check((st1, b1["active"], st2, b2["active"], st3, st4) == (200, False, 200, True, 204, 404),
+          "Google: suspend, unsuspend, hard delete", (st1, st2, st3, st4))
+
+
+def errors():
+    st, h, b = request("GET", "/Users", token=None)
+    check(st == 401 and h.get("www-authenticate", "").startswith("Bearer") and b["status"] == "401", "no token: 401", (st, h))
+    st, _, _ = request("GET", "/Users", token="scim_wrong")
+    check(st == 401, "wrong token: 401")
+    st, _, b = request("POST", "/Users", raw=b"x" * (1024 * 1024 + 1))
+    check(st == 413 and b["status"] == "413", "oversized body: 413", (st, b))
+    st, _, b = request("POST", "/Users", raw=b'{"userName": ')
+    check(st == 400 and b["scimType"] == "invalidSyntax", "malformed JSON: 400 invalidSyntax", b)
+    st, _, b = request("POST", "/Users", raw=b'{"userName": "\xff\xfe"}')
+    check(st == 400, "invalid UTF-8: 400", b)
+    st, _, b = request("GET", "/Nothing")
+    check(st == 404 and b["status"] == "404", "unknown path: 404", b)
+    st, _, b = request("GET", "http://127.0.0.1:%s/elsewhere" % os.environ["PORT"])
+    check(st == 404, "outside the base path: 404", b)
+    st, _, b = request("DELETE", "/Users")
+    check(st == 405, "method not allowed: 405", b)
+    st, _, b = request("GET", "/Users?filter=userName%20eq")
+    check(st == 400 and b["scimType"] == "invalidFilter", "bad filter: 400 invalidFilter", b)
+    st, _, b = request("GET", "/ServiceProviderConfig")
+    check(st == 200 and b["patch"]["supported"] is True, "ServiceProviderConfig", b)
+    st, _, b = request("GET", "http://127.0.0.1:%s/healthz" % os.environ["PORT"], token=None)
+    check(st == 200, "healthz: 200")
+    st, _, b = request("POST", "/Users", {"userName": "tenant.one@example.com"})
+    uid = b["id"]
+    st, _, _ = request("GET", "/Users/" + uid, token=TOKEN2)
+    check(st == 404, "another tenant's token cannot read the user", st)
+    st, _, _ = patch("/Users/" + uid, [{"op": "add", "path": "title", "value": "x"}], token=TOKEN2)
+    check(st == 404, "another tenant's token cannot patch the user", st)
+
+
+def concurrent_clients():
+    """20 clients at once, each creating, reading and patching its own users."""
+    failures = []
+
+    def client(n):
+        for i in range(10):
+            st, _, b = request("POST", "/Users", {"userName": "c%02d.u%02d@example.com" % (n, i)})
+            if st != 201:
+                failures.append((n, i, st, b))
+                continue
+            st, _, _ = request("GET", "/Users/" + b["id"])
+            st2, _, _ = patch("/Users/" + b["id"], [{"op": "add", "path": "title", "value": "t%d" % i}])
+            if st != 200 or st2 != 200:
+                failures.append((n, i, st, st2))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    st, _, b = request("GET", "/Users?filter=userName%20sw%20%22c%22&count=0")
+    check(not failures and b["totalResults"] == 200, "20 concurrent clients: 600 requests, all answered", failures[:3])
+
+
+def writers(prefix, seconds, acked, statuses):
+    """Create users for a while; record those answered 201."""
+    deadline = time.time() + seconds
+    n = 0
+    while time.time() < deadline:
+        n += 1
+        name = "%s%05d@example.com" % (prefix, n)
+        try:
+            st, _, b = request("POST", "/Users", {"userName": name, "title": "complete"}, timeout=5)
+        except Exception as e:          # the connection may drop mid-request
+            statuses.append(type(e).__name__)
+            time.sleep(0.05)
+            continue
+        statuses.append(st)
+        if st == 201:
+            acked.append((name, b["id"]))
+        elif st >= 500:
+            time.sleep(0.05)
+
+
+def verify(acked):
+    """Every acknowledged user is there, whole."""
+    bad = []
+    for name, uid in acked:
+        st, _, b = request("GET", "/Users/" + uid)
+        if st != 200 or b.get("userName") != name or b.get("title") != "complete":
+            bad.append((name, st))
+    return bad
+
+
+def wait_gone(pid):
+    """Wait until a killed process is gone or only a zombie nobody reaps."""
+    for _ in range(100):
+        try:
+            state = open("/proc/%d/stat" % pid).read().split(")")[-1].split()[0]
+        except OSError:
+            return
+        if state == "Z":
+            return
+        time.sleep(0.05)
+
+
+def fault_database():
+    """SIGKILL PostgreSQL under write load; restart it; nothing acknowledged is lost."""
+    acked, statuses = [], []
+    threads = [threading.Thread(target=writers, args=("db%d." % k, 6, acked, statuses)) for k in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    pid = int(open(os.path.join(os.environ["DATADIR"], "postmaster.pid")).readline())
+    subprocess.run(["pkill", "-9", "-P", str(pid)])
+    os.kill(pid, signal.SIGKILL)
+    wait_gone(pid)
+    # the killed postmaster left its socket lock behind, naming a dead PID
+    for lock in glob.glob("/var/run/postgresql/.s.PGSQL.*.lock") + glob.glob("/tmp/.s.PGSQL.*.lock"):
+        try:
+            if open(lock).readline().strip() == str(pid):
+                os.unlink(lock)
+                os.unlink(lock[:-len(".lock")])
+        except OSError:
+            pass
+    time.sleep(0.5)
+    subprocess.run(["pg_ctlcluster", "15", "regress", "start"], check=True)
+    for t in threads:
+        t.join()
+    outage = [s for s in statuses if s != 201]
+    check(len(acked) > 0 and any(s == 503 for s in outage) and all(s in (503, 500) or isinstance(s, str) for s in outage),
+          "database killed under load: requests answered 503 during the outage, never hung",
+          (len(acked), sorted(set(map(str, outage)))))
+    bad = verify(acked)
+    check(not bad, "database killed: all %d acknowledged writes are there, whole" % len(acked), bad[:5])
+    st, _, _ = request("GET", "/Users?count=0")
+    check(st == 200, "the server recovered without a restart of its own", st)
+
+
+def fault_server():
+    """SIGKILL the server under write load; restart it; nothing acknowledged is lost."""
+    acked, statuses = [], []
+    threads = [threading.Thread(target=writers, args=("srv%d." % k, 4, acked, statuses)) for k in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    server.kill()
+    server.wait()
+    time.sleep(0.3)
+    start_server()
+    for t in threads:
+        t.join()
+    bad = verify(acked)
+    check(len(acked) > 0 and not bad, "server killed under load: all %d acknowledged writes are there" % len(acked), bad[:5])
+
+
+def main():
+    os.makedirs("build/test-logs", exist_ok=True)
+    start_server()
+    try:
+        for part in (errors, entra, okta, google, concurrent_clients, fault_database, fault_server):
+            try:
+                part()
+            except Exception as e:      # a crash of the test is a failure, not a stop
+                check(False, "%s ran to the end" % part.__name__, repr(e))
+        stop_server(signal.SIGTERM)
+        check(server.returncode == 0, "SIGTERM stops the server cleanly", server.returncode)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    print("# %d passed, %d failed" % (results.count(True), results.count(False)))
+    sys.exit(0 if all(results) else 1)
+
+
+if __name__ == "__main__":
+    main()
