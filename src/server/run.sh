@@ -72,22 +72,12 @@ trap stop EXIT
 trap 'exit 0' INT TERM
 
 # the extension, the role the server connects as, and a demo tenant
-"$PGBIN/psql" "$admin_db" -Xq -v ON_ERROR_STOP=1 <<'SQL' > /dev/null
+"$PGBIN/psql" "$admin_db" -Xq -v ON_ERROR_STOP=1 > /dev/null <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS scim;
 ALTER EXTENSION scim UPDATE;
-DO $$
-BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'scim_server') THEN
-		CREATE ROLE scim_server LOGIN NOSUPERUSER NOBYPASSRLS;
-	END IF;
-END $$;
-GRANT USAGE ON SCHEMA scim TO scim_server;
-GRANT SELECT, INSERT, UPDATE, DELETE ON scim.users, scim.groups, scim.group_members TO scim_server;
-GRANT SELECT, INSERT ON scim.event TO scim_server;
-GRANT SELECT ON scim.tenant, scim.schema, scim.resource_type, scim.resource_type_extension, scim.common_attributes TO scim_server;
-GRANT EXECUTE ON FUNCTION scim._authenticate(text) TO scim_server;
 SQL
+"$PGBIN/psql" "$admin_db" -Xq -v ON_ERROR_STOP=1 -f src/server/server_role.sql > /dev/null
 if [ ! -s "$token_file" ] || [ -z "$("$PGBIN/psql" "$admin_db" -XAtc "SELECT 1 FROM scim.tenant WHERE name = 'demo'")" ]; then
 	umask 077
 	"$PGBIN/psql" "$admin_db" -XAtc "SELECT scim.create_token(scim.create_tenant('demo'))" > "$token_file"

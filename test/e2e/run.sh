@@ -11,16 +11,9 @@ if [ -z "${SCIM_E2E_INSIDE:-}" ]; then
 	SCIM_E2E_INSIDE=1 exec pg_virtualenv -t -v 15 sh "$0" "$@"
 fi
 
-psql -X -q -v ON_ERROR_STOP=1 -o /dev/null <<'SQL'
-SET client_min_messages = warning;
-CREATE EXTENSION scim;
-CREATE ROLE scim_server LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD 'e2e';
-GRANT USAGE ON SCHEMA scim TO scim_server;
-GRANT SELECT, INSERT, UPDATE, DELETE ON scim.users, scim.groups, scim.group_members TO scim_server;
-GRANT SELECT, INSERT ON scim.event TO scim_server;
-GRANT SELECT ON scim.tenant, scim.schema, scim.resource_type, scim.resource_type_extension, scim.common_attributes TO scim_server;
-GRANT EXECUTE ON FUNCTION scim._authenticate(text) TO scim_server;
-SQL
+psql -X -q -v ON_ERROR_STOP=1 -o /dev/null -c "SET client_min_messages = warning" -c "CREATE EXTENSION scim"
+psql -X -q -v ON_ERROR_STOP=1 -o /dev/null -f src/server/server_role.sql
+psql -X -q -v ON_ERROR_STOP=1 -o /dev/null -c "ALTER ROLE scim_server PASSWORD 'e2e'"
 TOKEN=$(psql -X -A -t -c "SELECT scim.create_token(scim.create_tenant('e2e'))")
 TOKEN2=$(psql -X -A -t -c "SELECT scim.create_token(scim.create_tenant('other'))")
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
