@@ -117,7 +117,7 @@ unit: $(UNIT_TESTS)
 FUZZ_TARGETS = $(patsubst test/fuzz/%.c,build/fuzz/%,$(wildcard test/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
 
-build/fuzz/%: test/fuzz/%.c $(CORE_SRCS) $(wildcard src/core/*.h)
+build/fuzz/%: test/fuzz/%.c $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/fixtures.h
 	@mkdir -p build/fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Isrc/core -Itest/unit $(JSONC_CFLAGS) -DSCIM_SOURCE_DIR=\"$(CURDIR)\" \

@@ -94,6 +94,14 @@ SELECT pg_temp.p(r, '[{"op":"add","path":"groups","value":[{"value":"g1"}]}]') F
 SELECT pg_temp.p(r, '[{"op":"replace","path":"members[value eq \"2819c223-7f76-453a-919d-413861904646\"].value","value":"x"}]', 'Group') FROM grp;
 SELECT pg_temp.p(r, '[{"op":"add","path":"password","value":"t1meMa$heen"}]') ? 'password' AS write_only_written FROM bjensen;
 
+-- fuzz findings: a filtered add merges only into objects and honours mutability
+SELECT pg_temp.p('{"userName":"x","emails":[1,"two",null,{"type":"home","value":"h@x"}]}',
+				 '[{"op":"add","path":"emails[not (type pr)]","value":{"type":"w"}}]')->'emails';
+SELECT pg_temp.p(r, '[{"op":"add","path":"members[value eq \"2819c223-7f76-453a-919d-413861904646\"]","value":{"value":"other"}}]', 'Group') FROM grp;
+SELECT pg_temp.p(r, '[{"op":"remove","path":"schemas","value":["urn:ietf:params:scim:schemas:core:2.0:User"]}]') FROM bjensen;
+SELECT pg_temp.p(r, '[{"op":"replace","path":"schemas","value":[]}]') FROM bjensen;
+SELECT pg_temp.p(r, '[{"op":"add","path":"manager","value":{"value":"m","displayName":"Forged"}}]') FROM bjensen;
+
 -- bad paths: invalidPath
 SELECT pg_temp.p(r, '[{"op":"add","path":"nosuch","value":"x"}]') FROM bjensen;
 SELECT pg_temp.p(r, '[{"op":"add","path":"name.nosuch","value":"x"}]') FROM bjensen;

@@ -813,7 +813,12 @@ apply_attr(Patcher *pt, const PatchPath *pp, struct json_object *value)
 			remove_listed(pt, cur, n);
 			json_object_put(n);
 			if (json_object_array_length(cur) == 0)
+			{
+				if (a->required)
+					return fail(pt, SCIM_ERR_MUTABILITY, "attribute \"%s\" is required and cannot lose its last value",
+								a->name);
 				delete_attr(pt, cont, a->name);
+			}
 			prune_container(pt, &pp->p);
 			return true;
 		}
@@ -845,6 +850,8 @@ apply_attr(Patcher *pt, const PatchPath *pp, struct json_object *value)
 			else if (json_object_array_length(n) == 0)
 			{
 				json_object_put(n);
+				if (may_write(pt, a, cur, NULL) == PERMIT_NO)
+					return false;	/* an empty set unassigns: not for required ones */
 				delete_attr(pt, cont, a->name);
 			}
 			else
@@ -915,6 +922,20 @@ apply_attr(Patcher *pt, const PatchPath *pp, struct json_object *value)
 	}
 
 	permit = may_write(pt, a, cur, n);
+	if (permit == PERMIT_YES && a->type == SCIM_TYPE_COMPLEX && json_object_is_type(n, json_type_object))
+	{
+		/* a new complex value: its sub-attributes have mutability of their own */
+		json_object_object_foreach(n, key, val)
+		{
+			const ScimAttr *sub = ScimAttrFindSub(a, key, strlen(key));
+
+			if (sub != NULL && may_write(pt, sub, NULL, val) == PERMIT_NO)
+			{
+				json_object_put(n);
+				return false;
+			}
+		}
+	}
 	if (permit != PERMIT_YES)
 	{
 		json_object_put(n);
@@ -1095,9 +1116,26 @@ apply_filtered(Patcher *pt, const PatchPath *pp, struct json_object *value)
 		}
 		else
 		{
-			/* add with a value filter merges into each match */
-			json_object_object_foreach(n, key, val)
-				set_canonical(pt, e, key, json_object_get(val));
+			/* add with a value filter merges into each matching record */
+			if (!json_object_is_type(e, json_type_object))
+				continue;		/* a filter like not (...) also matches stray scalars */
+			{
+				json_object_object_foreach(n, key, val)
+				{
+					const ScimAttr *sub = ScimAttrFindSub(a, key, strlen(key));
+					Permit		permit = PERMIT_YES;
+
+					if (sub != NULL)
+						permit = may_write(pt, sub, get_ci(e, key, strlen(key), NULL), val);
+					if (permit == PERMIT_NO)
+					{
+						json_object_put(n);
+						return false;
+					}
+					if (permit == PERMIT_YES)
+						set_canonical(pt, e, key, json_object_get(val));
+				}
+			}
 			if (is_primary(e))
 				new_primary = e;
 		}
@@ -1542,6 +1580,12 @@ ScimPatchApply(const ScimRegistry *reg, const ScimResourceType *type,
 	patch = ScimPatchPrepare(reg, type, request, err);
 	if (patch == NULL)
 		return NULL;
+	if (!json_object_is_type(resource, json_type_object))
+	{
+		ScimPatchFree(patch);
+		ScimErrorSet(err, SCIM_ERR_INVALID_VALUE, 0, "the resource to patch must be a JSON object");
+		return NULL;
+	}
 	if (json_object_deep_copy(resource, &copy, NULL) != 0)
 	{
 		ScimPatchFree(patch);

@@ -568,9 +568,8 @@ CREATE FUNCTION scim._resource(method text, rtype text, tenant uuid, rid text, q
 	LANGUAGE plpgsql VOLATILE
 	AS $$
 DECLARE
-	tbl text := CASE rtype WHEN 'User' THEN 'scim.users' ELSE 'scim.groups' END;
 	endpoint text := CASE rtype WHEN 'User' THEN '/Users/' ELSE '/Groups/' END;
-	id uuid;
+	res_id uuid;
 	cur record;
 	doc jsonb;
 	req jsonb;
@@ -603,40 +602,52 @@ BEGIN
 		ELSIF rtype = 'Group' AND coalesce(doc->>'displayName', '') = '' THEN
 			PERFORM scim._fail(400, 'invalidValue', 'displayName is required');
 		END IF;
-		id := gen_random_uuid();
+		res_id := gen_random_uuid();
 		IF rtype = 'User' AND EXISTS (SELECT 1 FROM jsonb_object_keys(req) k WHERE lower(k) = 'password') THEN
 			doc := doc || jsonb_build_object('password', scim._hash_password(
 				(SELECT value #>> '{}' FROM jsonb_each(req) WHERE lower(key) = 'password' LIMIT 1)));
 		END IF;
-		doc := doc || jsonb_build_object('id', id::text, 'meta', jsonb_build_object(
+		doc := doc || jsonb_build_object('id', res_id::text, 'meta', jsonb_build_object(
 			'resourceType', rtype, 'created', now_ts, 'lastModified', now_ts, 'version', 'W/"1"'));
 		BEGIN
-			EXECUTE format('INSERT INTO %s (tenant, id, data, created, last_modified) VALUES ($1, $2, $3, $4, $4)', tbl)
-				USING tenant, id, doc, ts;
+			-- static statements: PL/pgSQL plans them once, EXECUTE would plan every time
+			IF rtype = 'User' THEN
+				INSERT INTO scim.users (tenant, id, data, created, last_modified) VALUES (_resource.tenant, res_id, doc, ts, ts);
+			ELSE
+				INSERT INTO scim.groups (tenant, id, data, created, last_modified) VALUES (_resource.tenant, res_id, doc, ts, ts);
+			END IF;
 		EXCEPTION WHEN unique_violation THEN
 			PERFORM scim._fail(409, 'uniqueness', CASE rtype WHEN 'User'
 				THEN format('a User with userName "%s" already exists', doc->>'userName')
 				ELSE format('a Group with displayName "%s" already exists', doc->>'displayName') END);
 		END;
 		IF rtype = 'Group' THEN
-			PERFORM scim._set_members(tenant, id, 'add',
+			PERFORM scim._set_members(tenant, res_id, 'add',
 				(SELECT value FROM jsonb_each(req) WHERE lower(key) = 'members' LIMIT 1));
 		END IF;
 		-- Okta and Entra send members with the POST; they come back as stored
-		PERFORM scim._event(tenant, 'created', rtype, id, op, 201);
+		PERFORM scim._event(tenant, 'created', rtype, res_id, op, 201);
 		RETURN scim._response(201,
-			scim.project(scim._present(rtype, tenant, id, doc, base, members), q->>'attributes', q->>'excludedattributes', rtype),
-			jsonb_build_object('location', base || endpoint || id::text, 'etag', 'W/"1"'));
+			scim.project(scim._present(rtype, tenant, res_id, doc, base, members), q->>'attributes', q->>'excludedattributes', rtype),
+			jsonb_build_object('location', base || endpoint || res_id::text, 'etag', 'W/"1"'));
 	END IF;
 
 	-- the rest address an existing resource by id
 	IF rid !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
 		PERFORM scim._fail(404, NULL, format('%s "%s" not found', rtype, rid));
 	END IF;
-	id := rid::uuid;
-	EXECUTE format('SELECT data, version, created FROM %s WHERE tenant = $1 AND id = $2%s', tbl,
-				   CASE WHEN method IN ('PUT', 'PATCH', 'DELETE') THEN ' FOR UPDATE' ELSE '' END)
-		INTO cur USING tenant, id;
+	res_id := rid::uuid;
+	IF method = 'GET' AND rtype = 'User' THEN
+		SELECT u.data, u.version, u.created INTO cur FROM scim.users u WHERE u.tenant = _resource.tenant AND u.id = res_id;
+	ELSIF method = 'GET' THEN
+		SELECT g.data, g.version, g.created INTO cur FROM scim.groups g WHERE g.tenant = _resource.tenant AND g.id = res_id;
+	ELSIF rtype = 'User' THEN
+		SELECT u.data, u.version, u.created INTO cur FROM scim.users u WHERE u.tenant = _resource.tenant AND u.id = res_id
+			FOR UPDATE;
+	ELSE
+		SELECT g.data, g.version, g.created INTO cur FROM scim.groups g WHERE g.tenant = _resource.tenant AND g.id = res_id
+			FOR UPDATE;
+	END IF;
 	IF cur IS NULL THEN
 		PERFORM scim._fail(404, NULL, format('%s "%s" not found', rtype, rid));
 	END IF;
@@ -652,15 +663,19 @@ BEGIN
 			RETURN scim._response(304, NULL, jsonb_build_object('etag', etag));
 		END IF;
 		RETURN scim._response(200,
-			scim.project(scim._present(rtype, tenant, id, cur.data, base, members), q->>'attributes', q->>'excludedattributes', rtype),
+			scim.project(scim._present(rtype, tenant, res_id, cur.data, base, members), q->>'attributes', q->>'excludedattributes', rtype),
 			jsonb_build_object('etag', etag));
 	END IF;
 
 	IF method = 'DELETE' THEN
-		EXECUTE format('DELETE FROM %s WHERE tenant = $1 AND id = $2', tbl) USING tenant, id;
+		IF rtype = 'User' THEN
+			DELETE FROM scim.users u WHERE u.tenant = _resource.tenant AND u.id = res_id;
+		ELSE
+			DELETE FROM scim.groups g WHERE g.tenant = _resource.tenant AND g.id = res_id;
+		END IF;
 		-- a deleted user or group is a member nowhere any more
-		DELETE FROM scim.group_members m WHERE m.tenant = _resource.tenant AND m.value = id::text;
-		PERFORM scim._event(tenant, 'deleted', rtype, id, op, 204);
+		DELETE FROM scim.group_members m WHERE m.tenant = _resource.tenant AND m.value = res_id::text;
+		PERFORM scim._event(tenant, 'deleted', rtype, res_id, op, 204);
 		RETURN scim._response(204, NULL);
 	END IF;
 
@@ -672,19 +687,19 @@ BEGIN
 			PERFORM scim._fail(400, 'invalidValue', 'displayName is required');
 		END IF;
 		-- readOnly id and meta stay; a password is only replaced when one is sent
-		newdata := doc || jsonb_build_object('id', id::text, 'meta', cur.data->'meta')
+		newdata := doc || jsonb_build_object('id', res_id::text, 'meta', cur.data->'meta')
 			|| CASE WHEN cur.data ? 'password' THEN jsonb_build_object('password', cur.data->'password') ELSE '{}' END;
 		IF rtype = 'User' AND EXISTS (SELECT 1 FROM jsonb_object_keys(req) k WHERE lower(k) = 'password') THEN
 			newdata := newdata || jsonb_build_object('password', scim._hash_password(
 				(SELECT value #>> '{}' FROM jsonb_each(req) WHERE lower(key) = 'password' LIMIT 1)));
 		END IF;
 		IF rtype = 'Group' AND EXISTS (SELECT 1 FROM jsonb_object_keys(req) k WHERE lower(k) = 'members') THEN
-			members_changed := scim._set_members(tenant, id, 'replace',
+			members_changed := scim._set_members(tenant, res_id, 'replace',
 				(SELECT value FROM jsonb_each(req) WHERE lower(key) = 'members' LIMIT 1));
 		END IF;
 	ELSE
 		IF rtype = 'Group' THEN
-			pm := scim._patch_members(tenant, id, req);
+			pm := scim._patch_members(tenant, res_id, req);
 			req := pm.request;
 			members_changed := pm.changed;
 		END IF;
@@ -702,8 +717,13 @@ BEGIN
 		newdata := jsonb_set(jsonb_set(newdata, '{meta,lastModified}', to_jsonb(now_ts)),
 							 '{meta,version}', to_jsonb('W/"' || (cur.version + 1) || '"'));
 		BEGIN
-			EXECUTE format('UPDATE %s SET data = $3, version = version + 1, last_modified = $4 WHERE tenant = $1 AND id = $2', tbl)
-				USING tenant, id, newdata, ts;
+			IF rtype = 'User' THEN
+				UPDATE scim.users u SET data = newdata, version = u.version + 1, last_modified = ts
+				WHERE u.tenant = _resource.tenant AND u.id = res_id;
+			ELSE
+				UPDATE scim.groups g SET data = newdata, version = g.version + 1, last_modified = ts
+				WHERE g.tenant = _resource.tenant AND g.id = res_id;
+			END IF;
 		EXCEPTION WHEN unique_violation THEN
 			PERFORM scim._fail(409, 'uniqueness', CASE rtype WHEN 'User'
 				THEN format('a User with userName "%s" already exists', newdata->>'userName')
@@ -714,7 +734,7 @@ BEGIN
 			WHEN coalesce(cur.data->>'active', 'true') = 'true' AND newdata->>'active' = 'false' THEN 'suspended'
 			WHEN cur.data->>'active' = 'false' AND coalesce(newdata->>'active', 'true') = 'true' THEN 'unsuspended'
 			ELSE 'updated' END;
-		PERFORM scim._event(tenant, kind, rtype, id, op, resp_status);
+		PERFORM scim._event(tenant, kind, rtype, res_id, op, resp_status);
 	ELSE
 		newdata := cur.data;
 	END IF;
@@ -723,7 +743,7 @@ BEGIN
 		RETURN scim._response(204, NULL, jsonb_build_object('etag', etag));
 	END IF;
 	RETURN scim._response(200,
-		scim.project(scim._present(rtype, tenant, id, newdata, base, members), q->>'attributes', q->>'excludedattributes', rtype),
+		scim.project(scim._present(rtype, tenant, res_id, newdata, base, members), q->>'attributes', q->>'excludedattributes', rtype),
 		jsonb_build_object('etag', etag));
 END;
 $$;

@@ -49,6 +49,9 @@ fixture_registry(void)
 	size_t		len;
 	char	   *json;
 
+	if (reg == NULL)
+		goto fail;
+
 	json = fixture_read("common.json", &len);
 	if (!ScimRegistrySetCommon(reg, json, len, &err))
 		goto fail;
