@@ -75,6 +75,9 @@ include $(PGXS)
 # its variables where it stands, which PostgreSQL's C90-style warning rejects.
 $(CORE_OBJS): override CFLAGS += -Wno-declaration-after-statement
 
+# PGXS tracks no header dependencies: rebuild everything when a header changes
+$(OBJS): $(wildcard src/core/*.h src/pg/*.h)
+
 # the install script's parts, in the order they run
 EXT_SQL = src/ext/scim.sql src/ext/store.sql src/ext/handle.sql
 

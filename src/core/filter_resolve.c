@@ -53,12 +53,14 @@ check_operand(Resolver *r, ScimFilter *f)
 {
 	const ScimAttr *t = f->rpath.sub ? f->rpath.sub : f->rpath.attr;
 	char		name[300];
+
+#define NAME() (target_name(f, name, sizeof(name)), name)
 	const char *op = ScimFilterOpName(f->op);
 	bool		ordering = f->op == SCIM_OP_GT || f->op == SCIM_OP_GE ||
 		f->op == SCIM_OP_LT || f->op == SCIM_OP_LE;
 	bool		substring = f->op == SCIM_OP_CO || f->op == SCIM_OP_SW || f->op == SCIM_OP_EW;
 
-	target_name(f, name, sizeof(name));
+	/* the name is formatted only for a message: this runs for every node */
 	if (f->op == SCIM_OP_PR)
 		return true;
 	if (f->lit_kind == SCIM_LIT_NULL)
@@ -66,7 +68,7 @@ check_operand(Resolver *r, ScimFilter *f)
 		if (f->op == SCIM_OP_EQ || f->op == SCIM_OP_NE)
 			return true;
 		ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
-					 "operator \"%s\" cannot compare attribute \"%s\" with null", op, name);
+					 "operator \"%s\" cannot compare attribute \"%s\" with null", op, NAME());
 		return fail(r, f->lit_offset, "Only eq null (absent) and ne null (present) are meaningful; use pr to test presence.");
 	}
 
@@ -79,13 +81,13 @@ check_operand(Resolver *r, ScimFilter *f)
 			{
 				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
 							 "attribute \"%s\" is of type %s and must be compared with a string",
-							 name, ScimAttrTypeName(t->type));
+							 NAME(), ScimAttrTypeName(t->type));
 				return fail(r, f->lit_offset, "Write string values in double quotes, e.g. \"42\".");
 			}
 			if (t->type == SCIM_TYPE_BINARY && ordering)
 			{
 				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
-							 "operator \"%s\" cannot be applied to binary attribute \"%s\"", op, name);
+							 "operator \"%s\" cannot be applied to binary attribute \"%s\"", op, NAME());
 				return fail(r, f->offset, "RFC 7644 §3.4.2.2: binary attributes have no order; gt, ge, lt and le fail on them.");
 			}
 			return true;
@@ -94,7 +96,7 @@ check_operand(Resolver *r, ScimFilter *f)
 			if (ordering || substring)
 			{
 				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
-							 "operator \"%s\" cannot be applied to boolean attribute \"%s\"", op, name);
+							 "operator \"%s\" cannot be applied to boolean attribute \"%s\"", op, NAME());
 				return fail(r, f->offset, "Boolean attributes support only eq, ne and pr (RFC 7644 §3.4.2.2).");
 			}
 			/* Entra ID writes booleans as "True"/"False" strings */
@@ -108,7 +110,7 @@ check_operand(Resolver *r, ScimFilter *f)
 			if (f->lit_kind != SCIM_LIT_TRUE && f->lit_kind != SCIM_LIT_FALSE)
 			{
 				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
-							 "attribute \"%s\" is boolean and must be compared with true or false", name);
+							 "attribute \"%s\" is boolean and must be compared with true or false", NAME());
 				return fail(r, f->lit_offset, NULL);
 			}
 			return true;
@@ -119,14 +121,14 @@ check_operand(Resolver *r, ScimFilter *f)
 			{
 				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
 							 "operator \"%s\" cannot be applied to %s attribute \"%s\"",
-							 op, ScimAttrTypeName(t->type), name);
+							 op, ScimAttrTypeName(t->type), NAME());
 				return fail(r, f->offset, "Numbers support eq, ne, gt, ge, lt, le and pr.");
 			}
 			if (f->lit_kind != SCIM_LIT_NUMBER)
 			{
 				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
 							 "attribute \"%s\" is of type %s and must be compared with a number",
-							 name, ScimAttrTypeName(t->type));
+							 NAME(), ScimAttrTypeName(t->type));
 				return fail(r, f->lit_offset, "Write numbers without quotes, e.g. 42 or 1.5.");
 			}
 			return true;
@@ -135,14 +137,14 @@ check_operand(Resolver *r, ScimFilter *f)
 			if (substring)
 			{
 				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
-							 "operator \"%s\" cannot be applied to dateTime attribute \"%s\"", op, name);
+							 "operator \"%s\" cannot be applied to dateTime attribute \"%s\"", op, NAME());
 				return fail(r, f->offset, "DateTime values are compared as instants with eq, ne, gt, ge, lt, le and pr.");
 			}
 			if (f->lit_kind != SCIM_LIT_STRING ||
 				!ScimParseDateTime(f->lit, f->lit_len, &f->instant))
 			{
 				ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
-							 "attribute \"%s\" is a dateTime and must be compared with an xsd:dateTime string", name);
+							 "attribute \"%s\" is a dateTime and must be compared with an xsd:dateTime string", NAME());
 				return fail(r, f->lit_offset, "Write instants like \"2011-05-13T04:42:34Z\" or \"2011-05-13T06:42:34.5+02:00\".");
 			}
 			return true;
@@ -151,9 +153,10 @@ check_operand(Resolver *r, ScimFilter *f)
 			break;
 	}
 	ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
-				 "complex attribute \"%s\" cannot be compared with \"%s\"", name, op);
+				 "complex attribute \"%s\" cannot be compared with \"%s\"", NAME(), op);
 	return fail(r, f->offset, "Compare one of its sub-attributes, or test it with pr.");
 }
+#undef NAME
 
 /* Resolve an attribute expression outside or inside brackets. */
 static bool

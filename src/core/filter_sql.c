@@ -44,16 +44,21 @@ void
 ScimSqlQuoteLiteral(ScimBuf *out, const char *s, size_t len)
 {
 	bool		backslash = memchr(s, '\\', len) != NULL;
+	size_t		run = 0;
 
 	if (backslash)
 		ScimBufAppendChar(out, 'E');
 	ScimBufAppendChar(out, '\'');
+	/* copy runs that need no doubling in one piece */
 	for (size_t i = 0; i < len; i++)
 	{
-		if (s[i] == '\'' || s[i] == '\\')
-			ScimBufAppendChar(out, s[i]);
+		if (s[i] != '\'' && s[i] != '\\')
+			continue;
+		ScimBufAppend(out, s + run, i + 1 - run);
 		ScimBufAppendChar(out, s[i]);
+		run = i + 1;
 	}
+	ScimBufAppend(out, s + run, len - run);
 	ScimBufAppendChar(out, '\'');
 }
 
@@ -136,30 +141,37 @@ emit_present(SqlGen *g, const ScimFilter *f, const char *elem)
 	ScimBufAppendStr(g->out, " NOT IN ('null', '\"\"', '[]', '{}'))");
 }
 
-/* Append a LIKE pattern literal: the escaped value between the wildcards. */
+/*
+ * Append a LIKE pattern literal: the value between the wildcards, with %,
+ * _ and \ escaped by a backslash.  Any backslash makes it an E'' literal,
+ * where each backslash is written twice.
+ */
 static void
 emit_like_pattern(SqlGen *g, const ScimFilter *f)
 {
-	ScimBuf		pat;
+	ScimBuf    *o = g->out;
+	bool		special = false;
 
-	ScimBufInit(&pat);
+	for (size_t i = 0; i < f->lit_len && !special; i++)
+		special = f->lit[i] == '%' || f->lit[i] == '_' || f->lit[i] == '\\';
+	if (special)
+		ScimBufAppendChar(o, 'E');
+	ScimBufAppendChar(o, '\'');
 	if (f->op != SCIM_OP_SW)
-		ScimBufAppendChar(&pat, '%');
+		ScimBufAppendChar(o, '%');
 	for (size_t i = 0; i < f->lit_len; i++)
 	{
 		char		c = f->lit[i];
 
 		if (c == '%' || c == '_' || c == '\\')
-			ScimBufAppendChar(&pat, '\\');
-		ScimBufAppendChar(&pat, c);
+			ScimBufAppend(o, "\\\\", 2);	/* LIKE's escape, written as \\ */
+		if (c == '\\' || c == '\'')
+			ScimBufAppendChar(o, c);	/* doubled: \\ or '' */
+		ScimBufAppendChar(o, c);
 	}
 	if (f->op != SCIM_OP_EW)
-		ScimBufAppendChar(&pat, '%');
-	if (pat.oom)
-		g->out->oom = true;
-	else
-		ScimSqlQuoteLiteral(g->out, pat.data, pat.len);
-	ScimBufFree(&pat);
+		ScimBufAppendChar(o, '%');
+	ScimBufAppendChar(o, '\'');
 }
 
 static const char *
@@ -363,8 +375,13 @@ emit_hints(SqlGen *g, const ScimFilter *f)
 		emit_hints(g, f->left);
 		emit_hints(g, f->right);
 	}
-	else if (containment_eq(f))
+	else if (containment_eq(f) && f->rpath.sub != NULL && strcmp(f->rpath.sub->name, "value") == 0)
 	{
+		/*
+		 * Only "value": that is what scim.index_ddl() indexes (emails.value,
+		 * members.value).  A hint on an unindexed sub-attribute such as type
+		 * made sequential scans half again slower and bought nothing.
+		 */
 		emit_containment(g, f);
 		ScimBufAppendStr(g->out, " AND ");
 	}

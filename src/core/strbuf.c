@@ -88,9 +88,9 @@ ScimBufAppendStr(ScimBuf *buf, const char *s)
 	ScimBufAppend(buf, s, strlen(s));
 }
 
-/* Append one byte. */
+/* Append one byte, growing the buffer (ScimBufAppendChar's slow path). */
 void
-ScimBufAppendChar(ScimBuf *buf, char c)
+ScimBufAppendCharSlow(ScimBuf *buf, char c)
 {
 	if (!buf_reserve(buf, 1))
 		return;
