@@ -1,0 +1,207 @@
+#!/bin/sh
+# bench/run.sh: run every scim benchmark and print a summary of ratios.
+#
+#   sh bench/run.sh                  (or: make bench)
+#   BENCH_ROWS=100000 sh bench/run.sh   quick run on a smaller table
+#
+# The machine is shared and noisy, so each benchmark reports a RATIO against
+# a baseline measured in the same run (alternating runs, medians), with the
+# absolute figures for information.  Nothing here passes or fails on timing.
+#
+# Server: unless PGURL or PGHOST is set, this script creates a throwaway
+# cluster in a temporary directory (initdb as the postgres user when run as
+# root), starts it on a unix socket in that directory only, and removes it
+# on exit; it never uses a server that happens to be running.  With PGURL or
+# PGHOST set it uses that server (the scim extension must be installable
+# there) and works in a schema "scim_bench", dropped at the end unless
+# BENCH_KEEP=1.
+#
+# Environment:
+#   BENCH_ROWS        users to generate (default 1000000)
+#   BENCH_RUNS        alternating runs per side in matches.sh (default 9)
+#   BENCH_PGBENCH_T   seconds per pgbench run (default 15)
+#   BENCH_PGBENCH_REPS  pgbench runs per side and client count (default 5)
+#   BENCH_CORE_ROUNDS rounds per stage in filter_parse (default 9)
+#   PG_CONFIG         pg_config to use (default: pg_config on PATH)
+#   CC                C compiler (default cc)
+set -eu
+
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$BENCH_DIR")
+cd "$ROOT"
+
+BENCH_ROWS=${BENCH_ROWS:-1000000}
+BENCH_RUNS=${BENCH_RUNS:-9}
+BENCH_PGBENCH_T=${BENCH_PGBENCH_T:-15}
+BENCH_PGBENCH_REPS=${BENCH_PGBENCH_REPS:-5}
+BENCH_CORE_ROUNDS=${BENCH_CORE_ROUNDS:-9}
+PG_CONFIG=${PG_CONFIG:-pg_config}
+CC=${CC:-cc}
+export BENCH_ROWS BENCH_RUNS BENCH_PGBENCH_T BENCH_PGBENCH_REPS
+
+PGBIN=$("$PG_CONFIG" --bindir)
+PATH="$PGBIN:$PATH"
+export PATH
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/scim-bench.XXXXXX")
+export WORK
+OWN_CLUSTER=0
+PGDATA_DIR=
+SERVER_USER=$(id -un)
+
+cleanup() {
+	status=$?
+	set +e
+	if [ "$OWN_CLUSTER" = 1 ] && [ -n "$PGDATA_DIR" ] && [ -f "$PGDATA_DIR/postmaster.pid" ]; then
+		as_server pg_ctl -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1
+	elif [ "$OWN_CLUSTER" = 0 ] && [ "${BENCH_KEEP:-0}" != 1 ] && [ "${SCHEMA_MADE:-0}" = 1 ]; then
+		psql -X -q -c 'DROP SCHEMA IF EXISTS scim_bench CASCADE' >/dev/null 2>&1
+	fi
+	rm -rf "$WORK"
+	exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Run a command as the user that owns the throwaway cluster.
+as_server() {
+	if [ "$SERVER_USER" = "$(id -un)" ]; then
+		"$@"
+	else
+		# quote each argument for su -c
+		cmd=
+		for a in "$@"; do
+			cmd="$cmd '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"
+		done
+		su "$SERVER_USER" -s /bin/sh -c "PATH='$PATH'; export PATH; $cmd"
+	fi
+}
+
+log() { printf '%s\n' "$*" >&2; }
+
+# ---- 1. the core: parse + resolve + SQL generation -------------------------
+
+log "== building bench/filter_parse.c"
+CORE_SRCS="src/core/arena.c src/core/datetime.c src/core/decimal.c src/core/error.c \
+src/core/filter_parse.c src/core/filter_resolve.c src/core/filter_sql.c src/core/schema.c \
+src/core/strbuf.c"
+# word splitting of the source list and pkg-config output is intended
+# shellcheck disable=SC2046,SC2086
+$CC -O2 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc/core \
+	$(pkg-config --cflags json-c) -o "$WORK/filter_parse" \
+	bench/filter_parse.c $CORE_SRCS $(pkg-config --libs json-c)
+
+log "== filter_parse"
+"$WORK/filter_parse" src/schemas "$BENCH_CORE_ROUNDS" > "$WORK/filter_parse.out"
+cat "$WORK/filter_parse.out"
+
+# ---- the server -----------------------------------------------------------
+
+if [ -n "${PGURL:-}" ] || [ -n "${PGHOST:-}" ]; then
+	if [ -n "${PGURL:-}" ]; then
+		PGDATABASE=$PGURL
+		export PGDATABASE
+	fi
+	log "== using the server from ${PGURL:+PGURL}${PGURL:-PGHOST=$PGHOST}"
+else
+	OWN_CLUSTER=1
+	if [ "$(id -u)" = 0 ]; then
+		SERVER_USER=postgres
+		chown "$SERVER_USER" "$WORK"
+	fi
+	chmod 700 "$WORK"
+	PGDATA_DIR="$WORK/data"
+	# any port will do: the server listens only on a socket in $WORK
+	PORT=$(( 20000 + $$ % 20000 ))
+	log "== initdb in $PGDATA_DIR (port $PORT, socket in $WORK)"
+	as_server initdb -D "$PGDATA_DIR" -E UTF8 --locale=C.UTF-8 -A trust -U postgres >"$WORK/initdb.log" 2>&1 ||
+		{ cat "$WORK/initdb.log" >&2; exit 1; }
+	cat >>"$PGDATA_DIR/postgresql.conf" <<EOF
+# scim bench/run.sh
+listen_addresses = ''
+unix_socket_directories = '$WORK'
+port = $PORT
+shared_buffers = 1GB
+work_mem = 64MB
+maintenance_work_mem = 512MB
+max_wal_size = 8GB
+checkpoint_timeout = 30min
+autovacuum = off
+EOF
+	as_server pg_ctl -D "$PGDATA_DIR" -l "$WORK/server.log" -w start >/dev/null ||
+		{ cat "$WORK/server.log" >&2; exit 1; }
+	PGHOST=$WORK
+	PGPORT=$PORT
+	PGUSER=postgres
+	PGDATABASE=postgres
+	export PGHOST PGPORT PGUSER PGDATABASE
+fi
+
+# The benchmark objects live in their own schema, before scim's on the path.
+PGOPTIONS="${PGOPTIONS:-} -c search_path=scim_bench,public"
+export PGOPTIONS
+psql -X -q -v ON_ERROR_STOP=1 <<'EOF'
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS scim;
+CREATE SCHEMA IF NOT EXISTS scim_bench;
+EOF
+SCHEMA_MADE=1
+psql -X -q -c 'CREATE EXTENSION IF NOT EXISTS pg_prewarm SCHEMA scim_bench' >/dev/null 2>&1 || true
+
+# ---- the table, built once -------------------------------------------------
+
+log "== generating $BENCH_ROWS users"
+psql -X -q -v ON_ERROR_STOP=1 -v rows="$BENCH_ROWS" -f bench/users.sql
+
+# ---- 2 and 3 -----------------------------------------------------------------
+
+sh bench/matches.sh > "$WORK/matches.out" || { cat "$WORK/matches.out"; exit 1; }
+cat "$WORK/matches.out"
+sh bench/index_lookup.sh > "$WORK/index_lookup.out" || { cat "$WORK/index_lookup.out"; exit 1; }
+cat "$WORK/index_lookup.out"
+
+# ---- 4 and 5: the service over HTTP, then PATCH (which rewrites users) -------
+
+sh bench/http.sh > "$WORK/http.out" || { cat "$WORK/http.out"; exit 1; }
+cat "$WORK/http.out"
+sh bench/patch.sh > "$WORK/patch.out" || { cat "$WORK/patch.out"; exit 1; }
+cat "$WORK/patch.out"
+
+# ---- summary ---------------------------------------------------------------
+
+{
+	echo
+	echo "================ scim benchmark summary ================"
+	echo "rows: $BENCH_ROWS   server: $(psql -X -At -c 'SHOW server_version')   $( [ "$OWN_CLUSTER" = 1 ] && echo 'throwaway cluster' || echo 'caller-supplied server')"
+	echo "host: $(nproc) cores, $(uname -sr)"
+	echo
+	echo "1. filter parse+resolve+SQL in the core (single thread; baseline: json-c parse of an"
+	echo "   equivalent JSON document; ratio = subject rate / baseline rate, higher is better)"
+	awk '/^RESULT/ {
+		for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		printf "   %-11s %9.0f filters/s   json-c %9.0f docs/s   ratio %5.2f   (target >= 1,000,000/s: %s)\n",
+			$2, v["subject_per_s"], v["baseline_per_s"], v["ratio"],
+			(v["subject_per_s"] >= 1000000) ? "met" : "MISSED"
+	}' "$WORK/filter_parse.out"
+	echo
+	echo "2. scim.matches() vs hand-written jsonb predicate, count(*) seq scan"
+	echo "   (max_parallel_workers_per_gather=0, jit=off, index scans off; median of $BENCH_RUNS alternating runs;"
+	echo "   ratio = scim ms / hand-written ms, lower is better, target <= 2.0)"
+	grep '^SUMMARY' "$WORK/matches.out" | sed 's/^SUMMARY /   /'
+	echo
+	echo "3. index lookup through scim.filter_sql() vs hand-written SQL, both dynamic EXECUTE"
+	echo "   (pgbench -M prepared, ${BENCH_PGBENCH_T}s runs, median of $BENCH_PGBENCH_REPS alternating runs;"
+	echo "   cost = raw TPS / scim TPS, target <= 1.2x; \"mixed\": both functions in one pgbench run,"
+	echo "   each transaction picking one at random, cost = scim / raw median latency)"
+	grep '^SUMMARY' "$WORK/index_lookup.out" | sed 's/^SUMMARY /   /'
+	echo
+	echo "4. scim-server over loopback (wrk, ${BENCH_HTTP_T:-15}s) next to pgbench running (a) the same"
+	echo "   scim.handle() call and (b) the raw indexed SELECT / UPDATE; higher percentages are better"
+	echo "   (targets: GET >= 60% of (a) and >= 40% of (b); PATCH >= 60% of (b))"
+	grep '^SUMMARY' "$WORK/http.out" | sed 's/^SUMMARY /   /'
+	echo
+	echo "5. scim.patch(): per call against jsonb_set() doing the same changes (target <= 10 us), and"
+	echo "   in UPDATEs against a precomputed UPDATE (pgbench; target <= 1.2x)"
+	grep '^SUMMARY' "$WORK/patch.out" | sed 's/^SUMMARY /   /'
+	echo "========================================================"
+}
