@@ -85,3 +85,10 @@ SELECT scim.register_schema('{"id":"urn:example:tx:1","attributes":[{"name":"col
 SELECT scim.filter_sql('urn:example:tx:1:color eq "red"');
 ROLLBACK;
 SELECT scim.filter_sql('urn:example:tx:1:color eq "red"');
+
+-- every object of the extension carries a COMMENT
+SELECT pg_describe_object(d.classid, d.objid, 0) AS uncommented
+FROM pg_depend d
+WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'scim')
+  AND obj_description(d.objid, (SELECT relname FROM pg_class WHERE oid = d.classid)) IS NULL;

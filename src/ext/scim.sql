@@ -221,7 +221,9 @@ COMMENT ON TYPE scim.filter IS
 
 -- stored as its canonical text, so it reads as text without conversion
 CREATE CAST (scim.filter AS text) WITHOUT FUNCTION AS IMPLICIT;
+COMMENT ON CAST (scim.filter AS text) IS 'A filter reads as its canonical text, so filter_sql() and matches() take it directly';
 CREATE CAST (text AS scim.filter) WITH INOUT AS ASSIGNMENT;
+COMMENT ON CAST (text AS scim.filter) IS 'Text becomes a filter through the input function, which checks the grammar';
 
 CREATE FUNCTION scim.filter_sql(filter text, resource_type text DEFAULT 'User',
 								data_column text DEFAULT 'data')

@@ -102,6 +102,7 @@ CREATE TABLE scim.event (
 	PRIMARY KEY (tenant, id)
 );
 CREATE INDEX event_at_idx ON scim.event (tenant, at);
+COMMENT ON SEQUENCE scim.event_id_seq IS 'Numbers the events (identity of scim.event.id)';
 COMMENT ON TABLE scim.event IS 'What each provisioning request did, per tenant: the log an admin reviews after a cycle';
 
 CREATE VIEW scim.events AS
