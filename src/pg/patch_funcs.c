@@ -6,8 +6,8 @@
  * json-c and back cost more than the PATCH itself (malloc led the profile),
  * so only the top-level members the request can touch are converted; the
  * result is the original jsonb with those members replaced.  The request is
- * converted and its paths parsed once per call site and statement
- * (ScimPatchPrepare), not once per row.
+ * converted and its paths parsed once (ScimPatchPrepare) and kept for
+ * the backend's life, not prepared again per row or per statement.
  * A request that changes nothing returns the input datum, byte-identical.
  */
 #include "scim_pg.h"
@@ -17,84 +17,91 @@
 #include "jsonc_conv.h"
 #include "patch.h"
 
-typedef struct PatchCache
+/*
+ * Prepared requests, kept for the backend's life in a small ring: an
+ * UPDATE ... SET data = scim.patch(data, $1) run once per row by a
+ * prepared statement gets a fresh executor (and fn_extra) every time, and
+ * preparing the request again cost more than applying it.  Entries belong
+ * to one registry generation and are dropped when it changes.
+ */
+#define PREPARED_SLOTS 16
+
+typedef struct PreparedEntry
 {
-	MemoryContext cxt;
 	uint64		generation;
-	Jsonb	   *patch;			/* the request, as given */
-	text	   *resource_type;
-	ScimPatch  *prepared;		/* paths parsed, owned by the core */
+	char	   *request;		/* the request's jsonb bytes, in TopMemoryContext */
+	Size		request_len;
+	char		type[NAMEDATALEN];
+	ScimPatch  *prepared;		/* owned by the core */
 	bool		partial;		/* touched[] is known */
 	int			ntouched;
 	const char *const *touched;
-} PatchCache;
+} PreparedEntry;
+
+static PreparedEntry prepared_ring[PREPARED_SLOTS];
+static int	prepared_next;
 
 static void
-free_prepared(void *arg)
+entry_free(PreparedEntry *e)
 {
-	PatchCache *cache = (PatchCache *) arg;
-
-	ScimPatchFree(cache->prepared);
-	cache->prepared = NULL;
+	ScimPatchFree(e->prepared);
+	if (e->request)
+		pfree(e->request);
+	memset(e, 0, sizeof(*e));
 }
 
-static bool
-same_bytes(const void *a, const void *b)
+/* The prepared form of a request, from the ring or made now. */
+static PreparedEntry *
+prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *type, uint64 generation)
 {
-	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
-		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
-}
+	const char *bytes = VARDATA_ANY(patch);
+	Size		len = VARSIZE_ANY_EXHDR(patch);
+	PreparedEntry *e;
+	struct json_object *volatile request = NULL;
+	ScimPatch  *prepared = NULL;
+	ScimError	err;
 
-/* The converted request and what it touches, cached in fn_extra. */
-static PatchCache *
-cached_patch(FunctionCallInfo fcinfo, Jsonb *patch, text *resource_type,
-			 const ScimRegistry *reg, const ScimResourceType *type, uint64 generation)
-{
-	PatchCache *volatile cache = (PatchCache *) fcinfo->flinfo->fn_extra;
-	MemoryContext cxt;
-	MemoryContext old;
-	MemoryContextCallback *cb;
-
-	if (cache != NULL && cache->generation == generation &&
-		same_bytes(cache->patch, patch) && same_bytes(cache->resource_type, resource_type))
-		return cache;
-	if (cache != NULL)
+	for (int i = 0; i < PREPARED_SLOTS; i++)
 	{
-		fcinfo->flinfo->fn_extra = NULL;
-		MemoryContextDelete(cache->cxt);
+		e = &prepared_ring[i];
+		if (e->prepared == NULL)
+			continue;
+		if (e->generation != generation)
+		{
+			entry_free(e);		/* its paths point into an old registry */
+			continue;
+		}
+		if (e->request_len == len && strcmp(e->type, type->name) == 0 &&
+			memcmp(e->request, bytes, len) == 0)
+			return e;
 	}
-	cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "scim.patch request", ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-	cache = palloc0(sizeof(PatchCache));
-	cache->cxt = cxt;
-	cache->patch = (Jsonb *) PG_DETOAST_DATUM_COPY(PointerGetDatum(patch));
-	cache->resource_type = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(resource_type));
-	cb = palloc(sizeof(MemoryContextCallback));
-	cb->func = free_prepared;
-	cb->arg = cache;
-	MemoryContextRegisterResetCallback(cxt, cb);
-	MemoryContextSwitchTo(old);
 
 	PG_TRY();
 	{
-		struct json_object *request = ScimJsonbToJsonC(&cache->patch->root);
-		ScimError	err;
-
-		cache->prepared = ScimPatchPrepare(reg, type, request, &err);
-		ScimJsonCFree(request); /* the prepared request keeps its own reference */
-		if (cache->prepared == NULL)
-			ScimPgRaise(&err);
+		request = ScimJsonbToJsonC(&patch->root);
+		prepared = ScimPatchPrepare(reg, type, request, &err);
 	}
 	PG_CATCH();
 	{
-		MemoryContextDelete(cxt);
+		ScimJsonCFree(request);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	cache->partial = ScimPatchTouched(cache->prepared, &cache->touched, &cache->ntouched);
-	cache->generation = generation;
-	fcinfo->flinfo->fn_extra = cache;
-	return cache;
+	ScimJsonCFree(request);		/* the prepared request keeps its own reference */
+	if (prepared == NULL)
+		ScimPgRaise(&err);
+
+	e = &prepared_ring[prepared_next];
+	prepared_next = (prepared_next + 1) % PREPARED_SLOTS;
+	entry_free(e);
+	e->request = MemoryContextAlloc(TopMemoryContext, len > 0 ? len : 1);
+	memcpy(e->request, bytes, len);
+	e->request_len = len;
+	strlcpy(e->type, type->name, sizeof(e->type));
+	e->generation = generation;
+	e->prepared = prepared;
+	e->partial = ScimPatchTouched(prepared, &e->touched, &e->ntouched);
+	return e;
 }
 
 PG_FUNCTION_INFO_V1(scim_patch);
@@ -109,7 +116,7 @@ scim_patch(PG_FUNCTION_ARGS)
 	uint64		generation;
 	const ScimRegistry *reg = ScimPgRegistry(&generation);
 	const ScimResourceType *type = ScimPgResourceType(reg, resource_type);
-	PatchCache *cache;
+	PreparedEntry *cache;
 	struct json_object *volatile work = NULL;
 	Jsonb	   *result = NULL;
 	ScimError	err;
@@ -120,7 +127,7 @@ scim_patch(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ScimPgSqlState(SCIM_ERR_INVALID_VALUE)),
 				 errmsg("the resource to patch must be a JSON object")));
-	cache = cached_patch(fcinfo, patch, resource_type, reg, type, generation);
+	cache = prepared_patch(patch, reg, type, generation);
 
 	PG_TRY();
 	{
