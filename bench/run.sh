@@ -160,10 +160,13 @@ cat "$WORK/matches.out"
 sh bench/index_lookup.sh > "$WORK/index_lookup.out" || { cat "$WORK/index_lookup.out"; exit 1; }
 cat "$WORK/index_lookup.out"
 
-# ---- 4 and 5: the service over HTTP, then PATCH (which rewrites users) -------
+# ---- 4 to 6: the service over HTTP, the store at scale, then PATCH (which
+# rewrites users) ----------------------------------------------------------------
 
 sh bench/http.sh > "$WORK/http.out" || { cat "$WORK/http.out"; exit 1; }
 cat "$WORK/http.out"
+sh bench/store.sh > "$WORK/store.out" || { cat "$WORK/store.out"; exit 1; }
+cat "$WORK/store.out"
 sh bench/patch.sh > "$WORK/patch.out" || { cat "$WORK/patch.out"; exit 1; }
 cat "$WORK/patch.out"
 
@@ -200,7 +203,11 @@ cat "$WORK/patch.out"
 	echo "   (targets: GET >= 60% of (a) and >= 40% of (b); PATCH >= 60% of (b))"
 	grep '^SUMMARY' "$WORK/http.out" | sed 's/^SUMMARY /   /'
 	echo
-	echo "5. scim.patch(): per call against jsonb_set() doing the same changes (target <= 10 us), and"
+	echo "5. scim.handle() on the store with 10,000 groups (pgbench -M prepared, 1 client, ${BENCH_PGBENCH_T}s runs,"
+	echo "   median of $BENCH_PGBENCH_REPS alternating runs; cost = baseline TPS / subject TPS, lower is better)"
+	grep '^SUMMARY' "$WORK/store.out" | sed 's/^SUMMARY /   /'
+	echo
+	echo "6. scim.patch(): per call against jsonb_set() doing the same changes (target <= 10 us), and"
 	echo "   in UPDATEs against a precomputed UPDATE (pgbench; target <= 1.2x)"
 	grep '^SUMMARY' "$WORK/patch.out" | sed 's/^SUMMARY /   /'
 	echo "========================================================"

@@ -274,6 +274,31 @@ FROM scim.handle('POST', '/.search', NULL, jsonb_build_object('authorization', '
 SELECT status, h.body->'totalResults' FROM scim.handle('POST', '/.search', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok'),
 				 '{"filter":"userName sw \"okta.\"","count":0}') h;
 SELECT * FROM pg_temp.r('POST', '/.search', NULL, '{"filter":"nosuch eq 1"}');
+-- pages by startIndex (which skip over (created, id) alone) joined are the whole list, in order:
+-- on one type with a filter, and at the root across Users and Groups
+WITH whole AS (
+	SELECT string_agg(x->>'id', ',' ORDER BY n) AS ids
+	FROM scim.handle('GET', '/Users', 'filter=userName sw "okta."&count=100',
+					 jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h,
+		 jsonb_array_elements(h.body->'Resources') WITH ORDINALITY AS e(x, n)),
+paged AS (
+	SELECT string_agg(x->>'id', ',' ORDER BY s, n) AS ids, count(*) AS k
+	FROM generate_series(1, 25, 4) s,
+		 LATERAL scim.handle('GET', '/Users', format('filter=userName sw "okta."&startIndex=%s&count=4', s),
+							 jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h,
+		 jsonb_array_elements(h.body->'Resources') WITH ORDINALITY AS e(x, n))
+SELECT whole.ids = paged.ids AS same_rows_same_order, paged.k FROM whole, paged;
+WITH whole AS (
+	SELECT string_agg(x->>'id', ',' ORDER BY n) AS ids, count(*) AS k
+	FROM scim.handle('POST', '/.search', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok'), '{"count":1000}') h,
+		 jsonb_array_elements(h.body->'Resources') WITH ORDINALITY AS e(x, n)),
+paged AS (
+	SELECT string_agg(x->>'id', ',' ORDER BY s, n) AS ids
+	FROM generate_series(1, 100, 3) s,
+		 LATERAL scim.handle('POST', '/.search', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok'),
+							 format('{"startIndex":%s,"count":3}', s)) h,
+		 jsonb_array_elements(h.body->'Resources') WITH ORDINALITY AS e(x, n))
+SELECT whole.ids = paged.ids AS same_rows_same_order, whole.k BETWEEN 26 AND 99 AS users_and_groups_all_paged FROM whole, paged;
 SELECT * FROM pg_temp.r('GET', '/.search');
 
 -- the event log: what an admin reviews after a cycle
