@@ -159,19 +159,24 @@ measure() {
 }
 
 echo "== store: pgbench -M prepared, 1 client, ${secs}s runs, $reps alternating runs per pair"
+# shellcheck disable=SC2046  # two numbers, split on purpose into $1 and $2
 set -- $(measure ext_handle ext_raw)
 echo "$1 $2" | awk '{ printf "SUMMARY GET /Users?filter=externalId eq: handle %.0f tps, raw SELECT %.0f tps, cost %.2fx (target <= 2x: %s)\n",
 	$1, $2, $2 / $1, ($2 / $1 <= 2) ? "met" : "MISSED" }'
+# shellcheck disable=SC2046  # two numbers, split on purpose into $1 and $2
 set -- $(measure grp_handle grp_raw)
 echo "$1 $2" | awk '{ printf "SUMMARY GET /Groups?filter=displayName eq&excludedAttributes=members: handle %.0f tps, raw SELECT %.0f tps, cost %.2fx (target <= 2x: %s)\n",
 	$1, $2, $2 / $1, ($2 / $1 <= 2) ? "met" : "MISSED" }'
+# shellcheck disable=SC2046  # two numbers, split on purpose into $1 and $2
 set -- $(measure page_first page_deep)
 first=$1
 deep=$2
+# shellcheck disable=SC2046  # two numbers, split on purpose into $1 and $2
 set -- $(measure cursor_first cursor_deep)
 echo "$first $deep $1 $2 $((depth + 1))" | awk '{
 	printf "SUMMARY 100 users a page: first page %.1f tps; startIndex=%d %.1f tps (%.2fx the first page); first cursor page %.1f tps; cursor at the same depth %.1f tps (%.2fx the first page, target <= 1.5x: %s)\n",
 		$1, $5, $2, $1 / $2, $3, $4, $1 / $4, ($1 / $4 <= 1.5) ? "met" : "MISSED" }'
+# shellcheck disable=SC2046  # two numbers, split on purpose into $1 and $2
 set -- $(measure add_small add_big)
 echo "$1 $2" | awk -v big="$big" '{ printf "SUMMARY add one member: to a 10-member group %.0f tps, to a %d-member group %.0f tps, cost %.2fx (target <= 2x: %s)\n",
 	$1, big, $2, $1 / $2, ($1 / $2 <= 2) ? "met" : "MISSED" }'
