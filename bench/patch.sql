@@ -53,13 +53,20 @@ BEGIN
 		SELECT count(jsonb_set(jsonb_set(jsonb_set(u.data, '{displayName}', '"New Name"'), '{active}', 'false'),
 							   '{emails,0,value}', '"new.address@example.com"')) INTO n FROM patch_users u;
 		INSERT INTO timing VALUES ('jsonb_set', run, extract(epoch FROM clock_timestamp() - t0) * 1000);
+		-- what both sides pay before changing anything: reading and decompressing the row
+		t0 := clock_timestamp();
+		SELECT count(u.data->'schemas') INTO n FROM patch_users u;
+		INSERT INTO timing VALUES ('read', run, extract(epoch FROM clock_timestamp() - t0) * 1000);
 	END LOOP;
 END $$;
 SELECT side, run, round(ms::numeric, 1) AS ms FROM timing ORDER BY run, side;
 WITH m AS (SELECT side, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms FROM timing GROUP BY side)
-SELECT format('SUMMARY per call, %s users of the size above: scim.patch %s us, jsonb_set x3 %s us, ratio %s',
+SELECT format('SUMMARY per call, %s users of the size above: scim.patch %s us, jsonb_set x3 %s us, ratio %s; '
+			  'of each, reading the row is %s us (scim.patch without it: %s us)',
 			  (SELECT count(*) FROM patch_users),
 			  round((s.ms * 1000 / (SELECT count(*) FROM patch_users))::numeric, 2),
 			  round((j.ms * 1000 / (SELECT count(*) FROM patch_users))::numeric, 2),
-			  round((s.ms / j.ms)::numeric, 2))
-FROM m s, m j WHERE s.side = 'scim.patch' AND j.side = 'jsonb_set';
+			  round((s.ms / j.ms)::numeric, 2),
+			  round((r.ms * 1000 / (SELECT count(*) FROM patch_users))::numeric, 2),
+			  round(((s.ms - r.ms) * 1000 / (SELECT count(*) FROM patch_users))::numeric, 2))
+FROM m s, m j, m r WHERE s.side = 'scim.patch' AND j.side = 'jsonb_set' AND r.side = 'read';
