@@ -21,6 +21,17 @@ CREATE FUNCTION scim._strip_keys(doc jsonb, names text[]) RETURNS jsonb
 COMMENT ON FUNCTION scim._strip_keys(jsonb, text[]) IS
 	'doc without the members whose lower-cased names are listed (internal)';
 
+-- Attribute names are case-insensitive (RFC 7643 §2.1): "Members" is members.
+CREATE FUNCTION scim._body_member(doc jsonb, name text) RETURNS jsonb
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	AS $$
+BEGIN
+	RETURN (SELECT value FROM jsonb_each(doc) WHERE lower(key) = name LIMIT 1);
+END;
+$$;
+COMMENT ON FUNCTION scim._body_member(jsonb, text) IS
+	'The value of doc''s member whose lower-cased name is name, or NULL if it has none (internal)';
+
 -- The base URL that meta.location and Location are built on.
 CREATE FUNCTION scim._base_url(headers jsonb) RETURNS text
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -118,11 +129,45 @@ BEGIN
 			UNION
 			SELECT e.schema FROM scim.resource_type_extension e
 			WHERE e.resource_type = rtype AND out ? e.schema) x));
+	IF rtype = 'User' AND coalesce(out->>'userName', '') = '' THEN
+		PERFORM scim._fail(400, 'invalidValue', 'userName is required');
+	ELSIF rtype = 'Group' AND coalesce(out->>'displayName', '') = '' THEN
+		PERFORM scim._fail(400, 'invalidValue', 'displayName is required');
+	END IF;
 	RETURN out;
 END;
 $$;
 COMMENT ON FUNCTION scim._normalize(text, jsonb) IS
-	'A POST or PUT body checked against the schema: canonical names, coerced types, read-only attributes dropped (internal)';
+	'A POST or PUT body checked against the schema: canonical names, coerced types, read-only attributes dropped, userName or displayName required (internal)';
+
+-- A password in a POST or PUT body, as stored: {"password": <SCRAM secret>}, or {}.
+CREATE FUNCTION scim._password_member(rtype text, body jsonb) RETURNS jsonb
+	LANGUAGE plpgsql
+	AS $$
+DECLARE
+	pw jsonb := scim._body_member(body, 'password');
+BEGIN
+	IF rtype <> 'User' OR pw IS NULL THEN
+		RETURN '{}'::jsonb;
+	END IF;
+	RETURN jsonb_build_object('password', scim._hash_password(pw #>> '{}'));
+END;
+$$;
+COMMENT ON FUNCTION scim._password_member(text, jsonb) IS
+	'The password a User''s POST or PUT body sends, hashed, as an object to merge into the stored resource (internal)';
+
+-- The 409 for a userName or Group displayName that the tenant already has.
+CREATE FUNCTION scim._fail_uniqueness(rtype text, doc jsonb) RETURNS void
+	LANGUAGE plpgsql
+	AS $$
+BEGIN
+	PERFORM scim._fail(409, 'uniqueness', CASE rtype WHEN 'User'
+		THEN format('a User with userName "%s" already exists', doc->>'userName')
+		ELSE format('a Group with displayName "%s" already exists', doc->>'displayName') END);
+END;
+$$;
+COMMENT ON FUNCTION scim._fail_uniqueness(text, jsonb) IS
+	'Raises the uniqueness error for a User or Group whose name the tenant already has (internal)';
 
 CREATE FUNCTION scim._event(tenant uuid, kind text, rtype text, rid uuid, operation text, status integer,
 							scim_type text DEFAULT NULL, detail text DEFAULT NULL)
@@ -256,9 +301,8 @@ BEGIN
 				PERFORM scim._fail(400, 'invalidPath', format('path "%s": members are added without a filter and changed by removing and adding', p));
 			END IF;
 		ELSIF kind IN ('add', 'replace') AND p IS NULL AND jsonb_typeof(op->'value') = 'object'
-			  AND EXISTS (SELECT 1 FROM jsonb_object_keys(op->'value') k WHERE lower(k) = 'members') THEN
-			changed := scim._set_members(tenant, gid, kind,
-				(SELECT value FROM jsonb_each(op->'value') WHERE lower(key) = 'members' LIMIT 1)) OR changed;
+			  AND scim._body_member(op->'value', 'members') IS NOT NULL THEN
+			changed := scim._set_members(tenant, gid, kind, scim._body_member(op->'value', 'members')) OR changed;
 			rest := rest || jsonb_build_array(op || jsonb_build_object('value',
 				scim._strip_keys(op->'value', ARRAY['members'])));
 		ELSE
@@ -612,17 +656,8 @@ BEGIN
 	END IF;
 
 	IF method = 'POST' THEN
-		doc := scim._normalize(rtype, req);
-		IF rtype = 'User' AND coalesce(doc->>'userName', '') = '' THEN
-			PERFORM scim._fail(400, 'invalidValue', 'userName is required');
-		ELSIF rtype = 'Group' AND coalesce(doc->>'displayName', '') = '' THEN
-			PERFORM scim._fail(400, 'invalidValue', 'displayName is required');
-		END IF;
+		doc := scim._normalize(rtype, req) || scim._password_member(rtype, req);
 		res_id := gen_random_uuid();
-		IF rtype = 'User' AND EXISTS (SELECT 1 FROM jsonb_object_keys(req) k WHERE lower(k) = 'password') THEN
-			doc := doc || jsonb_build_object('password', scim._hash_password(
-				(SELECT value #>> '{}' FROM jsonb_each(req) WHERE lower(key) = 'password' LIMIT 1)));
-		END IF;
 		doc := doc || jsonb_build_object('id', res_id::text, 'meta', jsonb_build_object(
 			'resourceType', rtype, 'created', now_ts, 'lastModified', now_ts, 'version', 'W/"1"'));
 		BEGIN
@@ -633,13 +668,10 @@ BEGIN
 				INSERT INTO scim.groups (tenant, id, data, created, last_modified) VALUES (_resource.tenant, res_id, doc, ts, ts);
 			END IF;
 		EXCEPTION WHEN unique_violation THEN
-			PERFORM scim._fail(409, 'uniqueness', CASE rtype WHEN 'User'
-				THEN format('a User with userName "%s" already exists', doc->>'userName')
-				ELSE format('a Group with displayName "%s" already exists', doc->>'displayName') END);
+			PERFORM scim._fail_uniqueness(rtype, doc);
 		END;
 		IF rtype = 'Group' THEN
-			PERFORM scim._set_members(tenant, res_id, 'add',
-				(SELECT value FROM jsonb_each(req) WHERE lower(key) = 'members' LIMIT 1));
+			PERFORM scim._set_members(tenant, res_id, 'add', scim._body_member(req, 'members'));
 		END IF;
 		-- Okta and Entra send members with the POST; they come back as stored
 		PERFORM scim._event(tenant, 'created', rtype, res_id, op, 201);
@@ -696,22 +728,12 @@ BEGIN
 	END IF;
 
 	IF method = 'PUT' THEN
-		doc := scim._normalize(rtype, req);
-		IF rtype = 'User' AND coalesce(doc->>'userName', '') = '' THEN
-			PERFORM scim._fail(400, 'invalidValue', 'userName is required');
-		ELSIF rtype = 'Group' AND coalesce(doc->>'displayName', '') = '' THEN
-			PERFORM scim._fail(400, 'invalidValue', 'displayName is required');
-		END IF;
 		-- readOnly id and meta stay; a password is only replaced when one is sent
-		newdata := doc || jsonb_build_object('id', res_id::text, 'meta', cur.data->'meta')
-			|| CASE WHEN cur.data ? 'password' THEN jsonb_build_object('password', cur.data->'password') ELSE '{}' END;
-		IF rtype = 'User' AND EXISTS (SELECT 1 FROM jsonb_object_keys(req) k WHERE lower(k) = 'password') THEN
-			newdata := newdata || jsonb_build_object('password', scim._hash_password(
-				(SELECT value #>> '{}' FROM jsonb_each(req) WHERE lower(key) = 'password' LIMIT 1)));
-		END IF;
-		IF rtype = 'Group' AND EXISTS (SELECT 1 FROM jsonb_object_keys(req) k WHERE lower(k) = 'members') THEN
-			members_changed := scim._set_members(tenant, res_id, 'replace',
-				(SELECT value FROM jsonb_each(req) WHERE lower(key) = 'members' LIMIT 1));
+		newdata := scim._normalize(rtype, req) || jsonb_build_object('id', res_id::text, 'meta', cur.data->'meta')
+			|| CASE WHEN cur.data ? 'password' THEN jsonb_build_object('password', cur.data->'password') ELSE '{}' END
+			|| scim._password_member(rtype, req);
+		IF rtype = 'Group' AND scim._body_member(req, 'members') IS NOT NULL THEN
+			members_changed := scim._set_members(tenant, res_id, 'replace', scim._body_member(req, 'members'));
 		END IF;
 	ELSE
 		IF rtype = 'Group' THEN
@@ -741,9 +763,7 @@ BEGIN
 				WHERE g.tenant = _resource.tenant AND g.id = res_id;
 			END IF;
 		EXCEPTION WHEN unique_violation THEN
-			PERFORM scim._fail(409, 'uniqueness', CASE rtype WHEN 'User'
-				THEN format('a User with userName "%s" already exists', newdata->>'userName')
-				ELSE format('a Group with displayName "%s" already exists', newdata->>'displayName') END);
+			PERFORM scim._fail_uniqueness(rtype, newdata);
 		END;
 		etag := 'W/"' || (cur.version + 1) || '"';
 		kind := CASE
