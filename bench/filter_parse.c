@@ -10,8 +10,9 @@
  * subject/baseline, with the absolute rates for information.  Single
  * threaded; nothing here passes or fails on timing.
  *
- * Usage: filter_parse [SCHEMA_DIR [ROUNDS [ROUND_MS]]]
- *		SCHEMA_DIR defaults to src/schemas, ROUNDS to 9, ROUND_MS to 150.
+ * Usage: filter_parse [ROUNDS [ROUND_MS]]
+ *		ROUNDS defaults to 9, ROUND_MS to 150.  The registry is the one the
+ *		unit tests use (test/unit/fixtures.h, built with SCIM_SOURCE_DIR).
  *		With FILTER_PARSE_PROFILE=N in the environment it instead runs only
  *		the subject (parse+resolve+sql), N times per filter, untimed: a
  *		clean target for valgrind --tool=callgrind or perf record;
@@ -30,6 +31,7 @@
 #include "arena.h"
 #include "error.h"
 #include "filter.h"
+#include "fixtures.h"
 #include "schema.h"
 #include "strbuf.h"
 
@@ -88,69 +90,6 @@ die(const char *what, const ScimError *err)
 	fprintf(stderr, "filter_parse: %s: %s%s%s\n", what, err ? err->message : "failed",
 			err && err->detail[0] ? ": " : "", err ? err->detail : "");
 	exit(1);
-}
-
-static char *
-read_file(const char *dir, const char *name, size_t *len)
-{
-	char		path[4096];
-	FILE	   *fp;
-	char	   *data;
-	long		n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "rb");
-	if (fp == NULL)
-	{
-		perror(path);
-		exit(1);
-	}
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	data = malloc(n + 1);
-	if (data == NULL || fread(data, 1, n, fp) != (size_t) n)
-	{
-		perror(path);
-		exit(1);
-	}
-	data[n] = '\0';
-	fclose(fp);
-	*len = n;
-	return data;
-}
-
-/* The registry scim installs by default: User with the enterprise extension. */
-static ScimRegistry *
-build_registry(const char *dir)
-{
-	static const char *schemas[] = {"user.json", "group.json", "enterprise_user.json"};
-	ScimError	err;
-	ScimRegistry *reg = ScimRegistryCreate(&err);
-	size_t		len;
-	char	   *json;
-
-	if (reg == NULL)
-		die("ScimRegistryCreate", &err);
-	json = read_file(dir, "common.json", &len);
-	if (!ScimRegistrySetCommon(reg, json, len, &err))
-		die("common.json", &err);
-	free(json);
-	for (size_t i = 0; i < sizeof(schemas) / sizeof(schemas[0]); i++)
-	{
-		json = read_file(dir, schemas[i], &len);
-		if (ScimRegistryAddSchema(reg, json, len, &err) == NULL)
-			die(schemas[i], &err);
-		free(json);
-	}
-	if (ScimRegistryAddResourceType(reg, "User", "/Users", NULL,
-									"urn:ietf:params:scim:schemas:core:2.0:User", &err) == NULL)
-		die("User", &err);
-	if (!ScimRegistryAddExtension(reg, "User",
-								  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
-								  false, &err))
-		die("enterprise extension", &err);
-	return reg;
 }
 
 /* One iteration of a stage; returns something that depends on the work. */
@@ -233,9 +172,8 @@ median(double *v, int n)
 int
 main(int argc, char **argv)
 {
-	const char *dir = argc > 1 ? argv[1] : "src/schemas";
-	int			rounds = argc > 2 ? atoi(argv[2]) : 9;
-	double		round_ms = argc > 3 ? atof(argv[3]) : 150;
+	int			rounds = argc > 1 ? atoi(argv[1]) : 9;
+	double		round_ms = argc > 2 ? atof(argv[2]) : 150;
 	static const Stage order[] = {STAGE_JSONC, STAGE_FULL, STAGE_PARSE, STAGE_RESOLVE};
 	static const char *stage_name[] = {"json-c", "parse", "parse+resolve", "parse+resolve+sql"};
 	Ctx			c;
@@ -246,7 +184,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: filter_parse [SCHEMA_DIR [ROUNDS [ROUND_MS]]]\n");
 		return 2;
 	}
-	reg = build_registry(dir);
+	reg = fixture_registry();
 	c.reg = reg;
 	c.type = ScimRegistryFindType(reg, "User", 4);
 	c.arena = ScimArenaCreate();

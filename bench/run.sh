@@ -87,12 +87,13 @@ src/core/filter_parse.c src/core/filter_resolve.c src/core/filter_sql.c src/core
 src/core/strbuf.c"
 # word splitting of the source list and pkg-config output is intended
 # shellcheck disable=SC2046,SC2086
-$CC -O2 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc/core \
+$CC -O2 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc/core -Itest/unit \
+	-DSCIM_SOURCE_DIR="\"$ROOT\"" \
 	$(pkg-config --cflags json-c) -o "$WORK/filter_parse" \
 	bench/filter_parse.c $CORE_SRCS $(pkg-config --libs json-c)
 
 log "== filter_parse"
-"$WORK/filter_parse" src/schemas "$BENCH_CORE_ROUNDS" > "$WORK/filter_parse.out"
+"$WORK/filter_parse" "$BENCH_CORE_ROUNDS" > "$WORK/filter_parse.out"
 cat "$WORK/filter_parse.out"
 
 # ---- the server -----------------------------------------------------------

@@ -51,10 +51,6 @@
 #include "schema.h"
 #include "strbuf.h"
 
-#define USER_URN "urn:ietf:params:scim:schemas:core:2.0:User"
-#define GROUP_URN "urn:ietf:params:scim:schemas:core:2.0:Group"
-#define ENTERPRISE_URN "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-
 /* Resources the evaluator runs on: well-formed, empty, ill-typed, odd roots. */
 static const char *const resource_texts[] = {
 	/* a full user, as in RFC 7643 §8.2, with the enterprise extension */

@@ -58,10 +58,6 @@
 #include "patch.h"
 #include "schema.h"
 
-#define USER_URN "urn:ietf:params:scim:schemas:core:2.0:User"
-#define GROUP_URN "urn:ietf:params:scim:schemas:core:2.0:Group"
-#define ENTERPRISE_URN "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-
 /* json-c's default is 32; deeper values are worth a look, the input is short */
 #define PARSE_DEPTH 64
 

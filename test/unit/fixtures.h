@@ -14,6 +14,10 @@
 #define SCIM_SOURCE_DIR "."
 #endif
 
+#define USER_URN "urn:ietf:params:scim:schemas:core:2.0:User"
+#define GROUP_URN "urn:ietf:params:scim:schemas:core:2.0:Group"
+#define ENTERPRISE_URN "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
 /* Read a whole file into a malloc'ed NUL-terminated buffer, or die. */
 static char *
 fixture_read(const char *name, size_t *len)
@@ -63,12 +67,9 @@ fixture_registry(void)
 			goto fail;
 		free(json);
 	}
-	if (!ScimRegistryAddResourceType(reg, "User", "/Users", "User Account",
-									 "urn:ietf:params:scim:schemas:core:2.0:User", &err) ||
-		!ScimRegistryAddResourceType(reg, "Group", "/Groups", "Group",
-									 "urn:ietf:params:scim:schemas:core:2.0:Group", &err) ||
-		!ScimRegistryAddExtension(reg, "User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
-								  false, &err))
+	if (!ScimRegistryAddResourceType(reg, "User", "/Users", "User Account", USER_URN, &err) ||
+		!ScimRegistryAddResourceType(reg, "Group", "/Groups", "Group", GROUP_URN, &err) ||
+		!ScimRegistryAddExtension(reg, "User", ENTERPRISE_URN, false, &err))
 		goto fail;
 	return reg;
 
