@@ -22,6 +22,7 @@
 # them in a loop inside one backend (no client, no pgbench).
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 T=${BENCH_PGBENCH_T:-15}
 REPS=${BENCH_PGBENCH_REPS:-5}
@@ -48,15 +49,6 @@ for side in scim raw; do
 	printf '\\set n random(1, %s)\nSELECT bench_%s(:n);\n' "$rows" "$side" > "$tmp/$side.sql"
 done
 
-# one pgbench run; prints its TPS
-run_pgbench() {
-	pgbench -n -M prepared -c "$2" -j "$2" -T "$T" -f "$tmp/$1.sql" > "$tmp/pgbench.out" 2>&1 ||
-		{ cat "$tmp/pgbench.out" >&2; exit 1; }
-	sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$tmp/pgbench.out"
-}
-
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 echo
 echo "-- pgbench -M prepared -T $T, $REPS alternating runs per side (TPS)"
 # warm-up: the index pages and both functions' code paths
@@ -69,7 +61,7 @@ for c in $CLIENTS; do
 	while [ "$r" -le "$REPS" ]; do
 		if [ $((r % 2)) = 1 ]; then order="scim raw"; else order="raw scim"; fi
 		for side in $order; do
-			tps=$(run_pgbench "$side" "$c")
+			tps=$(pgbench_tps "$c" "$tmp/$side.sql" "$T")
 			echo "$tps" >> "$tmp/$side.$c"
 			printf '  clients=%s run=%s %-4s %10.1f tps\n' "$c" "$r" "$side" "$tps"
 		done

@@ -12,6 +12,7 @@
 #      of the jsonb <-> json-c conversion.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 runs=${BENCH_RUNS:-9}
 reps=${BENCH_PGBENCH_REPS:-5}
@@ -45,8 +46,7 @@ echo "== patch: UPDATE through scim.patch vs a precomputed UPDATE, pgbench -M pr
 for c in 1 2; do
 	for r in $(seq 1 "$reps"); do
 		for side in raw scim; do
-			tps=$(pgbench -n -M prepared -c "$c" -j "$c" -T "$secs" -f "$work/patch_$side.sql" 2>&1 |
-				sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+			tps=$(pgbench_tps "$c" "$work/patch_$side.sql" "$secs")
 			echo "c=$c run=$r $side tps=$tps"
 			echo "$c $side $tps" >> "$work/patch_tps"
 		done
@@ -54,13 +54,12 @@ for c in 1 2; do
 done
 
 # the median of the TPS figures of one client count and side
-median() {
-	awk -v c="$1" -v s="$2" '$1 == c && $2 == s { print $3 }' "$work/patch_tps" | sort -n |
-		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+side_median() {
+	awk -v c="$1" -v s="$2" '$1 == c && $2 == s { print $3 }' "$work/patch_tps" | median
 }
 for c in 1 2; do
-	raw=$(median "$c" raw)
-	scim=$(median "$c" scim)
+	raw=$(side_median "$c" raw)
+	scim=$(side_median "$c" scim)
 	awk -v c="$c" -v ra="$raw" -v rb="$scim" 'BEGIN {
 		printf "SUMMARY UPDATE, %d client(s): precomputed %.0f TPS, scim.patch %.0f TPS, scim costs %.2fx (target <= 1.2x)\n", c, ra, rb, ra / rb }'
 done

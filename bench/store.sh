@@ -18,6 +18,7 @@
 # Prints the figures and SUMMARY lines with the ratios.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 reps=${BENCH_PGBENCH_REPS:-5}
 secs=${BENCH_PGBENCH_T:-15}
@@ -137,19 +138,14 @@ if [ "$checks" != "$want" ]; then
 fi
 echo "$checks" | sed 's/^/   checked: /'
 
-pgb() {		# pgb NAME -> tps
-	pgbench -n -M prepared -c 1 -T "$secs" -f "$work/store_$1.sql" 2>&1 | awk '/^tps/ { print $3 }'
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 # measure A B: alternate the two scripts $reps times; prints "medianA medianB"
 measure() {
 	: > "$work/store_$1.tps"
 	: > "$work/store_$2.tps"
 	i=1
 	while [ $i -le "$reps" ]; do
-		a=$(pgb "$1")
-		b=$(pgb "$2")
+		a=$(pgbench_tps 1 "$work/store_$1.sql" "$secs")
+		b=$(pgbench_tps 1 "$work/store_$2.sql" "$secs")
 		echo "   $1 $a tps, $2 $b tps (run $i)" >&2
 		echo "$a" >> "$work/store_$1.tps"
 		echo "$b" >> "$work/store_$2.tps"
