@@ -181,7 +181,7 @@ main(int argc, char **argv)
 
 	if (rounds < 1 || round_ms <= 0)
 	{
-		fprintf(stderr, "usage: filter_parse [SCHEMA_DIR [ROUNDS [ROUND_MS]]]\n");
+		fprintf(stderr, "usage: filter_parse [ROUNDS [ROUND_MS]]\n");
 		return 2;
 	}
 	reg = fixture_registry();
