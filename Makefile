@@ -34,6 +34,7 @@ PG_OBJS = \
 	src/pg/errors.o \
 	src/pg/filter_funcs.o \
 	src/pg/filter_type.o \
+	src/pg/handle.o \
 	src/pg/jsonb_view.o \
 	src/pg/jsonc_conv.o \
 	src/pg/list_funcs.o \
@@ -53,7 +54,7 @@ DATA_built = scim--$(EXTVERSION).sql
 SCHEMA_JSON = src/schemas/common.json src/schemas/user.json src/schemas/group.json \
 	src/schemas/enterprise_user.json
 
-REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry patch patch_idp responses handle \
+REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry patch patch_idp responses handle handle_fast \
 	filter_index filter_property
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 

@@ -51,11 +51,13 @@ cat > "$work/patch.lua" <<EOF2
 local ids = {}
 for line in io.lines("$work/http_ids.txt") do ids[#ids + 1] = line end
 math.randomseed(os.time())
-local body = '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[' ..
-	'{"op":"Replace","path":"displayName","value":"New Name"},' ..
-	'{"op":"Replace","path":"active","value":"False"},' ..
-	'{"op":"Replace","path":"emails[type eq \\\\"work\\\\"].value","value":"new@example.com"}]}'
+-- values that change on every request, so that every PATCH writes
 request = function()
+	local k = math.random(1, 1000000000)
+	local body = '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[' ..
+		'{"op":"Replace","path":"displayName","value":"Name ' .. k .. '"},' ..
+		'{"op":"Replace","path":"active","value":"' .. (k % 2 == 0 and "True" or "False") .. '"},' ..
+		'{"op":"Replace","path":"emails[type eq \\\\"work\\\\"].value","value":"' .. k .. '@example.com"}]}'
 	return wrk.format("PATCH", "/scim/v2/Users/" .. ids[math.random(1, #ids)],
 		{["Authorization"] = "Bearer $token", ["Content-Type"] = "application/scim+json"}, body)
 end
@@ -66,8 +68,8 @@ printf '%s\n' "\\set n random(1, $rows)" \
 printf '%s\n' "\\set n random(1, $rows)" \
 	"SELECT data FROM scim.users WHERE tenant = '$tenant' AND lower(data->>'userName') = lower('user' || :n);" \
 	> "$work/raw_get.sql"
-printf '%s\n' "\\set n random(1, 100000)" \
-	"UPDATE scim.users SET data = jsonb_set(jsonb_set(jsonb_set(data, '{displayName}', '\"New Name\"'), '{active}', 'false'), '{emails,0,value}', '\"new@example.com\"'), version = version + 1, last_modified = now() WHERE tenant = '$tenant' AND id = (SELECT id FROM http_ids WHERE n = :n);" \
+printf '%s\n' "\\set n random(1, 100000)" "\\set k random(1, 1000000000)" \
+	"UPDATE scim.users SET data = jsonb_set(jsonb_set(jsonb_set(data, '{displayName}', to_jsonb('Name ' || :k::text)), '{active}', to_jsonb(:k::integer % 2 = 0)), '{emails,0,value}', to_jsonb(:k::text || '@example.com')), version = version + 1, last_modified = now() WHERE tenant = '$tenant' AND id = (SELECT id FROM http_ids WHERE n = :n);" \
 	> "$work/raw_patch.sql"
 
 dbconn="host=${PGHOST:-} port=${PGPORT:-5432} user=${PGUSER:-postgres} dbname=${PGDATABASE:-postgres}"

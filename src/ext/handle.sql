@@ -809,8 +809,9 @@ END;
 $$;
 COMMENT ON FUNCTION scim._search_request(text) IS 'The parameters of a SearchRequest body (internal)';
 
-CREATE FUNCTION scim.handle(method text, path text, query text DEFAULT NULL,
-							headers jsonb DEFAULT '{}', body text DEFAULT NULL)
+-- Every request the C handler (scim.handle, below) leaves: all but the
+-- lookups, reads and user PATCHes it answers, and every one that fails.
+CREATE FUNCTION scim._handle(method text, path text, query text, headers jsonb, body text)
 	RETURNS scim.response
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
@@ -945,5 +946,15 @@ BEGIN
 	END;
 END;
 $$;
+COMMENT ON FUNCTION scim._handle(text, text, text, jsonb, text) IS
+	'Answers one SCIM request, as scim.handle() does, in PL/pgSQL; scim.handle() calls it for what it does not answer itself (internal)';
+
+-- The lookups, reads and PATCHes identity providers make all day, in C with
+-- statements planned once; the rest through scim._handle().
+CREATE FUNCTION scim.handle(method text, path text, query text DEFAULT NULL,
+							headers jsonb DEFAULT '{}', body text DEFAULT NULL)
+	RETURNS scim.response
+	AS 'MODULE_PATHNAME', 'scim_handle'
+	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION scim.handle(text, text, text, jsonb, text) IS
 	'Answers one SCIM request (RFC 7644): /Users, /Groups, their /.search, /ServiceProviderConfig, /Schemas, /ResourceTypes; path is relative to the SCIM base, headers have lower-case names';

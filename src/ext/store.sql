@@ -45,6 +45,10 @@ CREATE TABLE scim.token (
 -- looked up before the tenant is known: the one index that cannot lead with it
 CREATE UNIQUE INDEX token_hash_idx ON scim.token (hash);
 COMMENT ON TABLE scim.token IS 'Bearer tokens of the tenants, stored as SHA-256 hashes; the token itself is shown once';
+-- scim.handle() keeps the tokens it has seen: a revocation, expiry change or
+-- new token tells every backend to forget them
+CREATE TRIGGER token_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scim.token
+	FOR EACH STATEMENT EXECUTE FUNCTION scim._registry_changed();
 
 CREATE TABLE scim.users (
 	tenant uuid NOT NULL REFERENCES scim.tenant (id) ON DELETE CASCADE,
@@ -88,8 +92,12 @@ CREATE INDEX group_members_value_idx ON scim.group_members (tenant, value);
 COMMENT ON TABLE scim.group_members IS
 	'Group membership, one row per member: adding one member to a 100,000-member group is an index insert';
 
+-- No foreign key to scim.tenant: every write appends an event, and the key
+-- check would lock the tenant's row each time (concurrent writers of one
+-- tenant then share it through multixacts).  The log of a deleted tenant
+-- stays, as an audit trail, until scim.prune_events() ages it out.
 CREATE TABLE scim.event (
-	tenant uuid NOT NULL REFERENCES scim.tenant (id) ON DELETE CASCADE,
+	tenant uuid NOT NULL,
 	id bigint GENERATED ALWAYS AS IDENTITY,
 	at timestamptz NOT NULL DEFAULT clock_timestamp(),
 	kind text NOT NULL CHECK (kind IN ('created', 'updated', 'suspended', 'unsuspended', 'deleted', 'failed')),
@@ -108,8 +116,8 @@ COMMENT ON TABLE scim.event IS 'What each provisioning request did, per tenant: 
 CREATE VIEW scim.events AS
 	SELECT e.tenant, t.name AS tenant_name, e.at, e.kind, e.resource_type, e.resource_id,
 		   e.operation, e.status, e.scim_type, e.detail
-	FROM scim.event e JOIN scim.tenant t ON t.id = e.tenant;
-COMMENT ON VIEW scim.events IS 'The event log with tenant names, newest last';
+	FROM scim.event e LEFT JOIN scim.tenant t ON t.id = e.tenant;
+COMMENT ON VIEW scim.events IS 'The event log with tenant names (NULL once a tenant is deleted), newest last';
 
 -- row-level security: a request sets scim.tenant for its transaction
 ALTER TABLE scim.users ENABLE ROW LEVEL SECURITY;

@@ -146,15 +146,37 @@ scim_matches(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(ScimFilterEval(f, &root, &ScimJsonbOps, NULL));
 }
 
+/*
+ * Is filter one "eq" on a single-valued string attribute of type's core
+ * schema or the common attributes (userName eq "x", externalId eq "y")?
+ * Then *attr is the attribute's canonical name and *value, *value_len the
+ * compared string.  The request handler answers those lookups, the ones
+ * identity providers make all day, with statements it plans once.
+ */
+bool
+ScimPgSimpleEq(const char *filter, size_t len, const ScimResourceType *type,
+			   const char **attr, const char **value, size_t *value_len)
+{
+	const ScimRegistry *reg = ScimPgRegistry(NULL);
+	ScimArena  *arena = ScimPgArenaCreate(CurrentMemoryContext);
+	ScimFilter *f;
+	ScimError	err;
+
+	f = ScimFilterParse(arena, filter, len, &err);
+	if (f == NULL || f->kind != SCIM_F_ATTR || f->op != SCIM_OP_EQ || f->lit_kind != SCIM_LIT_STRING ||
+		!ScimFilterResolve(f, reg, type, filter, &err) ||
+		f->rpath.extension != NULL || f->rpath.sub != NULL || f->rpath.attr->multi_valued ||
+		f->rpath.attr->type != SCIM_TYPE_STRING)
+		return false;
+	*attr = f->rpath.attr->name;	/* the registry's, not the arena's */
+	*value = pnstrdup(f->lit, f->lit_len);
+	*value_len = f->lit_len;
+	return true;
+}
+
 PG_FUNCTION_INFO_V1(scim_simple_eq);
 
-/*
- * scim._simple_eq(filter, resource_type) → text[]: {attribute, value} when
- * the filter is one "eq" on a single-valued string attribute of the core
- * schema or the common attributes (userName eq "x", externalId eq "y"),
- * else NULL.  The request handler answers those lookups, the ones identity
- * providers make all day, with statements it can plan once.
- */
+/* scim._simple_eq(filter, resource_type) → text[]: {attribute, value}, or NULL; see ScimPgSimpleEq. */
 Datum
 scim_simple_eq(PG_FUNCTION_ARGS)
 {
@@ -163,26 +185,15 @@ scim_simple_eq(PG_FUNCTION_ARGS)
 	const ScimRegistry *reg = ScimPgRegistry(NULL);
 	const ScimResourceType *type = ScimRegistryFindType(reg, VARDATA_ANY(resource_type),
 														 VARSIZE_ANY_EXHDR(resource_type));
-	ScimArena  *arena;
-	ScimFilter *f;
-	ScimError	err;
+	const char *attr;
+	const char *value;
+	size_t		value_len;
 	Datum		items[2];
-	ArrayType  *result = NULL;
 
-	if (type == NULL)
+	if (type == NULL ||
+		!ScimPgSimpleEq(VARDATA_ANY(filter), VARSIZE_ANY_EXHDR(filter), type, &attr, &value, &value_len))
 		PG_RETURN_NULL();
-	arena = ScimPgArenaCreate(CurrentMemoryContext);
-	f = ScimFilterParse(arena, VARDATA_ANY(filter), VARSIZE_ANY_EXHDR(filter), &err);
-	if (f != NULL && f->kind == SCIM_F_ATTR && f->op == SCIM_OP_EQ && f->lit_kind == SCIM_LIT_STRING &&
-		ScimFilterResolve(f, reg, type, VARDATA_ANY(filter), &err) &&
-		f->rpath.extension == NULL && f->rpath.sub == NULL && !f->rpath.attr->multi_valued &&
-		f->rpath.attr->type == SCIM_TYPE_STRING)
-	{
-		items[0] = CStringGetTextDatum(f->rpath.attr->name);
-		items[1] = PointerGetDatum(cstring_to_text_with_len(f->lit, (int) f->lit_len));
-		result = construct_array(items, 2, TEXTOID, -1, false, TYPALIGN_INT);
-	}
-	if (result == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_ARRAYTYPE_P(result);
+	items[0] = CStringGetTextDatum(attr);
+	items[1] = PointerGetDatum(cstring_to_text_with_len(value, (int) value_len));
+	PG_RETURN_ARRAYTYPE_P(construct_array(items, 2, TEXTOID, -1, false, TYPALIGN_INT));
 }

@@ -93,22 +93,16 @@ push_int(JsonbParseState **st, const char *key, int64 n)
 	scim_push_jsonb(st, WJB_VALUE, &v);
 }
 
-PG_FUNCTION_INFO_V1(scim_list_final);
-
-/* Final: {"schemas", "totalResults", "itemsPerPage", "startIndex", "Resources"}. */
-Datum
-scim_list_final(PG_FUNCTION_ARGS)
+/*
+ * A ListResponse: {"schemas", "totalResults", "itemsPerPage", "startIndex",
+ * "Resources"}, with resources (a jsonb array of count resources) as its
+ * page.
+ */
+Jsonb *
+ScimPgListResponse(Jsonb *resources, int64 total, int64 count, int32 start_index)
 {
-	ListState  *state = PG_ARGISNULL(0) ? NULL : (ListState *) PG_GETARG_POINTER(0);
 	JsonbParseState *st = NULL;
 	JsonbValue	v;
-	Jsonb	   *resources;
-	int64		count = state ? state->count : 0;
-
-	if (state != NULL)
-		resources = JsonbValueToJsonb(scim_push_jsonb(&state->resources, WJB_END_ARRAY, NULL));
-	else
-		resources = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("[]")));
 
 	scim_push_jsonb(&st, WJB_BEGIN_OBJECT, NULL);
 	push_key(&st, "schemas");
@@ -118,14 +112,32 @@ scim_list_final(PG_FUNCTION_ARGS)
 	v.val.string.len = strlen(LIST_RESPONSE_URN);
 	scim_push_jsonb(&st, WJB_ELEM, &v);
 	scim_push_jsonb(&st, WJB_END_ARRAY, NULL);
-	push_int(&st, "totalResults", state && state->has_total ? state->total : count);
+	push_int(&st, "totalResults", total);
 	push_int(&st, "itemsPerPage", count);
-	push_int(&st, "startIndex", state ? state->start_index : 1);
+	push_int(&st, "startIndex", start_index);
 	/* sent even when empty: Entra ID and Okta both expect "Resources": [] */
 	push_key(&st, "Resources");
 	v.type = jbvBinary;
 	v.val.binary.data = &resources->root;
 	v.val.binary.len = VARSIZE(resources) - VARHDRSZ;
 	scim_push_jsonb(&st, WJB_VALUE, &v);
-	PG_RETURN_JSONB_P(JsonbValueToJsonb(scim_push_jsonb(&st, WJB_END_OBJECT, NULL)));
+	return JsonbValueToJsonb(scim_push_jsonb(&st, WJB_END_OBJECT, NULL));
+}
+
+PG_FUNCTION_INFO_V1(scim_list_final);
+
+/* Final: the ListResponse of the resources appended. */
+Datum
+scim_list_final(PG_FUNCTION_ARGS)
+{
+	ListState  *state = PG_ARGISNULL(0) ? NULL : (ListState *) PG_GETARG_POINTER(0);
+	Jsonb	   *resources;
+	int64		count = state ? state->count : 0;
+
+	if (state != NULL)
+		resources = JsonbValueToJsonb(scim_push_jsonb(&state->resources, WJB_END_ARRAY, NULL));
+	else
+		resources = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("[]")));
+	PG_RETURN_JSONB_P(ScimPgListResponse(resources, state && state->has_total ? state->total : count,
+										 count, state ? state->start_index : 1));
 }

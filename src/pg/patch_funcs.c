@@ -50,16 +50,16 @@ entry_free(PreparedEntry *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* The prepared form of a request, from the ring or made now. */
+/* The prepared form of a request, from the ring or made now; NULL and *err if it is not valid. */
 static PreparedEntry *
-prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *type, uint64 generation)
+prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *type, uint64 generation,
+			   ScimError *err)
 {
 	const char *bytes = VARDATA_ANY(patch);
 	Size		len = VARSIZE_ANY_EXHDR(patch);
 	PreparedEntry *e;
 	struct json_object *volatile request = NULL;
 	ScimPatch  *prepared = NULL;
-	ScimError	err;
 
 	for (int i = 0; i < PREPARED_SLOTS; i++)
 	{
@@ -79,7 +79,7 @@ prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *ty
 	PG_TRY();
 	{
 		request = ScimJsonbToJsonC(&patch->root);
-		prepared = ScimPatchPrepare(reg, type, request, &err);
+		prepared = ScimPatchPrepare(reg, type, request, err);
 	}
 	PG_CATCH();
 	{
@@ -89,7 +89,7 @@ prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *ty
 	PG_END_TRY();
 	ScimJsonCFree(request);		/* the prepared request keeps its own reference */
 	if (prepared == NULL)
-		ScimPgRaise(&err);
+		return NULL;
 
 	e = &prepared_ring[prepared_next];
 	prepared_next = (prepared_next + 1) % PREPARED_SLOTS;
@@ -104,38 +104,41 @@ prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *ty
 	return e;
 }
 
-PG_FUNCTION_INFO_V1(scim_patch);
-
-/* scim.patch(resource jsonb, patch jsonb, resource_type text) */
-Datum
-scim_patch(PG_FUNCTION_ARGS)
+/*
+ * resource with the PatchOp request patch applied, for the resource type
+ * type_name.  *changed tells whether anything changed; when nothing did,
+ * resource itself is returned.  A request that is not valid or cannot be
+ * applied returns NULL with *err filled: the request handler answers it
+ * without raising.
+ */
+Jsonb *
+ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, bool *changed, ScimError *err)
 {
-	Jsonb	   *resource = PG_GETARG_JSONB_P(0);
-	Jsonb	   *patch = PG_GETARG_JSONB_P(1);
-	text	   *resource_type = PG_GETARG_TEXT_PP(2);
 	uint64		generation;
 	const ScimRegistry *reg = ScimPgRegistry(&generation);
-	const ScimResourceType *type = ScimPgResourceType(reg, resource_type);
+	const ScimResourceType *type = ScimPgResourceType(reg, type_name);
 	PreparedEntry *cache;
 	struct json_object *volatile work = NULL;
 	Jsonb	   *result = NULL;
-	ScimError	err;
 	bool		ok = false;
-	bool		changed = false;
 
+	*changed = false;
 	if (!JB_ROOT_IS_OBJECT(resource))
-		ereport(ERROR,
-				(errcode(ScimPgSqlState(SCIM_ERR_INVALID_VALUE)),
-				 errmsg("the resource to patch must be a JSON object")));
-	cache = prepared_patch(patch, reg, type, generation);
+	{
+		ScimErrorSet(err, SCIM_ERR_INVALID_VALUE, 0, "the resource to patch must be a JSON object");
+		return NULL;
+	}
+	cache = prepared_patch(patch, reg, type, generation, err);
+	if (cache == NULL)
+		return NULL;
 
 	PG_TRY();
 	{
 		work = cache->partial ?
 			ScimJsonbToJsonCPartial(&resource->root, (const char **) cache->touched, cache->ntouched) :
 			ScimJsonbToJsonC(&resource->root);
-		ok = ScimPatchExecute(cache->prepared, work, &changed, &err);
-		if (ok && changed)
+		ok = ScimPatchExecute(cache->prepared, work, changed, err);
+		if (ok && *changed)
 			result = cache->partial ?
 				ScimJsonbMerge(&resource->root, (const char **) cache->touched, cache->ntouched, work) :
 				ScimJsonCToJsonb(work);
@@ -149,8 +152,22 @@ scim_patch(PG_FUNCTION_ARGS)
 	ScimJsonCFree(work);
 
 	if (!ok)
+		return NULL;
+	return *changed ? result : resource;
+}
+
+PG_FUNCTION_INFO_V1(scim_patch);
+
+/* scim.patch(resource jsonb, patch jsonb, resource_type text) */
+Datum
+scim_patch(PG_FUNCTION_ARGS)
+{
+	bool		changed;
+	ScimError	err;
+	Jsonb	   *result = ScimPgPatchTry(PG_GETARG_JSONB_P(0), PG_GETARG_JSONB_P(1),
+										PG_GETARG_TEXT_PP(2), &changed, &err);
+
+	if (result == NULL)
 		ScimPgRaise(&err);
-	if (!changed)
-		PG_RETURN_JSONB_P(resource);
 	PG_RETURN_JSONB_P(result);
 }

@@ -46,11 +46,18 @@ copy_opt_text(text *t)
 	return t ? (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(t)) : NULL;
 }
 
-/* The parsed projection for this call, cached per call site. */
-static const ScimProjection *
-cached_projection(FunctionCallInfo fcinfo, text *attributes, text *excluded, text *resource_type)
+/*
+ * The parsed projection for attributes / excluded on resource_type, cached
+ * in *slot (a call site's fn_extra, or a static of the request handler) in
+ * a context under parent; parsed again only when the arguments change.
+ * A projection that does not parse is raised, or, when failed is given,
+ * reported there and NULL returned.
+ */
+const ScimProjection *
+ScimPgProjection(void **slot, MemoryContext parent, text *attributes, text *excluded,
+				 text *resource_type, ScimError *failed)
 {
-	ProjectCache *cache = (ProjectCache *) fcinfo->flinfo->fn_extra;
+	ProjectCache *cache = (ProjectCache *) *slot;
 	uint64		generation;
 	const ScimRegistry *reg = ScimPgRegistry(&generation);
 	const ScimResourceType *type;
@@ -66,10 +73,10 @@ cached_projection(FunctionCallInfo fcinfo, text *attributes, text *excluded, tex
 	type = ScimPgResourceType(reg, resource_type);
 	if (cache != NULL)
 	{
-		fcinfo->flinfo->fn_extra = NULL;
+		*slot = NULL;
 		MemoryContextDelete(cache->cxt);
 	}
-	cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "scim.project", ALLOCSET_SMALL_SIZES);
+	cxt = AllocSetContextCreate(parent, "scim.project", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	cache = palloc0(sizeof(ProjectCache));
 	cache->cxt = cxt;
@@ -90,10 +97,13 @@ cached_projection(FunctionCallInfo fcinfo, text *attributes, text *excluded, tex
 	if (cache->projection == NULL)
 	{
 		MemoryContextDelete(cxt);
-		ScimPgRaise(&err);
+		if (failed == NULL)
+			ScimPgRaise(&err);
+		*failed = err;
+		return NULL;
 	}
 	cache->generation = generation;
-	fcinfo->flinfo->fn_extra = cache;
+	*slot = cache;
 	return cache->projection;
 }
 
@@ -205,6 +215,18 @@ push_object(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *
 	return res;
 }
 
+/* resource as projection p shows it; anything but an object is returned as is. */
+Jsonb *
+ScimPgProject(Jsonb *resource, const ScimProjection *p)
+{
+	JsonbParseState *st = NULL;
+	ScimProjScope root = {NULL, NULL};
+
+	if (!JB_ROOT_IS_OBJECT(resource))
+		return resource;
+	return JsonbValueToJsonb(push_object(&st, p, &root, &resource->root));
+}
+
 PG_FUNCTION_INFO_V1(scim_project);
 
 /* scim.project(resource, attributes, excluded_attributes, resource_type) */
@@ -216,8 +238,6 @@ scim_project(PG_FUNCTION_ARGS)
 	text	   *excluded = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
 	text	   *resource_type;
 	const ScimProjection *p;
-	JsonbParseState *st = NULL;
-	ScimProjScope root = {NULL, NULL};
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -227,9 +247,7 @@ scim_project(PG_FUNCTION_ARGS)
 				 errmsg("resource type must not be null")));
 	resource = PG_GETARG_JSONB_P(0);
 	resource_type = PG_GETARG_TEXT_PP(3);
-	p = cached_projection(fcinfo, attributes, excluded, resource_type);
-	if (!JB_ROOT_IS_OBJECT(resource))
-		PG_RETURN_JSONB_P(resource);
-
-	PG_RETURN_JSONB_P(JsonbValueToJsonb(push_object(&st, p, &root, &resource->root)));
+	p = ScimPgProjection(&fcinfo->flinfo->fn_extra, fcinfo->flinfo->fn_mcxt,
+						 attributes, excluded, resource_type, NULL);
+	PG_RETURN_JSONB_P(ScimPgProject(resource, p));
 }

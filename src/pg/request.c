@@ -49,6 +49,60 @@ url_decode(const char *s, int len, int *outlen)
 	return out;
 }
 
+/*
+ * The parameters of query string s[0..len): percent-decoded, names
+ * lower-cased, in order (the last of repeated names is the one that
+ * counts).  Returns how many; *valid is false when a name or value is not
+ * UTF-8 text.
+ */
+int
+ScimPgQueryParams(const char *s, int len, ScimQueryParam **params, bool *valid)
+{
+	int			n = 0;
+	int			cap = 8;
+	int			start = 0;
+
+	*params = palloc(cap * sizeof(ScimQueryParam));
+	*valid = true;
+	while (start <= len)
+	{
+		int			end = start;
+		int			eq;
+		ScimQueryParam *p;
+
+		while (end < len && s[end] != '&')
+			end++;
+		if (end > start)
+		{
+			if (n == cap)
+			{
+				cap *= 2;
+				*params = repalloc(*params, cap * sizeof(ScimQueryParam));
+			}
+			p = &(*params)[n++];
+			eq = start;
+			while (eq < end && s[eq] != '=')
+				eq++;
+			p->name = url_decode(s + start, eq - start, &p->name_len);
+			if (eq < end)
+				p->value = url_decode(s + eq + 1, end - eq - 1, &p->value_len);
+			else
+			{
+				p->value = pstrdup("");
+				p->value_len = 0;
+			}
+			if (memchr(p->name, '\0', p->name_len) != NULL || memchr(p->value, '\0', p->value_len) != NULL ||
+				!ScimUtf8Valid(p->name, p->name_len, NULL) || !ScimUtf8Valid(p->value, p->value_len, NULL))
+				*valid = false;
+			for (int i = 0; i < p->name_len; i++)
+				if (p->name[i] >= 'A' && p->name[i] <= 'Z')
+					p->name[i] += 'a' - 'A';
+		}
+		start = end + 1;
+	}
+	return n;
+}
+
 PG_FUNCTION_INFO_V1(scim_parse_query);
 
 /*
@@ -61,52 +115,29 @@ Datum
 scim_parse_query(PG_FUNCTION_ARGS)
 {
 	text	   *q = PG_GETARG_TEXT_PP(0);
-	const char *s = VARDATA_ANY(q);
-	int			len = VARSIZE_ANY_EXHDR(q);
+	ScimQueryParam *params;
+	bool		valid;
+	int			n = ScimPgQueryParams(VARDATA_ANY(q), VARSIZE_ANY_EXHDR(q), &params, &valid);
 	JsonbParseState *st = NULL;
-	int			start = 0;
 
+	if (!valid)
+		ereport(ERROR,
+				(errcode(ScimPgSqlState(SCIM_ERR_INVALID_VALUE)),
+				 errmsg("query parameter is not valid UTF-8 text")));
 	scim_push_jsonb(&st, WJB_BEGIN_OBJECT, NULL);
-	while (start <= len)
+	for (int i = 0; i < n; i++)
 	{
-		int			end = start;
-		int			eq;
-		char	   *name;
-		char	   *value;
-		int			nlen;
-		int			vlen;
 		JsonbValue	k;
 		JsonbValue	v;
 
-		while (end < len && s[end] != '&')
-			end++;
-		if (end > start)
-		{
-			eq = start;
-			while (eq < end && s[eq] != '=')
-				eq++;
-			name = url_decode(s + start, eq - start, &nlen);
-			value = eq < end ? url_decode(s + eq + 1, end - eq - 1, &vlen) : pstrdup("");
-			if (eq >= end)
-				vlen = 0;
-			if (memchr(name, '\0', nlen) != NULL || memchr(value, '\0', vlen) != NULL ||
-				!ScimUtf8Valid(name, nlen, NULL) || !ScimUtf8Valid(value, vlen, NULL))
-				ereport(ERROR,
-						(errcode(ScimPgSqlState(SCIM_ERR_INVALID_VALUE)),
-						 errmsg("query parameter is not valid UTF-8 text")));
-			for (int i = 0; i < nlen; i++)
-				if (name[i] >= 'A' && name[i] <= 'Z')
-					name[i] += 'a' - 'A';
-			k.type = jbvString;
-			k.val.string.val = name;
-			k.val.string.len = nlen;
-			v.type = jbvString;
-			v.val.string.val = value;
-			v.val.string.len = vlen;
-			scim_push_jsonb(&st, WJB_KEY, &k);
-			scim_push_jsonb(&st, WJB_VALUE, &v);
-		}
-		start = end + 1;
+		k.type = jbvString;
+		k.val.string.val = params[i].name;
+		k.val.string.len = params[i].name_len;
+		v.type = jbvString;
+		v.val.string.val = params[i].value;
+		v.val.string.len = params[i].value_len;
+		scim_push_jsonb(&st, WJB_KEY, &k);
+		scim_push_jsonb(&st, WJB_VALUE, &v);
 	}
 	PG_RETURN_JSONB_P(JsonbValueToJsonb(scim_push_jsonb(&st, WJB_END_OBJECT, NULL)));
 }

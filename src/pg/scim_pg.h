@@ -33,6 +33,35 @@ extern void ScimJsonbRoot(Jsonb *jb, ScimValue *out);
 extern char *ScimPgValueText(const ScimValue *v, size_t *len);
 extern struct NumericData *ScimPgNumeric(const char *text);
 
+/* filter_funcs.c */
+extern bool ScimPgSimpleEq(const char *filter, size_t len, const ScimResourceType *type,
+						   const char **attr, const char **value, size_t *value_len);
+
+/* list_funcs.c */
+extern Jsonb *ScimPgListResponse(Jsonb *resources, int64 total, int64 count, int32 start_index);
+
+/* patch_funcs.c */
+extern Jsonb *ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, bool *changed,
+							 ScimError *err);
+
+/* project_funcs.c */
+struct ScimProjection;
+extern const struct ScimProjection *ScimPgProjection(void **slot, MemoryContext parent,
+													 text *attributes, text *excluded,
+													 text *resource_type, ScimError *failed);
+extern Jsonb *ScimPgProject(Jsonb *resource, const struct ScimProjection *p);
+
+/* request.c */
+typedef struct ScimQueryParam
+{
+	char	   *name;			/* lower-cased */
+	int			name_len;
+	char	   *value;
+	int			value_len;
+} ScimQueryParam;
+
+extern int	ScimPgQueryParams(const char *s, int len, ScimQueryParam **params, bool *valid);
+
 /* module.c */
 extern ScimArena *ScimPgArenaCreate(MemoryContext cxt);
 extern char *ScimPgQuoteColumn(text *column);

@@ -1,0 +1,186 @@
+-- scim.handle() answers lookups, reads and user PATCHes in C; scim._handle()
+-- (PL/pgSQL) answers everything else.  Here both answer the same requests
+-- and must agree, and the requests the C path should keep are shown to stay
+-- there (scim._handle() is not called for them).
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS scim;
+RESET client_min_messages;
+SET track_functions = 'pl';
+
+SELECT scim.create_tenant('Northwind') AS tenant \gset
+SELECT scim.create_token(:'tenant') AS tok \gset
+SELECT set_config('test.h', jsonb_build_object('authorization', 'Bearer ' || :'tok', 'host', 'scim.example.com')::text, false)
+	IS NOT NULL AS ok;
+
+-- users (one in two groups), a group, all through the PL/pgSQL path
+CREATE TEMP TABLE ids (name text PRIMARY KEY, id text);
+INSERT INTO ids
+SELECT n, (scim._handle('POST', '/Users', NULL, current_setting('test.h')::jsonb, format($${
+	"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+				"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+	"userName": "%s@northwind.example", "externalId": "ext-%s", "active": true,
+	"name": {"givenName": "G%s", "familyName": "F%s"},
+	"emails": [{"type": "work", "value": "%s@northwind.example", "primary": true}],
+	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "D%s"}}$$, n, n, n, n, n, n))).body->>'id'
+FROM unnest(ARRAY['ann', 'bob', 'cy']) n;
+INSERT INTO ids
+SELECT 'g-' || n, (scim._handle('POST', '/Groups', NULL, current_setting('test.h')::jsonb, format(
+	'{"displayName": "Team %s", "externalId": "gx-%s", "members": [{"value": "%s"}]}', n, n,
+	(SELECT id FROM ids WHERE name = 'ann')))).body->>'id'
+FROM unnest(ARRAY['red', 'blue']) n;
+-- two users share an externalId, so that a list has more than one row
+UPDATE scim.users SET data = jsonb_set(data, '{externalId}', '"ext-shared"')
+WHERE tenant = :'tenant' AND data->>'userName' IN ('bob@northwind.example', 'cy@northwind.example');
+
+-- same(method, path, query, body): do the two handlers answer alike?
+CREATE FUNCTION pg_temp.same(m text, p text, q text, b text DEFAULT NULL, extra jsonb DEFAULT '{}')
+	RETURNS TABLE (status integer, fast_equal boolean) LANGUAGE sql AS $$
+	SELECT f.status, (f.status, f.headers, f.body) IS NOT DISTINCT FROM (s.status, s.headers, s.body)
+	FROM scim.handle(m, p, q, current_setting('test.h')::jsonb || extra, b) f,
+		 scim._handle(m, p, q, current_setting('test.h')::jsonb || extra, b) s
+$$;
+CREATE FUNCTION pg_temp.id(n text) RETURNS text LANGUAGE sql AS $$ SELECT id FROM ids WHERE name = n $$;
+
+-- lookups, as Entra ID, Okta and Google make them
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22ann@northwind.example%22');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName%20eq%20%22ANN@Northwind.Example%22');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22nobody%22');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=externalId+eq+%22ext-shared%22');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=externalId+eq+%22EXT-SHARED%22');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=externalId+eq+%22ext-shared%22&startIndex=2&count=5');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=externalId+eq+%22ext-shared%22&startIndex=3');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=externalId+eq+%22ext-shared%22&count=0');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=externalId+eq+%22ext-shared%22&count=-4&startIndex=-1');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22ann@northwind.example%22&startIndex=1&count=2');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=id+eq+%22' || pg_temp.id('bob') || '%22');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=id+eq+%22' || upper(pg_temp.id('bob')) || '%22');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22ann@northwind.example%22&attributes=userName,emails.value');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22ann@northwind.example%22&excludedAttributes=groups,name');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22ann@northwind.example%22&attributes=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department');
+SELECT * FROM pg_temp.same('GET', '/Groups', 'filter=displayName+eq+%22team+red%22&excludedAttributes=members');
+SELECT * FROM pg_temp.same('GET', '/Groups', 'filter=externalId+eq+%22gx-blue%22&excludedAttributes=members');
+SELECT * FROM pg_temp.same('GET', '/Groups', 'filter=displayName+eq+%22Team+Red%22');
+SELECT * FROM pg_temp.same('GET', '/Groups', 'filter=displayName+eq+%22Team+Red%22&attributes=displayName');
+-- the base URL from the headers, or its defaults
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22cy@northwind.example%22', NULL,
+						   '{"x-forwarded-proto": "https", "x-scim-base-path": "/t/42/scim/"}');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22cy@northwind.example%22', NULL,
+						   '{"x-scim-base-url": "https://id.example.com/scim//"}');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22cy@northwind.example%22', NULL,
+						   '{"host": null}');
+
+-- reads by id
+SELECT * FROM pg_temp.same('GET', '/Users/' || pg_temp.id('ann'), NULL);
+SELECT * FROM pg_temp.same('GET', 'Users/' || upper(pg_temp.id('ann')) || '/', NULL);
+SELECT * FROM pg_temp.same('GET', '/Users/' || pg_temp.id('ann'), 'attributes=userName');
+SELECT * FROM pg_temp.same('GET', '/Groups/' || pg_temp.id('g-red'), 'excludedAttributes=members');
+SELECT * FROM pg_temp.same('GET', '/Groups/' || pg_temp.id('g-red'), NULL);
+SELECT * FROM pg_temp.same('GET', '/Users/00000000-0000-0000-0000-000000000000', NULL);
+SELECT * FROM pg_temp.same('GET', '/Users/not-a-uuid', NULL);
+SELECT * FROM pg_temp.same('GET', '/Users/' || pg_temp.id('ann'), NULL, NULL,
+						   jsonb_build_object('if-none-match', 'W/"1"'));
+
+-- errors are the PL/pgSQL path's, whichever path starts the request
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22x%22&attributes=nosuch..attr');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22x%22&count=ten');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22x%22', NULL, '{"authorization": "Bearer wrong"}');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22x%22', NULL, '{"authorization": 42}');
+
+-- the requests above that the C path answers never reached scim._handle()
+-- (a transaction's own function counts only grow until it ends)
+BEGIN;
+SELECT pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) AS calls0 \gset
+SELECT status FROM scim.handle('GET', '/Users', 'filter=userName+eq+%22ann@northwind.example%22', current_setting('test.h')::jsonb, NULL);
+SELECT status FROM scim.handle('GET', '/Users/' || pg_temp.id('bob'), NULL, current_setting('test.h')::jsonb, NULL);
+SELECT status FROM scim.handle('GET', '/Groups', 'filter=displayName+eq+%22Team+Red%22&excludedAttributes=members', current_setting('test.h')::jsonb, NULL);
+SELECT pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) - :calls0 AS plpgsql_calls;
+-- and those it leaves did
+SELECT status FROM scim.handle('GET', '/Groups', 'filter=displayName+eq+%22Team+Red%22', current_setting('test.h')::jsonb, NULL);
+SELECT status FROM scim.handle('GET', '/Users', 'filter=userName+sw+%22a%22', current_setting('test.h')::jsonb, NULL);
+SELECT pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) - :calls0 AS plpgsql_calls;
+ROLLBACK;
+
+-- PATCH: the same request on twin users through each path; the stored
+-- resources, the responses and the events must match but for ids and times
+CREATE FUNCTION pg_temp.norm(j jsonb) RETURNS jsonb LANGUAGE sql AS $$
+	SELECT regexp_replace(regexp_replace(j::text,
+		'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<id>', 'g'),
+		'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z', '<time>', 'g')::jsonb
+$$;
+CREATE FUNCTION pg_temp.twin_patch(body text, extra jsonb DEFAULT '{}')
+	RETURNS TABLE (status integer, fast_equal boolean, stored_equal boolean, fast_plpgsql_calls bigint) LANGUAGE plpgsql AS $$
+DECLARE
+	a text;
+	b text;
+	f scim.response;
+	s scim.response;
+	calls bigint;
+BEGIN
+	a := (scim._handle('POST', '/Users', NULL, current_setting('test.h')::jsonb,
+		'{"userName": "twin-a", "displayName": "Twin", "active": true, "emails": [{"type": "work", "value": "t@x.example"}]}')).body->>'id';
+	b := (scim._handle('POST', '/Users', NULL, current_setting('test.h')::jsonb,
+		'{"userName": "twin-b", "displayName": "Twin", "active": true, "emails": [{"type": "work", "value": "t@x.example"}]}')).body->>'id';
+	UPDATE scim.users SET data = data - 'userName' || '{"userName": "twin"}' WHERE data->>'userName' IN ('twin-a', 'twin-b')
+		AND tenant = scim.current_tenant() AND id = a::uuid;
+	calls := pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure);
+	f := scim.handle('PATCH', '/Users/' || a, NULL, current_setting('test.h')::jsonb || extra, body);
+	calls := pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) - calls;
+	UPDATE scim.users SET data = data - 'userName' || '{"userName": "twin-a"}' WHERE id = a::uuid AND tenant = scim.current_tenant();
+	UPDATE scim.users SET data = data - 'userName' || '{"userName": "twin"}' WHERE id = b::uuid AND tenant = scim.current_tenant();
+	s := scim._handle('PATCH', '/Users/' || b, NULL, current_setting('test.h')::jsonb || extra, body);
+	status := f.status;
+	fast_equal := (f.status, pg_temp.norm(f.headers), pg_temp.norm(f.body))
+		IS NOT DISTINCT FROM (s.status, pg_temp.norm(s.headers), pg_temp.norm(s.body));
+	stored_equal := (SELECT pg_temp.norm(x.data - 'userName') = pg_temp.norm(y.data - 'userName') AND x.version = y.version
+					 FROM scim.users x, scim.users y WHERE x.id = a::uuid AND y.id = b::uuid);
+	stored_equal := stored_equal AND
+		(SELECT array_agg(format('%s %s %s %s', e.kind, e.status, e.scim_type, e.detail) ORDER BY e.id)
+		 FROM scim.event e WHERE e.operation = 'PATCH /Users/' || a)
+		IS NOT DISTINCT FROM
+		(SELECT array_agg(format('%s %s %s %s', e.kind, e.status, e.scim_type, e.detail) ORDER BY e.id)
+		 FROM scim.event e WHERE e.operation = 'PATCH /Users/' || b);
+	fast_plpgsql_calls := calls;
+	DELETE FROM scim.users WHERE id IN (a::uuid, b::uuid) AND tenant = scim.current_tenant();
+	RETURN NEXT;
+END;
+$$;
+-- the request handler's transaction-local tenant setting lets the test read the store
+SELECT set_config('scim.tenant', :'tenant', false) IS NOT NULL AS ok;
+BEGIN;
+-- Entra ID's three replaces, with "False" for active: suspended
+SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+	{"op": "Replace", "path": "displayName", "value": "New"},
+	{"op": "Replace", "path": "active", "value": "False"},
+	{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "new@x.example"}]}$$);
+-- Okta's no-path replace
+SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+	{"op": "replace", "value": {"active": false, "name": {"givenName": "T"}}}]}$$);
+-- nothing changes: no write, no event, the version stays
+SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+	{"op": "replace", "path": "displayName", "value": "Twin"}]}$$);
+-- the attributes asked for
+SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+	{"op": "add", "path": "title", "value": "Boss"}]}$$, '{}');
+-- an If-Match that holds, and one that does not (412 from scim._handle())
+SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+	{"op": "add", "path": "title", "value": "Boss"}]}$$, '{"if-match": "W/\"1\""}');
+SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+	{"op": "add", "path": "title", "value": "Boss"}]}$$, '{"if-match": "W/\"7\""}');
+-- failures: the error, its event and no write come from scim._handle()
+SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+	{"op": "remove", "path": "nosuch"}]}$$);
+SELECT * FROM pg_temp.twin_patch('{"Operations": [}');
+SELECT * FROM pg_temp.twin_patch(repeat('[', 5000) || repeat(']', 5000));
+SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+	{"op": "replace", "path": "userName", "value": "ann@northwind.example"}]}$$);
+COMMIT;
+
+-- the token cache: a revoked or expired token is refused from the next request on
+SELECT scim.create_token(:'tenant', now() + interval '1 day') AS tok2 \gset
+SELECT status FROM scim.handle('GET', '/Users', 'filter=userName+eq+%22x%22', jsonb_build_object('authorization', 'Bearer ' || :'tok2'), NULL);
+UPDATE scim.token SET expires_at = now() - interval '1 second' WHERE hash = sha256(convert_to(:'tok2', 'UTF8'));
+SELECT status FROM scim.handle('GET', '/Users', 'filter=userName+eq+%22x%22', jsonb_build_object('authorization', 'Bearer ' || :'tok2'), NULL);
+SELECT status FROM scim.handle('GET', '/Users', 'filter=userName+eq+%22x%22', jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL);
+SELECT scim.revoke_token(:'tok');
+SELECT status FROM scim.handle('GET', '/Users', 'filter=userName+eq+%22x%22', jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL);

@@ -1,0 +1,1105 @@
+/*
+ * handle.c
+ *		scim.handle(): the requests identity providers make all day answered
+ *		in C, with statements planned once for the backend's life; every
+ *		other request goes to scim._handle(), the PL/pgSQL handler.
+ *
+ * A provisioning cycle is mostly three requests: a lookup by userName or
+ * externalId (GET /Users?filter=userName eq "x"), a read by id, and a
+ * PATCH of a user.  Through PL/pgSQL each cost a dozen statements, most of
+ * them planned again per call, and a subtransaction for the handler's
+ * exception block; the profile had no hotspot, only that spread.  Here the
+ * same requests run two or three statements with generic plans.
+ *
+ * The fast path answers only requests it can see through to a success.
+ * Anything it is unsure of (a filter it has no statement for, a missing
+ * row, a precondition header, a PATCH that fails or renames the user, an
+ * unusual header, a row changed by another transaction meanwhile) is
+ * handed to scim._handle() before anything has been written, and that
+ * answers the request completely, as if this path had not been tried.
+ * Errors are therefore answered in one place, and sql/handle_fast.sql
+ * holds the two paths to the same answers.
+ */
+#include "scim_pg.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/jsonapi.h"
+#include "common/sha2.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/datetime.h"
+#include "storage/itemptr.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "jsonb_compat.h"
+#include "projection.h"
+
+#define CONTENT_TYPE "application/scim+json; charset=utf-8"
+
+/* deeper JSON than this goes to scim._handle(), whose parser reports it */
+#define MAX_BODY_DEPTH 200
+
+/*
+ * The statements, prepared on first use and kept.  $1 is always the tenant;
+ * row-level security adds the same condition again.  Rows come back as
+ * (id, data, version, groups, ctid): groups, the groups a user is in, is
+ * what scim._present() shows, NULL when none (and for groups).
+ *
+ * A PATCH reads the row without locking it and updates it by its ctid and
+ * version, logging the event in the same statement: if another transaction
+ * has changed the row meanwhile, its ctid no longer matches, nothing is
+ * written, and scim._handle() does the request over, with a row lock.  The
+ * common case writes no lock record and takes one statement fewer.
+ */
+#define USER_GROUPS \
+	"(SELECT jsonb_agg(jsonb_build_object('value', g.id::text, 'display', g.data->>'displayName', " \
+	"'type', 'direct', '$ref', $3 || '/Groups/' || g.id::text) ORDER BY g.id) " \
+	"FROM scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id " \
+	"WHERE m.tenant = r.tenant AND m.value = r.id::text)"
+#define USER_ROW "SELECT r.id, r.data, r.version, " USER_GROUPS ", r.ctid FROM scim.users r WHERE r.tenant = $1 AND "
+#define GROUP_ROW "SELECT r.id, r.data, r.version, NULL::jsonb, r.ctid FROM scim.groups r WHERE r.tenant = $1 AND "
+#define BY_ID "r.id = $2::uuid AND r.data->>'id' = $2"
+#define IN_ORDER " ORDER BY r.created, r.id"
+
+typedef enum Statement
+{
+	ST_AUTH,
+	ST_USER_USERNAME,
+	ST_USER_EXTERNALID,
+	ST_USER_ID,
+	ST_GROUP_DISPLAYNAME,
+	ST_GROUP_EXTERNALID,
+	ST_GROUP_ID,
+	ST_USER_UPDATE,
+	ST__COUNT
+} Statement;
+
+typedef struct StatementDef
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[8];
+} StatementDef;
+
+static const StatementDef statements[ST__COUNT] = {
+	[ST_AUTH] = {
+		"SELECT t.tenant, t.expires_at FROM scim.token t WHERE t.hash = $1 "
+		"AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())",
+	1, {BYTEAOID}},
+	[ST_USER_USERNAME] = {USER_ROW "lower(r.data->>'userName') = lower($2)" IN_ORDER, 3, {UUIDOID, TEXTOID, TEXTOID}},
+	[ST_USER_EXTERNALID] = {USER_ROW "r.data->>'externalId' = $2" IN_ORDER, 3, {UUIDOID, TEXTOID, TEXTOID}},
+	[ST_USER_ID] = {USER_ROW BY_ID, 3, {UUIDOID, TEXTOID, TEXTOID}},
+	[ST_GROUP_DISPLAYNAME] = {GROUP_ROW "lower(r.data->>'displayName') = lower($2)" IN_ORDER, 2, {UUIDOID, TEXTOID}},
+	[ST_GROUP_EXTERNALID] = {GROUP_ROW "r.data->>'externalId' = $2" IN_ORDER, 2, {UUIDOID, TEXTOID}},
+	[ST_GROUP_ID] = {GROUP_ROW BY_ID, 2, {UUIDOID, TEXTOID}},
+	[ST_USER_UPDATE] = {
+		"WITH u AS (UPDATE scim.users u SET data = $3, version = u.version + 1, last_modified = $4 "
+		"WHERE u.ctid = $5 AND u.tenant = $1 AND u.id = $2 AND u.version = $8 RETURNING u.id) "
+		"INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status) "
+		"SELECT $1, $6, 'User', u.id, $7, 200 FROM u",
+	8, {UUIDOID, UUIDOID, JSONBOID, TIMESTAMPTZOID, TIDOID, TEXTOID, TEXTOID, INT8OID}},
+};
+
+static SPIPlanPtr plans[ST__COUNT];
+
+/* Per call site: the fallback function and the last projection parsed. */
+typedef struct HandleCache
+{
+	FmgrInfo	fallback;
+	void	   *projection;
+} HandleCache;
+
+typedef enum RequestKind
+{
+	REQ_LIST,					/* GET /Users?filter=..., GET /Groups?filter=... */
+	REQ_GET,					/* GET /Users/{id}, GET /Groups/{id} */
+	REQ_PATCH					/* PATCH /Users/{id} */
+} RequestKind;
+
+/* A request as the fast path understood it. */
+typedef struct Request
+{
+	RequestKind kind;
+	bool		users;			/* /Users, else /Groups */
+	const char *rtype;			/* "User" or "Group" */
+	char	   *rid;			/* the id as the path gives it */
+	char	   *id;				/* the id, lower-case */
+	const char *filter;			/* GET list: the filter */
+	int			filter_len;
+	text	   *attributes;		/* NULL when absent */
+	text	   *excluded;
+	int64		start_index;
+	int64		count;
+	char	   *token;
+	char	   *if_match;
+	char	   *base;
+	Jsonb	   *body;			/* PATCH: the parsed body */
+} Request;
+
+/* A row of the statements above, copied out of SPI's memory. */
+typedef struct Row
+{
+	char	   *id;
+	Jsonb	   *data;
+	int64		version;
+	Jsonb	   *groups;
+	ItemPointerData ctid;
+} Row;
+
+static SPIPlanPtr
+plan(Statement st)
+{
+	if (plans[st] == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare_cursor(statements[st].sql, statements[st].nargs,
+										   (Oid *) statements[st].argtypes, CURSOR_OPT_GENERIC_PLAN);
+
+		if (p == NULL)
+			elog(ERROR, "could not prepare a scim.handle() statement: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		plans[st] = p;
+	}
+	return plans[st];
+}
+
+/*
+ * Run statement st.  SPI leaves its own procedure context current after
+ * each call, which SPI_finish() frees; the response must outlive that, so
+ * the caller's context is made current again (the rows stay SPI's).
+ */
+static int
+run(Statement st, Datum *args, bool read_only, MemoryContext cxt)
+{
+	int			rc = SPI_execute_plan(plan(st), args, NULL, read_only, 0);
+
+	MemoryContextSwitchTo(cxt);
+	return rc;
+}
+
+static bool
+ascii_ieq(const char *a, int alen, const char *b)
+{
+	return alen == (int) strlen(b) && pg_strncasecmp(a, b, alen) == 0;
+}
+
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/*
+ * The string value of header name (lower-case), NULL when absent.  A
+ * header that is present but not a string makes *ok false: scim._handle()
+ * knows what to make of it.
+ */
+static char *
+header(Jsonb *headers, const char *name, bool *ok)
+{
+	JsonbValue *v;
+
+	if (headers == NULL)
+		return NULL;
+	v = getKeyJsonValueFromContainer(&headers->root, name, strlen(name), NULL);
+	if (v == NULL)
+		return NULL;
+	if (v->type != jbvString)
+	{
+		*ok = false;
+		return NULL;
+	}
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/* The base URL, as scim._base_url() builds it. */
+static char *
+base_url(Jsonb *headers, bool *ok)
+{
+	char	   *url = header(headers, "x-scim-base-url", ok);
+	char	   *path = header(headers, "x-scim-base-path", ok);
+	char	   *host = header(headers, "host", ok);
+	char	   *proto = header(headers, "x-forwarded-proto", ok);
+	int			len;
+
+	if (url == NULL)
+	{
+		if (path == NULL)
+			path = "/scim/v2";
+		url = host ? psprintf("%s://%s%s", proto ? proto : "http", host, path) : pstrdup(path);
+	}
+	len = strlen(url);
+	while (len > 0 && url[len - 1] == '/')
+		url[--len] = '\0';
+	return url;
+}
+
+/* The last value of query parameter name, or NULL. */
+static ScimQueryParam *
+param(ScimQueryParam *params, int n, const char *name)
+{
+	for (int i = n - 1; i >= 0; i--)
+		if (strcmp(params[i].name, name) == 0)
+			return &params[i];
+	return NULL;
+}
+
+/* A bigint as PostgreSQL would read it, limited to plain digits; false otherwise. */
+static bool
+plain_int(const ScimQueryParam *p, int64 *out)
+{
+	const char *s = p->value;
+	bool		neg = false;
+	int64		v = 0;
+	int			i = 0;
+
+	if (p->value_len > 0 && s[0] == '-')
+	{
+		neg = true;
+		i = 1;
+	}
+	if (i >= p->value_len || p->value_len - i > 15)
+		return false;
+	for (; i < p->value_len; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = neg ? -v : v;
+	return true;
+}
+
+/* An integer setting, or dflt when unset; false when it is set but not a plain integer. */
+static bool
+int_setting(const char *name, int64 dflt, int64 *out)
+{
+	const char *s = GetConfigOption(name, true, false);
+	ScimQueryParam p;
+
+	if (s == NULL || *s == '\0')
+	{
+		*out = dflt;
+		return true;
+	}
+	p.value = (char *) s;
+	p.value_len = strlen(s);
+	return plain_int(&p, out) && *out >= PG_INT32_MIN && *out <= PG_INT32_MAX;
+}
+
+/* Is s a UUID as scim._resource() accepts one?  Then id is it in lower case. */
+static bool
+uuid_text(const char *s, char **id)
+{
+	char	   *out;
+
+	if (strlen(s) != 36)
+		return false;
+	out = palloc(37);
+	for (int i = 0; i < 36; i++)
+	{
+		char		c = s[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (c != '-')
+				return false;
+		}
+		else if (c >= 'A' && c <= 'F')
+			c += 'a' - 'A';
+		else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+		out[i] = c;
+	}
+	out[36] = '\0';
+	*id = out;
+	return true;
+}
+
+/*
+ * Is body JSON that jsonb_in will take without raising?  Checked with the
+ * same parser, and its nesting bounded first, as that parser recurses.
+ */
+static bool
+json_ok(char *body, int len)
+{
+	int			depth = 0;
+	bool		in_string = false;
+	JsonLexContext *lex;
+
+	for (int i = 0; i < len; i++)
+	{
+		char		c = body[i];
+
+		if (in_string)
+		{
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		}
+		else if (c == '"')
+			in_string = true;
+		else if ((c == '{' || c == '[') && ++depth > MAX_BODY_DEPTH)
+			return false;
+		else if (c == '}' || c == ']')
+			depth--;
+	}
+	lex = makeJsonLexContextCstringLen(body, len, GetDatabaseEncoding(), true);
+	return pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
+}
+
+/*
+ * Read the request; false when the fast path does not answer it.  Nothing
+ * here touches the database.
+ */
+static bool
+read_request(FunctionCallInfo fcinfo, Request *req)
+{
+	text	   *method;
+	char	   *path;
+	char	   *q;
+	Jsonb	   *headers = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
+	char	   *seg[3];
+	int			nseg = 0;
+	char	   *auth;
+	bool		ok = true;
+	ScimQueryParam *params = NULL;
+	int			nparams = 0;
+	ScimQueryParam *p;
+
+	memset(req, 0, sizeof(*req));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		return false;
+	if (headers != NULL && !JB_ROOT_IS_OBJECT(headers))
+		return false;
+	method = PG_GETARG_TEXT_PP(0);
+
+	/* the path: at most two segments, /Users or /Groups, then an id */
+	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	path[strcspn(path, "?")] = '\0';
+	for (char *tok = strtok(path, "/"); tok != NULL; tok = strtok(NULL, "/"))
+	{
+		if (nseg == lengthof(seg))
+			return false;
+		seg[nseg++] = tok;
+	}
+	if (nseg == 0)
+		return false;
+	if (pg_strcasecmp(seg[0], "users") == 0)
+		req->users = true;
+	else if (pg_strcasecmp(seg[0], "groups") != 0)
+		return false;
+	req->rtype = req->users ? "User" : "Group";
+
+	if (ascii_ieq(VARDATA_ANY(method), VARSIZE_ANY_EXHDR(method), "GET"))
+		req->kind = nseg == 1 ? REQ_LIST : REQ_GET;
+	else if (ascii_ieq(VARDATA_ANY(method), VARSIZE_ANY_EXHDR(method), "PATCH") && nseg == 2 && req->users)
+		req->kind = REQ_PATCH;
+	else
+		return false;
+	if (nseg == 2)
+	{
+		req->rid = seg[1];
+		if (!uuid_text(seg[1], &req->id))
+			return false;
+	}
+
+	if (!PG_ARGISNULL(2))
+	{
+		text	   *query = PG_GETARG_TEXT_PP(2);
+
+		q = VARDATA_ANY(query);
+		nparams = ScimPgQueryParams(q, VARSIZE_ANY_EXHDR(query), &params, &ok);
+		if (!ok)
+			return false;
+	}
+	if ((p = param(params, nparams, "attributes")) != NULL)
+		req->attributes = cstring_to_text_with_len(p->value, p->value_len);
+	if ((p = param(params, nparams, "excludedattributes")) != NULL)
+		req->excluded = cstring_to_text_with_len(p->value, p->value_len);
+
+	if (req->kind == REQ_LIST)
+	{
+		int64		max_results;
+		int64		default_count;
+
+		/* sorting and cursors take the general path */
+		if (param(params, nparams, "sortby") || param(params, nparams, "cursor"))
+			return false;
+		if ((p = param(params, nparams, "filter")) == NULL)
+			return false;
+		req->filter = p->value;
+		req->filter_len = p->value_len;
+		if (!int_setting("scim.max_results", 1000, &max_results) ||
+			!int_setting("scim.default_count", 100, &default_count))
+			return false;
+		req->count = Min(default_count, max_results);
+		req->start_index = 1;
+		if ((p = param(params, nparams, "count")) != NULL)
+		{
+			if (!plain_int(p, &req->count))
+				return false;
+			req->count = Min(Max(req->count, 0), max_results);
+		}
+		if ((p = param(params, nparams, "startindex")) != NULL)
+		{
+			if (!plain_int(p, &req->start_index))
+				return false;
+			req->start_index = Max(req->start_index, 1);
+			if (req->start_index > PG_INT32_MAX)
+				return false;
+		}
+	}
+
+	/* headers: a bearer token, no conditions the fast path does not check */
+	auth = header(headers, "authorization", &ok);
+	if (auth == NULL || pg_strncasecmp(auth, "bearer", 6) != 0 || !is_space(auth[6]))
+		return false;
+	req->token = auth + 6;
+	while (is_space(*req->token))
+		req->token++;
+	req->if_match = header(headers, "if-match", &ok);
+	if (header(headers, "if-none-match", &ok) != NULL)
+		return false;
+	req->base = base_url(headers, &ok);
+	if (!ok)
+		return false;
+
+	if (req->kind == REQ_PATCH)
+	{
+		char	   *body;
+
+		if (PG_ARGISNULL(4))
+			return false;
+		body = text_to_cstring(PG_GETARG_TEXT_PP(4));
+		if (!json_ok(body, strlen(body)))
+			return false;
+		req->body = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(body)));
+	}
+	return true;
+}
+
+/*
+ * The tokens this backend has seen, by SHA-256 hash: looking one up was a
+ * twentieth of a lookup request.  Any change to scim.token (a new token, a
+ * revocation, a tenant dropped) fires a statement trigger that invalidates
+ * the table's relcache entry in every backend, and the callback below
+ * forgets them all; invalidations are read at the start of each
+ * transaction, so a revocation holds from the next request on, as it did
+ * when every request read the table.  Expiry is checked on every use.
+ */
+#define TOKEN_SLOTS 16
+
+typedef struct TokenEntry
+{
+	bool		valid;
+	uint8		hash[PG_SHA256_DIGEST_LENGTH];
+	pg_uuid_t	tenant;
+	bool		expires;
+	TimestampTz expires_at;
+} TokenEntry;
+
+static TokenEntry tokens[TOKEN_SLOTS];
+static int	token_next;
+static Oid	token_relid = InvalidOid;
+static bool token_callback;
+
+static void
+tokens_invalidate(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == token_relid)
+	{
+		memset(tokens, 0, sizeof(tokens));
+		token_relid = InvalidOid;	/* looked up again: the extension may be new */
+	}
+}
+
+/* The SHA-256 of s, as sha256(convert_to(s, 'UTF8')) computes it for ASCII s. */
+static bool
+token_hash(const char *s, uint8 *out)
+{
+	pg_cryptohash_ctx *ctx;
+	bool		ok;
+
+	for (const char *c = s; *c; c++)
+		if (IS_HIGHBIT_SET(*c))
+			return false;		/* not one scim.create_token() issued */
+	ctx = pg_cryptohash_create(PG_SHA256);
+	ok = ctx != NULL && pg_cryptohash_init(ctx) == 0 &&
+		pg_cryptohash_update(ctx, (const uint8 *) s, strlen(s)) == 0 &&
+		pg_cryptohash_final(ctx, out, PG_SHA256_DIGEST_LENGTH) == 0;
+	pg_cryptohash_free(ctx);
+	return ok;
+}
+
+/*
+ * The tenant of the request's live token, as scim._authenticate() finds
+ * it: from the cache, else from scim.token, read with its owner's rights
+ * (the table is not the caller's to read, as for SECURITY DEFINER).
+ */
+static bool
+authenticate(const Request *req, MemoryContext cxt, Datum *tenant)
+{
+	uint8		hash[PG_SHA256_DIGEST_LENGTH];
+	bytea	   *arg;
+	Datum		argd;
+	TokenEntry *e;
+	HeapTuple	tup;
+	Oid			owner;
+	Oid			save_user;
+	int			save_sec;
+	int			rc;
+	bool		isnull;
+	Datum		d;
+
+	if (!token_callback)
+	{
+		CacheRegisterRelcacheCallback(tokens_invalidate, (Datum) 0);
+		token_callback = true;
+	}
+	if (!token_hash(req->token, hash))
+		return false;
+	if (!OidIsValid(token_relid))
+	{
+		token_relid = get_relname_relid("token", get_namespace_oid("scim", false));
+		if (!OidIsValid(token_relid))
+			return false;
+	}
+	for (int i = 0; i < TOKEN_SLOTS; i++)
+	{
+		e = &tokens[i];
+		if (e->valid && memcmp(e->hash, hash, sizeof(hash)) == 0)
+		{
+			if (e->expires && e->expires_at <= GetCurrentTransactionStartTimestamp())
+				return false;	/* expired: scim._handle() answers 401 */
+			*tenant = UUIDPGetDatum(&e->tenant);
+			return true;
+		}
+	}
+
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(token_relid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+
+	arg = palloc(VARHDRSZ + sizeof(hash));
+	SET_VARSIZE(arg, VARHDRSZ + sizeof(hash));
+	memcpy(VARDATA(arg), hash, sizeof(hash));
+	argd = PointerGetDatum(arg);
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	rc = run(ST_AUTH, &argd, true, cxt);
+	SetUserIdAndSecContext(save_user, save_sec);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		return false;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return false;
+
+	e = &tokens[token_next];
+	token_next = (token_next + 1) % TOKEN_SLOTS;
+	memcpy(e->hash, hash, sizeof(hash));
+	memcpy(&e->tenant, DatumGetUUIDP(d), sizeof(pg_uuid_t));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	e->expires = !isnull;
+	e->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
+	e->valid = true;
+	*tenant = UUIDPGetDatum(&e->tenant);
+	return true;
+}
+
+/* The rows of the last statement, copied into cxt. */
+static Row *
+fetch_rows(MemoryContext cxt, int *n)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	Row		   *rows = palloc0(sizeof(Row) * Max(SPI_processed, 1));
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+	bool		isnull;
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		Datum		d;
+
+		rows[i].id = DatumGetCString(DirectFunctionCall1(uuid_out, SPI_getbinval(t, desc, 1, &isnull)));
+		rows[i].data = DatumGetJsonbPCopy(SPI_getbinval(t, desc, 2, &isnull));
+		rows[i].version = DatumGetInt64(SPI_getbinval(t, desc, 3, &isnull));
+		d = SPI_getbinval(t, desc, 4, &isnull);
+		rows[i].groups = isnull ? NULL : DatumGetJsonbPCopy(d);
+		rows[i].ctid = *(ItemPointer) DatumGetPointer(SPI_getbinval(t, desc, 5, &isnull));
+	}
+	*n = (int) SPI_processed;
+	MemoryContextSwitchTo(old);
+	return rows;
+}
+
+static void
+push_string(JsonbParseState **st, JsonbIteratorToken tok, const char *s)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) s;
+	v.val.string.len = strlen(s);
+	scim_push_jsonb(st, tok, &v);
+}
+
+static void
+push_binary(JsonbParseState **st, JsonbIteratorToken tok, Jsonb *jb)
+{
+	JsonbValue	v;
+
+	v.type = jbvBinary;
+	v.val.binary.data = &jb->root;
+	v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+	scim_push_jsonb(st, tok, &v);
+}
+
+/*
+ * data with the members of its meta object set (keys[i] to the string
+ * values[i]) as jsonb_set(data, '{meta,key}', ...) sets them, and the
+ * top-level member extra_key set to extra when extra is given.  NULL when
+ * meta is not an object: scim._handle() answers for such a row.
+ */
+static Jsonb *
+rewrite(Jsonb *data, int n, const char *const *keys, const char *const *values,
+		const char *extra_key, Jsonb *extra)
+{
+	JsonbParseState *st = NULL;
+	JsonbIterator *it = JsonbIteratorInit(&data->root);
+	JsonbValue	v;
+	JsonbValue *res = NULL;
+	JsonbIteratorToken tok;
+	bool		skip = false;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			bool		is_meta = v.val.string.len == 4 && memcmp(v.val.string.val, "meta", 4) == 0;
+
+			skip = extra != NULL && v.val.string.len == strlen(extra_key) &&
+				memcmp(v.val.string.val, extra_key, v.val.string.len) == 0;
+			if (skip)
+				continue;
+			scim_push_jsonb(&st, WJB_KEY, &v);
+			if (!is_meta)
+				continue;
+			tok = JsonbIteratorNext(&it, &v, true);
+			if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+				return NULL;
+			{
+				JsonbIterator *mit = JsonbIteratorInit(v.val.binary.data);
+				JsonbValue	mv;
+				JsonbIteratorToken mtok;
+				bool		mskip = false;
+
+				while ((mtok = JsonbIteratorNext(&mit, &mv, true)) != WJB_DONE)
+				{
+					if (mtok == WJB_KEY)
+					{
+						mskip = false;
+						for (int i = 0; i < n; i++)
+							if (mv.val.string.len == strlen(keys[i]) &&
+								memcmp(mv.val.string.val, keys[i], mv.val.string.len) == 0)
+								mskip = true;
+					}
+					if (mskip && (mtok == WJB_KEY || mtok == WJB_VALUE))
+						continue;
+					if (mtok == WJB_END_OBJECT)
+						for (int i = 0; i < n; i++)
+						{
+							push_string(&st, WJB_KEY, keys[i]);
+							push_string(&st, WJB_VALUE, values[i]);
+						}
+					scim_push_jsonb(&st, mtok, mtok == WJB_BEGIN_OBJECT || mtok == WJB_END_OBJECT ? NULL : &mv);
+				}
+			}
+			continue;
+		}
+		if (skip && tok == WJB_VALUE)
+			continue;
+		if (tok == WJB_END_OBJECT && extra != NULL)
+		{
+			push_string(&st, WJB_KEY, extra_key);
+			push_binary(&st, WJB_VALUE, extra);
+		}
+		res = scim_push_jsonb(&st, tok, tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT ? NULL : &v);
+	}
+	return res ? JsonbValueToJsonb(res) : NULL;
+}
+
+/* A row as a response shows it: located, with its groups, projected. */
+static Jsonb *
+show(const Request *req, const Row *row, Jsonb *data, const struct ScimProjection *projection)
+{
+	const char *keys[] = {"location"};
+	const char *values[1];
+	Jsonb	   *doc;
+
+	values[0] = psprintf("%s/%s/%s", req->base, req->users ? "Users" : "Groups", row->id);
+	doc = rewrite(data, 1, keys, values, "groups", row->groups);
+	return doc ? ScimPgProject(doc, projection) : NULL;
+}
+
+/* A jsonb object of string members, from name, value pairs. */
+static Jsonb *
+string_object(int n, const char *const *pairs)
+{
+	JsonbParseState *st = NULL;
+
+	scim_push_jsonb(&st, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < n; i++)
+	{
+		push_string(&st, WJB_KEY, pairs[2 * i]);
+		push_string(&st, WJB_VALUE, pairs[2 * i + 1]);
+	}
+	return JsonbValueToJsonb(scim_push_jsonb(&st, WJB_END_OBJECT, NULL));
+}
+
+/* The scim.response (status, headers, body), headers as scim._response() sets them. */
+static Datum
+response(FunctionCallInfo fcinfo, int status, Jsonb *body, const char *etag, const char *tenant)
+{
+	TupleDesc	desc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, body == NULL};
+	const char *pairs[6];
+	int			n = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "scim.handle() must return a composite type");
+	desc = BlessTupleDesc(desc);
+	pairs[n++] = "content-type";
+	pairs[n++] = CONTENT_TYPE;
+	if (etag)
+	{
+		pairs[n++] = "etag";
+		pairs[n++] = etag;
+	}
+	pairs[n++] = "x-scim-tenant";
+	pairs[n++] = tenant;
+	values[0] = Int32GetDatum(status);
+	values[1] = JsonbPGetDatum(string_object(n / 2, pairs));
+	values[2] = body ? JsonbPGetDatum(body) : (Datum) 0;
+	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+/* The text of ->> 'active', as the event kinds compare it; NULL when absent or null. */
+static const char *
+active_text(Jsonb *doc)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(&doc->root, "active", 6, NULL);
+
+	if (v == NULL || v->type == jbvNull)
+		return NULL;
+	if (v->type == jbvBool)
+		return v->val.boolean ? "true" : "false";
+	if (v->type == jbvString)
+		return pnstrdup(v->val.string.val, v->val.string.len);
+	return "";					/* a number or a structure: neither true nor false */
+}
+
+/* Is doc's userName, byte for byte, the same in a and b? */
+static bool
+same_user_name(Jsonb *a, Jsonb *b)
+{
+	JsonbValue *x = getKeyJsonValueFromContainer(&a->root, "userName", 8, NULL);
+	JsonbValue *y = getKeyJsonValueFromContainer(&b->root, "userName", 8, NULL);
+
+	if (x == NULL || y == NULL)
+		return x == y;
+	return x->type == jbvString && y->type == jbvString &&
+		x->val.string.len == y->val.string.len &&
+		memcmp(x->val.string.val, y->val.string.val, x->val.string.len) == 0;
+}
+
+static char *
+timestamp_text(TimestampTz ts)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+		elog(ERROR, "timestamp out of range");
+	return psprintf("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+					tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
+}
+
+static Datum
+uuid_datum(const char *s)
+{
+	return DirectFunctionCall1(uuid_in, CStringGetDatum(s));
+}
+
+/* GET /Users?filter=... or /Groups?filter=...: a ListResponse; false to fall back. */
+static bool
+answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const struct ScimProjection *proj,
+			MemoryContext cxt, Datum *result)
+{
+	const char *attr;
+	const char *value;
+	size_t		value_len;
+	Statement	st;
+	Datum		args[3];
+	Row		   *rows;
+	int			n;
+	JsonbParseState *ps = NULL;
+	JsonbValue *arr;
+	int64		shown = 0;
+	uint64		generation;
+	const ScimRegistry *reg = ScimPgRegistry(&generation);
+	const ScimResourceType *type = ScimRegistryFindType(reg, req->rtype, strlen(req->rtype));
+	char	   *id;
+
+	if (type == NULL ||
+		!ScimPgSimpleEq(req->filter, req->filter_len, type, &attr, &value, &value_len) ||
+		memchr(value, '\0', value_len) != NULL)
+		return false;
+	if (strcmp(attr, "externalId") == 0)
+		st = req->users ? ST_USER_EXTERNALID : ST_GROUP_EXTERNALID;
+	else if (strcmp(attr, "id") == 0 && uuid_text(value, &id) && strcmp(id, value) == 0)
+		st = req->users ? ST_USER_ID : ST_GROUP_ID;
+	else if (req->users && strcmp(attr, "userName") == 0)
+		st = ST_USER_USERNAME;
+	else if (!req->users && strcmp(attr, "displayName") == 0)
+		st = ST_GROUP_DISPLAYNAME;
+	else
+		return false;
+
+	args[0] = tenant;
+	args[1] = CStringGetTextDatum(value);
+	args[2] = CStringGetTextDatum(req->base);
+	if (run(st, args, true, cxt) != SPI_OK_SELECT)
+		return false;
+	rows = fetch_rows(cxt, &n);
+
+	scim_push_jsonb(&ps, WJB_BEGIN_ARRAY, NULL);
+	if (req->count > 0)
+		for (int64 i = req->start_index; i <= n && i < req->start_index + req->count; i++)
+		{
+			Jsonb	   *doc = show(req, &rows[i - 1], rows[i - 1].data, proj);
+
+			if (doc == NULL)
+				return false;
+			push_binary(&ps, WJB_ELEM, doc);
+			shown++;
+		}
+	arr = scim_push_jsonb(&ps, WJB_END_ARRAY, NULL);
+	*result = response(fcinfo, 200, ScimPgListResponse(JsonbValueToJsonb(arr), n, shown, (int32) req->start_index),
+					   NULL, DatumGetCString(DirectFunctionCall1(uuid_out, tenant)));
+	return true;
+}
+
+/* The resource the path names, or NULL when there is none (scim._handle() says so). */
+static Row *
+read_by_id(const Request *req, Datum tenant, MemoryContext cxt)
+{
+	Datum		args[3];
+	Row		   *rows;
+	int			n;
+
+	args[0] = tenant;
+	args[1] = CStringGetTextDatum(req->id);
+	args[2] = CStringGetTextDatum(req->base);
+	if (run(req->users ? ST_USER_ID : ST_GROUP_ID, args, false, cxt) != SPI_OK_SELECT)
+		return NULL;
+	rows = fetch_rows(cxt, &n);
+	return n == 1 ? &rows[0] : NULL;
+}
+
+/* GET /Users/{id} or /Groups/{id}; false to fall back. */
+static bool
+answer_get(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const struct ScimProjection *proj,
+		   MemoryContext cxt, Datum *result)
+{
+	Row		   *row = read_by_id(req, tenant, cxt);
+	Jsonb	   *doc;
+
+	if (row == NULL || (doc = show(req, row, row->data, proj)) == NULL)
+		return false;
+	*result = response(fcinfo, 200, doc, psprintf("W/\"" INT64_FORMAT "\"", row->version),
+					   DatumGetCString(DirectFunctionCall1(uuid_out, tenant)));
+	return true;
+}
+
+/* PATCH /Users/{id}; false to fall back, before anything is written. */
+static bool
+answer_patch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const struct ScimProjection *proj,
+			 MemoryContext cxt, Datum *result)
+{
+	Datum		args[8];
+	Row		   *cur = read_by_id(req, tenant, cxt);
+	const char *etag;
+	Jsonb	   *newdata;
+	bool		changed;
+	ScimError	err;
+	const char *tenant_text = DatumGetCString(DirectFunctionCall1(uuid_out, tenant));
+
+	if (cur == NULL)
+		return false;
+	etag = psprintf("W/\"" INT64_FORMAT "\"", cur->version);
+	if (req->if_match != NULL && strcmp(req->if_match, "*") != 0 && strcmp(req->if_match, etag) != 0)
+		return false;			/* 412, or a list of versions: scim._handle() */
+
+	newdata = ScimPgPatchTry(cur->data, req->body, cstring_to_text("User"), &changed, &err);
+	if (newdata == NULL)
+		return false;			/* the error response is scim._handle()'s */
+	if (changed && DatumGetBool(DirectFunctionCall2(jsonb_eq, JsonbPGetDatum(newdata),
+													JsonbPGetDatum(cur->data))))
+		changed = false;
+	if (changed)
+	{
+		TimestampTz ts = GetCurrentTimestamp();
+		const char *keys[] = {"lastModified", "version"};
+		const char *values[2];
+		const char *was = active_text(cur->data);
+		const char *now;
+		const char *kind;
+
+		/* a new userName may be taken: scim._handle() answers the 409 */
+		if (!same_user_name(cur->data, newdata))
+			return false;
+		values[0] = timestamp_text(ts);
+		values[1] = psprintf("W/\"" INT64_FORMAT "\"", cur->version + 1);
+		if ((newdata = rewrite(newdata, 2, keys, values, NULL, NULL)) == NULL)
+			return false;
+		now = active_text(newdata);
+		if (strcmp(was ? was : "true", "true") == 0 && now && strcmp(now, "false") == 0)
+			kind = "suspended";
+		else if (was && strcmp(was, "false") == 0 && strcmp(now ? now : "true", "true") == 0)
+			kind = "unsuspended";
+		else
+			kind = "updated";
+
+		args[0] = tenant;
+		args[1] = uuid_datum(req->id);
+		args[2] = JsonbPGetDatum(newdata);
+		args[3] = TimestampTzGetDatum(ts);
+		args[4] = PointerGetDatum(&cur->ctid);
+		args[5] = CStringGetTextDatum(kind);
+		args[6] = CStringGetTextDatum(psprintf("PATCH /Users/%s", req->rid));
+		args[7] = Int64GetDatum(cur->version);
+		if (run(ST_USER_UPDATE, args, false, cxt) != SPI_OK_INSERT)
+			elog(ERROR, "scim.handle(): could not update user %s", req->id);
+		if (SPI_processed != 1)
+			return false;		/* changed meanwhile: scim._handle() locks and retries */
+		etag = values[1];
+	}
+	*result = response(fcinfo, 200, show(req, cur, newdata, proj), etag, tenant_text);
+	return true;
+}
+
+/* The fast path: true with *result when it answered the request. */
+static bool
+answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Request		req;
+	const struct ScimProjection *proj;
+	ScimError	err;
+	Datum		tenant;
+	int			nest;
+	bool		done = false;
+
+	if (!read_request(fcinfo, &req))
+		return false;
+	proj = ScimPgProjection(&cache->projection, fcinfo->flinfo->fn_mcxt, req.attributes, req.excluded,
+							cstring_to_text(req.rtype), &err);
+	if (proj == NULL)
+		return false;
+	/* a group's members live in their own table: reading them is scim._handle()'s */
+	if (!req.users && ScimProjectionWants(proj, "members"))
+		return false;
+
+	/* as scim._handle() runs: search_path pinned, scim.tenant set for the transaction */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "scim.handle(): SPI_connect failed");
+	MemoryContextSwitchTo(cxt);
+	if (authenticate(&req, cxt, &tenant))
+	{
+		(void) set_config_option("scim.tenant", DatumGetCString(DirectFunctionCall1(uuid_out, tenant)),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+		switch (req.kind)
+		{
+			case REQ_LIST:
+				done = answer_list(fcinfo, &req, tenant, proj, cxt, result);
+				break;
+			case REQ_GET:
+				done = answer_get(fcinfo, &req, tenant, proj, cxt, result);
+				break;
+			case REQ_PATCH:
+				done = answer_patch(fcinfo, &req, tenant, proj, cxt, result);
+				break;
+		}
+	}
+	SPI_finish();
+	MemoryContextSwitchTo(cxt);
+	AtEOXact_GUC(true, nest);
+	return done;
+}
+
+/* scim._handle(method, path, query, headers, body), looked up once per call site. */
+static Datum
+fall_back(FunctionCallInfo fcinfo, HandleCache *cache)
+{
+	LOCAL_FCINFO(call, 5);
+	Datum		result;
+
+	if (!OidIsValid(cache->fallback.fn_oid))
+	{
+		Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID};
+		List	   *name = list_make2(makeString("scim"), makeString("_handle"));
+
+		fmgr_info_cxt(LookupFuncName(name, 5, argtypes, false), &cache->fallback, fcinfo->flinfo->fn_mcxt);
+	}
+	InitFunctionCallInfoData(*call, &cache->fallback, 5, fcinfo->fncollation, NULL, NULL);
+	for (int i = 0; i < 5; i++)
+	{
+		call->args[i].value = fcinfo->args[i].value;
+		call->args[i].isnull = fcinfo->args[i].isnull;
+	}
+	result = FunctionCallInvoke(call);
+	fcinfo->isnull = call->isnull;
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(scim_handle);
+
+/* scim.handle(method, path, query, headers, body) → scim.response */
+Datum
+scim_handle(PG_FUNCTION_ARGS)
+{
+	HandleCache *cache = (HandleCache *) fcinfo->flinfo->fn_extra;
+	Datum		result;
+
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(HandleCache));
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	if (answer(fcinfo, cache, &result))
+		return result;
+	return fall_back(fcinfo, cache);
+}
