@@ -90,7 +90,8 @@ SQL
 tenant=$(psql -X -At -c 'SELECT tenant FROM store_conf')
 big_group=$(psql -X -At -c 'SELECT big_group FROM store_conf')
 small_group=$(psql -X -At -c 'SELECT small_group FROM store_conf')
-h='(SELECT headers FROM store_conf)'
+# the headers as a literal, as the HTTP layer passes them: no lookup on the handle side only
+h="'{\"authorization\": \"Bearer $(psql -X -At -c 'SELECT token FROM http_conf')\"}'::jsonb"
 
 script() {	# script NAME LINE...
 	name=$1
@@ -193,10 +194,6 @@ set -- $(measure grp_handle grp_raw)
 echo "$1 $2" | awk '{ printf "SUMMARY GET /Groups?filter=displayName eq&excludedAttributes=members: handle %.0f tps, raw SELECT %.0f tps, cost %.2fx (target <= 2x: %s)\n",
 	$1, $2, $2 / $1, ($2 / $1 <= 2) ? "met" : "MISSED" }'
 # shellcheck disable=SC2046  # two numbers, split on purpose into $1 and $2
-set -- $(measure patch_handle patch_raw)
-echo "$1 $2" | awk '{ printf "SUMMARY PATCH /Users/{id}, three replaces: handle %.0f tps, raw UPDATE %.0f tps, cost %.2fx (target <= 1.5x: %s)\n",
-	$1, $2, $2 / $1, ($2 / $1 <= 1.5) ? "met" : "MISSED" }'
-# shellcheck disable=SC2046  # two numbers, split on purpose into $1 and $2
 set -- $(measure page_first page_deep)
 first=$1
 deep=$2
@@ -209,3 +206,8 @@ echo "$first $deep $1 $2 $((depth + 1))" | awk '{
 set -- $(measure add_small add_big)
 echo "$1 $2" | awk -v big="$big" '{ printf "SUMMARY add one member: to a 10-member group %.0f tps, to a %d-member group %.0f tps, cost %.2fx (target <= 2x: %s)\n",
 	$1, big, $2, $1 / $2, ($1 / $2 <= 2) ? "met" : "MISSED" }'
+# last: the updates clear visibility-map bits that the page scans above rely on
+# shellcheck disable=SC2046  # two numbers, split on purpose into $1 and $2
+set -- $(measure patch_handle patch_raw)
+echo "$1 $2" | awk '{ printf "SUMMARY PATCH /Users/{id}, three replaces: handle %.0f tps, raw UPDATE %.0f tps, cost %.2fx (target <= 1.5x: %s)\n",
+	$1, $2, $2 / $1, ($2 / $1 <= 1.5) ? "met" : "MISSED" }'

@@ -58,8 +58,10 @@
 /*
  * The statements, prepared on first use and kept.  $1 is always the tenant;
  * row-level security adds the same condition again.  Rows come back as
- * (id, data, version, groups, ctid): groups, the groups a user is in, is
- * what scim._present() shows, NULL when none (and for groups).
+ * (id, data, version, ctid, group id, group displayName): a user in three
+ * groups is three rows, in none one row with NULL group columns, which
+ * fetch_rows() folds into the groups scim._present() shows (a join costs
+ * less than a subquery with an aggregate, per statement and per row).
  *
  * A PATCH reads the row without locking it and updates it by its ctid and
  * version, logging the event in the same statement: if another transaction
@@ -67,15 +69,14 @@
  * written, and scim._handle() does the request over, with a row lock.  The
  * common case writes no lock record and takes one statement fewer.
  */
-#define USER_GROUPS \
-	"(SELECT jsonb_agg(jsonb_build_object('value', g.id::text, 'display', g.data->>'displayName', " \
-	"'type', 'direct', '$ref', $3 || '/Groups/' || g.id::text) ORDER BY g.id) " \
-	"FROM scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id " \
-	"WHERE m.tenant = r.tenant AND m.value = r.id::text)"
-#define USER_ROW "SELECT r.id, r.data, r.version, " USER_GROUPS ", r.ctid FROM scim.users r WHERE r.tenant = $1 AND "
-#define GROUP_ROW "SELECT r.id, r.data, r.version, NULL::jsonb, r.ctid FROM scim.groups r WHERE r.tenant = $1 AND "
+#define USER_ROW \
+	"SELECT r.id, r.data, r.version, r.ctid, g.id, g.data->>'displayName' FROM scim.users r " \
+	"LEFT JOIN (scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id) " \
+	"ON m.tenant = r.tenant AND m.value = r.id::text WHERE r.tenant = $1 AND "
+#define GROUP_ROW \
+	"SELECT r.id, r.data, r.version, r.ctid, NULL::uuid, NULL::text FROM scim.groups r WHERE r.tenant = $1 AND "
 #define BY_ID "r.id = $2::uuid AND r.data->>'id' = $2"
-#define IN_ORDER " ORDER BY r.created, r.id"
+#define IN_ORDER " ORDER BY r.created, r.id, 5"
 
 typedef enum Statement
 {
@@ -102,9 +103,9 @@ static const StatementDef statements[ST__COUNT] = {
 		"SELECT t.tenant, t.expires_at FROM scim.token t WHERE t.hash = $1 "
 		"AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())",
 	1, {BYTEAOID}},
-	[ST_USER_USERNAME] = {USER_ROW "lower(r.data->>'userName') = lower($2)" IN_ORDER, 3, {UUIDOID, TEXTOID, TEXTOID}},
-	[ST_USER_EXTERNALID] = {USER_ROW "r.data->>'externalId' = $2" IN_ORDER, 3, {UUIDOID, TEXTOID, TEXTOID}},
-	[ST_USER_ID] = {USER_ROW BY_ID, 3, {UUIDOID, TEXTOID, TEXTOID}},
+	[ST_USER_USERNAME] = {USER_ROW "lower(r.data->>'userName') = lower($2)" IN_ORDER, 2, {UUIDOID, TEXTOID}},
+	[ST_USER_EXTERNALID] = {USER_ROW "r.data->>'externalId' = $2" IN_ORDER, 2, {UUIDOID, TEXTOID}},
+	[ST_USER_ID] = {USER_ROW BY_ID " ORDER BY 5", 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_DISPLAYNAME] = {GROUP_ROW "lower(r.data->>'displayName') = lower($2)" IN_ORDER, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_EXTERNALID] = {GROUP_ROW "r.data->>'externalId' = $2" IN_ORDER, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_ID] = {GROUP_ROW BY_ID, 2, {UUIDOID, TEXTOID}},
@@ -496,8 +497,10 @@ read_request(FunctionCallInfo fcinfo, Request *req)
 }
 
 /*
- * The tokens this backend has seen, by SHA-256 hash: looking one up was a
- * twentieth of a lookup request.  Any change to scim.token (a new token, a
+ * The tokens this backend has seen: looking one up was a twentieth of a
+ * lookup request, and hashing it (OpenSSL's SHA-256 context set-up) a
+ * fiftieth, so the cache is keyed by the token itself, compared in
+ * constant time, and kept in this backend's memory only.  Any change to scim.token (a new token, a
  * revocation, a tenant dropped) fires a statement trigger that invalidates
  * the table's relcache entry in every backend, and the callback below
  * forgets them all; invalidations are read at the start of each
@@ -506,10 +509,13 @@ read_request(FunctionCallInfo fcinfo, Request *req)
  */
 #define TOKEN_SLOTS 16
 
+#define TOKEN_MAX 128			/* scim.create_token() issues 48 characters */
+
 typedef struct TokenEntry
 {
 	bool		valid;
-	uint8		hash[PG_SHA256_DIGEST_LENGTH];
+	int			len;
+	char		token[TOKEN_MAX];
 	pg_uuid_t	tenant;
 	bool		expires;
 	TimestampTz expires_at;
@@ -525,9 +531,22 @@ tokens_invalidate(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == token_relid)
 	{
-		memset(tokens, 0, sizeof(tokens));
+		explicit_bzero(tokens, sizeof(tokens));
 		token_relid = InvalidOid;	/* looked up again: the extension may be new */
 	}
+}
+
+/* Is the cached entry e token t (of length len)?  In time that depends on len alone. */
+static bool
+token_is(const TokenEntry *e, const char *t, int len)
+{
+	unsigned char diff = 0;
+
+	if (!e->valid || e->len != len)
+		return false;
+	for (int i = 0; i < len; i++)
+		diff |= (unsigned char) (e->token[i] ^ t[i]);
+	return diff == 0;
 }
 
 /* The SHA-256 of s, as sha256(convert_to(s, 'UTF8')) computes it for ASCII s. */
@@ -567,13 +586,14 @@ authenticate(const Request *req, MemoryContext cxt, Datum *tenant)
 	int			rc;
 	bool		isnull;
 	Datum		d;
+	int			len = strlen(req->token);
 
 	if (!token_callback)
 	{
 		CacheRegisterRelcacheCallback(tokens_invalidate, (Datum) 0);
 		token_callback = true;
 	}
-	if (!token_hash(req->token, hash))
+	if (len >= TOKEN_MAX)
 		return false;
 	if (!OidIsValid(token_relid))
 	{
@@ -584,7 +604,7 @@ authenticate(const Request *req, MemoryContext cxt, Datum *tenant)
 	for (int i = 0; i < TOKEN_SLOTS; i++)
 	{
 		e = &tokens[i];
-		if (e->valid && memcmp(e->hash, hash, sizeof(hash)) == 0)
+		if (token_is(e, req->token, len))
 		{
 			if (e->expires && e->expires_at <= GetCurrentTransactionStartTimestamp())
 				return false;	/* expired: scim._handle() answers 401 */
@@ -593,6 +613,8 @@ authenticate(const Request *req, MemoryContext cxt, Datum *tenant)
 		}
 	}
 
+	if (!token_hash(req->token, hash))
+		return false;
 	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(token_relid));
 	if (!HeapTupleIsValid(tup))
 		return false;
@@ -615,7 +637,8 @@ authenticate(const Request *req, MemoryContext cxt, Datum *tenant)
 
 	e = &tokens[token_next];
 	token_next = (token_next + 1) % TOKEN_SLOTS;
-	memcpy(e->hash, hash, sizeof(hash));
+	memcpy(e->token, req->token, len);
+	e->len = len;
 	memcpy(&e->tenant, DatumGetUUIDP(d), sizeof(pg_uuid_t));
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	e->expires = !isnull;
@@ -625,28 +648,64 @@ authenticate(const Request *req, MemoryContext cxt, Datum *tenant)
 	return true;
 }
 
-/* The rows of the last statement, copied into cxt. */
+static void push_string(JsonbParseState **st, JsonbIteratorToken tok, const char *s);
+
+/*
+ * The resources of the last statement, copied into cxt, each user's group
+ * rows folded into its groups as scim._present() shows them: value,
+ * display, type "direct" and $ref, in the order of the group ids.
+ */
 static Row *
-fetch_rows(MemoryContext cxt, int *n)
+fetch_rows(const Request *req, MemoryContext cxt, int *n)
 {
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	Row		   *rows = palloc0(sizeof(Row) * Max(SPI_processed, 1));
+	JsonbParseState **groups = palloc0(sizeof(JsonbParseState *) * Max(SPI_processed, 1));
 	TupleDesc	desc = SPI_tuptable->tupdesc;
+	int			k = -1;
 	bool		isnull;
 
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	t = SPI_tuptable->vals[i];
-		Datum		d;
+		char	   *id = DatumGetCString(DirectFunctionCall1(uuid_out, SPI_getbinval(t, desc, 1, &isnull)));
+		char	   *gid = SPI_getvalue(t, desc, 5);
+		char	   *display = SPI_getvalue(t, desc, 6);
 
-		rows[i].id = DatumGetCString(DirectFunctionCall1(uuid_out, SPI_getbinval(t, desc, 1, &isnull)));
-		rows[i].data = DatumGetJsonbPCopy(SPI_getbinval(t, desc, 2, &isnull));
-		rows[i].version = DatumGetInt64(SPI_getbinval(t, desc, 3, &isnull));
-		d = SPI_getbinval(t, desc, 4, &isnull);
-		rows[i].groups = isnull ? NULL : DatumGetJsonbPCopy(d);
-		rows[i].ctid = *(ItemPointer) DatumGetPointer(SPI_getbinval(t, desc, 5, &isnull));
+		if (k < 0 || strcmp(rows[k].id, id) != 0)
+		{
+			k++;
+			rows[k].id = id;
+			rows[k].data = DatumGetJsonbPCopy(SPI_getbinval(t, desc, 2, &isnull));
+			rows[k].version = DatumGetInt64(SPI_getbinval(t, desc, 3, &isnull));
+			rows[k].ctid = *(ItemPointer) DatumGetPointer(SPI_getbinval(t, desc, 4, &isnull));
+		}
+		if (gid == NULL)
+			continue;
+		if (groups[k] == NULL)
+			scim_push_jsonb(&groups[k], WJB_BEGIN_ARRAY, NULL);
+		scim_push_jsonb(&groups[k], WJB_BEGIN_OBJECT, NULL);
+		push_string(&groups[k], WJB_KEY, "value");
+		push_string(&groups[k], WJB_VALUE, gid);
+		push_string(&groups[k], WJB_KEY, "display");
+		if (display != NULL)
+			push_string(&groups[k], WJB_VALUE, display);
+		else
+		{
+			JsonbValue	null = {.type = jbvNull};
+
+			scim_push_jsonb(&groups[k], WJB_VALUE, &null);
+		}
+		push_string(&groups[k], WJB_KEY, "type");
+		push_string(&groups[k], WJB_VALUE, "direct");
+		push_string(&groups[k], WJB_KEY, "$ref");
+		push_string(&groups[k], WJB_VALUE, psprintf("%s/Groups/%s", req->base, gid));
+		scim_push_jsonb(&groups[k], WJB_END_OBJECT, NULL);
 	}
-	*n = (int) SPI_processed;
+	*n = k + 1;
+	for (int i = 0; i < *n; i++)
+		if (groups[i] != NULL)
+			rows[i].groups = JsonbValueToJsonb(scim_push_jsonb(&groups[i], WJB_END_ARRAY, NULL));
 	MemoryContextSwitchTo(old);
 	return rows;
 }
@@ -859,7 +918,7 @@ answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const str
 	const char *value;
 	size_t		value_len;
 	Statement	st;
-	Datum		args[3];
+	Datum		args[2];
 	Row		   *rows;
 	int			n;
 	JsonbParseState *ps = NULL;
@@ -887,10 +946,9 @@ answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const str
 
 	args[0] = tenant;
 	args[1] = CStringGetTextDatum(value);
-	args[2] = CStringGetTextDatum(req->base);
 	if (run(st, args, true, cxt) != SPI_OK_SELECT)
 		return false;
-	rows = fetch_rows(cxt, &n);
+	rows = fetch_rows(req, cxt, &n);
 
 	scim_push_jsonb(&ps, WJB_BEGIN_ARRAY, NULL);
 	if (req->count > 0)
@@ -913,16 +971,15 @@ answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const str
 static Row *
 read_by_id(const Request *req, Datum tenant, MemoryContext cxt)
 {
-	Datum		args[3];
+	Datum		args[2];
 	Row		   *rows;
 	int			n;
 
 	args[0] = tenant;
 	args[1] = CStringGetTextDatum(req->id);
-	args[2] = CStringGetTextDatum(req->base);
 	if (run(req->users ? ST_USER_ID : ST_GROUP_ID, args, false, cxt) != SPI_OK_SELECT)
 		return NULL;
-	rows = fetch_rows(cxt, &n);
+	rows = fetch_rows(req, cxt, &n);
 	return n == 1 ? &rows[0] : NULL;
 }
 
