@@ -162,7 +162,7 @@ SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messag
 -- the attributes asked for
 SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
 	{"op": "add", "path": "title", "value": "Boss"}]}$$, '{}');
--- an If-Match that holds, and one that does not (412 from scim._handle())
+-- an If-Match that holds, and one that does not: scim._handle() checks both
 SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
 	{"op": "add", "path": "title", "value": "Boss"}]}$$, '{"if-match": "W/\"1\""}');
 SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [

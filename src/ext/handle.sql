@@ -809,6 +809,21 @@ END;
 $$;
 COMMENT ON FUNCTION scim._search_request(text) IS 'The parameters of a SearchRequest body (internal)';
 
+-- The PATCH step of scim.handle()'s one-statement user PATCH (src/pg/handle.c).
+CREATE FUNCTION scim._patch_step(data jsonb, version bigint, request jsonb, at timestamptz) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'scim_patch_step'
+	LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION scim._patch_step(jsonb, bigint, jsonb, timestamptz) IS
+	'Applies a PatchOp request to a user''s data for scim.handle()''s UPDATE; true when the row is to take scim._patched() (internal)';
+CREATE FUNCTION scim._patched() RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'scim_patched'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION scim._patched() IS 'The resource the last scim._patch_step() made (internal)';
+CREATE FUNCTION scim._patched_kind() RETURNS text
+	AS 'MODULE_PATHNAME', 'scim_patched_kind'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION scim._patched_kind() IS 'The event kind (updated, suspended, unsuspended) of the last scim._patch_step() (internal)';
+
 -- Every request the C handler (scim.handle, below) leaves: all but the
 -- lookups, reads and user PATCHes it answers, and every one that fails.
 CREATE FUNCTION scim._handle(method text, path text, query text, headers jsonb, body text)

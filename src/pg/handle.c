@@ -39,7 +39,6 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/datetime.h"
-#include "storage/itemptr.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -58,25 +57,29 @@
 /*
  * The statements, prepared on first use and kept.  $1 is always the tenant;
  * row-level security adds the same condition again.  Rows come back as
- * (id, data, version, ctid, group id, group displayName): a user in three
+ * (id, data, version, group id, group displayName): a user in three
  * groups is three rows, in none one row with NULL group columns, which
  * fetch_rows() folds into the groups scim._present() shows (a join costs
  * less than a subquery with an aggregate, per statement and per row).
  *
- * A PATCH reads the row without locking it and updates it by its ctid and
- * version, logging the event in the same statement: if another transaction
- * has changed the row meanwhile, its ctid no longer matches, nothing is
- * written, and scim._handle() does the request over, with a row lock.  The
- * common case writes no lock record and takes one statement fewer.
+ * A PATCH is one statement: the UPDATE applies the request to the row it
+ * reads through scim._patch_step() in its WHERE clause and takes the result
+ * from scim._patched() in its SET list (a row's qualification is evaluated
+ * just before its new values), logs the event from the same CTE and
+ * returns the row with its groups.  A row changed by another transaction
+ * meanwhile is qualified again on its new version, as for any UPDATE under
+ * READ COMMITTED, so the request applies to what it finds then.  When the
+ * step declines (the request fails, changes nothing, or renames the user)
+ * the row is not updated and the step's verdict says what to do.
  */
 #define USER_ROW \
-	"SELECT r.id, r.data, r.version, r.ctid, g.id, g.data->>'displayName' FROM scim.users r " \
+	"SELECT r.id, r.data, r.version, g.id, g.data->>'displayName' FROM scim.users r " \
 	"LEFT JOIN (scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id) " \
 	"ON m.tenant = r.tenant AND m.value = r.id::text WHERE r.tenant = $1 AND "
 #define GROUP_ROW \
-	"SELECT r.id, r.data, r.version, r.ctid, NULL::uuid, NULL::text FROM scim.groups r WHERE r.tenant = $1 AND "
+	"SELECT r.id, r.data, r.version, NULL::uuid, NULL::text FROM scim.groups r WHERE r.tenant = $1 AND "
 #define BY_ID "r.id = $2::uuid AND r.data->>'id' = $2"
-#define IN_ORDER " ORDER BY r.created, r.id, 5"
+#define IN_ORDER " ORDER BY r.created, r.id, 4"
 
 typedef enum Statement
 {
@@ -87,7 +90,7 @@ typedef enum Statement
 	ST_GROUP_DISPLAYNAME,
 	ST_GROUP_EXTERNALID,
 	ST_GROUP_ID,
-	ST_USER_UPDATE,
+	ST_USER_PATCH,
 	ST__COUNT
 } Statement;
 
@@ -95,7 +98,7 @@ typedef struct StatementDef
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[8];
+	Oid			argtypes[5];
 } StatementDef;
 
 static const StatementDef statements[ST__COUNT] = {
@@ -105,16 +108,20 @@ static const StatementDef statements[ST__COUNT] = {
 	1, {BYTEAOID}},
 	[ST_USER_USERNAME] = {USER_ROW "lower(r.data->>'userName') = lower($2)" IN_ORDER, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_EXTERNALID] = {USER_ROW "r.data->>'externalId' = $2" IN_ORDER, 2, {UUIDOID, TEXTOID}},
-	[ST_USER_ID] = {USER_ROW BY_ID " ORDER BY 5", 2, {UUIDOID, TEXTOID}},
+	[ST_USER_ID] = {USER_ROW BY_ID " ORDER BY 4", 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_DISPLAYNAME] = {GROUP_ROW "lower(r.data->>'displayName') = lower($2)" IN_ORDER, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_EXTERNALID] = {GROUP_ROW "r.data->>'externalId' = $2" IN_ORDER, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_ID] = {GROUP_ROW BY_ID, 2, {UUIDOID, TEXTOID}},
-	[ST_USER_UPDATE] = {
-		"WITH u AS (UPDATE scim.users u SET data = $3, version = u.version + 1, last_modified = $4 "
-		"WHERE u.ctid = $5 AND u.tenant = $1 AND u.id = $2 AND u.version = $8 RETURNING u.id) "
-		"INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status) "
-		"SELECT $1, $6, 'User', u.id, $7, 200 FROM u",
-	8, {UUIDOID, UUIDOID, JSONBOID, TIMESTAMPTZOID, TIDOID, TEXTOID, TEXTOID, INT8OID}},
+	[ST_USER_PATCH] = {
+		"WITH u AS (UPDATE scim.users r SET data = scim._patched(), version = r.version + 1, last_modified = $4 "
+		"WHERE r.tenant = $1 AND " BY_ID " AND scim._patch_step(r.data, r.version, $3, $4) "
+		"RETURNING r.tenant, r.id, r.data, r.version), "
+		"e AS (INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status) "
+		"SELECT u.tenant, scim._patched_kind(), 'User', u.id, $5, 200 FROM u) "
+		"SELECT r.id, r.data, r.version, g.id, g.data->>'displayName' FROM u r "
+		"LEFT JOIN (scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id) "
+		"ON m.tenant = r.tenant AND m.value = r.id::text ORDER BY 4",
+	5, {UUIDOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TEXTOID}},
 };
 
 static SPIPlanPtr plans[ST__COUNT];
@@ -160,7 +167,6 @@ typedef struct Row
 	Jsonb	   *data;
 	int64		version;
 	Jsonb	   *groups;
-	ItemPointerData ctid;
 } Row;
 
 static SPIPlanPtr
@@ -669,8 +675,8 @@ fetch_rows(const Request *req, MemoryContext cxt, int *n)
 	{
 		HeapTuple	t = SPI_tuptable->vals[i];
 		char	   *id = DatumGetCString(DirectFunctionCall1(uuid_out, SPI_getbinval(t, desc, 1, &isnull)));
-		char	   *gid = SPI_getvalue(t, desc, 5);
-		char	   *display = SPI_getvalue(t, desc, 6);
+		char	   *gid = SPI_getvalue(t, desc, 4);
+		char	   *display = SPI_getvalue(t, desc, 5);
 
 		if (k < 0 || strcmp(rows[k].id, id) != 0)
 		{
@@ -678,7 +684,6 @@ fetch_rows(const Request *req, MemoryContext cxt, int *n)
 			rows[k].id = id;
 			rows[k].data = DatumGetJsonbPCopy(SPI_getbinval(t, desc, 2, &isnull));
 			rows[k].version = DatumGetInt64(SPI_getbinval(t, desc, 3, &isnull));
-			rows[k].ctid = *(ItemPointer) DatumGetPointer(SPI_getbinval(t, desc, 4, &isnull));
 		}
 		if (gid == NULL)
 			continue;
@@ -903,12 +908,6 @@ timestamp_text(TimestampTz ts)
 					tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
 }
 
-static Datum
-uuid_datum(const char *s)
-{
-	return DirectFunctionCall1(uuid_in, CStringGetDatum(s));
-}
-
 /* GET /Users?filter=... or /Groups?filter=...: a ListResponse; false to fall back. */
 static bool
 answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const struct ScimProjection *proj,
@@ -998,71 +997,154 @@ answer_get(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const stru
 	return true;
 }
 
+/*
+ * What the last scim._patch_step() made of its row: the statement that
+ * calls it reads the verdict after it has run.  The new resource lives in
+ * its own context until the next step.
+ */
+typedef enum PatchVerdict
+{
+	PATCH_NO_ROW,				/* the step did not run: no such user */
+	PATCH_APPLIED,				/* the row takes scim._patched() */
+	PATCH_UNCHANGED,			/* the request changes nothing */
+	PATCH_DECLINED				/* it fails, or renames the user: scim._handle() */
+} PatchVerdict;
+
+static PatchVerdict patch_verdict;
+static Jsonb *patch_result;
+static const char *patch_kind;
+static MemoryContext patch_cxt;
+
+PG_FUNCTION_INFO_V1(scim_patch_step);
+
+/*
+ * scim._patch_step(data, version, request, at) → boolean: apply the PatchOp
+ * request to a user's stored data; true, with the result and the event kind
+ * kept for scim._patched() and scim._patched_kind(), when the row is to be
+ * updated.  Never raises for a request the PL/pgSQL handler would refuse:
+ * it declines, and scim.handle() passes the request on.
+ */
+Datum
+scim_patch_step(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *data = PG_GETARG_JSONB_P(0);
+	int64		version = PG_GETARG_INT64(1);
+	Jsonb	   *request = PG_GETARG_JSONB_P(2);
+	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(3);
+	const char *keys[] = {"lastModified", "version"};
+	const char *values[2];
+	const char *was;
+	const char *now;
+	Jsonb	   *newdata;
+	bool		changed;
+	ScimError	err;
+	MemoryContext old;
+
+	if (patch_cxt == NULL)
+		patch_cxt = AllocSetContextCreate(TopMemoryContext, "scim patch step", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(patch_cxt);
+	patch_result = NULL;
+	patch_verdict = PATCH_DECLINED;
+
+	newdata = ScimPgPatchTry(data, request, cstring_to_text("User"), &changed, &err);
+	if (newdata == NULL)
+		PG_RETURN_BOOL(false);
+	if (!changed || DatumGetBool(DirectFunctionCall2(jsonb_eq, JsonbPGetDatum(newdata), JsonbPGetDatum(data))))
+	{
+		patch_verdict = PATCH_UNCHANGED;
+		PG_RETURN_BOOL(false);
+	}
+	/* a new userName may be taken: scim._handle() answers the 409 */
+	if (!same_user_name(data, newdata))
+		PG_RETURN_BOOL(false);
+	values[0] = timestamp_text(ts);
+	values[1] = psprintf("W/\"" INT64_FORMAT "\"", version + 1);
+	if ((newdata = rewrite(newdata, 2, keys, values, NULL, NULL)) == NULL)
+		PG_RETURN_BOOL(false);
+
+	was = active_text(data);
+	now = active_text(newdata);
+	old = MemoryContextSwitchTo(patch_cxt);
+	if (strcmp(was ? was : "true", "true") == 0 && now && strcmp(now, "false") == 0)
+		patch_kind = "suspended";
+	else if (was && strcmp(was, "false") == 0 && strcmp(now ? now : "true", "true") == 0)
+		patch_kind = "unsuspended";
+	else
+		patch_kind = "updated";
+	patch_result = palloc(VARSIZE(newdata));
+	memcpy(patch_result, newdata, VARSIZE(newdata));
+	MemoryContextSwitchTo(old);
+	patch_verdict = PATCH_APPLIED;
+	PG_RETURN_BOOL(true);
+}
+
+PG_FUNCTION_INFO_V1(scim_patched);
+
+/* scim._patched() → jsonb: the resource the last scim._patch_step() made. */
+Datum
+scim_patched(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *copy;
+
+	if (patch_result == NULL)
+		PG_RETURN_NULL();
+	copy = palloc(VARSIZE(patch_result));
+	memcpy(copy, patch_result, VARSIZE(patch_result));
+	PG_RETURN_JSONB_P(copy);
+}
+
+PG_FUNCTION_INFO_V1(scim_patched_kind);
+
+/* scim._patched_kind() → text: the event kind of the last scim._patch_step(). */
+Datum
+scim_patched_kind(PG_FUNCTION_ARGS)
+{
+	if (patch_result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(patch_kind));
+}
+
 /* PATCH /Users/{id}; false to fall back, before anything is written. */
 static bool
 answer_patch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const struct ScimProjection *proj,
 			 MemoryContext cxt, Datum *result)
 {
-	Datum		args[8];
-	Row		   *cur = read_by_id(req, tenant, cxt);
-	const char *etag;
-	Jsonb	   *newdata;
-	bool		changed;
-	ScimError	err;
+	Datum		args[5];
+	Row		   *rows;
+	int			n;
 	const char *tenant_text = DatumGetCString(DirectFunctionCall1(uuid_out, tenant));
 
-	if (cur == NULL)
+	/* a precondition needs the version first: scim._handle() checks it */
+	if (req->if_match != NULL && strcmp(req->if_match, "*") != 0)
 		return false;
-	etag = psprintf("W/\"" INT64_FORMAT "\"", cur->version);
-	if (req->if_match != NULL && strcmp(req->if_match, "*") != 0 && strcmp(req->if_match, etag) != 0)
-		return false;			/* 412, or a list of versions: scim._handle() */
 
-	newdata = ScimPgPatchTry(cur->data, req->body, cstring_to_text("User"), &changed, &err);
-	if (newdata == NULL)
-		return false;			/* the error response is scim._handle()'s */
-	if (changed && DatumGetBool(DirectFunctionCall2(jsonb_eq, JsonbPGetDatum(newdata),
-													JsonbPGetDatum(cur->data))))
-		changed = false;
-	if (changed)
+	args[0] = tenant;
+	args[1] = CStringGetTextDatum(req->id);
+	args[2] = JsonbPGetDatum(req->body);
+	args[3] = TimestampTzGetDatum(GetCurrentTimestamp());
+	args[4] = CStringGetTextDatum(psprintf("PATCH /Users/%s", req->rid));
+	patch_verdict = PATCH_NO_ROW;
+	if (run(ST_USER_PATCH, args, false, cxt) != SPI_OK_SELECT)
+		elog(ERROR, "scim.handle(): could not patch user %s", req->id);
+	rows = fetch_rows(req, cxt, &n);
+	if (n == 1 && patch_verdict == PATCH_APPLIED)
 	{
-		TimestampTz ts = GetCurrentTimestamp();
-		const char *keys[] = {"lastModified", "version"};
-		const char *values[2];
-		const char *was = active_text(cur->data);
-		const char *now;
-		const char *kind;
-
-		/* a new userName may be taken: scim._handle() answers the 409 */
-		if (!same_user_name(cur->data, newdata))
-			return false;
-		values[0] = timestamp_text(ts);
-		values[1] = psprintf("W/\"" INT64_FORMAT "\"", cur->version + 1);
-		if ((newdata = rewrite(newdata, 2, keys, values, NULL, NULL)) == NULL)
-			return false;
-		now = active_text(newdata);
-		if (strcmp(was ? was : "true", "true") == 0 && now && strcmp(now, "false") == 0)
-			kind = "suspended";
-		else if (was && strcmp(was, "false") == 0 && strcmp(now ? now : "true", "true") == 0)
-			kind = "unsuspended";
-		else
-			kind = "updated";
-
-		args[0] = tenant;
-		args[1] = uuid_datum(req->id);
-		args[2] = JsonbPGetDatum(newdata);
-		args[3] = TimestampTzGetDatum(ts);
-		args[4] = PointerGetDatum(&cur->ctid);
-		args[5] = CStringGetTextDatum(kind);
-		args[6] = CStringGetTextDatum(psprintf("PATCH /Users/%s", req->rid));
-		args[7] = Int64GetDatum(cur->version);
-		if (run(ST_USER_UPDATE, args, false, cxt) != SPI_OK_INSERT)
-			elog(ERROR, "scim.handle(): could not update user %s", req->id);
-		if (SPI_processed != 1)
-			return false;		/* changed meanwhile: scim._handle() locks and retries */
-		etag = values[1];
+		*result = response(fcinfo, 200, show(req, &rows[0], rows[0].data, proj),
+						   psprintf("W/\"" INT64_FORMAT "\"", rows[0].version), tenant_text);
+		return true;
 	}
-	*result = response(fcinfo, 200, show(req, cur, newdata, proj), etag, tenant_text);
-	return true;
+	if (patch_verdict == PATCH_UNCHANGED)
+	{
+		/* answered as a read: no write, no event, the version stays */
+		Row		   *cur = read_by_id(req, tenant, cxt);
+
+		if (cur == NULL)
+			return false;
+		*result = response(fcinfo, 200, show(req, cur, cur->data, proj),
+						   psprintf("W/\"" INT64_FORMAT "\"", cur->version), tenant_text);
+		return true;
+	}
+	return false;				/* no such user, or declined: scim._handle() answers */
 }
 
 /* The fast path: true with *result when it answered the request. */
