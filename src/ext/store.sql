@@ -92,6 +92,13 @@ CREATE INDEX group_members_value_idx ON scim.group_members (tenant, value);
 COMMENT ON TABLE scim.group_members IS
 	'Group membership, one row per member: adding one member to a 100,000-member group is an index insert';
 
+-- A domain, not a CHECK on the column: a domain's check is kept ready in
+-- the type cache, a column's is read back from the catalog by every
+-- statement that inserts, and every write inserts an event.
+CREATE DOMAIN scim.event_kind AS text
+	CHECK (VALUE IN ('created', 'updated', 'suspended', 'unsuspended', 'deleted', 'failed'));
+COMMENT ON DOMAIN scim.event_kind IS 'What an event records: created, updated, suspended, unsuspended, deleted or failed';
+
 -- No foreign key to scim.tenant: every write appends an event, and the key
 -- check would lock the tenant's row each time (concurrent writers of one
 -- tenant then share it through multixacts).  The log of a deleted tenant
@@ -100,7 +107,7 @@ CREATE TABLE scim.event (
 	tenant uuid NOT NULL,
 	id bigint GENERATED ALWAYS AS IDENTITY,
 	at timestamptz NOT NULL DEFAULT clock_timestamp(),
-	kind text NOT NULL CHECK (kind IN ('created', 'updated', 'suspended', 'unsuspended', 'deleted', 'failed')),
+	kind scim.event_kind NOT NULL,
 	resource_type text,
 	resource_id uuid,
 	operation text NOT NULL,

@@ -8,23 +8,22 @@
  * externalId (GET /Users?filter=userName eq "x"), a read by id, and a
  * PATCH of a user.  Through PL/pgSQL each cost a dozen statements, most of
  * them planned again per call, and a subtransaction for the handler's
- * exception block; the profile had no hotspot, only that spread.  Here the
- * same requests run two or three statements with generic plans.
+ * exception block; the profile had no hotspot, only that spread.  Here
+ * each is one statement with a generic plan.
  *
  * The fast path answers only requests it can see through to a success.
  * Anything it is unsure of (a filter it has no statement for, a missing
  * row, a precondition header, a PATCH that fails or renames the user, an
- * unusual header, a row changed by another transaction meanwhile) is
- * handed to scim._handle() before anything has been written, and that
- * answers the request completely, as if this path had not been tried.
- * Errors are therefore answered in one place, and sql/handle_fast.sql
- * holds the two paths to the same answers.
+ * unusual header) is handed to scim._handle() before anything has been
+ * written, and that answers the request completely, as if this path had
+ * not been tried.  Errors are therefore answered in one place, and
+ * sql/handle_fast.sql holds the two paths to the same answers.
  */
 #include "scim_pg.h"
 
 #include "access/htup_details.h"
-#include "catalog/namespace.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
@@ -37,7 +36,6 @@
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "utils/builtins.h"
-#include "utils/datum.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
