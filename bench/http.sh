@@ -73,8 +73,7 @@ printf '%s\n' "\\set n random(1, 100000)" "\\set k random(1, 1000000000)" \
 	> "$work/raw_patch.sql"
 
 dbconn="host=${PGHOST:-} port=${PGPORT:-5432} user=${PGUSER:-postgres} dbname=${PGDATABASE:-postgres}"
-# the server as it ships (4 workers) unless BENCH_HTTP_WORKERS says otherwise:
-# on 2 cores, 8 workers (8 backends) lost a third of GET throughput to switching
+# the server as it ships (4 workers) unless BENCH_HTTP_WORKERS says otherwise
 SCIM_WORKERS=${BENCH_HTTP_WORKERS:-4} SCIM_DB=$dbconn ./scim-server --port "$port" 2> "$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

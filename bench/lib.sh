@@ -1,4 +1,5 @@
 # bench/lib.sh: what the benchmark scripts share; sourced, not run.
+# shellcheck shell=sh
 
 # median: the median of the numbers on standard input, one a line
 median() {

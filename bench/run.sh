@@ -22,6 +22,8 @@
 #   BENCH_PGBENCH_T   seconds per pgbench run (default 15)
 #   BENCH_PGBENCH_REPS  pgbench runs per side and client count (default 5)
 #   BENCH_CORE_ROUNDS rounds per stage in filter_parse (default 9)
+#   BENCH_HTTP_T      seconds per wrk and pgbench run in http.sh (default 15)
+#   BENCH_HTTP_WORKERS  scim-server worker threads in http.sh (default 4, as shipped)
 #   PG_CONFIG         pg_config to use (default: pg_config on PATH)
 #   CC                C compiler (default cc)
 set -eu
