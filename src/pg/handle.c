@@ -76,7 +76,9 @@
 	"ON m.tenant = r.tenant AND m.value = r.id::text WHERE r.tenant = $1 AND "
 #define GROUP_ROW \
 	"SELECT r.id, r.data, r.version, NULL::uuid, NULL::text FROM scim.groups r WHERE r.tenant = $1 AND "
-#define BY_ID "r.id = $2::uuid AND r.data->>'id' = $2"
+#define BY_ID "r.id = $2::uuid"
+/* the filter id eq "...": on the stored attribute, as scim._handle() compares it */
+#define ID_EQ BY_ID " AND r.data->>'id' = $2"
 #define IN_ORDER " ORDER BY r.created, r.id, 4"
 
 typedef enum Statement
@@ -85,9 +87,11 @@ typedef enum Statement
 	ST_USER_USERNAME,
 	ST_USER_EXTERNALID,
 	ST_USER_ID,
+	ST_USER_GET,
 	ST_GROUP_DISPLAYNAME,
 	ST_GROUP_EXTERNALID,
 	ST_GROUP_ID,
+	ST_GROUP_GET,
 	ST_USER_PATCH,
 	ST__COUNT
 } Statement;
@@ -106,10 +110,12 @@ static const StatementDef statements[ST__COUNT] = {
 	1, {BYTEAOID}},
 	[ST_USER_USERNAME] = {USER_ROW "lower(r.data->>'userName') = lower($2)" IN_ORDER, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_EXTERNALID] = {USER_ROW "r.data->>'externalId' = $2" IN_ORDER, 2, {UUIDOID, TEXTOID}},
-	[ST_USER_ID] = {USER_ROW BY_ID " ORDER BY 4", 2, {UUIDOID, TEXTOID}},
+	[ST_USER_ID] = {USER_ROW ID_EQ IN_ORDER, 2, {UUIDOID, TEXTOID}},
+	[ST_USER_GET] = {USER_ROW BY_ID " ORDER BY 4", 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_DISPLAYNAME] = {GROUP_ROW "lower(r.data->>'displayName') = lower($2)" IN_ORDER, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_EXTERNALID] = {GROUP_ROW "r.data->>'externalId' = $2" IN_ORDER, 2, {UUIDOID, TEXTOID}},
-	[ST_GROUP_ID] = {GROUP_ROW BY_ID, 2, {UUIDOID, TEXTOID}},
+	[ST_GROUP_ID] = {GROUP_ROW ID_EQ, 2, {UUIDOID, TEXTOID}},
+	[ST_GROUP_GET] = {GROUP_ROW BY_ID, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_PATCH] = {
 		"WITH u AS (UPDATE scim.users r SET data = scim._patched(), version = r.version + 1, last_modified = $4 "
 		"WHERE r.tenant = $1 AND " BY_ID " AND scim._patch_step(r.data, r.version, $3, $4) "
@@ -129,6 +135,7 @@ typedef struct HandleCache
 {
 	FmgrInfo	fallback;
 	void	   *projection;
+	TupleDesc	result;			/* scim.response, blessed */
 } HandleCache;
 
 typedef enum RequestKind
@@ -847,9 +854,18 @@ response(FunctionCallInfo fcinfo, int status, Jsonb *body, const char *etag, con
 	const char *pairs[6];
 	int			n = 0;
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "scim.handle() must return a composite type");
-	desc = BlessTupleDesc(desc);
+	HandleCache *cache = (HandleCache *) fcinfo->flinfo->fn_extra;
+
+	if (cache->result == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "scim.handle() must return a composite type");
+		cache->result = BlessTupleDesc(CreateTupleDescCopy(desc));
+		MemoryContextSwitchTo(old);
+	}
+	desc = cache->result;
 	pairs[n++] = "content-type";
 	pairs[n++] = CONTENT_TYPE;
 	if (etag)
@@ -974,7 +990,7 @@ read_by_id(const Request *req, Datum tenant, MemoryContext cxt)
 
 	args[0] = tenant;
 	args[1] = CStringGetTextDatum(req->id);
-	if (run(req->users ? ST_USER_ID : ST_GROUP_ID, args, false, cxt) != SPI_OK_SELECT)
+	if (run(req->users ? ST_USER_GET : ST_GROUP_GET, args, false, cxt) != SPI_OK_SELECT)
 		return NULL;
 	rows = fetch_rows(req, cxt, &n);
 	return n == 1 ? &rows[0] : NULL;
