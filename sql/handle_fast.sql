@@ -80,6 +80,55 @@ SELECT * FROM pg_temp.same('GET', '/Users/not-a-uuid', NULL);
 SELECT * FROM pg_temp.same('GET', '/Users/' || pg_temp.id('ann'), NULL, NULL,
 						   jsonb_build_object('if-none-match', 'W/"1"'));
 
+-- 600 GETs drawn at random from the pieces identity providers and
+-- attackers use (paths in any case, ids good and bad, filters, paging,
+-- projections, odd headers): the two handlers must agree on every one
+SELECT setseed(0.42);
+CREATE TEMP TABLE draws AS
+WITH pick AS (
+	SELECT n,
+		(ARRAY['/Users', 'Users/', '/users', '/Groups', '/GROUPS/', '/Users/' || pg_temp.id('ann'),
+			   '/Users/' || upper(pg_temp.id('bob')), '/Groups/' || pg_temp.id('g-red'),
+			   '/Users/' || pg_temp.id('g-red'), '/Users/' || pg_temp.id('ann') || '/x', '/Users/nope',
+			   '//Users//'])[1 + floor(random() * 12)::int] AS path,
+		(ARRAY['filter=userName+eq+%22ann@northwind.example%22', 'filter=USERNAME%20EQ%20%22Bob@Northwind.example%22',
+			   'filter=externalId+eq+%22ext-shared%22', 'filter=externalId+eq+%22ext-cy%22',
+			   'filter=id+eq+%22' || pg_temp.id('cy') || '%22', 'filter=displayName+eq+%22Team+Blue%22',
+			   'filter=userName+eq+%22%22', 'filter=userName+ne+%22x%22', 'filter=emails.value+eq+%22ann@northwind.example%22',
+			   'filter=urn:ietf:params:scim:schemas:core:2.0:User:userName+eq+%22cy@northwind.example%22',
+			   'filter=userName+eq+%22a%5C%22b%22', 'filter=userName+eq+%22%C3%A9%22', 'filter=(userName+eq+%22x%22)',
+			   '', 'count=1', 'filter=userName%20eq%20%22ann@northwind.example%22%00'])[1 + floor(random() * 16)::int]
+		|| (ARRAY['', '', '&startIndex=2', '&startIndex=0', '&startIndex=%2B1', '&count=0', '&count=1', '&count=-1',
+				  '&count=5000', '&count=1.5', '&sortBy=userName', '&cursor=', '&startindex=1&COUNT=2'])[1 + floor(random() * 13)::int]
+		|| (ARRAY['', '', '&attributes=userName', '&attributes=groups', '&excludedAttributes=groups,emails',
+				  '&excludedAttributes=members', '&attributes=members.value', '&attributes=meta.location',
+				  '&excludedAttributes=', '&attributes=nosuch', '&attributes=name.givenName,ID'])[1 + floor(random() * 11)::int]
+		AS query,
+		(ARRAY['{}', '{}', '{"x-forwarded-proto": "https"}', '{"host": "h.example", "x-scim-base-path": "/v2/"}',
+			   '{"if-none-match": "W/\"1\""}', '{"authorization": "bearer  ' || :'tok' || '"}',
+			   '{"authorization": "Bearer"}', '{"host": 7}'])[1 + floor(random() * 8)::int]::jsonb AS extra
+	FROM generate_series(1, 600) n)
+SELECT * FROM pick;
+SELECT count(*) AS requests,
+	   count(*) FILTER (WHERE f IS DISTINCT FROM s) AS disagreements,
+	   count(DISTINCT (f).status) > 3 AS several_statuses
+FROM (SELECT (scim.handle('GET', d.path, d.query, current_setting('test.h')::jsonb || d.extra, NULL)) AS f,
+			 (scim._handle('GET', d.path, d.query, current_setting('test.h')::jsonb || d.extra, NULL)) AS s
+	  FROM draws d) x;
+-- how many of them the C path answered itself
+BEGIN;
+SELECT pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) AS calls0 \gset
+SELECT count((scim.handle('GET', d.path, d.query, current_setting('test.h')::jsonb || d.extra, NULL)).status) FROM draws d;
+SELECT 600 - (pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) - :calls0)
+	AS answered_in_c;
+ROLLBACK;
+-- any that disagree, to read
+SELECT d.path, d.query, d.extra, (scim.handle('GET', d.path, d.query, current_setting('test.h')::jsonb || d.extra, NULL)).status
+FROM draws d
+WHERE (scim.handle('GET', d.path, d.query, current_setting('test.h')::jsonb || d.extra, NULL))
+	IS DISTINCT FROM (scim._handle('GET', d.path, d.query, current_setting('test.h')::jsonb || d.extra, NULL))
+LIMIT 5;
+
 -- errors are the PL/pgSQL path's, whichever path starts the request
 SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq');
 SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22x%22&attributes=nosuch..attr');

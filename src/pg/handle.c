@@ -387,7 +387,7 @@ read_request(FunctionCallInfo fcinfo, Request *req)
 	char	   *path;
 	char	   *q;
 	Jsonb	   *headers = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
-	char	   *seg[3];
+	char	   *seg[2];
 	int			nseg = 0;
 	char	   *auth;
 	bool		ok = true;
