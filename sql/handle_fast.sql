@@ -223,6 +223,37 @@ SELECT * FROM pg_temp.twin_patch('{"Operations": [}');
 SELECT * FROM pg_temp.twin_patch(repeat('[', 5000) || repeat(']', 5000));
 SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
 	{"op": "replace", "path": "userName", "value": "ann@northwind.example"}]}$$);
+-- 80 PATCH bodies drawn at random from valid and broken operations
+SELECT setseed(0.17);
+CREATE TEMP TABLE ops (k serial, op text);
+INSERT INTO ops (op) VALUES
+	('{"op": "replace", "path": "displayName", "value": "New"}'),
+	('{"op": "Replace", "path": "active", "value": "False"}'),
+	('{"op": "replace", "path": "active", "value": true}'),
+	('{"op": "add", "path": "title", "value": "Boss"}'),
+	('{"op": "remove", "path": "title"}'),
+	('{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "w@x.example"}'),
+	('{"op": "add", "path": "emails", "value": [{"value": "h@x.example", "type": "home"}]}'),
+	('{"op": "replace", "value": {"displayName": "N", "name": {"givenName": "G"}}}'),
+	('{"op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "value": "Sales"}'),
+	('{"op": "replace", "path": "name.givenName", "value": "Z"}'),
+	('{"op": "replace", "path": "displayName", "value": "Twin"}'),
+	('{"op": "replace", "path": "userName", "value": "twin"}'),
+	('{"op": "move", "path": "title"}'),
+	('{"op": "add", "path": "nosuch", "value": 1}'),
+	('{"op": "replace", "path": "active", "value": {}}'),
+	('{"op": "remove", "path": "name["}'),
+	('{"op": "replace", "path": "userName", "value": "ann@northwind.example"}'),
+	('{"op": "add", "path": "members", "value": [{"value": "x"}]}');
+CREATE TEMP TABLE patch_draws AS
+SELECT n, CASE WHEN random() < 0.06 THEN (ARRAY['{"Operations": ', 'null', '[]', '{"schemas": 5}'])[1 + floor(random() * 4)::int]
+	ELSE '{' || CASE WHEN random() < 0.9 THEN '"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], ' ELSE '' END
+		|| '"Operations": [' || (SELECT string_agg(o.op, ', ') FROM generate_series(1, 1 + floor(random() * 3)::int) g,
+			LATERAL (SELECT op FROM ops WHERE k = 1 + floor(random() * 18)::int + 0 * g) o) || ']}' END AS body
+FROM generate_series(1, 80) n;
+SELECT count(*) AS patches, count(*) FILTER (WHERE NOT (t.fast_equal AND t.stored_equal)) AS disagreements,
+	   array_agg(DISTINCT t.status) AS statuses, count(*) FILTER (WHERE t.fast_plpgsql_calls = 0) AS answered_in_c
+FROM patch_draws d, pg_temp.twin_patch(d.body) t;
 COMMIT;
 
 -- the token cache: a revoked or expired token is refused from the next request on
