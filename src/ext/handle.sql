@@ -810,9 +810,11 @@ $$;
 COMMENT ON FUNCTION scim._search_request(text) IS 'The parameters of a SearchRequest body (internal)';
 
 -- The PATCH step of scim.handle()'s one-statement user PATCH (src/pg/handle.c).
+-- Costed high so that the planner tests it after every other condition: it
+-- is to see the one row the key and row-level security select.
 CREATE FUNCTION scim._patch_step(data jsonb, version bigint, request jsonb, at timestamptz) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'scim_patch_step'
-	LANGUAGE C VOLATILE STRICT;
+	LANGUAGE C VOLATILE STRICT COST 10000;
 COMMENT ON FUNCTION scim._patch_step(jsonb, bigint, jsonb, timestamptz) IS
 	'Applies a PatchOp request to a user''s data for scim.handle()''s UPDATE; true when the row is to take scim._patched() (internal)';
 CREATE FUNCTION scim._patched() RETURNS jsonb
