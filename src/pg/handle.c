@@ -742,18 +742,12 @@ push_binary(JsonbParseState **st, JsonbIteratorToken tok, Jsonb *jb)
 	scim_push_jsonb(st, tok, &v);
 }
 
-/*
- * data with the members of its meta object set (keys[i] to the string
- * values[i]) as jsonb_set(data, '{meta,key}', ...) sets them, and the
- * top-level member extra_key set to extra when extra is given.  NULL when
- * meta is not an object: scim._handle() answers for such a row.
- */
+/* Object obj with its members keys[i] set to the strings values[i]. */
 static Jsonb *
-rewrite(Jsonb *data, int n, const char *const *keys, const char *const *values,
-		const char *extra_key, Jsonb *extra)
+with_strings(JsonbContainer *obj, int n, const char *const *keys, const char *const *values)
 {
 	JsonbParseState *st = NULL;
-	JsonbIterator *it = JsonbIteratorInit(&data->root);
+	JsonbIterator *it = JsonbIteratorInit(obj);
 	JsonbValue	v;
 	JsonbValue *res = NULL;
 	JsonbIteratorToken tok;
@@ -763,70 +757,85 @@ rewrite(Jsonb *data, int n, const char *const *keys, const char *const *values,
 	{
 		if (tok == WJB_KEY)
 		{
-			bool		is_meta = v.val.string.len == 4 && memcmp(v.val.string.val, "meta", 4) == 0;
+			skip = false;
+			for (int i = 0; i < n; i++)
+				if (v.val.string.len == strlen(keys[i]) && memcmp(v.val.string.val, keys[i], v.val.string.len) == 0)
+					skip = true;
+		}
+		if (skip && (tok == WJB_KEY || tok == WJB_VALUE))
+			continue;
+		if (tok == WJB_END_OBJECT)
+			for (int i = 0; i < n; i++)
+			{
+				push_string(&st, WJB_KEY, keys[i]);
+				push_string(&st, WJB_VALUE, values[i]);
+			}
+		res = scim_push_jsonb(&st, tok, tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT ? NULL : &v);
+	}
+	return JsonbValueToJsonb(res);
+}
 
-			skip = extra != NULL && v.val.string.len == strlen(extra_key) &&
-				memcmp(v.val.string.val, extra_key, v.val.string.len) == 0;
-			if (skip)
-				continue;
-			scim_push_jsonb(&st, WJB_KEY, &v);
-			if (!is_meta)
-				continue;
-			tok = JsonbIteratorNext(&it, &v, true);
+/*
+ * data with the members of its meta object set (keys[i] to the string
+ * values[i]) as jsonb_set(data, '{meta,key}', ...) sets them.  NULL when
+ * meta is not an object: scim._handle() answers for such a row.
+ */
+static Jsonb *
+rewrite(Jsonb *data, int n, const char *const *keys, const char *const *values)
+{
+	JsonbParseState *st = NULL;
+	JsonbIterator *it = JsonbIteratorInit(&data->root);
+	JsonbValue	v;
+	JsonbValue *res = NULL;
+	JsonbIteratorToken tok;
+	bool		is_meta = false;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			is_meta = v.val.string.len == 4 && memcmp(v.val.string.val, "meta", 4) == 0;
+		else if (tok == WJB_VALUE && is_meta)
+		{
 			if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
 				return NULL;
-			{
-				JsonbIterator *mit = JsonbIteratorInit(v.val.binary.data);
-				JsonbValue	mv;
-				JsonbIteratorToken mtok;
-				bool		mskip = false;
-
-				while ((mtok = JsonbIteratorNext(&mit, &mv, true)) != WJB_DONE)
-				{
-					if (mtok == WJB_KEY)
-					{
-						mskip = false;
-						for (int i = 0; i < n; i++)
-							if (mv.val.string.len == strlen(keys[i]) &&
-								memcmp(mv.val.string.val, keys[i], mv.val.string.len) == 0)
-								mskip = true;
-					}
-					if (mskip && (mtok == WJB_KEY || mtok == WJB_VALUE))
-						continue;
-					if (mtok == WJB_END_OBJECT)
-						for (int i = 0; i < n; i++)
-						{
-							push_string(&st, WJB_KEY, keys[i]);
-							push_string(&st, WJB_VALUE, values[i]);
-						}
-					scim_push_jsonb(&st, mtok, mtok == WJB_BEGIN_OBJECT || mtok == WJB_END_OBJECT ? NULL : &mv);
-				}
-			}
+			push_binary(&st, WJB_VALUE, with_strings(v.val.binary.data, n, keys, values));
 			continue;
-		}
-		if (skip && tok == WJB_VALUE)
-			continue;
-		if (tok == WJB_END_OBJECT && extra != NULL)
-		{
-			push_string(&st, WJB_KEY, extra_key);
-			push_binary(&st, WJB_VALUE, extra);
 		}
 		res = scim_push_jsonb(&st, tok, tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT ? NULL : &v);
 	}
 	return res ? JsonbValueToJsonb(res) : NULL;
 }
 
-/* A row as a response shows it: located, with its groups, projected. */
+
+/*
+ * A row as a response shows it: meta.location set as jsonb_set() sets it
+ * (not at all without a meta), its groups, projected, in one pass over the
+ * document.  NULL when meta is not an object: scim._handle() answers.
+ */
 static Jsonb *
 show(const Request *req, const Row *row, Jsonb *data, const struct ScimProjection *projection)
 {
-	const char *keys[] = {"location"};
-	const char *values[1];
-	Jsonb	   *doc;
+	const char *location_key[] = {"location"};
+	const char *location[1];
+	const char *keys[2];
+	Jsonb	   *values[2];
+	JsonbValue *meta = getKeyJsonValueFromContainer(&data->root, "meta", 4, NULL);
+	ScimPgMembers set = {0, keys, values};
 
-	values[0] = psprintf("%s/%s/%s", req->base, req->users ? "Users" : "Groups", row->id);
-	doc = rewrite(data, 1, keys, values, "groups", row->groups);
-	return doc ? ScimPgProject(doc, projection) : NULL;
+	if (meta != NULL)
+	{
+		if (meta->type != jbvBinary || !JsonContainerIsObject(meta->val.binary.data))
+			return NULL;
+		location[0] = psprintf("%s/%s/%s", req->base, req->users ? "Users" : "Groups", row->id);
+		keys[set.n] = "meta";
+		values[set.n++] = with_strings(meta->val.binary.data, 1, location_key, location);
+	}
+	if (row->groups != NULL)
+	{
+		keys[set.n] = "groups";
+		values[set.n++] = row->groups;
+	}
+	return ScimPgProjectWith(data, projection, &set);
 }
 
 /* A jsonb object of string members, from name, value pairs. */
@@ -1073,7 +1082,7 @@ scim_patch_step(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(false);
 	values[0] = timestamp_text(ts);
 	values[1] = psprintf("W/\"" INT64_FORMAT "\"", version + 1);
-	if ((newdata = rewrite(newdata, 2, keys, values, NULL, NULL)) == NULL)
+	if ((newdata = rewrite(newdata, 2, keys, values)) == NULL)
 		PG_RETURN_BOOL(false);
 
 	was = active_text(data);

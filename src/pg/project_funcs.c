@@ -108,7 +108,7 @@ ScimPgProjection(void **slot, MemoryContext parent, text *attributes, text *excl
 }
 
 static JsonbValue *push_object(JsonbParseState **st, const ScimProjection *p,
-							   const ScimProjScope *scope, JsonbContainer *c);
+							   const ScimProjScope *scope, JsonbContainer *c, const ScimPgMembers *set);
 
 /* Will any member of object c survive the projection? */
 static bool
@@ -142,7 +142,7 @@ push_value(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *s
 	c = v->val.binary.data;
 	if (JsonContainerIsObject(c))
 	{
-		push_object(st, p, scope, c);
+		push_object(st, p, scope, c, NULL);
 		return;
 	}
 	{
@@ -165,13 +165,44 @@ push_value(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *s
 	}
 }
 
+/* Push member key: v as decision d (with child scope) has it. */
+static void
+push_member(JsonbParseState **st, const ScimProjection *p, ScimProjDecision d, const ScimProjScope *child,
+			JsonbValue *key, JsonbValue *v)
+{
+	if (d == SCIM_PROJ_DROP)
+		return;
+	/* a complex value with nothing left is left out */
+	if (d == SCIM_PROJ_SUBSET && v->type == jbvBinary &&
+		JsonContainerIsObject(v->val.binary.data) &&
+		!object_keeps_any(p, child, v->val.binary.data))
+		return;
+	scim_push_jsonb(st, WJB_KEY, key);
+	if (d == SCIM_PROJ_KEEP)
+		scim_push_jsonb(st, WJB_VALUE, v);
+	else
+		push_value(st, p, child, v, WJB_VALUE);
+}
+
+/* Which of set's members is key, or -1. */
+static int
+set_index(const ScimPgMembers *set, const JsonbValue *key)
+{
+	for (int i = 0; set != NULL && i < set->n; i++)
+		if (key->val.string.len == strlen(set->keys[i]) &&
+			memcmp(key->val.string.val, set->keys[i], key->val.string.len) == 0)
+			return i;
+	return -1;
+}
+
 /*
- * Push object c with the members the projection keeps; returns what the
- * closing push returned (the result, for the outermost object).
+ * Push object c with the members the projection keeps, set's members
+ * replacing or joining c's own first; returns what the closing push
+ * returned (the result, for the outermost object).
  */
 static JsonbValue *
 push_object(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *scope,
-			JsonbContainer *c)
+			JsonbContainer *c, const ScimPgMembers *set)
 {
 	JsonbValue *res = NULL;
 	JsonbIterator *it = JsonbIteratorInit(c);
@@ -180,6 +211,7 @@ push_object(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *
 	JsonbIteratorToken tok;
 	ScimProjDecision d = SCIM_PROJ_DROP;
 	ScimProjScope child = {NULL, NULL};
+	int			replaced = -1;
 
 	check_stack_depth();
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
@@ -187,26 +219,31 @@ push_object(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *
 		switch (tok)
 		{
 			case WJB_BEGIN_OBJECT:
+				res = scim_push_jsonb(st, tok, NULL);
+				break;
 			case WJB_END_OBJECT:
+				for (int i = 0; set != NULL && i < set->n; i++)
+				{
+					JsonbValue	k = {.type = jbvString};
+					JsonbValue	sv = {.type = jbvBinary};
+
+					k.val.string.val = (char *) set->keys[i];
+					k.val.string.len = strlen(set->keys[i]);
+					sv.val.binary.data = &set->values[i]->root;
+					sv.val.binary.len = VARSIZE(set->values[i]) - VARHDRSZ;
+					d = ScimProjectionDecide(p, scope, k.val.string.val, k.val.string.len, &child);
+					push_member(st, p, d, &child, &k, &sv);
+				}
 				res = scim_push_jsonb(st, tok, NULL);
 				break;
 			case WJB_KEY:
 				key = v;
+				replaced = set_index(set, &v);
 				d = ScimProjectionDecide(p, scope, v.val.string.val, v.val.string.len, &child);
 				break;
 			case WJB_VALUE:
-				if (d == SCIM_PROJ_DROP)
-					break;
-				/* a complex value with nothing left is left out */
-				if (d == SCIM_PROJ_SUBSET && v.type == jbvBinary &&
-					JsonContainerIsObject(v.val.binary.data) &&
-					!object_keeps_any(p, &child, v.val.binary.data))
-					break;
-				scim_push_jsonb(st, WJB_KEY, &key);
-				if (d == SCIM_PROJ_KEEP)
-					scim_push_jsonb(st, WJB_VALUE, &v);
-				else
-					push_value(st, p, &child, &v, WJB_VALUE);
+				if (replaced < 0)
+					push_member(st, p, d, &child, &key, &v);
 				break;
 			default:
 				break;
@@ -219,12 +256,23 @@ push_object(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *
 Jsonb *
 ScimPgProject(Jsonb *resource, const ScimProjection *p)
 {
+	return ScimPgProjectWith(resource, p, NULL);
+}
+
+/*
+ * resource, with set's top-level members set (replacing its own), as
+ * projection p shows it: one pass where setting them first and projecting
+ * after would build the document twice.
+ */
+Jsonb *
+ScimPgProjectWith(Jsonb *resource, const ScimProjection *p, const ScimPgMembers *set)
+{
 	JsonbParseState *st = NULL;
 	ScimProjScope root = {NULL, NULL};
 
 	if (!JB_ROOT_IS_OBJECT(resource))
 		return resource;
-	return JsonbValueToJsonb(push_object(&st, p, &root, &resource->root));
+	return JsonbValueToJsonb(push_object(&st, p, &root, &resource->root, set));
 }
 
 PG_FUNCTION_INFO_V1(scim_project);

@@ -51,6 +51,16 @@ extern const struct ScimProjection *ScimPgProjection(void **slot, MemoryContext 
 													 text *resource_type, ScimError *failed);
 extern Jsonb *ScimPgProject(Jsonb *resource, const struct ScimProjection *p);
 
+/* top-level members to set while projecting: keys[i] to values[i] */
+typedef struct ScimPgMembers
+{
+	int			n;
+	const char *const *keys;
+	Jsonb	  **values;
+} ScimPgMembers;
+
+extern Jsonb *ScimPgProjectWith(Jsonb *resource, const struct ScimProjection *p, const ScimPgMembers *set);
+
 /* request.c */
 typedef struct ScimQueryParam
 {
