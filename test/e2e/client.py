@@ -207,6 +207,8 @@ def errors():
     check(st == 400, "invalid UTF-8: 400", b)
     st, _, b = request("GET", "/Nothing")
     check(st == 404 and b["status"] == "404", "unknown path: 404", b)
+    st, _, b = request("GET", "/Users/00000000-0000-0000-0000-000000000001/extra")
+    check(st == 404 and b["status"] == "404", "a path below a resource: 404", b)
     st, _, b = request("GET", "http://127.0.0.1:%s/elsewhere" % os.environ["PORT"])
     check(st == 404, "outside the base path: 404", b)
     st, _, b = request("DELETE", "/Users")
