@@ -70,10 +70,11 @@
  * step declines (the request fails, changes nothing, or renames the user)
  * the row is not updated and the step's verdict says what to do.
  */
-#define USER_ROW \
-	"SELECT r.id, r.data, r.version, g.id, g.data->>'displayName' FROM scim.users r " \
-	"LEFT JOIN (scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id) " \
-	"ON m.tenant = r.tenant AND m.value = r.id::text WHERE r.tenant = $1 AND "
+#define USER_COLUMNS "SELECT r.id, r.data, r.version, g.id, g.data->>'displayName' FROM "
+#define USER_GROUPS \
+	" LEFT JOIN (scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id) " \
+	"ON m.tenant = r.tenant AND m.value = r.id::text"
+#define USER_ROW USER_COLUMNS "scim.users r" USER_GROUPS " WHERE r.tenant = $1 AND "
 #define GROUP_ROW \
 	"SELECT r.id, r.data, r.version, NULL::uuid, NULL::text FROM scim.groups r WHERE r.tenant = $1 AND "
 #define BY_ID "r.id = $2::uuid"
@@ -122,9 +123,7 @@ static const StatementDef statements[ST__COUNT] = {
 		"RETURNING r.tenant, r.id, r.data, r.version), "
 		"e AS (INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status) "
 		"SELECT u.tenant, scim._patched_kind(), 'User', u.id, $5, 200 FROM u) "
-		"SELECT r.id, r.data, r.version, g.id, g.data->>'displayName' FROM u r "
-		"LEFT JOIN (scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id) "
-		"ON m.tenant = r.tenant AND m.value = r.id::text ORDER BY 4",
+		USER_COLUMNS "u r" USER_GROUPS " ORDER BY 4",
 	5, {UUIDOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TEXTOID}},
 };
 
