@@ -62,7 +62,6 @@ ANALYZE store_groups;
 -- what the pgbench scripts read, so that JSON never meets pgbench's :variables
 CREATE TABLE store_conf AS
 SELECT c.tenant,
-	jsonb_build_object('authorization', 'Bearer ' || c.token) AS headers,
 	(SELECT scim._cursor_encode(u.created, u.id, left(md5(''), 12))
 	 FROM scim.users u WHERE u.tenant = c.tenant
 	 ORDER BY u.created, u.id OFFSET :depth - 1 LIMIT 1) AS deep_cursor,

@@ -658,8 +658,6 @@ authenticate(const Request *req, MemoryContext cxt, Datum *tenant)
 	return true;
 }
 
-static void push_string(JsonbParseState **st, JsonbIteratorToken tok, const char *s);
-
 /*
  * The resources of the last statement, copied into cxt, each user's group
  * rows folded into its groups as scim._present() shows them: value,
@@ -694,21 +692,21 @@ fetch_rows(const Request *req, MemoryContext cxt, int *n)
 		if (groups[k] == NULL)
 			scim_push_jsonb(&groups[k], WJB_BEGIN_ARRAY, NULL);
 		scim_push_jsonb(&groups[k], WJB_BEGIN_OBJECT, NULL);
-		push_string(&groups[k], WJB_KEY, "value");
-		push_string(&groups[k], WJB_VALUE, gid);
-		push_string(&groups[k], WJB_KEY, "display");
+		scim_push_string(&groups[k], WJB_KEY, "value");
+		scim_push_string(&groups[k], WJB_VALUE, gid);
+		scim_push_string(&groups[k], WJB_KEY, "display");
 		if (display != NULL)
-			push_string(&groups[k], WJB_VALUE, display);
+			scim_push_string(&groups[k], WJB_VALUE, display);
 		else
 		{
 			JsonbValue	null = {.type = jbvNull};
 
 			scim_push_jsonb(&groups[k], WJB_VALUE, &null);
 		}
-		push_string(&groups[k], WJB_KEY, "type");
-		push_string(&groups[k], WJB_VALUE, "direct");
-		push_string(&groups[k], WJB_KEY, "$ref");
-		push_string(&groups[k], WJB_VALUE, psprintf("%s/Groups/%s", req->base, gid));
+		scim_push_string(&groups[k], WJB_KEY, "type");
+		scim_push_string(&groups[k], WJB_VALUE, "direct");
+		scim_push_string(&groups[k], WJB_KEY, "$ref");
+		scim_push_string(&groups[k], WJB_VALUE, psprintf("%s/Groups/%s", req->base, gid));
 		scim_push_jsonb(&groups[k], WJB_END_OBJECT, NULL);
 	}
 	*n = k + 1;
@@ -717,28 +715,6 @@ fetch_rows(const Request *req, MemoryContext cxt, int *n)
 			rows[i].groups = JsonbValueToJsonb(scim_push_jsonb(&groups[i], WJB_END_ARRAY, NULL));
 	MemoryContextSwitchTo(old);
 	return rows;
-}
-
-static void
-push_string(JsonbParseState **st, JsonbIteratorToken tok, const char *s)
-{
-	JsonbValue	v;
-
-	v.type = jbvString;
-	v.val.string.val = (char *) s;
-	v.val.string.len = strlen(s);
-	scim_push_jsonb(st, tok, &v);
-}
-
-static void
-push_binary(JsonbParseState **st, JsonbIteratorToken tok, Jsonb *jb)
-{
-	JsonbValue	v;
-
-	v.type = jbvBinary;
-	v.val.binary.data = &jb->root;
-	v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
-	scim_push_jsonb(st, tok, &v);
 }
 
 /* Object obj with its members keys[i] set to the strings values[i]. */
@@ -766,8 +742,8 @@ with_strings(JsonbContainer *obj, int n, const char *const *keys, const char *co
 		if (tok == WJB_END_OBJECT)
 			for (int i = 0; i < n; i++)
 			{
-				push_string(&st, WJB_KEY, keys[i]);
-				push_string(&st, WJB_VALUE, values[i]);
+				scim_push_string(&st, WJB_KEY, keys[i]);
+				scim_push_string(&st, WJB_VALUE, values[i]);
 			}
 		res = scim_push_jsonb(&st, tok, tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT ? NULL : &v);
 	}
@@ -797,7 +773,7 @@ rewrite(Jsonb *data, int n, const char *const *keys, const char *const *values)
 		{
 			if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
 				return NULL;
-			push_binary(&st, WJB_VALUE, with_strings(v.val.binary.data, n, keys, values));
+			scim_push_binary(&st, WJB_VALUE, with_strings(v.val.binary.data, n, keys, values));
 			continue;
 		}
 		res = scim_push_jsonb(&st, tok, tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT ? NULL : &v);
@@ -846,8 +822,8 @@ string_object(int n, const char *const *pairs)
 	scim_push_jsonb(&st, WJB_BEGIN_OBJECT, NULL);
 	for (int i = 0; i < n; i++)
 	{
-		push_string(&st, WJB_KEY, pairs[2 * i]);
-		push_string(&st, WJB_VALUE, pairs[2 * i + 1]);
+		scim_push_string(&st, WJB_KEY, pairs[2 * i]);
+		scim_push_string(&st, WJB_VALUE, pairs[2 * i + 1]);
 	}
 	return JsonbValueToJsonb(scim_push_jsonb(&st, WJB_END_OBJECT, NULL));
 }
@@ -945,8 +921,7 @@ answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const str
 	JsonbParseState *ps = NULL;
 	JsonbValue *arr;
 	int64		shown = 0;
-	uint64		generation;
-	const ScimRegistry *reg = ScimPgRegistry(&generation);
+	const ScimRegistry *reg = ScimPgRegistry(NULL);
 	const ScimResourceType *type = ScimRegistryFindType(reg, req->rtype, strlen(req->rtype));
 	char	   *id;
 
@@ -979,7 +954,7 @@ answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const str
 
 			if (doc == NULL)
 				return false;
-			push_binary(&ps, WJB_ELEM, doc);
+			scim_push_binary(&ps, WJB_ELEM, doc);
 			shown++;
 		}
 	arr = scim_push_jsonb(&ps, WJB_END_ARRAY, NULL);

@@ -198,12 +198,7 @@ push_jsonc(JsonbParseState **st, struct json_object *o, JsonbIteratorToken as)
 			{
 				json_object_object_foreach(o, key, val)
 				{
-					JsonbValue	k;
-
-					k.type = jbvString;
-					k.val.string.val = key;
-					k.val.string.len = strlen(key);
-					scim_push_jsonb(st, WJB_KEY, &k);
+					scim_push_string(st, WJB_KEY, key);
 					push_jsonc(st, val, WJB_VALUE);
 				}
 			}
@@ -313,12 +308,7 @@ key_cmp_qsort(const void *a, const void *b)
 static void
 push_member(JsonbParseState **st, struct json_object *partial, const char *key)
 {
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	scim_push_jsonb(st, WJB_KEY, &k);
+	scim_push_string(st, WJB_KEY, key);
 	push_jsonc(st, json_object_object_get(partial, key), WJB_VALUE);
 }
 

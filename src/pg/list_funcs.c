@@ -48,13 +48,7 @@ scim_list_step(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(1))
 	{
 		/* the copy lives as long as the state: the array points into it */
-		Jsonb	   *r = PG_GETARG_JSONB_P_COPY(1);
-		JsonbValue	v;
-
-		v.type = jbvBinary;
-		v.val.binary.data = &r->root;
-		v.val.binary.len = VARSIZE(r) - VARHDRSZ;
-		scim_push_jsonb(&state->resources, WJB_ELEM, &v);
+		scim_push_binary(&state->resources, WJB_ELEM, PG_GETARG_JSONB_P_COPY(1));
 		state->count++;
 	}
 	if (PG_NARGS() >= 4)
@@ -72,22 +66,11 @@ scim_list_step(PG_FUNCTION_ARGS)
 }
 
 static void
-push_key(JsonbParseState **st, const char *key)
-{
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	scim_push_jsonb(st, WJB_KEY, &k);
-}
-
-static void
 push_int(JsonbParseState **st, const char *key, int64 n)
 {
 	JsonbValue	v;
 
-	push_key(st, key);
+	scim_push_string(st, WJB_KEY, key);
 	v.type = jbvNumeric;
 	v.val.numeric = int64_to_numeric(n);
 	scim_push_jsonb(st, WJB_VALUE, &v);
@@ -102,25 +85,18 @@ Jsonb *
 ScimPgListResponse(Jsonb *resources, int64 total, int64 count, int32 start_index)
 {
 	JsonbParseState *st = NULL;
-	JsonbValue	v;
 
 	scim_push_jsonb(&st, WJB_BEGIN_OBJECT, NULL);
-	push_key(&st, "schemas");
+	scim_push_string(&st, WJB_KEY, "schemas");
 	scim_push_jsonb(&st, WJB_BEGIN_ARRAY, NULL);
-	v.type = jbvString;
-	v.val.string.val = LIST_RESPONSE_URN;
-	v.val.string.len = strlen(LIST_RESPONSE_URN);
-	scim_push_jsonb(&st, WJB_ELEM, &v);
+	scim_push_string(&st, WJB_ELEM, LIST_RESPONSE_URN);
 	scim_push_jsonb(&st, WJB_END_ARRAY, NULL);
 	push_int(&st, "totalResults", total);
 	push_int(&st, "itemsPerPage", count);
 	push_int(&st, "startIndex", start_index);
 	/* sent even when empty: Entra ID and Okta both expect "Resources": [] */
-	push_key(&st, "Resources");
-	v.type = jbvBinary;
-	v.val.binary.data = &resources->root;
-	v.val.binary.len = VARSIZE(resources) - VARHDRSZ;
-	scim_push_jsonb(&st, WJB_VALUE, &v);
+	scim_push_string(&st, WJB_KEY, "Resources");
+	scim_push_binary(&st, WJB_VALUE, resources);
 	return JsonbValueToJsonb(scim_push_jsonb(&st, WJB_END_OBJECT, NULL));
 }
 

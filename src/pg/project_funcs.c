@@ -224,13 +224,11 @@ push_object(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *
 			case WJB_END_OBJECT:
 				for (int i = 0; set != NULL && i < set->n; i++)
 				{
-					JsonbValue	k = {.type = jbvString};
-					JsonbValue	sv = {.type = jbvBinary};
+					JsonbValue	k;
+					JsonbValue	sv;
 
-					k.val.string.val = (char *) set->keys[i];
-					k.val.string.len = strlen(set->keys[i]);
-					sv.val.binary.data = &set->values[i]->root;
-					sv.val.binary.len = VARSIZE(set->values[i]) - VARHDRSZ;
+					scim_jsonb_string(&k, set->keys[i]);
+					scim_jsonb_binary(&sv, set->values[i]);
 					d = ScimProjectionDecide(p, scope, k.val.string.val, k.val.string.len, &child);
 					push_member(st, p, d, &child, &k, &sv);
 				}
