@@ -5,15 +5,24 @@
 # ready).  Loads the users into the store under one tenant, starts
 # ./scim-server, and measures at 8 and 32 connections:
 #   GET /Users?filter=userName eq "..." (random users) with wrk, against
-#     (a) pgbench running the same scim.handle() call and
+#     (a) pgbench running the statement the server runs, scim.handle()
+#         with the same headers, and
 #     (b) pgbench running the raw indexed SELECT of the row;
 #   PATCH /Users/{id} (three operations) with wrk, against
-#     (b) pgbench running a raw UPDATE of the same row.
+#     (b) pgbench running a raw UPDATE of the same row, and, for
+#         information, (a) pgbench running the server's scim.handle() call.
+# Each measurement runs BENCH_HTTP_ROUNDS times, interleaved with the
+# others, and the medians are compared: the machines are shared and a
+# single run of each can land on a neighbour's busy second.  The first
+# round also splits the CPU a request costs between the backends, the
+# server and the rest of the machine (wrk), from /proc.
 # Prints throughput, p50/p99 and SUMMARY lines with the ratios.
 set -eu
 cd "$(dirname "$0")/.."
 
-secs=${BENCH_HTTP_T:-15}
+. bench/lib.sh
+secs=${BENCH_HTTP_T:-8}
+rounds=${BENCH_HTTP_ROUNDS:-3}
 work=${WORK:-$(mktemp -d)}
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
@@ -37,7 +46,9 @@ SQL
 rows=$(psql -X -At -c 'SELECT count(*) FROM http_ids')
 token=$(psql -X -At -c 'SELECT token FROM http_conf')
 tenant=$(psql -X -At -c 'SELECT tenant FROM http_conf')
-psql -X -At -c "SELECT id FROM http_ids ORDER BY n LIMIT 100000" > "$work/http_ids.txt"
+# the users the PATCHes pick from: the same for wrk and pgbench
+patched=$((rows < 100000 ? rows : 100000))
+psql -X -At -c "SELECT id FROM http_ids ORDER BY n LIMIT $patched" > "$work/http_ids.txt"
 
 cat > "$work/get.lua" <<EOF2
 math.randomseed(os.time())
@@ -62,13 +73,20 @@ request = function()
 		{["Authorization"] = "Bearer $token", ["Content-Type"] = "application/scim+json"}, body)
 end
 EOF2
+# (a): the server's statement, with the headers it passes for wrk's requests
+hdrs="\"host\": \"127.0.0.1:$port\", \"authorization\": \"Bearer $token\", \"x-scim-base-path\": \"/scim/v2\""
 printf '%s\n' "\\set n random(1, $rows)" \
-	"SELECT status FROM scim.handle('GET', '/Users', 'filter=userName%20eq%20%22user' || :n || '%22', '{\"authorization\": \"Bearer $token\"}'::jsonb, NULL);" \
+	"SELECT status, headers::text, body::text FROM scim.handle('GET', '/Users', 'filter=userName%20eq%20%22user' || :n || '%22', '{$hdrs}'::jsonb, NULL);" \
 	> "$work/handle_get.sql"
+# pgbench reads ":name" as a variable, so the URN's colons are chr(58)
+urn="'urn' || chr(58) || 'ietf' || chr(58) || 'params' || chr(58) || 'scim' || chr(58) || 'api' || chr(58) || 'messages' || chr(58) || '2.0' || chr(58) || 'PatchOp'"
+printf '%s\n' "\\set n random(1, $patched)" "\\set k random(1, 1000000000)" \
+	"SELECT status, headers::text, body::text FROM scim.handle('PATCH', '/Users/' || (SELECT id FROM http_ids WHERE n = :n), '', '{$hdrs, \"content-type\": \"application/scim+json\"}'::jsonb, '{\"schemas\":[\"' || $urn || '\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Name ' || :k || '\"},{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"' || CASE WHEN :k % 2 = 0 THEN 'True' ELSE 'False' END || '\"},{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"' || :k || '@example.com\"}]}');" \
+	> "$work/handle_patch.sql"
 printf '%s\n' "\\set n random(1, $rows)" \
 	"SELECT data FROM scim.users WHERE tenant = '$tenant' AND lower(data->>'userName') = lower('user' || :n);" \
 	> "$work/raw_get.sql"
-printf '%s\n' "\\set n random(1, 100000)" "\\set k random(1, 1000000000)" \
+printf '%s\n' "\\set n random(1, $patched)" "\\set k random(1, 1000000000)" \
 	"UPDATE scim.users SET data = jsonb_set(jsonb_set(jsonb_set(data, '{displayName}', to_jsonb('Name ' || :k::text)), '{active}', to_jsonb(:k::integer % 2 = 0)), '{emails,0,value}', to_jsonb(:k::text || '@example.com')), version = version + 1, last_modified = now() WHERE tenant = '$tenant' AND id = (SELECT id FROM http_ids WHERE n = :n);" \
 	> "$work/raw_patch.sql"
 
@@ -79,28 +97,64 @@ server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 sleep 1
 
-wrk_run() {		# wrk_run CONNECTIONS SCRIPT -> "rps p50ms p99ms"
+wrk_run() {		# wrk_run CONNECTIONS SCRIPT -> "rps p50ms p99ms non2xx requests"
 	wrk -t 2 -c "$1" -d "${secs}s" --latency -s "$2" "http://127.0.0.1:$port" 2>&1 | awk '
 		/Requests\/sec/ { rps = $2 }
 		/^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
 		/Non-2xx/ { bad = $NF }
-		END { printf "%s %s %s %s\n", rps, p50, p99, bad ? bad : 0 }'
+		/requests in/ { n = $1 }
+		END { printf "%s %s %s %s %s\n", rps, p50, p99, bad ? bad : 0, n }'
 }
-pgb_run() {		# pgb_run CLIENTS SCRIPT -> "tps avg_latency_ms"
-	pgbench -n -M prepared -c "$1" -j 2 -T "$secs" -f "$2" 2>&1 | awk '
-		/^tps/ { tps = $3 } /latency average/ { lat = $4 } END { printf "%s %s\n", tps, lat }'
+pgb_run() {		# pgb_run CLIENTS SCRIPT -> "tps"
+	pgbench -n -M prepared -c "$1" -j 2 -T "$secs" -f "$2" 2>&1 | awk '/^tps/ { print $3 }'
 }
+ticks() {		# ticks PID...: CPU ticks (user + system) those processes have used
+	for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null || true; done | awk '{ t += $14 + $15 } END { print t + 0 }'
+}
+busy() {		# busy: CPU ticks the whole machine has used
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
+}
+hz=$(getconf CLK_TCK)
 
 for c in 8 32; do
-	echo "== http: $c connections, ${secs}s each"
-	g=$(wrk_run "$c" "$work/get.lua")
-	a=$(pgb_run "$c" "$work/handle_get.sql")
-	b=$(pgb_run "$c" "$work/raw_get.sql")
-	p=$(wrk_run "$c" "$work/patch.lua")
-	u=$(pgb_run "$c" "$work/raw_patch.sql")
-	echo "   GET  server: $g (req/s p50 p99 non2xx)   (a) handle: $a   (b) raw SELECT: $b (tps avg_ms)"
-	echo "   PATCH server: $p   (b) raw UPDATE: $u"
-	echo "$c $g $a $b $p $u" | awk '{
-		printf "SUMMARY %d connections: GET %.0f req/s (p50 %s, p99 %s) = %.0f%% of (a) handle %.0f tps, %.0f%% of (b) raw %.0f tps; PATCH %.0f req/s (p50 %s, p99 %s) = %.0f%% of raw UPDATE %.0f tps\n",
-			$1, $2, $3, $4, 100 * $2 / $6, $6, 100 * $2 / $8, $8, $10, $11, $12, 100 * $10 / $14, $14 }'
+	echo "== http: $c connections, $rounds interleaved rounds of ${secs}s each"
+	rm -f "$work"/m.*
+	# warm the server's connections and the cache
+	wrk -t 2 -c "$c" -d 2s -s "$work/get.lua" "http://127.0.0.1:$port" > /dev/null
+	for r in $(seq "$rounds"); do
+		backends=$(psql -X -At -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'scim-server'")
+		# shellcheck disable=SC2086 # one PID a word
+		set -- "$(busy)" "$(ticks $backends)" "$(ticks "$server")"
+		g=$(wrk_run "$c" "$work/get.lua")
+		# shellcheck disable=SC2086
+		set -- "$1" "$2" "$3" "$(busy)" "$(ticks $backends)" "$(ticks "$server")"
+		if [ "$r" = 1 ]; then
+			echo "$g $*" | awk -v hz="$hz" -v c="$c" '{ us = 1e6 / hz / $5
+				printf "SUMMARY %d connections: CPU per GET through the server %.0f us (backends %.0f, scim-server %.0f, wrk and the rest %.0f)\n",
+					c, ($9 - $6) * us, ($10 - $7) * us, ($11 - $8) * us, (($9 - $6) - ($10 - $7) - ($11 - $8)) * us }'
+			b0=$(busy)
+		fi
+		a=$(pgb_run "$c" "$work/handle_get.sql")
+		if [ "$r" = 1 ]; then
+			echo "$a $b0 $(busy)" | awk -v hz="$hz" -v s="$secs" -v c="$c" '{
+				printf "SUMMARY %d connections: CPU per (a) call %.0f us (backends and pgbench)\n", c, ($3 - $2) * 1e6 / hz / ($1 * s) }'
+		fi
+		b=$(pgb_run "$c" "$work/raw_get.sql")
+		p=$(wrk_run "$c" "$work/patch.lua")
+		pa=$(pgb_run "$c" "$work/handle_patch.sql")
+		u=$(pgb_run "$c" "$work/raw_patch.sql")
+		echo "   round $r: GET server $g (req/s p50 p99 non2xx n)  (a) $a  (b) $b   PATCH server $p  (a) $pa  (b) $u"
+		echo "$g" >> "$work/m.g"
+		echo "$a" >> "$work/m.a"
+		echo "$b" >> "$work/m.b"
+		echo "$p" >> "$work/m.p"
+		echo "$pa" >> "$work/m.pa"
+		echo "$u" >> "$work/m.u"
+	done
+	# wrk prints latencies as 812.00us, 1.59ms or 1.02s: medians in ms
+	med() { cut -d' ' -f"$2" "$work/m.$1" | awk '
+		/us$/ { print $1 / 1000; next } /ms$/ { print $1 + 0; next } /s$/ { print $1 * 1000; next } { print }' | median; }
+	echo "$c $(med g 1) $(med g 2) $(med g 3) $(med a 1) $(med b 1) $(med p 1) $(med p 2) $(med p 3) $(med pa 1) $(med u 1)" | awk '{
+		printf "SUMMARY %d connections: GET %.0f req/s (p50 %.2fms, p99 %.2fms) = %.0f%% of (a) handle %.0f tps, %.0f%% of (b) raw %.0f tps; PATCH %.0f req/s (p50 %.2fms, p99 %.2fms) = %.0f%% of (b) raw UPDATE %.0f tps [(a) handle PATCH %.0f tps = %.0f%% of (b)]\n",
+			$1, $2, $3, $4, 100 * $2 / $5, $5, 100 * $2 / $6, $6, $7, $8, $9, 100 * $7 / $11, $11, $10, 100 * $10 / $11 }'
 done
