@@ -73,15 +73,16 @@ request = function()
 		{["Authorization"] = "Bearer $token", ["Content-Type"] = "application/scim+json"}, body)
 end
 EOF2
-# (a): the server's statement, with the headers it passes for wrk's requests
+# (a): the server's statement, its headers passed as a parameter as the
+# server passes them (pgbench -D makes :h a text parameter)
 hdrs="\"host\": \"127.0.0.1:$port\", \"authorization\": \"Bearer $token\", \"x-scim-base-path\": \"/scim/v2\""
 printf '%s\n' "\\set n random(1, $rows)" \
-	"SELECT status, headers::text, body::text FROM scim.handle('GET', '/Users', 'filter=userName%20eq%20%22user' || :n || '%22', '{$hdrs}'::jsonb, NULL);" \
+	"SELECT status, headers::text, body::text FROM scim.handle('GET', '/Users', 'filter=userName%20eq%20%22user' || :n || '%22', :h::jsonb, NULL);" \
 	> "$work/handle_get.sql"
 # pgbench reads ":name" as a variable, so the URN's colons are chr(58)
 urn="'urn' || chr(58) || 'ietf' || chr(58) || 'params' || chr(58) || 'scim' || chr(58) || 'api' || chr(58) || 'messages' || chr(58) || '2.0' || chr(58) || 'PatchOp'"
 printf '%s\n' "\\set n random(1, $patched)" "\\set k random(1, 1000000000)" \
-	"SELECT status, headers::text, body::text FROM scim.handle('PATCH', '/Users/' || (SELECT id FROM http_ids WHERE n = :n), '', '{$hdrs, \"content-type\": \"application/scim+json\"}'::jsonb, '{\"schemas\":[\"' || $urn || '\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Name ' || :k || '\"},{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"' || CASE WHEN :k % 2 = 0 THEN 'True' ELSE 'False' END || '\"},{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"' || :k || '@example.com\"}]}');" \
+	"SELECT status, headers::text, body::text FROM scim.handle('PATCH', '/Users/' || (SELECT id FROM http_ids WHERE n = :n), '', :hp::jsonb, '{\"schemas\":[\"' || $urn || '\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Name ' || :k || '\"},{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"' || CASE WHEN :k % 2 = 0 THEN 'True' ELSE 'False' END || '\"},{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"' || :k || '@example.com\"}]}');" \
 	> "$work/handle_patch.sql"
 printf '%s\n' "\\set n random(1, $rows)" \
 	"SELECT data FROM scim.users WHERE tenant = '$tenant' AND lower(data->>'userName') = lower('user' || :n);" \
@@ -106,7 +107,9 @@ wrk_run() {		# wrk_run CONNECTIONS SCRIPT -> "rps p50ms p99ms non2xx requests"
 		END { printf "%s %s %s %s %s\n", rps, p50, p99, bad ? bad : 0, n }'
 }
 pgb_run() {		# pgb_run CLIENTS SCRIPT -> "tps"
-	pgbench -n -M prepared -c "$1" -j 2 -T "$secs" -f "$2" 2>&1 | awk '/^tps/ { print $3 }'
+	pgbench -n -M prepared -c "$1" -j 2 -T "$secs" -f "$2" \
+		-D "h={$hdrs}" -D "hp={$hdrs, \"content-type\": \"application/scim+json\"}" 2>&1 |
+		awk '/^tps/ { print $3 }'
 }
 ticks() {		# ticks PID...: CPU ticks (user + system) those processes have used
 	for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null || true; done | awk '{ t += $14 + $15 } END { print t + 0 }'
