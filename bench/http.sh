@@ -43,6 +43,11 @@ FROM users u JOIN http_ids i ON i.n = u.id, http_conf c;
 VACUUM (ANALYZE) scim.users;
 ANALYZE http_ids, http_conf;
 SQL
+# measured warm: the store's table and indexes in shared_buffers where
+# pg_prewarm is available (bench/run.sh installs it), whatever the load evicted
+psql -X -At -c "SELECT 'prewarmed ' || sum(pg_prewarm(c.oid)) || ' blocks of scim.users and its indexes'
+	FROM pg_class c WHERE c.oid = 'scim.users'::regclass
+	OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = 'scim.users'::regclass)" 2>/dev/null || true
 rows=$(psql -X -At -c 'SELECT count(*) FROM http_ids')
 token=$(psql -X -At -c 'SELECT token FROM http_conf')
 tenant=$(psql -X -At -c 'SELECT tenant FROM http_conf')
