@@ -751,36 +751,40 @@ with_strings(JsonbContainer *obj, int n, const char *const *keys, const char *co
 }
 
 /*
+ * In *meta, data's meta object with its members keys[i] set to the strings
+ * values[i]; NULL when data has no meta.  False when meta is not an
+ * object: scim._handle() answers for such a row.
+ */
+static bool
+meta_with(Jsonb *data, int n, const char *const *keys, const char *const *values, Jsonb **meta)
+{
+	JsonbValue *m = getKeyJsonValueFromContainer(&data->root, "meta", 4, NULL);
+
+	*meta = NULL;
+	if (m == NULL)
+		return true;
+	if (m->type != jbvBinary || !JsonContainerIsObject(m->val.binary.data))
+		return false;
+	*meta = with_strings(m->val.binary.data, n, keys, values);
+	return true;
+}
+
+/*
  * data with the members of its meta object set (keys[i] to the string
- * values[i]) as jsonb_set(data, '{meta,key}', ...) sets them.  NULL when
- * meta is not an object: scim._handle() answers for such a row.
+ * values[i]) as jsonb_set(data, '{meta,key}', ...) sets them: not at all
+ * without a meta.  NULL when meta is not an object.
  */
 static Jsonb *
 rewrite(Jsonb *data, int n, const char *const *keys, const char *const *values)
 {
-	JsonbParseState *st = NULL;
-	JsonbIterator *it = JsonbIteratorInit(&data->root);
-	JsonbValue	v;
-	JsonbValue *res = NULL;
-	JsonbIteratorToken tok;
-	bool		is_meta = false;
+	const char *meta_key[] = {"meta"};
+	Jsonb	   *meta;
+	ScimPgMembers set = {1, meta_key, &meta};
 
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		if (tok == WJB_KEY)
-			is_meta = v.val.string.len == 4 && memcmp(v.val.string.val, "meta", 4) == 0;
-		else if (tok == WJB_VALUE && is_meta)
-		{
-			if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
-				return NULL;
-			scim_push_binary(&st, WJB_VALUE, with_strings(v.val.binary.data, n, keys, values));
-			continue;
-		}
-		res = scim_push_jsonb(&st, tok, tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT ? NULL : &v);
-	}
-	return res ? JsonbValueToJsonb(res) : NULL;
+	if (!meta_with(data, n, keys, values, &meta))
+		return NULL;
+	return meta != NULL ? ScimPgProjectWith(data, NULL, &set) : data;
 }
-
 
 /*
  * A row as a response shows it: meta.location set as jsonb_set() sets it
@@ -794,17 +798,13 @@ show(const Request *req, const Row *row, Jsonb *data, const struct ScimProjectio
 	const char *location[1];
 	const char *keys[2];
 	Jsonb	   *values[2];
-	JsonbValue *meta = getKeyJsonValueFromContainer(&data->root, "meta", 4, NULL);
 	ScimPgMembers set = {0, keys, values};
 
-	if (meta != NULL)
-	{
-		if (meta->type != jbvBinary || !JsonContainerIsObject(meta->val.binary.data))
-			return NULL;
-		location[0] = psprintf("%s/%s/%s", req->base, req->users ? "Users" : "Groups", row->id);
-		keys[set.n] = "meta";
-		values[set.n++] = with_strings(meta->val.binary.data, 1, location_key, location);
-	}
+	location[0] = psprintf("%s/%s/%s", req->base, req->users ? "Users" : "Groups", row->id);
+	if (!meta_with(data, 1, location_key, location, &values[set.n]))
+		return NULL;
+	if (values[set.n] != NULL)
+		keys[set.n++] = "meta";
 	if (row->groups != NULL)
 	{
 		keys[set.n] = "groups";

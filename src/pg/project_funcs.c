@@ -184,6 +184,19 @@ push_member(JsonbParseState **st, const ScimProjection *p, ScimProjDecision d, c
 		push_value(st, p, child, v, WJB_VALUE);
 }
 
+/* What projection p does with member key in scope; with no projection, keep it. */
+static ScimProjDecision
+decide(const ScimProjection *p, const ScimProjScope *scope, const JsonbValue *key, ScimProjScope *child)
+{
+	if (p == NULL)
+	{
+		child->extension = NULL;
+		child->attr = NULL;
+		return SCIM_PROJ_KEEP;
+	}
+	return ScimProjectionDecide(p, scope, key->val.string.val, key->val.string.len, child);
+}
+
 /* Which of set's members is key, or -1. */
 static int
 set_index(const ScimPgMembers *set, const JsonbValue *key)
@@ -229,7 +242,7 @@ push_object(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *
 
 					scim_jsonb_string(&k, set->keys[i]);
 					scim_jsonb_binary(&sv, set->values[i]);
-					d = ScimProjectionDecide(p, scope, k.val.string.val, k.val.string.len, &child);
+					d = decide(p, scope, &k, &child);
 					push_member(st, p, d, &child, &k, &sv);
 				}
 				res = scim_push_jsonb(st, tok, NULL);
@@ -237,7 +250,7 @@ push_object(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *
 			case WJB_KEY:
 				key = v;
 				replaced = set_index(set, &v);
-				d = ScimProjectionDecide(p, scope, v.val.string.val, v.val.string.len, &child);
+				d = decide(p, scope, &v, &child);
 				break;
 			case WJB_VALUE:
 				if (replaced < 0)
@@ -259,8 +272,8 @@ ScimPgProject(Jsonb *resource, const ScimProjection *p)
 
 /*
  * resource, with set's top-level members set (replacing its own), as
- * projection p shows it: one pass where setting them first and projecting
- * after would build the document twice.
+ * projection p shows it (all of it when p is NULL): one pass where setting
+ * them first and projecting after would build the document twice.
  */
 Jsonb *
 ScimPgProjectWith(Jsonb *resource, const ScimProjection *p, const ScimPgMembers *set)
