@@ -84,21 +84,27 @@ as_server() {
 
 log() { printf '%s\n' "$*" >&2; }
 
+# wanted NAME: is part NAME to run (BENCH_ONLY unset, or naming it)?
+wanted() {
+	case " ${BENCH_ONLY:-$1} " in
+	*" $1 "*) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
 # part NAME: run bench/NAME.sh into $WORK/NAME.out, unless BENCH_ONLY leaves it out
 part() {
-	case " ${BENCH_ONLY:-$1} " in
-	*" $1 "*)
+	if wanted "$1"; then
 		sh "bench/$1.sh" > "$WORK/$1.out" || { cat "$WORK/$1.out"; exit 1; }
-		cat "$WORK/$1.out" ;;
-	*)
-		echo "SUMMARY (not run: BENCH_ONLY=\"$BENCH_ONLY\")" > "$WORK/$1.out" ;;
-	esac
+		cat "$WORK/$1.out"
+	else
+		echo "SUMMARY (not run: BENCH_ONLY=\"$BENCH_ONLY\")" > "$WORK/$1.out"
+	fi
 }
 
 # ---- 1. the core: parse + resolve + SQL generation -------------------------
 
-case " ${BENCH_ONLY:-filter_parse} " in
-*" filter_parse "*)
+if wanted filter_parse; then
 	log "== building bench/filter_parse.c"
 	CORE_SRCS="src/core/arena.c src/core/datetime.c src/core/decimal.c src/core/error.c \
 	src/core/filter_parse.c src/core/filter_resolve.c src/core/filter_sql.c src/core/schema.c \
@@ -113,10 +119,9 @@ case " ${BENCH_ONLY:-filter_parse} " in
 	log "== filter_parse"
 	"$WORK/filter_parse" "$BENCH_CORE_ROUNDS" > "$WORK/filter_parse.out"
 	cat "$WORK/filter_parse.out"
-	;;
-*)
-	: > "$WORK/filter_parse.out" ;;
-esac
+else
+	: > "$WORK/filter_parse.out"
+fi
 
 # ---- the server -----------------------------------------------------------
 
