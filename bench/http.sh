@@ -10,7 +10,11 @@
 #     (b) pgbench running the raw indexed SELECT of the row;
 #   PATCH /Users/{id} (three operations) with wrk, against
 #     (b) pgbench running a raw UPDATE of the same row, and, for
-#         information, (a) pgbench running the server's scim.handle() call.
+#         information, (a) pgbench running the server's scim.handle() call;
+#   and both requests with wrk against
+#     (c) bench/bare_server.c, libmicrohttpd and libpq wired as scim-server
+#         wires them around (b)'s raw SELECT and UPDATE and nothing else:
+#         the share of (b) that any server built on them reaches here.
 # Each measurement runs BENCH_HTTP_ROUNDS times, interleaved with the
 # others, and the medians are compared: the machines are shared and a
 # single run of each can land on a neighbour's busy second.  The first
@@ -24,7 +28,12 @@ cd "$(dirname "$0")/.."
 secs=${BENCH_HTTP_T:-8}
 rounds=${BENCH_HTTP_ROUNDS:-3}
 work=${WORK:-$(mktemp -d)}
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+port=$(free_port)
+bare_port=$(free_port)
+while [ "$bare_port" = "$port" ]; do bare_port=$(free_port); done
 
 echo "== http: loading the users into the store"
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
@@ -98,13 +107,19 @@ printf '%s\n' "\\set n random(1, $patched)" "\\set k random(1, 1000000000)" \
 
 dbconn="host=${PGHOST:-} port=${PGPORT:-5432} user=${PGUSER:-postgres} dbname=${PGDATABASE:-postgres}"
 # the server as it ships (4 workers) unless BENCH_HTTP_WORKERS says otherwise
-SCIM_WORKERS=${BENCH_HTTP_WORKERS:-4} SCIM_DB=$dbconn ./scim-server --port "$port" 2> "$work/server.log" &
+workers=${BENCH_HTTP_WORKERS:-4}
+SCIM_WORKERS=$workers SCIM_DB=$dbconn ./scim-server --port "$port" 2> "$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
+"${CC:-cc}" -O2 -o "$work/bare_server" bench/bare_server.c -I"$(pg_config --includedir)" \
+	-L"$(pg_config --libdir)" -lmicrohttpd -lpq -lpthread
+"$work/bare_server" "$bare_port" "$workers" "$dbconn application_name=bare_server" "$tenant" &
+bare=$!
+trap 'kill $server $bare 2>/dev/null || true' EXIT
 sleep 1
 
-wrk_run() {		# wrk_run CONNECTIONS SCRIPT -> "rps p50ms p99ms non2xx requests"
-	wrk -t 2 -c "$1" -d "${secs}s" --latency -s "$2" "http://127.0.0.1:$port" 2>&1 | awk '
+wrk_run() {		# wrk_run CONNECTIONS SCRIPT [PORT] -> "rps p50ms p99ms non2xx requests"
+	wrk -t 2 -c "$1" -d "${secs}s" --latency -s "$2" "http://127.0.0.1:${3:-$port}" 2>&1 | awk '
 		/Requests\/sec/ { rps = $2 }
 		/^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
 		/Non-2xx/ { bad = $NF }
@@ -127,8 +142,9 @@ hz=$(getconf CLK_TCK)
 for c in 8 32; do
 	echo "== http: $c connections, $rounds interleaved rounds of ${secs}s each"
 	rm -f "$work"/m.*
-	# warm the server's connections and the cache
+	# warm both servers' connections and the cache
 	wrk -t 2 -c "$c" -d 2s -s "$work/get.lua" "http://127.0.0.1:$port" > /dev/null
+	wrk -t 2 -c "$c" -d 1s -s "$work/get.lua" "http://127.0.0.1:$bare_port" > /dev/null
 	for r in $(seq "$rounds"); do
 		backends=$(psql -X -At -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'scim-server'")
 		# shellcheck disable=SC2086 # one PID a word
@@ -151,7 +167,11 @@ for c in 8 32; do
 		p=$(wrk_run "$c" "$work/patch.lua")
 		pa=$(pgb_run "$c" "$work/handle_patch.sql")
 		u=$(pgb_run "$c" "$work/raw_patch.sql")
-		echo "   round $r: GET server $g (req/s p50 p99 non2xx n)  (a) $a  (b) $b   PATCH server $p  (a) $pa  (b) $u"
+		cg=$(wrk_run "$c" "$work/get.lua" "$bare_port")
+		cp=$(wrk_run "$c" "$work/patch.lua" "$bare_port")
+		echo "   round $r: GET server $g (req/s p50 p99 non2xx n)  (a) $a  (b) $b  (c) $cg   PATCH server $p  (a) $pa  (b) $u  (c) $cp"
+		echo "$cg" >> "$work/m.cg"
+		echo "$cp" >> "$work/m.cp"
 		echo "$g" >> "$work/m.g"
 		echo "$a" >> "$work/m.a"
 		echo "$b" >> "$work/m.b"
@@ -165,4 +185,7 @@ for c in 8 32; do
 	echo "$c $(med g 1) $(med g 2) $(med g 3) $(med a 1) $(med b 1) $(med p 1) $(med p 2) $(med p 3) $(med pa 1) $(med u 1)" | awk '{
 		printf "SUMMARY %d connections: GET %.0f req/s (p50 %.2fms, p99 %.2fms) = %.0f%% of (a) handle %.0f tps, %.0f%% of (b) raw %.0f tps; PATCH %.0f req/s (p50 %.2fms, p99 %.2fms) = %.0f%% of (b) raw UPDATE %.0f tps [(a) handle PATCH %.0f tps = %.0f%% of (b)]\n",
 			$1, $2, $3, $4, 100 * $2 / $5, $5, 100 * $2 / $6, $6, $7, $8, $9, 100 * $7 / $11, $11, $10, 100 * $10 / $11 }'
+	echo "$c $(med cg 1) $(med b 1) $(med g 1) $(med cp 1) $(med u 1) $(med p 1)" | awk '{
+		printf "SUMMARY %d connections: (c) bare server GET %.0f req/s = %.0f%% of (b), scim-server %.0f%% of (c); PATCH %.0f req/s = %.0f%% of (b), scim-server %.0f%% of (c)\n",
+			$1, $2, 100 * $2 / $3, 100 * $4 / $2, $5, 100 * $5 / $6, 100 * $7 / $5 }'
 done
