@@ -134,9 +134,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 
 	(void) cls;
 	(void) version;
-	if (strcmp(method, "PATCH") == 0 && body == NULL)
+	if (body == NULL)
 	{
-		/* the headers: the body comes in the calls that follow */
+		/*
+		 * The headers: any body comes in the calls that follow.  Answering
+		 * now would close the connection after the answer.
+		 */
 		if ((body = calloc(1, sizeof(Body) + 1)) == NULL)
 			return MHD_NO;
 		*con_cls = body;
