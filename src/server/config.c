@@ -27,6 +27,8 @@ ServerUsage(FILE *out)
 			"  --workers=N         threads, one database connection each [SCIM_WORKERS] (default 4)\n"
 			"  --max-body=BYTES    largest request body [SCIM_MAX_BODY] (default 1048576)\n"
 			"  --timeout=SECONDS   idle and read timeout [SCIM_TIMEOUT] (default 30)\n"
+			"  --max-connections=N clients connected at once [SCIM_MAX_CONNECTIONS]\n"
+			"                      (default 1024; more wait until one closes)\n"
 			"  --tls-cert=FILE     serve HTTPS with this PEM certificate [SCIM_TLS_CERT]\n"
 			"  --tls-key=FILE      and this PEM key [SCIM_TLS_KEY]\n"
 			"  --help              show this help and exit\n"
@@ -82,6 +84,7 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	const char *workers = env_or("SCIM_WORKERS", "4");
 	const char *max_body = env_or("SCIM_MAX_BODY", "1048576");
 	const char *timeout = env_or("SCIM_TIMEOUT", "30");
+	const char *max_connections = env_or("SCIM_MAX_CONNECTIONS", "1024");
 
 	cfg->listen = env_or("SCIM_LISTEN", "127.0.0.1");
 	cfg->db = env_or("SCIM_DB", env_or("PGURL", ""));
@@ -112,6 +115,8 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 			max_body = v;
 		else if ((v = flag_value("--timeout", argc, argv, &i)))
 			timeout = v;
+		else if ((v = flag_value("--max-connections", argc, argv, &i)))
+			max_connections = v;
 		else if ((v = flag_value("--tls-cert", argc, argv, &i)))
 			cfg->tls_cert = v;
 		else if ((v = flag_value("--tls-key", argc, argv, &i)))
@@ -127,6 +132,7 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	cfg->workers = (int) positive(workers);
 	cfg->max_body = (size_t) positive(max_body);
 	cfg->timeout = (int) positive(timeout);
+	cfg->max_connections = positive(max_connections);
 	if (cfg->port <= 0 || cfg->port > 65535)
 	{
 		fprintf(stderr, "scim-server: invalid port \"%s\"\n", port);
@@ -140,6 +146,11 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	if ((long) cfg->max_body <= 0 || cfg->timeout <= 0)
 	{
 		fprintf(stderr, "scim-server: --max-body and --timeout must be positive integers\n");
+		return false;
+	}
+	if (cfg->max_connections <= 0 || cfg->max_connections > 1000000)
+	{
+		fprintf(stderr, "scim-server: invalid number of connections \"%s\"\n", max_connections);
 		return false;
 	}
 	if (cfg->base_path[0] != '/')

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -392,6 +393,38 @@ read_file(const char *path)
 	return buf;
 }
 
+/*
+ * Room for cfg->max_connections clients: each is an open file, as are the
+ * workers' database connections and a few more (listening socket, event
+ * loops, log).  The soft limit is raised as far as the hard limit allows;
+ * where that is not far enough, the connection limit comes down to fit.
+ */
+static void
+fit_open_files(void)
+{
+	struct rlimit rl;
+	rlim_t		spare = (rlim_t) cfg.workers * 2 + 64;
+	rlim_t		need = (rlim_t) cfg.max_connections + spare;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+	{
+		rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) ? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+	{
+		long		fit = rl.rlim_cur > spare + 1 ? (long) (rl.rlim_cur - spare) : 1;
+
+		fprintf(stderr, "scim-server: at most %ld connections fit under the limit of %ld open files "
+				"(ulimit -n); serving that many instead of %ld\n",
+				fit, (long) rl.rlim_cur, cfg.max_connections);
+		cfg.max_connections = fit;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -399,13 +432,18 @@ main(int argc, char **argv)
 	struct sockaddr_in addr;
 	sigset_t	sigs;
 	int			sig;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	/*
+	 * MHD_USE_AUTO takes epoll on Linux: select() refuses any socket
+	 * numbered above FD_SETSIZE (1024), whatever the connection limit.
+	 */
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	char	   *cert = NULL;
 	char	   *key = NULL;
 
 	if (!ServerConfigParse(&cfg, argc, argv))
 		return 2;
 	DbSetConninfo(cfg.db);
+	fit_open_files();
 
 	memset(&addr, 0, sizeof(addr));
 	addr.sin_family = AF_INET;
@@ -438,6 +476,7 @@ main(int argc, char **argv)
 						 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
 						 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) cfg.workers,
 						 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg.timeout,
+						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) cfg.max_connections,
 						 MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
 						 MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 						 cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,

@@ -20,6 +20,7 @@ typedef struct ServerConfig
 	int			workers;		/* threads, each with one database connection */
 	size_t		max_body;		/* bytes */
 	int			timeout;		/* idle and read timeout, seconds */
+	long		max_connections;	/* clients connected at once */
 	const char *tls_cert;		/* PEM files; both or neither */
 	const char *tls_key;
 } ServerConfig;

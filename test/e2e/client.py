@@ -9,7 +9,9 @@ non-zero when any failed.
 import glob
 import json
 import os
+import resource
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -71,7 +73,8 @@ def patch(path, ops, **kw):
 def start_server():
     global server
     env = dict(os.environ, SCIM_DB=os.environ["DB"])
-    server = subprocess.Popen([os.environ["SCIM_SERVER"], "--port", os.environ["PORT"], "--workers", "4"],
+    server = subprocess.Popen([os.environ["SCIM_SERVER"], "--port", os.environ["PORT"], "--workers", "4",
+                               "--max-connections", "2000"],
                               env=env, stderr=open("build/test-logs/e2e-server.log", "a"))
     for _ in range(100):
         try:
@@ -251,6 +254,75 @@ def concurrent_clients():
     check(not failures and b["totalResults"] == 200, "20 concurrent clients: 600 requests, all answered", failures[:3])
 
 
+def many_connections():
+    """More clients connected at once than select() can watch (FD_SETSIZE, 1024)."""
+    n = 1100
+    want = n + 100                      # this client's own sockets, and its other files
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
+    socks = []
+    try:
+        for _ in range(n):
+            socks.append(socket.create_connection(("127.0.0.1", int(os.environ["PORT"])), timeout=10))
+        for s in socks:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answered = 0
+        for s in socks:
+            if s.recv(4096).startswith(b"HTTP/1.1 200"):
+                answered += 1
+        check(answered == n, "%d clients connected at once: all answered" % n, "%d answered" % answered)
+        st, _, _ = request("GET", "/Users?count=1")
+        check(st == 200, "a request while they stay connected is answered", st)
+    finally:
+        for s in socks:
+            s.close()
+
+    # past --max-connections, clients wait until a connection closes
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    limited = subprocess.Popen([os.environ["SCIM_SERVER"], "--port", str(port), "--max-connections", "10"],
+                               env=dict(os.environ, SCIM_DB=os.environ["DB"]),
+                               stderr=open("build/test-logs/e2e-server.log", "a"))
+    socks = []
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        for _ in range(30):
+            s = socket.create_connection(("127.0.0.1", port), timeout=1)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            socks.append(s)
+        time.sleep(1)                   # healthz takes milliseconds: the admitted are answered by now
+        first = []
+        for s in socks:
+            s.settimeout(0.01)
+            try:
+                first.append(s.recv(4096).startswith(b"HTTP/1.1 200"))
+            except socket.timeout:
+                first.append(False)
+        check(first.count(True) == 10, "--max-connections 10: 10 of 30 clients answered at first", first.count(True))
+        for s, answered in zip(socks, first):
+            if answered:
+                s.close()
+        waiting = [s for s, answered in zip(socks, first) if not answered]
+        later = 0
+        for s in waiting[:10]:
+            s.settimeout(10)
+            later += s.recv(4096).startswith(b"HTTP/1.1 200")
+        check(later == 10, "and 10 more once those closed", later)
+    finally:
+        for s in socks:
+            s.close()
+        limited.terminate()
+        limited.wait(timeout=20)
+
+
 def writers(prefix, seconds, acked, statuses):
     """Create users for a while; record those answered 201."""
     deadline = time.time() + seconds
@@ -347,7 +419,8 @@ def main():
     os.makedirs("build/test-logs", exist_ok=True)
     start_server()
     try:
-        for part in (errors, entra, okta, google, concurrent_clients, fault_database, fault_server):
+        for part in (errors, entra, okta, google, concurrent_clients, many_connections, fault_database,
+                     fault_server):
             try:
                 part()
             except Exception as e:      # a crash of the test is a failure, not a stop
