@@ -394,16 +394,17 @@ read_file(const char *path)
 }
 
 /*
- * Room for cfg->max_connections clients: each is an open file, as are the
- * workers' database connections and a few more (listening socket, event
- * loops, log).  The soft limit is raised as far as the hard limit allows;
- * where that is not far enough, the connection limit comes down to fit.
+ * Room for cfg->max_connections clients: each is an open file, as is each
+ * worker's database connection, epoll descriptor and wake-up eventfd, and
+ * a few more (listening socket, log, TLS files).  The soft limit is raised
+ * as far as the hard limit allows; where that is not far enough, the
+ * connection limit comes down to fit.
  */
 static void
 fit_open_files(void)
 {
 	struct rlimit rl;
-	rlim_t		spare = (rlim_t) cfg.workers * 2 + 64;
+	rlim_t		spare = (rlim_t) cfg.workers * 3 + 64;
 	rlim_t		need = (rlim_t) cfg.max_connections + spare;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
