@@ -70,19 +70,24 @@ def patch(path, ops, **kw):
     return request("PATCH", path, {"schemas": [PATCHOP], "Operations": ops}, **kw)
 
 
-def start_server():
-    global server
-    env = dict(os.environ, SCIM_DB=os.environ["DB"])
-    server = subprocess.Popen([os.environ["SCIM_SERVER"], "--port", os.environ["PORT"], "--workers", "4",
-                               "--max-connections", "2000"],
-                              env=env, stderr=open("build/test-logs/e2e-server.log", "a"))
+def spawn_server(port, *flags):
+    """A scim-server on port with flags, once it answers /healthz."""
+    proc = subprocess.Popen([os.environ["SCIM_SERVER"], "--port", str(port)] + list(flags),
+                            env=dict(os.environ, SCIM_DB=os.environ["DB"]),
+                            stderr=open("build/test-logs/e2e-server.log", "a"))
     for _ in range(100):
         try:
-            urllib.request.urlopen("http://127.0.0.1:%s/healthz" % os.environ["PORT"], timeout=1)
-            return
+            urllib.request.urlopen("http://127.0.0.1:%s/healthz" % port, timeout=1)
+            return proc
         except Exception:
             time.sleep(0.05)
+    proc.kill()
     raise RuntimeError("scim-server did not come up")
+
+
+def start_server():
+    global server
+    server = spawn_server(os.environ["PORT"], "--workers", "4", "--max-connections", "2000")
 
 
 def stop_server(sig=signal.SIGTERM):
@@ -283,17 +288,9 @@ def many_connections():
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
-    limited = subprocess.Popen([os.environ["SCIM_SERVER"], "--port", str(port), "--max-connections", "10"],
-                               env=dict(os.environ, SCIM_DB=os.environ["DB"]),
-                               stderr=open("build/test-logs/e2e-server.log", "a"))
+    limited = spawn_server(port, "--max-connections", "10")
     socks = []
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
         for _ in range(30):
             s = socket.create_connection(("127.0.0.1", port), timeout=1)
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
