@@ -64,8 +64,21 @@ tenant=$(psql -X -At -c 'SELECT tenant FROM http_conf')
 patched=$((rows < 100000 ? rows : 100000))
 psql -X -At -c "SELECT id FROM http_ids ORDER BY n LIMIT $patched" > "$work/http_ids.txt"
 
+# Each wrk thread runs the script in a Lua state of its own: seeded alike,
+# they would send the same requests, and every PATCH would go out twice,
+# the second one changing nothing (answered as a read, no write).
+cat > "$work/seed.lua" <<'EOF2'
+local threads = 0
+function setup(thread)
+	threads = threads + 1
+	thread:set("thread_no", threads)
+end
+function init(args)
+	math.randomseed(os.time() * 1000 + thread_no)
+end
+EOF2
 cat > "$work/get.lua" <<EOF2
-math.randomseed(os.time())
+dofile("$work/seed.lua")
 request = function()
 	local n = math.random(1, $rows)
 	return wrk.format("GET", "/scim/v2/Users?filter=userName%20eq%20%22user" .. n .. "%22",
@@ -75,7 +88,7 @@ EOF2
 cat > "$work/patch.lua" <<EOF2
 local ids = {}
 for line in io.lines("$work/http_ids.txt") do ids[#ids + 1] = line end
-math.randomseed(os.time())
+dofile("$work/seed.lua")
 -- values that change on every request, so that every PATCH writes
 request = function()
 	local k = math.random(1, 1000000000)
@@ -138,6 +151,18 @@ busy() {		# busy: CPU ticks the whole machine has used
 	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
 }
 hz=$(getconf CLK_TCK)
+events() {		# events: how many events the store has logged
+	psql -X -At -c 'SELECT count(*) FROM scim.event'
+}
+check_writes() {	# check_writes WRK_RESULT EVENTS_BEFORE: did every PATCH through the server write?
+	n=$(echo "$1" | cut -d' ' -f5)
+	w=$(($(events) - $2))
+	# a request still in flight when wrk stops may write without being counted
+	if [ "$w" -lt "$n" ]; then
+		echo "http: $n PATCHes through the server were answered but only $w wrote: the requests repeat, and the figure would not be a write's" >&2
+		exit 1
+	fi
+}
 
 for c in 8 32; do
 	echo "== http: $c connections, $rounds interleaved rounds of ${secs}s each"
@@ -164,7 +189,9 @@ for c in 8 32; do
 				printf "SUMMARY %d connections: CPU per (a) call %.0f us (backends and pgbench)\n", c, ($3 - $2) * 1e6 / hz / ($1 * s) }'
 		fi
 		b=$(pgb_run "$c" "$work/raw_get.sql")
+		e0=$(events)
 		p=$(wrk_run "$c" "$work/patch.lua")
+		check_writes "$p" "$e0"
 		pa=$(pgb_run "$c" "$work/handle_patch.sql")
 		u=$(pgb_run "$c" "$work/raw_patch.sql")
 		cg=$(wrk_run "$c" "$work/get.lua" "$bare_port")
