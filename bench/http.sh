@@ -119,8 +119,8 @@ printf '%s\n' "\\set n random(1, $patched)" "\\set k random(1, 1000000000)" \
 	> "$work/raw_patch.sql"
 
 dbconn="host=${PGHOST:-} port=${PGPORT:-5432} user=${PGUSER:-postgres} dbname=${PGDATABASE:-postgres}"
-# the server as it ships (4 workers) unless BENCH_HTTP_WORKERS says otherwise
-workers=${BENCH_HTTP_WORKERS:-4}
+# the server as it ships (8 workers) unless BENCH_HTTP_WORKERS says otherwise
+workers=${BENCH_HTTP_WORKERS:-8}
 SCIM_WORKERS=$workers SCIM_DB=$dbconn ./scim-server --port "$port" 2> "$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

@@ -24,7 +24,7 @@ ServerUsage(FILE *out)
 			"  --db=CONNINFO       libpq connection string or URI [SCIM_DB, then PGURL]\n"
 			"                      (default: libpq's own PG* environment)\n"
 			"  --base-path=PATH    where the SCIM base is [SCIM_BASE_PATH] (default /scim/v2)\n"
-			"  --workers=N         threads, one database connection each [SCIM_WORKERS] (default 4)\n"
+			"  --workers=N         threads, one database connection each [SCIM_WORKERS] (default 8)\n"
 			"  --max-body=BYTES    largest request body [SCIM_MAX_BODY] (default 1048576)\n"
 			"  --timeout=SECONDS   idle and read timeout [SCIM_TIMEOUT] (default 30)\n"
 			"  --max-connections=N clients connected at once [SCIM_MAX_CONNECTIONS]\n"
@@ -81,7 +81,13 @@ bool
 ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 {
 	const char *port = env_or("SCIM_PORT", "8080");
-	const char *workers = env_or("SCIM_WORKERS", "4");
+	/*
+	 * A worker serves its clients one request at a time, and a write holds
+	 * it through the commit's WAL flush.  On two cores, PATCHes went about
+	 * 17% faster with 8 workers than with 4, at 8 clients and at 32; reads
+	 * were the same within the noise.
+	 */
+	const char *workers = env_or("SCIM_WORKERS", "8");
 	const char *max_body = env_or("SCIM_MAX_BODY", "1048576");
 	const char *timeout = env_or("SCIM_TIMEOUT", "30");
 	const char *max_connections = env_or("SCIM_MAX_CONNECTIONS", "1024");
