@@ -256,6 +256,39 @@ SELECT count(*) AS patches, count(*) FILTER (WHERE NOT (t.fast_equal AND t.store
 FROM patch_draws d, pg_temp.twin_patch(d.body) t;
 COMMIT;
 
+-- the order of a page and of a user's groups, which the C path sorts itself:
+-- by created, then id (created running against the ids, two sharing one),
+-- and a user's groups by id (made in an order unlike theirs)
+INSERT INTO ids
+SELECT 'ord-' || n, (scim._handle('POST', '/Users', NULL, current_setting('test.h')::jsonb,
+	format('{"userName": "ord%s@northwind.example", "externalId": "ext-order"}', n))).body->>'id'
+FROM generate_series(1, 5) n;
+UPDATE scim.users u SET created = '2020-01-01'::timestamptz - least(o.k, 4) * interval '1 hour'
+FROM (SELECT id, row_number() OVER (ORDER BY id) AS k FROM scim.users
+	  WHERE tenant = :'tenant' AND data->>'externalId' = 'ext-order') o
+WHERE u.tenant = :'tenant' AND u.id = o.id;
+INSERT INTO ids
+SELECT 'og-' || n, (scim._handle('POST', '/Groups', NULL, current_setting('test.h')::jsonb, format(
+	'{"displayName": "Order %s", "members": [{"value": "%s"}]}', n, pg_temp.id('ord-1')))).body->>'id'
+FROM generate_series(1, 6) n;
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=externalId+eq+%22ext-order%22');
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=externalId+eq+%22ext-order%22&startIndex=2&count=3');
+SELECT * FROM pg_temp.same('GET', '/Users/' || pg_temp.id('ord-1'), NULL);
+WITH page AS (
+	SELECT body FROM scim.handle('GET', '/Users', 'filter=externalId+eq+%22ext-order%22',
+								 current_setting('test.h')::jsonb, NULL))
+SELECT ARRAY(SELECT r->>'id' FROM page, jsonb_array_elements(page.body->'Resources') r)
+	   = ARRAY(SELECT id::text FROM scim.users WHERE tenant = :'tenant' AND data->>'externalId' = 'ext-order'
+			   ORDER BY created, id) AS page_in_order,
+	   ARRAY(SELECT g->>'value' FROM page, jsonb_array_elements(page.body->'Resources') r,
+			 jsonb_array_elements(r->'groups') g)
+	   = ARRAY(SELECT group_id::text FROM scim.group_members WHERE tenant = :'tenant' AND value = pg_temp.id('ord-1')
+			   ORDER BY group_id) AS groups_in_order,
+	   ARRAY(SELECT r->>'id' FROM page, jsonb_array_elements(page.body->'Resources') r)
+	   <> ARRAY(SELECT id::text FROM scim.users WHERE tenant = :'tenant' AND data->>'externalId' = 'ext-order'
+				ORDER BY id) AS not_id_order,
+	   (SELECT count(*) FROM scim.group_members WHERE tenant = :'tenant' AND value = pg_temp.id('ord-1')) AS groups;
+
 -- the token cache: a revoked or expired token is refused from the next request on
 SELECT scim.create_token(:'tenant', now() + interval '1 day') AS tok2 \gset
 SELECT status FROM scim.handle('GET', '/Users', 'filter=userName+eq+%22x%22', jsonb_build_object('authorization', 'Bearer ' || :'tok2'), NULL);

@@ -55,10 +55,13 @@
 /*
  * The statements, prepared on first use and kept.  $1 is always the tenant;
  * row-level security adds the same condition again.  Rows come back as
- * (id, data, version, group id, group displayName): a user in three
- * groups is three rows, in none one row with NULL group columns, which
- * fetch_rows() folds into the groups scim._present() shows (a join costs
- * less than a subquery with an aggregate, per statement and per row).
+ * (id, data, version, group id, group displayName, created): a user in
+ * three groups is three rows, in none one row with NULL group columns,
+ * which fetch_rows() folds into the groups scim._present() shows (a join
+ * costs less than a subquery with an aggregate, per statement and per row).
+ * fetch_rows() also puts them in order, by created, id and group id: an
+ * ORDER BY would cost a Sort node's set-up on every call for what is
+ * nearly always one resource.
  *
  * A PATCH is one statement: the UPDATE applies the request to the row it
  * reads through scim._patch_step() in its WHERE clause and takes the result
@@ -70,17 +73,16 @@
  * step declines (the request fails, changes nothing, or renames the user)
  * the row is not updated and the step's verdict says what to do.
  */
-#define USER_COLUMNS "SELECT r.id, r.data, r.version, g.id, g.data->>'displayName' FROM "
+#define USER_COLUMNS "SELECT r.id, r.data, r.version, g.id, g.data->>'displayName', r.created FROM "
 #define USER_GROUPS \
 	" LEFT JOIN (scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id) " \
 	"ON m.tenant = r.tenant AND m.value = r.id::text"
 #define USER_ROW USER_COLUMNS "scim.users r" USER_GROUPS " WHERE r.tenant = $1 AND "
 #define GROUP_ROW \
-	"SELECT r.id, r.data, r.version, NULL::uuid, NULL::text FROM scim.groups r WHERE r.tenant = $1 AND "
+	"SELECT r.id, r.data, r.version, NULL::uuid, NULL::text, r.created FROM scim.groups r WHERE r.tenant = $1 AND "
 #define BY_ID "r.id = $2::uuid"
 /* the filter id eq "...": on the stored attribute, as scim._handle() compares it */
 #define ID_EQ BY_ID " AND r.data->>'id' = $2"
-#define IN_ORDER " ORDER BY r.created, r.id, 4"
 
 typedef enum Statement
 {
@@ -109,21 +111,21 @@ static const StatementDef statements[ST__COUNT] = {
 		"SELECT t.tenant, t.expires_at FROM scim.token t WHERE t.hash = $1 "
 		"AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())",
 	1, {BYTEAOID}},
-	[ST_USER_USERNAME] = {USER_ROW "lower(r.data->>'userName') = lower($2)" IN_ORDER, 2, {UUIDOID, TEXTOID}},
-	[ST_USER_EXTERNALID] = {USER_ROW "r.data->>'externalId' = $2" IN_ORDER, 2, {UUIDOID, TEXTOID}},
-	[ST_USER_ID] = {USER_ROW ID_EQ IN_ORDER, 2, {UUIDOID, TEXTOID}},
-	[ST_USER_GET] = {USER_ROW BY_ID " ORDER BY 4", 2, {UUIDOID, TEXTOID}},
-	[ST_GROUP_DISPLAYNAME] = {GROUP_ROW "lower(r.data->>'displayName') = lower($2)" IN_ORDER, 2, {UUIDOID, TEXTOID}},
-	[ST_GROUP_EXTERNALID] = {GROUP_ROW "r.data->>'externalId' = $2" IN_ORDER, 2, {UUIDOID, TEXTOID}},
+	[ST_USER_USERNAME] = {USER_ROW "lower(r.data->>'userName') = lower($2)", 2, {UUIDOID, TEXTOID}},
+	[ST_USER_EXTERNALID] = {USER_ROW "r.data->>'externalId' = $2", 2, {UUIDOID, TEXTOID}},
+	[ST_USER_ID] = {USER_ROW ID_EQ, 2, {UUIDOID, TEXTOID}},
+	[ST_USER_GET] = {USER_ROW BY_ID, 2, {UUIDOID, TEXTOID}},
+	[ST_GROUP_DISPLAYNAME] = {GROUP_ROW "lower(r.data->>'displayName') = lower($2)", 2, {UUIDOID, TEXTOID}},
+	[ST_GROUP_EXTERNALID] = {GROUP_ROW "r.data->>'externalId' = $2", 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_ID] = {GROUP_ROW ID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_GET] = {GROUP_ROW BY_ID, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_PATCH] = {
 		"WITH u AS (UPDATE scim.users r SET data = scim._patched(), version = r.version + 1, last_modified = $4 "
 		"WHERE r.tenant = $1 AND " BY_ID " AND scim._patch_step(r.data, r.version, $3, $4) "
-		"RETURNING r.tenant, r.id, r.data, r.version), "
+		"RETURNING r.tenant, r.id, r.data, r.version, r.created), "
 		"e AS (INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status) "
 		"SELECT u.tenant, scim._patched_kind(), 'User', u.id, $5, 200 FROM u) "
-		USER_COLUMNS "u r" USER_GROUPS " ORDER BY 4",
+		USER_COLUMNS "u r" USER_GROUPS,
 	5, {UUIDOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TEXTOID}},
 };
 
@@ -658,6 +660,56 @@ authenticate(const Request *req, MemoryContext cxt, Datum *tenant)
 	return true;
 }
 
+/* A row of the statements above with the keys it is shown in order of. */
+typedef struct Ordered
+{
+	HeapTuple	tuple;
+	TimestampTz created;
+	const pg_uuid_t *id;
+	const pg_uuid_t *gid;		/* NULL: in no group */
+} Ordered;
+
+/* ORDER BY created, id, group id NULLS LAST, as uuid and timestamptz compare */
+static int
+ordered_cmp(const void *a, const void *b)
+{
+	const Ordered *x = a;
+	const Ordered *y = b;
+	int			c;
+
+	if (x->created != y->created)
+		return x->created < y->created ? -1 : 1;
+	c = memcmp(x->id, y->id, UUID_LEN);
+	if (c != 0)
+		return c;
+	if (x->gid == NULL || y->gid == NULL)
+		return (x->gid == NULL) - (y->gid == NULL);
+	return memcmp(x->gid, y->gid, UUID_LEN);
+}
+
+/* The last statement's rows, in the order scim._handle() shows them. */
+static Ordered *
+ordered_rows(void)
+{
+	Ordered    *o = palloc(sizeof(Ordered) * Max(SPI_processed, 1));
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+	bool		isnull;
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		Datum		gid = SPI_getbinval(t, desc, 4, &isnull);
+
+		o[i].tuple = t;
+		o[i].gid = isnull ? NULL : DatumGetUUIDP(gid);
+		o[i].id = DatumGetUUIDP(SPI_getbinval(t, desc, 1, &isnull));
+		o[i].created = DatumGetTimestampTz(SPI_getbinval(t, desc, 6, &isnull));
+	}
+	if (SPI_processed > 1)
+		qsort(o, SPI_processed, sizeof(Ordered), ordered_cmp);
+	return o;
+}
+
 /*
  * The resources of the last statement, copied into cxt, each user's group
  * rows folded into its groups as scim._present() shows them: value,
@@ -670,12 +722,13 @@ fetch_rows(const Request *req, MemoryContext cxt, int *n)
 	Row		   *rows = palloc0(sizeof(Row) * Max(SPI_processed, 1));
 	JsonbParseState **groups = palloc0(sizeof(JsonbParseState *) * Max(SPI_processed, 1));
 	TupleDesc	desc = SPI_tuptable->tupdesc;
+	Ordered    *ordered = ordered_rows();
 	int			k = -1;
 	bool		isnull;
 
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		HeapTuple	t = SPI_tuptable->vals[i];
+		HeapTuple	t = ordered[i].tuple;
 		char	   *id = DatumGetCString(DirectFunctionCall1(uuid_out, SPI_getbinval(t, desc, 1, &isnull)));
 		char	   *gid = SPI_getvalue(t, desc, 4);
 		char	   *display = SPI_getvalue(t, desc, 5);
@@ -786,31 +839,55 @@ rewrite(Jsonb *data, int n, const char *const *keys, const char *const *values)
 	return meta != NULL ? ScimPgProjectWith(data, NULL, &set) : data;
 }
 
+/* The members a response sets on a stored row: meta (with location) and groups. */
+typedef struct Shown
+{
+	const char *keys[2];
+	Jsonb	   *values[2];
+	ScimPgMembers set;
+} Shown;
+
 /*
- * A row as a response shows it: meta.location set as jsonb_set() sets it
- * (not at all without a meta), its groups, projected, in one pass over the
- * document.  NULL when meta is not an object: scim._handle() answers.
+ * Fill out with the members row shows besides its own: meta.location set
+ * as jsonb_set() sets it (not at all without a meta), and its groups.
+ * false when meta is not an object: scim._handle() answers.
+ */
+static bool
+shown_members(const Request *req, const Row *row, Jsonb *data, Shown *out)
+{
+	const char *location_key[] = {"location"};
+	const char *location[1];
+	int			n = 0;
+
+	location[0] = psprintf("%s/%s/%s", req->base, req->users ? "Users" : "Groups", row->id);
+	if (!meta_with(data, 1, location_key, location, &out->values[n]))
+		return false;
+	if (out->values[n] != NULL)
+		out->keys[n++] = "meta";
+	if (row->groups != NULL)
+	{
+		out->keys[n] = "groups";
+		out->values[n++] = row->groups;
+	}
+	out->set.n = n;
+	out->set.keys = out->keys;
+	out->set.values = out->values;
+	return true;
+}
+
+/*
+ * A row as a response shows it: its own members with shown_members()'s,
+ * projected, in one pass over the document.  NULL when meta is not an
+ * object.
  */
 static Jsonb *
 show(const Request *req, const Row *row, Jsonb *data, const struct ScimProjection *projection)
 {
-	const char *location_key[] = {"location"};
-	const char *location[1];
-	const char *keys[2];
-	Jsonb	   *values[2];
-	ScimPgMembers set = {0, keys, values};
+	Shown		shown;
 
-	location[0] = psprintf("%s/%s/%s", req->base, req->users ? "Users" : "Groups", row->id);
-	if (!meta_with(data, 1, location_key, location, &values[set.n]))
+	if (!shown_members(req, row, data, &shown))
 		return NULL;
-	if (values[set.n] != NULL)
-		keys[set.n++] = "meta";
-	if (row->groups != NULL)
-	{
-		keys[set.n] = "groups";
-		values[set.n++] = row->groups;
-	}
-	return ScimPgProjectWith(data, projection, &set);
+	return ScimPgProjectWith(data, projection, &shown.set);
 }
 
 /* A jsonb object of string members, from name, value pairs. */
@@ -919,7 +996,6 @@ answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const str
 	Row		   *rows;
 	int			n;
 	JsonbParseState *ps = NULL;
-	JsonbValue *arr;
 	int64		shown = 0;
 	const ScimRegistry *reg = ScimPgRegistry(NULL);
 	const ScimResourceType *type = ScimRegistryFindType(reg, req->rtype, strlen(req->rtype));
@@ -946,19 +1022,20 @@ answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const str
 		return false;
 	rows = fetch_rows(req, cxt, &n);
 
-	scim_push_jsonb(&ps, WJB_BEGIN_ARRAY, NULL);
+	/* the page is pushed into the ListResponse as show() would build each */
+	ScimPgListOpen(&ps);
 	if (req->count > 0)
 		for (int64 i = req->start_index; i <= n && i < req->start_index + req->count; i++)
 		{
-			Jsonb	   *doc = show(req, &rows[i - 1], rows[i - 1].data, proj);
+			Row		   *row = &rows[i - 1];
+			Shown		members;
 
-			if (doc == NULL)
+			if (!shown_members(req, row, row->data, &members))
 				return false;
-			scim_push_binary(&ps, WJB_ELEM, doc);
+			ScimPgProjectPush(&ps, row->data, proj, &members.set);
 			shown++;
 		}
-	arr = scim_push_jsonb(&ps, WJB_END_ARRAY, NULL);
-	*result = response(fcinfo, 200, ScimPgListResponse(JsonbValueToJsonb(arr), n, shown, (int32) req->start_index),
+	*result = response(fcinfo, 200, ScimPgListClose(&ps, n, shown, (int32) req->start_index),
 					   NULL, DatumGetCString(DirectFunctionCall1(uuid_out, tenant)));
 	return true;
 }

@@ -76,6 +76,27 @@ push_int(JsonbParseState **st, const char *key, int64 n)
 	scim_push_jsonb(st, WJB_VALUE, &v);
 }
 
+/* The ListResponse's schemas, opening the object in *st. */
+static void
+push_head(JsonbParseState **st)
+{
+	scim_push_jsonb(st, WJB_BEGIN_OBJECT, NULL);
+	scim_push_string(st, WJB_KEY, "schemas");
+	scim_push_jsonb(st, WJB_BEGIN_ARRAY, NULL);
+	scim_push_string(st, WJB_ELEM, LIST_RESPONSE_URN);
+	scim_push_jsonb(st, WJB_END_ARRAY, NULL);
+}
+
+/* Its counts, closing the object: jsonb orders the members itself. */
+static Jsonb *
+push_tail(JsonbParseState **st, int64 total, int64 count, int32 start_index)
+{
+	push_int(st, "totalResults", total);
+	push_int(st, "itemsPerPage", count);
+	push_int(st, "startIndex", start_index);
+	return JsonbValueToJsonb(scim_push_jsonb(st, WJB_END_OBJECT, NULL));
+}
+
 /*
  * A ListResponse: {"schemas", "totalResults", "itemsPerPage", "startIndex",
  * "Resources"}, with resources (a jsonb array of count resources) as its
@@ -86,18 +107,30 @@ ScimPgListResponse(Jsonb *resources, int64 total, int64 count, int32 start_index
 {
 	JsonbParseState *st = NULL;
 
-	scim_push_jsonb(&st, WJB_BEGIN_OBJECT, NULL);
-	scim_push_string(&st, WJB_KEY, "schemas");
-	scim_push_jsonb(&st, WJB_BEGIN_ARRAY, NULL);
-	scim_push_string(&st, WJB_ELEM, LIST_RESPONSE_URN);
-	scim_push_jsonb(&st, WJB_END_ARRAY, NULL);
-	push_int(&st, "totalResults", total);
-	push_int(&st, "itemsPerPage", count);
-	push_int(&st, "startIndex", start_index);
+	push_head(&st);
 	/* sent even when empty: Entra ID and Okta both expect "Resources": [] */
 	scim_push_string(&st, WJB_KEY, "Resources");
 	scim_push_binary(&st, WJB_VALUE, resources);
-	return JsonbValueToJsonb(scim_push_jsonb(&st, WJB_END_OBJECT, NULL));
+	return push_tail(&st, total, count, start_index);
+}
+
+/*
+ * The same, built in one pass: ScimPgListOpen() leaves "Resources" open
+ * for the caller to push the page into, ScimPgListClose() closes it.
+ */
+void
+ScimPgListOpen(JsonbParseState **st)
+{
+	push_head(st);
+	scim_push_string(st, WJB_KEY, "Resources");
+	scim_push_jsonb(st, WJB_BEGIN_ARRAY, NULL);
+}
+
+Jsonb *
+ScimPgListClose(JsonbParseState **st, int64 total, int64 count, int32 start_index)
+{
+	scim_push_jsonb(st, WJB_END_ARRAY, NULL);
+	return push_tail(st, total, count, start_index);
 }
 
 PG_FUNCTION_INFO_V1(scim_list_final);

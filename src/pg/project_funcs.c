@@ -286,6 +286,23 @@ ScimPgProjectWith(Jsonb *resource, const ScimProjection *p, const ScimPgMembers 
 	return JsonbValueToJsonb(push_object(&st, p, &root, &resource->root, set));
 }
 
+/*
+ * ScimPgProjectWith()'s document pushed as the next element of the array
+ * open in st, not built on its own: a page of resources is then built once,
+ * where building each resource and then the page around them would build
+ * every resource twice.
+ */
+void
+ScimPgProjectPush(JsonbParseState **st, Jsonb *resource, const ScimProjection *p, const ScimPgMembers *set)
+{
+	ScimProjScope root = {NULL, NULL};
+
+	if (!JB_ROOT_IS_OBJECT(resource))
+		scim_push_binary(st, WJB_ELEM, resource);
+	else
+		push_object(st, p, &root, &resource->root, set);
+}
+
 PG_FUNCTION_INFO_V1(scim_project);
 
 /* scim.project(resource, attributes, excluded_attributes, resource_type) */

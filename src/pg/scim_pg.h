@@ -39,6 +39,8 @@ extern bool ScimPgSimpleEq(const char *filter, size_t len, const ScimResourceTyp
 
 /* list_funcs.c */
 extern Jsonb *ScimPgListResponse(Jsonb *resources, int64 total, int64 count, int32 start_index);
+extern void ScimPgListOpen(JsonbParseState **st);
+extern Jsonb *ScimPgListClose(JsonbParseState **st, int64 total, int64 count, int32 start_index);
 
 /* patch_funcs.c */
 extern Jsonb *ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, bool *changed,
@@ -60,6 +62,8 @@ typedef struct ScimPgMembers
 } ScimPgMembers;
 
 extern Jsonb *ScimPgProjectWith(Jsonb *resource, const struct ScimProjection *p, const ScimPgMembers *set);
+extern void ScimPgProjectPush(JsonbParseState **st, Jsonb *resource, const struct ScimProjection *p,
+							  const ScimPgMembers *set);
 
 /* request.c */
 typedef struct ScimQueryParam
