@@ -26,7 +26,9 @@
 #   BENCH_HTTP_ROUNDS interleaved rounds of each in http.sh (default 3)
 #   BENCH_ONLY        the parts to run, by script name (say "http store"; store
 #                     reuses the users http loads); default all
-#   BENCH_HTTP_WORKERS  scim-server worker threads in http.sh (default 4, as shipped)
+#   BENCH_HTTP_WORKERS  scim-server worker threads in http.sh (default 8, as shipped)
+#   BENCH_INS_N1, BENCH_INS_N2  calls per statement in instructions.sh's two
+#                     counted runs (default 200 and 1200)
 #   PG_CONFIG         pg_config to use (default: pg_config on PATH)
 #   CC                C compiler (default cc)
 set -eu
@@ -193,6 +195,12 @@ part http
 part store
 part patch
 
+# ---- 7. instructions per call, which noise does not move (stops and restarts
+# the throwaway cluster) -----------------------------------------------------------
+
+export OWN_CLUSTER PGDATA_DIR SERVER_USER
+part instructions
+
 # ---- summary ---------------------------------------------------------------
 
 {
@@ -234,5 +242,9 @@ part patch
 	echo "6. scim.patch(): per call against jsonb_set() doing the same changes (target <= 10 us), and"
 	echo "   in UPDATEs against a precomputed UPDATE (pgbench; target <= 1.2x)"
 	grep '^SUMMARY' "$WORK/patch.out" | sed 's/^SUMMARY /   /'
+	echo
+	echo "7. instructions per call in a single-user backend under callgrind (the difference between"
+	echo "   ${BENCH_INS_N1:-200} and ${BENCH_INS_N2:-1200} calls; cost = subject / baseline, lower is better)"
+	grep '^SUMMARY' "$WORK/instructions.out" | sed 's/^SUMMARY /   /'
 	echo "========================================================"
 }

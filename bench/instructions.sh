@@ -1,0 +1,118 @@
+#!/bin/sh
+# bench/instructions.sh: instructions per call, counted by callgrind.
+#
+# Normally run by bench/run.sh after bench/http.sh, which has loaded the
+# users into the store under one tenant (tables http_conf and http_ids).
+# Times on a shared machine drift from run to run; the number of
+# instructions a backend executes for a call does not.  So each statement
+# below is run in a single-user backend (postgres --single) under
+# valgrind --tool=callgrind, N1 and then N2 times as a generic prepared
+# plan, and its cost is the difference divided by N2 - N1: start-up,
+# shutdown and the first calls' planning fall out.
+#   1. GET /Users?filter=userName eq "..." as scim-server calls
+#      scim.handle(), against the raw indexed SELECT of the row;
+#   2. PATCH /Users/{id} with Entra ID's three replaces, values new on
+#      every call, against the raw UPDATE with the same effect.
+# The single-user backend prints each result row where a server would send
+# it; both sides pay that.  The GIN pending list is made large enough not
+# to be flushed during a run, on both sides: a flush lands in one run or
+# the other and is not the call's cost.
+#
+# It needs the throwaway cluster bench/run.sh makes (PGDATA_DIR and
+# SERVER_USER exported, OWN_CLUSTER=1): the cluster is stopped for the
+# single-user backend and started again after.
+set -eu
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+
+n1=${BENCH_INS_N1:-200}
+n2=${BENCH_INS_N2:-1200}
+work=${WORK:-$(mktemp -d)}
+
+if [ "${OWN_CLUSTER:-0}" != 1 ] || [ -z "${PGDATA_DIR:-}" ]; then
+	echo "SUMMARY instructions: not run (it needs bench/run.sh's own throwaway cluster)"
+	exit 0
+fi
+if ! command -v valgrind >/dev/null 2>&1; then
+	echo "SUMMARY instructions: not run (valgrind is not installed)"
+	exit 0
+fi
+
+rows=$(psql -X -At -c 'SELECT count(*) FROM http_ids')
+token=$(psql -X -At -c 'SELECT token FROM http_conf')
+tenant=$(psql -X -At -c 'SELECT tenant FROM http_conf')
+patched=$((rows < 100000 ? rows : 100000))
+db=$(psql -X -At -c 'SELECT current_database()')
+bindir=$(pg_config --bindir)
+search_path=$(psql -X -At -c 'SHOW search_path')
+
+# as_owner CMD...: run CMD as the cluster's owner
+as_owner() {
+	if [ "$SERVER_USER" = "$(id -un)" ]; then
+		sh -c "$*"
+	else
+		su "$SERVER_USER" -s /bin/sh -c "$*"
+	fi
+}
+
+hdrs="{\"host\": \"127.0.0.1:8080\", \"authorization\": \"Bearer $token\", \"x-scim-base-path\": \"/scim/v2\", \"content-type\": \"application/scim+json\"}"
+get_handle="SELECT status, headers::text, body::text FROM scim.handle('GET', '/Users', 'filter=userName%20eq%20%22user' || \$1 || '%22', '$hdrs'::jsonb, NULL)"
+get_raw="SELECT data FROM scim.users WHERE tenant = '$tenant' AND lower(data->>'userName') = lower('user' || \$1)"
+# $1 is the user, $2 the call's number: with TAG, which keeps the runs apart,
+# the values are new on every call, so that each call writes
+patch_handle="SELECT status, headers::text, body::text FROM scim.handle('PATCH', '/Users/' || (SELECT id FROM http_ids WHERE n = \$1 % $patched + 1), '', '$hdrs'::jsonb, '{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Name ' || \$2 || 'TAG\"},{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"' || CASE WHEN \$2 % 2 = 0 THEN 'True' ELSE 'False' END || '\"},{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"' || \$2 || 'TAG@example.com\"}]}')"
+patch_raw="UPDATE scim.users SET data = jsonb_set(jsonb_set(jsonb_set(data, '{displayName}', to_jsonb('Name ' || \$2 || 'TAG')), '{active}', to_jsonb(\$2 % 2 = 0)), '{emails,0,value}', to_jsonb(\$2 || 'TAG@example.com')), version = version + 1, last_modified = now() WHERE tenant = '$tenant' AND id = (SELECT id FROM http_ids WHERE n = \$1 % $patched + 1)"
+
+# count NAME SQL N TAG: instructions for N calls of SQL ($1 a random user
+# number, $2 the call's number, TAG replaced by TAG) in one single-user backend
+count() {
+	{
+		printf 'SET search_path = %s;\n\n' "$search_path"
+		printf 'SET plan_cache_mode = force_generic_plan;\n\n'
+		printf "SET gin_pending_list_limit = '64MB';\n\n"
+		printf 'PREPARE q(int, int) AS %s;\n\n' "$(printf '%s' "$2" | sed "s/TAG/$4/g")"
+		awk -v n="$3" -v rows="$rows" -v seed="$4" 'BEGIN {
+			srand(length(seed) * 7919 + n)
+			for (i = 0; i < n; i++) printf "EXECUTE q(%d, %d);\n\n", 1 + int(rand() * rows), i
+		}'
+	} > "$work/ins.$1.sql"
+	chmod 644 "$work/ins.$1.sql"
+	as_owner "valgrind --tool=callgrind --callgrind-out-file=/dev/null '$bindir/postgres' --single -D '$PGDATA_DIR' -j '$db' \
+		< '$work/ins.$1.sql' > '$work/ins.$1.out' 2> '$work/ins.$1.err'" ||
+		{ cat "$work/ins.$1.err" >&2; return 1; }
+	# a single-user backend reports errors on its standard error, and goes on
+	if grep -q 'ERROR:' "$work/ins.$1.out" "$work/ins.$1.err"; then
+		grep -h -m 3 'ERROR:' "$work/ins.$1.out" "$work/ins.$1.err" >&2
+		return 1
+	fi
+	sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/ins.$1.err"
+}
+
+# per_call NAME SQL RUN: instructions per call, from N1 and N2 calls
+per_call() {
+	a=$(count "$1.1" "$2" "$n1" "${3}a")
+	b=$(count "$1.2" "$2" "$n2" "${3}b")
+	echo $(((b - a) / (n2 - n1)))
+}
+
+echo "== instructions: single-user backend under callgrind, $n1 and $n2 calls a statement"
+events=$(psql -X -At -c 'SELECT count(*) FROM scim.event')
+as_owner "'$bindir/pg_ctl' -D '$PGDATA_DIR' -m fast -w stop" >/dev/null
+run=$(date +%s)
+gh=$(per_call get_handle "$get_handle" "g$run")
+gr=$(per_call get_raw "$get_raw" "g$run")
+ph=$(per_call patch_handle "$patch_handle" "h$run")
+pr=$(per_call patch_raw "$patch_raw" "r$run")
+as_owner "'$bindir/pg_ctl' -D '$PGDATA_DIR' -l '$work/server.log' -w start" >/dev/null
+# every PATCH must have written (one event each): one that changed nothing
+# would be answered as a read, and the figure would not be a write's
+wrote=$(($(psql -X -At -c 'SELECT count(*) FROM scim.event') - events))
+[ "$wrote" = $((n1 + n2)) ] ||
+	{ echo "instructions: $((n1 + n2)) PATCHes through scim.handle() but $wrote events" >&2; exit 1; }
+
+printf 'GET by userName: scim.handle() %d instructions a call, raw SELECT %d\n' "$gh" "$gr"
+printf 'PATCH: scim.handle() %d instructions a call, raw UPDATE %d\n' "$ph" "$pr"
+awk -v gh="$gh" -v gr="$gr" -v ph="$ph" -v pr="$pr" 'BEGIN {
+	printf "SUMMARY instructions: GET by userName through scim.handle() %.2fx the raw SELECT (%d against %d a call); PATCH %.2fx the raw UPDATE (%d against %d)\n",
+		gh / gr, gh, gr, ph / pr, ph, pr
+}'
