@@ -848,9 +848,10 @@ typedef struct Shown
 } Shown;
 
 /*
- * Fill out with the members row shows besides its own: meta.location set
- * as jsonb_set() sets it (not at all without a meta), and its groups.
- * false when meta is not an object: scim._handle() answers.
+ * Fill *out with the members a row is shown with besides its own:
+ * meta.location set as jsonb_set() sets it (not at all without a meta),
+ * and its groups.  false when meta is not an object: scim._handle()
+ * answers.
  */
 static bool
 shown_members(const Request *req, const Row *row, Jsonb *data, Shown *out)
