@@ -728,20 +728,23 @@ fetch_rows(const Request *req, MemoryContext cxt, int *n)
 
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		HeapTuple	t = ordered[i].tuple;
-		char	   *id = DatumGetCString(DirectFunctionCall1(uuid_out, SPI_getbinval(t, desc, 1, &isnull)));
-		char	   *gid = SPI_getvalue(t, desc, 4);
-		char	   *display = SPI_getvalue(t, desc, 5);
+		const Ordered *o = &ordered[i];
+		HeapTuple	t = o->tuple;
+		char	   *gid;
+		char	   *display;
 
-		if (k < 0 || strcmp(rows[k].id, id) != 0)
+		/* a resource's rows are adjacent once in order */
+		if (k < 0 || memcmp(o->id, ordered[i - 1].id, UUID_LEN) != 0)
 		{
 			k++;
-			rows[k].id = id;
+			rows[k].id = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) o->id)));
 			rows[k].data = DatumGetJsonbPCopy(SPI_getbinval(t, desc, 2, &isnull));
 			rows[k].version = DatumGetInt64(SPI_getbinval(t, desc, 3, &isnull));
 		}
-		if (gid == NULL)
+		if (o->gid == NULL)
 			continue;
+		gid = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) o->gid)));
+		display = SPI_getvalue(t, desc, 5);
 		if (groups[k] == NULL)
 			scim_push_jsonb(&groups[k], WJB_BEGIN_ARRAY, NULL);
 		scim_push_jsonb(&groups[k], WJB_BEGIN_OBJECT, NULL);
