@@ -19,8 +19,9 @@
 # the other and is not the call's cost.
 #
 # It needs the throwaway cluster bench/run.sh makes (PGDATA_DIR and
-# SERVER_USER exported, OWN_CLUSTER=1): the cluster is stopped for the
-# single-user backend and started again after.
+# SERVER_USER exported, OWN_CLUSTER=1, the server's binaries on PATH):
+# the cluster is stopped for the single-user backend and started again
+# after.
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -43,17 +44,7 @@ token=$(psql -X -At -c 'SELECT token FROM http_conf')
 tenant=$(psql -X -At -c 'SELECT tenant FROM http_conf')
 patched=$((rows < 100000 ? rows : 100000))
 db=$(psql -X -At -c 'SELECT current_database()')
-bindir=$(pg_config --bindir)
 search_path=$(psql -X -At -c 'SHOW search_path')
-
-# as_owner CMD...: run CMD as the cluster's owner
-as_owner() {
-	if [ "$SERVER_USER" = "$(id -un)" ]; then
-		sh -c "$*"
-	else
-		su "$SERVER_USER" -s /bin/sh -c "$*"
-	fi
-}
 
 hdrs="{\"host\": \"127.0.0.1:8080\", \"authorization\": \"Bearer $token\", \"x-scim-base-path\": \"/scim/v2\", \"content-type\": \"application/scim+json\"}"
 get_handle="SELECT status, headers::text, body::text FROM scim.handle('GET', '/Users', 'filter=userName%20eq%20%22user' || \$1 || '%22', '$hdrs'::jsonb, NULL)"
@@ -77,7 +68,7 @@ count() {
 		}'
 	} > "$work/ins.$1.sql"
 	chmod 644 "$work/ins.$1.sql"
-	as_owner "valgrind --tool=callgrind --callgrind-out-file=/dev/null '$bindir/postgres' --single -D '$PGDATA_DIR' -j '$db' \
+	as_server sh -c "valgrind --tool=callgrind --callgrind-out-file=/dev/null postgres --single -D '$PGDATA_DIR' -j '$db' \
 		< '$work/ins.$1.sql' > '$work/ins.$1.out' 2> '$work/ins.$1.err'" ||
 		{ cat "$work/ins.$1.err" >&2; return 1; }
 	# a single-user backend reports errors on its standard error, and goes on
@@ -97,13 +88,13 @@ per_call() {
 
 echo "== instructions: single-user backend under callgrind, $n1 and $n2 calls a statement"
 events=$(psql -X -At -c 'SELECT count(*) FROM scim.event')
-as_owner "'$bindir/pg_ctl' -D '$PGDATA_DIR' -m fast -w stop" >/dev/null
+as_server pg_ctl -D "$PGDATA_DIR" -m fast -w stop >/dev/null
 run=$(date +%s)
 gh=$(per_call get_handle "$get_handle" "g$run")
 gr=$(per_call get_raw "$get_raw" "g$run")
 ph=$(per_call patch_handle "$patch_handle" "h$run")
 pr=$(per_call patch_raw "$patch_raw" "r$run")
-as_owner "'$bindir/pg_ctl' -D '$PGDATA_DIR' -l '$work/server.log' -w start" >/dev/null
+as_server pg_ctl -D "$PGDATA_DIR" -l "$work/server.log" -w start >/dev/null
 # every PATCH must have written (one event each): one that changed nothing
 # would be answered as a read, and the figure would not be a write's
 wrote=$(($(psql -X -At -c 'SELECT count(*) FROM scim.event') - events))

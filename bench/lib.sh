@@ -13,3 +13,18 @@ pgbench_tps() {
 		{ printf '%s\n' "$_out" >&2; return 1; }
 	printf '%s\n' "$_out" | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p'
 }
+
+# as_server CMD ARG...: run a command as SERVER_USER, the user that owns
+# bench/run.sh's throwaway cluster (with the caller's PATH)
+as_server() {
+	if [ "$SERVER_USER" = "$(id -un)" ]; then
+		"$@"
+	else
+		# quote each argument for su -c
+		cmd=
+		for a in "$@"; do
+			cmd="$cmd '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"
+		done
+		su "$SERVER_USER" -s /bin/sh -c "PATH='$PATH'; export PATH; $cmd"
+	fi
+}

@@ -36,6 +36,7 @@ set -eu
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 cd "$ROOT"
+. bench/lib.sh
 
 BENCH_ROWS=${BENCH_ROWS:-1000000}
 BENCH_RUNS=${BENCH_RUNS:-9}
@@ -70,19 +71,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Run a command as the user that owns the throwaway cluster.
-as_server() {
-	if [ "$SERVER_USER" = "$(id -un)" ]; then
-		"$@"
-	else
-		# quote each argument for su -c
-		cmd=
-		for a in "$@"; do
-			cmd="$cmd '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"
-		done
-		su "$SERVER_USER" -s /bin/sh -c "PATH='$PATH'; export PATH; $cmd"
-	fi
-}
 
 log() { printf '%s\n' "$*" >&2; }
 
