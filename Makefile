@@ -35,6 +35,7 @@ PG_OBJS = \
 	src/pg/filter_funcs.o \
 	src/pg/filter_type.o \
 	src/pg/handle.o \
+	src/pg/json_sink.o \
 	src/pg/jsonb_view.o \
 	src/pg/jsonc_conv.o \
 	src/pg/list_funcs.o \
@@ -54,7 +55,7 @@ DATA_built = scim--$(EXTVERSION).sql
 SCHEMA_JSON = src/schemas/common.json src/schemas/user.json src/schemas/group.json \
 	src/schemas/enterprise_user.json
 
-REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry patch patch_idp responses handle handle_fast \
+REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry patch patch_idp responses handle handle_fast handle_text \
 	filter_index filter_property
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 

@@ -5,12 +5,12 @@
 # ready).  Loads the users into the store under one tenant, starts
 # ./scim-server, and measures at 8 and 32 connections:
 #   GET /Users?filter=userName eq "..." (random users) with wrk, against
-#     (a) pgbench running the statement the server runs, scim.handle()
-#         with the same headers, and
+#     (a) pgbench running the statement the server runs,
+#         scim.handle_text() with the same headers, and
 #     (b) pgbench running the raw indexed SELECT of the row;
 #   PATCH /Users/{id} (three operations) with wrk, against
 #     (b) pgbench running a raw UPDATE of the same row, and, for
-#         information, (a) pgbench running the server's scim.handle() call;
+#         information, (a) pgbench running the server's scim.handle_text() call;
 #   and both requests with wrk against
 #     (c) bench/bare_server.c, libmicrohttpd and libpq wired as scim-server
 #         wires them around (b)'s raw SELECT and UPDATE and nothing else:
@@ -104,12 +104,12 @@ EOF2
 # server passes them (pgbench -D makes :h a text parameter)
 hdrs="\"host\": \"127.0.0.1:$port\", \"authorization\": \"Bearer $token\", \"x-scim-base-path\": \"/scim/v2\""
 printf '%s\n' "\\set n random(1, $rows)" \
-	"SELECT status, headers::text, body::text FROM scim.handle('GET', '/Users', 'filter=userName%20eq%20%22user' || :n || '%22', :h::jsonb, NULL);" \
+	"SELECT status, headers, body FROM scim.handle_text('GET', '/Users', 'filter=userName%20eq%20%22user' || :n || '%22', :h::jsonb, NULL);" \
 	> "$work/handle_get.sql"
 # pgbench reads ":name" as a variable, so the URN's colons are chr(58)
 urn="'urn' || chr(58) || 'ietf' || chr(58) || 'params' || chr(58) || 'scim' || chr(58) || 'api' || chr(58) || 'messages' || chr(58) || '2.0' || chr(58) || 'PatchOp'"
 printf '%s\n' "\\set n random(1, $patched)" "\\set k random(1, 1000000000)" \
-	"SELECT status, headers::text, body::text FROM scim.handle('PATCH', '/Users/' || (SELECT id FROM http_ids WHERE n = :n), '', :hp::jsonb, '{\"schemas\":[\"' || $urn || '\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Name ' || :k || '\"},{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"' || CASE WHEN :k % 2 = 0 THEN 'True' ELSE 'False' END || '\"},{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"' || :k || '@example.com\"}]}');" \
+	"SELECT status, headers, body FROM scim.handle_text('PATCH', '/Users/' || (SELECT id FROM http_ids WHERE n = :n), '', :hp::jsonb, '{\"schemas\":[\"' || $urn || '\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Name ' || :k || '\"},{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"' || CASE WHEN :k % 2 = 0 THEN 'True' ELSE 'False' END || '\"},{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"' || :k || '@example.com\"}]}');" \
 	> "$work/handle_patch.sql"
 printf '%s\n' "\\set n random(1, $rows)" \
 	"SELECT data FROM scim.users WHERE tenant = '$tenant' AND lower(data->>'userName') = lower('user' || :n);" \

@@ -35,6 +35,11 @@ SELECT scim.project('{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],
 SELECT scim.project(r, 'userName', 'id') FROM u;
 SELECT scim.project(r, NULL, NULL, 'Widget') FROM u;
 SELECT scim.project(NULL) IS NULL AS null_in_null_out, scim.project('[1]') AS not_an_object;
+-- a complex value left with nothing in it is left out, an element too,
+-- even where nothing was asked to go
+SELECT scim.project('{"userName": "a", "name": {}, "emails": [{}, {"value": "a@x", "type": "work"}, [{}, 1]],
+					  "addresses": [], "phoneNumbers": [{"value": "1"}]}');
+SELECT scim.project('{"userName": "a", "name": {}, "emails": [{}, {"value": "a@x", "type": "work"}]}', NULL, 'emails.type');
 
 -- ListResponse from query rows; integers are JSON numbers; Resources always present
 CREATE TEMP TABLE many AS SELECT i, jsonb_build_object('id', i::text, 'userName', 'user' || i) AS data FROM generate_series(1, 5) i;

@@ -238,6 +238,23 @@ decide_sub(const ScimProjection *p, const ScimAttr *a, const ScimAttr *s)
 }
 
 /*
+ * Does p keep every member of attr's values, sub-attributes it does not
+ * know included?  Then a walk into a value (SCIM_PROJ_SUBSET) changes
+ * nothing in it but to leave out objects with nothing in them, and a
+ * caller that finds none may keep the value as it is.
+ */
+bool
+ScimProjectionKeepsSubs(const ScimProjection *p, const ScimAttr *attr)
+{
+	if (p->has_attributes)
+		return false;
+	for (int i = 0; i < attr->n_sub; i++)
+		if (decide_sub(p, attr, &attr->sub[i]) != SCIM_PROJ_KEEP)
+			return false;
+	return true;
+}
+
+/*
  * What to do with the member named key within scope: drop it, keep it as
  * it is, or walk into it with *child as the scope (for a multi-valued
  * complex attribute, into each element).

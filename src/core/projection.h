@@ -38,6 +38,7 @@ extern ScimProjDecision ScimProjectionDecide(const ScimProjection *p, const Scim
 											 const char *key, size_t len, ScimProjScope *child);
 extern bool ScimProjectionIsIdentity(const ScimProjection *p);
 extern bool ScimProjectionWants(const ScimProjection *p, const char *attr_name);
+extern bool ScimProjectionKeepsSubs(const ScimProjection *p, const ScimAttr *attr);
 extern void ScimProjectionFree(ScimProjection *p);
 
 #endif

@@ -5,6 +5,8 @@
 
 CREATE TYPE scim.response AS (status integer, headers jsonb, body jsonb);
 COMMENT ON TYPE scim.response IS 'What scim.handle() answers: HTTP status, response headers, JSON body (NULL for none)';
+CREATE TYPE scim.response_text AS (status integer, headers text, body text);
+COMMENT ON TYPE scim.response_text IS 'What scim.handle_text() answers: scim.response with headers and body as JSON text';
 
 CREATE FUNCTION scim._hash_password(password text) RETURNS text
 	AS 'MODULE_PATHNAME', 'scim_hash_password'
@@ -975,3 +977,14 @@ CREATE FUNCTION scim.handle(method text, path text, query text DEFAULT NULL,
 	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION scim.handle(text, text, text, jsonb, text) IS
 	'Answers one SCIM request (RFC 7644): /Users, /Groups, their /.search, /ServiceProviderConfig, /Schemas, /ResourceTypes; path is relative to the SCIM base, headers have lower-case names';
+
+-- The same answer as text, for HTTP layers that write it out as it is:
+-- the fast path writes its documents as text directly, where casting
+-- scim.handle()'s jsonb would build each document only to print it.
+CREATE FUNCTION scim.handle_text(method text, path text, query text DEFAULT NULL,
+								 headers jsonb DEFAULT '{}', body text DEFAULT NULL)
+	RETURNS scim.response_text
+	AS 'MODULE_PATHNAME', 'scim_handle_text'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION scim.handle_text(text, text, text, jsonb, text) IS
+	'scim.handle() with the response''s headers and body as JSON text, exactly as their ::text casts would give them; what scim-server calls';

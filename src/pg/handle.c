@@ -18,6 +18,11 @@
  * written, and that answers the request completely, as if this path had
  * not been tried.  Errors are therefore answered in one place, and
  * sql/handle_fast.sql holds the two paths to the same answers.
+ *
+ * scim.handle_text() is the same handler for HTTP layers, answering with
+ * headers and body as JSON text: the fast path writes its documents
+ * through a text sink (json_sink.c) rather than building jsonb for the
+ * caller to print, and scim._handle()'s answers are printed here.
  */
 #include "scim_pg.h"
 
@@ -29,6 +34,7 @@
 #include "common/cryptohash.h"
 #include "common/jsonapi.h"
 #include "common/sha2.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -136,7 +142,8 @@ typedef struct HandleCache
 {
 	FmgrInfo	fallback;
 	void	   *projection;
-	TupleDesc	result;			/* scim.response, blessed */
+	TupleDesc	result;			/* scim.response or scim.response_text, blessed */
+	bool		text;			/* scim.handle_text(): headers and body as JSON text */
 } HandleCache;
 
 typedef enum RequestKind
@@ -879,47 +886,39 @@ shown_members(const Request *req, const Row *row, Jsonb *data, Shown *out)
 	return true;
 }
 
+/* A sink for a document of the response: text for scim.handle_text(). */
+static void
+body_sink(FunctionCallInfo fcinfo, ScimPgSink *s)
+{
+	HandleCache *cache = (HandleCache *) fcinfo->flinfo->fn_extra;
+
+	ScimPgSinkInit(s, cache->text ? makeStringInfo() : NULL);
+}
+
 /*
- * A row as a response shows it: its own members with shown_members()'s,
- * projected, in one pass over the document.  NULL when meta is not an
- * object.
+ * A row as a response shows it, into a new body_sink(): its own members
+ * with shown_members()'s, projected, in one pass over the document.
+ * False when meta is not an object.
  */
-static Jsonb *
-show(const Request *req, const Row *row, Jsonb *data, const struct ScimProjection *projection)
+static bool
+show(FunctionCallInfo fcinfo, const Request *req, const Row *row, Jsonb *data,
+	 const struct ScimProjection *projection, ScimPgSink *out)
 {
 	Shown		shown;
 
 	if (!shown_members(req, row, data, &shown))
-		return NULL;
-	return ScimPgProjectWith(data, projection, &shown.set);
+		return false;
+	body_sink(fcinfo, out);
+	ScimPgProjectPush(out, data, projection, &shown.set);
+	return true;
 }
 
-/* A jsonb object of string members, from name, value pairs. */
-static Jsonb *
-string_object(int n, const char *const *pairs)
+/* The tuple descriptor of the call's result type, blessed once per call site. */
+static TupleDesc
+result_desc(FunctionCallInfo fcinfo)
 {
-	JsonbParseState *st = NULL;
-
-	scim_push_jsonb(&st, WJB_BEGIN_OBJECT, NULL);
-	for (int i = 0; i < n; i++)
-	{
-		scim_push_string(&st, WJB_KEY, pairs[2 * i]);
-		scim_push_string(&st, WJB_VALUE, pairs[2 * i + 1]);
-	}
-	return JsonbValueToJsonb(scim_push_jsonb(&st, WJB_END_OBJECT, NULL));
-}
-
-/* The scim.response (status, headers, body), headers as scim._response() sets them. */
-static Datum
-response(FunctionCallInfo fcinfo, int status, Jsonb *body, const char *etag, const char *tenant)
-{
-	TupleDesc	desc;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, body == NULL};
-	const char *pairs[6];
-	int			n = 0;
-
 	HandleCache *cache = (HandleCache *) fcinfo->flinfo->fn_extra;
+	TupleDesc	desc;
 
 	if (cache->result == NULL)
 	{
@@ -930,19 +929,46 @@ response(FunctionCallInfo fcinfo, int status, Jsonb *body, const char *etag, con
 		cache->result = BlessTupleDesc(CreateTupleDescCopy(desc));
 		MemoryContextSwitchTo(old);
 	}
-	desc = cache->result;
-	pairs[n++] = "content-type";
-	pairs[n++] = CONTENT_TYPE;
+	return cache->result;
+}
+
+/* A finished document of sink s as the datum the result type holds: jsonb or text. */
+static Datum
+sink_datum(ScimPgSink *s)
+{
+	if (s->text != NULL)
+		return PointerGetDatum(cstring_to_text_with_len(s->text->data, s->text->len));
+	return JsonbPGetDatum(ScimPgSinkJsonb(s));
+}
+
+/*
+ * The response (status, headers, body), headers as scim._response() sets
+ * them; body NULL for none.  The headers are written in jsonb's order of
+ * their names (etag, content-type, x-scim-tenant), which text keeps.
+ */
+static Datum
+response(FunctionCallInfo fcinfo, int status, ScimPgSink *body, const char *etag, const char *tenant)
+{
+	TupleDesc	desc = result_desc(fcinfo);
+	Datum		values[3];
+	bool		nulls[3] = {false, false, body == NULL};
+	ScimPgSink	headers;
+
+	body_sink(fcinfo, &headers);
+	ScimPgSinkOpen(&headers, WJB_BEGIN_OBJECT);
 	if (etag)
 	{
-		pairs[n++] = "etag";
-		pairs[n++] = etag;
+		ScimPgSinkKey(&headers, "etag", 4);
+		ScimPgSinkString(&headers, WJB_VALUE, etag);
 	}
-	pairs[n++] = "x-scim-tenant";
-	pairs[n++] = tenant;
+	ScimPgSinkKey(&headers, "content-type", 12);
+	ScimPgSinkString(&headers, WJB_VALUE, CONTENT_TYPE);
+	ScimPgSinkKey(&headers, "x-scim-tenant", 13);
+	ScimPgSinkString(&headers, WJB_VALUE, tenant);
+	ScimPgSinkClose(&headers, WJB_END_OBJECT);
 	values[0] = Int32GetDatum(status);
-	values[1] = JsonbPGetDatum(string_object(n / 2, pairs));
-	values[2] = body ? JsonbPGetDatum(body) : (Datum) 0;
+	values[1] = sink_datum(&headers);
+	values[2] = body ? sink_datum(body) : (Datum) 0;
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
@@ -999,7 +1025,7 @@ answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const str
 	Datum		args[2];
 	Row		   *rows;
 	int			n;
-	JsonbParseState *ps = NULL;
+	ScimPgSink	page;
 	int64		shown = 0;
 	const ScimRegistry *reg = ScimPgRegistry(NULL);
 	const ScimResourceType *type = ScimRegistryFindType(reg, req->rtype, strlen(req->rtype));
@@ -1027,7 +1053,8 @@ answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const str
 	rows = fetch_rows(req, cxt, &n);
 
 	/* the page is pushed into the ListResponse as show() would build each */
-	ScimPgListOpen(&ps);
+	body_sink(fcinfo, &page);
+	ScimPgListOpen(&page);
 	if (req->count > 0)
 		for (int64 i = req->start_index; i <= n && i < req->start_index + req->count; i++)
 		{
@@ -1036,11 +1063,11 @@ answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const str
 
 			if (!shown_members(req, row, row->data, &members))
 				return false;
-			ScimPgProjectPush(&ps, row->data, proj, &members.set);
+			ScimPgProjectPush(&page, row->data, proj, &members.set);
 			shown++;
 		}
-	*result = response(fcinfo, 200, ScimPgListClose(&ps, n, shown, (int32) req->start_index),
-					   NULL, DatumGetCString(DirectFunctionCall1(uuid_out, tenant)));
+	ScimPgListClose(&page, n, shown, (int32) req->start_index);
+	*result = response(fcinfo, 200, &page, NULL, DatumGetCString(DirectFunctionCall1(uuid_out, tenant)));
 	return true;
 }
 
@@ -1066,11 +1093,11 @@ answer_get(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const stru
 		   MemoryContext cxt, Datum *result)
 {
 	Row		   *row = read_by_id(req, tenant, cxt);
-	Jsonb	   *doc;
+	ScimPgSink	doc;
 
-	if (row == NULL || (doc = show(req, row, row->data, proj)) == NULL)
+	if (row == NULL || !show(fcinfo, req, row, row->data, proj, &doc))
 		return false;
-	*result = response(fcinfo, 200, doc, psprintf("W/\"" INT64_FORMAT "\"", row->version),
+	*result = response(fcinfo, 200, &doc, psprintf("W/\"" INT64_FORMAT "\"", row->version),
 					   DatumGetCString(DirectFunctionCall1(uuid_out, tenant)));
 	return true;
 }
@@ -1191,6 +1218,7 @@ answer_patch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const st
 	Row		   *rows;
 	int			n;
 	const char *tenant_text = DatumGetCString(DirectFunctionCall1(uuid_out, tenant));
+	ScimPgSink	doc;
 
 	/* a precondition needs the version first: scim._handle() checks it */
 	if (req->if_match != NULL && strcmp(req->if_match, "*") != 0)
@@ -1207,8 +1235,10 @@ answer_patch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const st
 	rows = fetch_rows(req, cxt, &n);
 	if (n == 1 && patch_verdict == PATCH_APPLIED)
 	{
-		*result = response(fcinfo, 200, show(req, &rows[0], rows[0].data, proj),
-						   psprintf("W/\"" INT64_FORMAT "\"", rows[0].version), tenant_text);
+		/* the step checked that meta is an object: show() cannot decline */
+		if (!show(fcinfo, req, &rows[0], rows[0].data, proj, &doc))
+			elog(ERROR, "scim.handle(): user %s was patched into a resource it cannot show", req->id);
+		*result = response(fcinfo, 200, &doc, psprintf("W/\"" INT64_FORMAT "\"", rows[0].version), tenant_text);
 		return true;
 	}
 	if (patch_verdict == PATCH_UNCHANGED)
@@ -1216,10 +1246,9 @@ answer_patch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const st
 		/* answered as a read: no write, no event, the version stays */
 		Row		   *cur = read_by_id(req, tenant, cxt);
 
-		if (cur == NULL)
+		if (cur == NULL || !show(fcinfo, req, cur, cur->data, proj, &doc))
 			return false;
-		*result = response(fcinfo, 200, show(req, cur, cur->data, proj),
-						   psprintf("W/\"" INT64_FORMAT "\"", cur->version), tenant_text);
+		*result = response(fcinfo, 200, &doc, psprintf("W/\"" INT64_FORMAT "\"", cur->version), tenant_text);
 		return true;
 	}
 	return false;				/* no such user, or declined: scim._handle() answers */
@@ -1277,6 +1306,34 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
 	return done;
 }
 
+/* A jsonb column of a scim.response as the text jsonb_out() gives. */
+static Datum
+jsonb_column_text(HeapTupleHeader response, int attno, bool *isnull)
+{
+	Datum		d = GetAttributeByNum(response, attno, isnull);
+	StringInfoData out;
+
+	if (*isnull)
+		return (Datum) 0;
+	initStringInfo(&out);
+	ScimPgJsonbText(&out, DatumGetJsonbP(d));
+	return PointerGetDatum(cstring_to_text_with_len(out.data, out.len));
+}
+
+/* scim._handle()'s scim.response as scim.handle_text()'s scim.response_text. */
+static Datum
+as_text(FunctionCallInfo fcinfo, Datum response)
+{
+	HeapTupleHeader h = DatumGetHeapTupleHeader(response);
+	Datum		values[3];
+	bool		nulls[3];
+
+	values[0] = GetAttributeByNum(h, 1, &nulls[0]);
+	values[1] = jsonb_column_text(h, 2, &nulls[1]);
+	values[2] = jsonb_column_text(h, 3, &nulls[2]);
+	return HeapTupleGetDatum(heap_form_tuple(result_desc(fcinfo), values, nulls));
+}
+
 /* scim._handle(method, path, query, headers, body), looked up once per call site. */
 static Datum
 fall_back(FunctionCallInfo fcinfo, HandleCache *cache)
@@ -1299,7 +1356,27 @@ fall_back(FunctionCallInfo fcinfo, HandleCache *cache)
 	}
 	result = FunctionCallInvoke(call);
 	fcinfo->isnull = call->isnull;
-	return result;
+	if (!cache->text || call->isnull)
+		return result;
+	return as_text(fcinfo, result);
+}
+
+/* Serve one request, through the fast path or scim._handle(). */
+static Datum
+handle(FunctionCallInfo fcinfo, bool text)
+{
+	HandleCache *cache = (HandleCache *) fcinfo->flinfo->fn_extra;
+	Datum		result;
+
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(HandleCache));
+		cache->text = text;
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	if (answer(fcinfo, cache, &result))
+		return result;
+	return fall_back(fcinfo, cache);
 }
 
 PG_FUNCTION_INFO_V1(scim_handle);
@@ -1308,15 +1385,18 @@ PG_FUNCTION_INFO_V1(scim_handle);
 Datum
 scim_handle(PG_FUNCTION_ARGS)
 {
-	HandleCache *cache = (HandleCache *) fcinfo->flinfo->fn_extra;
-	Datum		result;
+	return handle(fcinfo, false);
+}
 
-	if (cache == NULL)
-	{
-		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(HandleCache));
-		fcinfo->flinfo->fn_extra = cache;
-	}
-	if (answer(fcinfo, cache, &result))
-		return result;
-	return fall_back(fcinfo, cache);
+PG_FUNCTION_INFO_V1(scim_handle_text);
+
+/*
+ * scim.handle_text(method, path, query, headers, body) → scim.response_text:
+ * the same answer with headers and body as the JSON text their ::text
+ * casts give, for an HTTP layer that writes them out as they are.
+ */
+Datum
+scim_handle_text(PG_FUNCTION_ARGS)
+{
+	return handle(fcinfo, true);
 }

@@ -7,7 +7,6 @@
 
 #include "fmgr.h"
 #include "utils/builtins.h"
-#include "utils/numeric.h"
 
 #include "jsonb_compat.h"
 
@@ -65,36 +64,34 @@ scim_list_step(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state);
 }
 
+/*
+ * The ListResponse's schemas, opening the object in s.  The members go in
+ * jsonb's order (schemas, Resources, startIndex, itemsPerPage,
+ * totalResults), which a text sink keeps.
+ */
 static void
-push_int(JsonbParseState **st, const char *key, int64 n)
+push_head(ScimPgSink *s)
 {
-	JsonbValue	v;
-
-	scim_push_string(st, WJB_KEY, key);
-	v.type = jbvNumeric;
-	v.val.numeric = int64_to_numeric(n);
-	scim_push_jsonb(st, WJB_VALUE, &v);
+	ScimPgSinkOpen(s, WJB_BEGIN_OBJECT);
+	ScimPgSinkKey(s, "schemas", 7);
+	ScimPgSinkOpen(s, WJB_BEGIN_ARRAY);
+	ScimPgSinkString(s, WJB_ELEM, LIST_RESPONSE_URN);
+	ScimPgSinkClose(s, WJB_END_ARRAY);
+	/* sent even when empty: Entra ID and Okta both expect "Resources": [] */
+	ScimPgSinkKey(s, "Resources", 9);
 }
 
-/* The ListResponse's schemas, opening the object in *st. */
+/* Its counts, closing the object. */
 static void
-push_head(JsonbParseState **st)
+push_tail(ScimPgSink *s, int64 total, int64 count, int32 start_index)
 {
-	scim_push_jsonb(st, WJB_BEGIN_OBJECT, NULL);
-	scim_push_string(st, WJB_KEY, "schemas");
-	scim_push_jsonb(st, WJB_BEGIN_ARRAY, NULL);
-	scim_push_string(st, WJB_ELEM, LIST_RESPONSE_URN);
-	scim_push_jsonb(st, WJB_END_ARRAY, NULL);
-}
-
-/* Its counts, closing the object: jsonb orders the members itself. */
-static Jsonb *
-push_tail(JsonbParseState **st, int64 total, int64 count, int32 start_index)
-{
-	push_int(st, "totalResults", total);
-	push_int(st, "itemsPerPage", count);
-	push_int(st, "startIndex", start_index);
-	return JsonbValueToJsonb(scim_push_jsonb(st, WJB_END_OBJECT, NULL));
+	ScimPgSinkKey(s, "startIndex", 10);
+	ScimPgSinkInt(s, WJB_VALUE, start_index);
+	ScimPgSinkKey(s, "itemsPerPage", 12);
+	ScimPgSinkInt(s, WJB_VALUE, count);
+	ScimPgSinkKey(s, "totalResults", 12);
+	ScimPgSinkInt(s, WJB_VALUE, total);
+	ScimPgSinkClose(s, WJB_END_OBJECT);
 }
 
 /*
@@ -105,32 +102,33 @@ push_tail(JsonbParseState **st, int64 total, int64 count, int32 start_index)
 Jsonb *
 ScimPgListResponse(Jsonb *resources, int64 total, int64 count, int32 start_index)
 {
-	JsonbParseState *st = NULL;
+	ScimPgSink	s;
+	JsonbValue	v;
 
-	push_head(&st);
-	/* sent even when empty: Entra ID and Okta both expect "Resources": [] */
-	scim_push_string(&st, WJB_KEY, "Resources");
-	scim_push_binary(&st, WJB_VALUE, resources);
-	return push_tail(&st, total, count, start_index);
+	ScimPgSinkInit(&s, NULL);
+	push_head(&s);
+	ScimPgSinkValue(&s, WJB_VALUE, scim_jsonb_binary(&v, resources));
+	push_tail(&s, total, count, start_index);
+	return ScimPgSinkJsonb(&s);
 }
 
 /*
- * The same, built in one pass: ScimPgListOpen() leaves "Resources" open
- * for the caller to push the page into, ScimPgListClose() closes it.
+ * The same, made in one pass: ScimPgListOpen() leaves "Resources" open
+ * for the caller to push the page into, ScimPgListClose() closes it (a
+ * jsonb sink's document is then ScimPgSinkJsonb()'s).
  */
 void
-ScimPgListOpen(JsonbParseState **st)
+ScimPgListOpen(ScimPgSink *s)
 {
-	push_head(st);
-	scim_push_string(st, WJB_KEY, "Resources");
-	scim_push_jsonb(st, WJB_BEGIN_ARRAY, NULL);
+	push_head(s);
+	ScimPgSinkOpen(s, WJB_BEGIN_ARRAY);
 }
 
-Jsonb *
-ScimPgListClose(JsonbParseState **st, int64 total, int64 count, int32 start_index)
+void
+ScimPgListClose(ScimPgSink *s, int64 total, int64 count, int32 start_index)
 {
-	scim_push_jsonb(st, WJB_END_ARRAY, NULL);
-	return push_tail(st, total, count, start_index);
+	ScimPgSinkClose(s, WJB_END_ARRAY);
+	push_tail(s, total, count, start_index);
 }
 
 PG_FUNCTION_INFO_V1(scim_list_final);

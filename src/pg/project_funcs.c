@@ -107,8 +107,8 @@ ScimPgProjection(void **slot, MemoryContext parent, text *attributes, text *excl
 	return cache->projection;
 }
 
-static JsonbValue *push_object(JsonbParseState **st, const ScimProjection *p,
-							   const ScimProjScope *scope, JsonbContainer *c, const ScimPgMembers *set);
+static void push_object(ScimPgSink *s, const ScimProjection *p, const ScimProjScope *scope,
+						JsonbContainer *c, const ScimPgMembers *set);
 
 /* Will any member of object c survive the projection? */
 static bool
@@ -129,20 +129,20 @@ object_keeps_any(const ScimProjection *p, const ScimProjScope *scope, JsonbConta
 
 /* Push a value projected with scope: objects filtered, arrays element-wise. */
 static void
-push_value(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *scope,
+push_value(ScimPgSink *s, const ScimProjection *p, const ScimProjScope *scope,
 		   JsonbValue *v, JsonbIteratorToken as)
 {
 	JsonbContainer *c;
 
 	if (v->type != jbvBinary)
 	{
-		scim_push_jsonb(st, as, v);
+		ScimPgSinkValue(s, as, v);
 		return;
 	}
 	c = v->val.binary.data;
 	if (JsonContainerIsObject(c))
 	{
-		push_object(st, p, scope, c, NULL);
+		push_object(s, p, scope, c, NULL);
 		return;
 	}
 	{
@@ -150,7 +150,7 @@ push_value(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *s
 		JsonbValue	e;
 		JsonbIteratorToken tok;
 
-		scim_push_jsonb(st, WJB_BEGIN_ARRAY, NULL);
+		ScimPgSinkOpen(s, WJB_BEGIN_ARRAY);
 		while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
 		{
 			if (tok != WJB_ELEM)
@@ -159,29 +159,62 @@ push_value(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *s
 			if (e.type == jbvBinary && JsonContainerIsObject(e.val.binary.data) &&
 				!object_keeps_any(p, scope, e.val.binary.data))
 				continue;
-			push_value(st, p, scope, &e, WJB_ELEM);
+			push_value(s, p, scope, &e, WJB_ELEM);
 		}
-		scim_push_jsonb(st, WJB_END_ARRAY, NULL);
+		ScimPgSinkClose(s, WJB_END_ARRAY);
 	}
+}
+
+/*
+ * Would walking into v, where every member is kept, leave it as it is?
+ * Only an object with nothing in it is left out (the value itself, or an
+ * element of it as an array, at any depth of arrays).
+ */
+static bool
+walk_keeps_whole(JsonbValue *v)
+{
+	JsonbContainer *c;
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+
+	if (v->type != jbvBinary)
+		return true;
+	c = v->val.binary.data;
+	if (JsonContainerIsObject(c))
+		return JsonContainerSize(c) > 0;
+	it = JsonbIteratorInit(c);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+		if (tok == WJB_ELEM && e.type == jbvBinary && !walk_keeps_whole(&e))
+			return false;
+	return true;
 }
 
 /* Push member key: v as decision d (with child scope) has it. */
 static void
-push_member(JsonbParseState **st, const ScimProjection *p, ScimProjDecision d, const ScimProjScope *child,
-			JsonbValue *key, JsonbValue *v)
+push_member(ScimPgSink *s, const ScimProjection *p, ScimProjDecision d, const ScimProjScope *child,
+			const JsonbValue *key, JsonbValue *v)
 {
 	if (d == SCIM_PROJ_DROP)
 		return;
+	/*
+	 * Most complex attributes lose nothing to the usual projection: kept
+	 * whole, a text sink copies them in one walk instead of deciding on
+	 * every member.
+	 */
+	if (d == SCIM_PROJ_SUBSET && child->attr != NULL &&
+		ScimProjectionKeepsSubs(p, child->attr) && walk_keeps_whole(v))
+		d = SCIM_PROJ_KEEP;
 	/* a complex value with nothing left is left out */
 	if (d == SCIM_PROJ_SUBSET && v->type == jbvBinary &&
 		JsonContainerIsObject(v->val.binary.data) &&
 		!object_keeps_any(p, child, v->val.binary.data))
 		return;
-	scim_push_jsonb(st, WJB_KEY, key);
+	ScimPgSinkKey(s, key->val.string.val, key->val.string.len);
 	if (d == SCIM_PROJ_KEEP)
-		scim_push_jsonb(st, WJB_VALUE, v);
+		ScimPgSinkValue(s, WJB_VALUE, v);
 	else
-		push_value(st, p, child, v, WJB_VALUE);
+		push_value(s, p, child, v, WJB_VALUE);
 }
 
 /* What projection p does with member key in scope; with no projection, keep it. */
@@ -197,34 +230,39 @@ decide(const ScimProjection *p, const ScimProjScope *scope, const JsonbValue *ke
 	return ScimProjectionDecide(p, scope, key->val.string.val, key->val.string.len, child);
 }
 
-/* Which of set's members is key, or -1. */
-static int
-set_index(const ScimPgMembers *set, const JsonbValue *key)
+/* Push set's member i, projected as a member of the object in scope. */
+static void
+push_set_member(ScimPgSink *s, const ScimProjection *p, const ScimProjScope *scope,
+				const ScimPgMembers *set, int i)
 {
-	for (int i = 0; set != NULL && i < set->n; i++)
-		if (key->val.string.len == strlen(set->keys[i]) &&
-			memcmp(key->val.string.val, set->keys[i], key->val.string.len) == 0)
-			return i;
-	return -1;
+	JsonbValue	k;
+	JsonbValue	v;
+	ScimProjScope child = {NULL, NULL};
+
+	scim_jsonb_string(&k, set->keys[i]);
+	scim_jsonb_binary(&v, set->values[i]);
+	push_member(s, p, decide(p, scope, &k, &child), &child, &k, &v);
 }
 
 /*
  * Push object c with the members the projection keeps, set's members
- * replacing or joining c's own first; returns what the closing push
- * returned (the result, for the outermost object).
+ * replacing or joining c's own.  They are merged in where their keys sort
+ * among c's (which the iterator gives in jsonb's order), so that written
+ * as text the object reads as jsonb_out() would write it.
  */
-static JsonbValue *
-push_object(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *scope,
+static void
+push_object(ScimPgSink *s, const ScimProjection *p, const ScimProjScope *scope,
 			JsonbContainer *c, const ScimPgMembers *set)
 {
-	JsonbValue *res = NULL;
 	JsonbIterator *it = JsonbIteratorInit(c);
 	JsonbValue	v;
 	JsonbValue	key;
 	JsonbIteratorToken tok;
 	ScimProjDecision d = SCIM_PROJ_DROP;
 	ScimProjScope child = {NULL, NULL};
-	int			replaced = -1;
+	int			nset = set ? set->n : 0;
+	int			next = 0;		/* set's first member not yet pushed */
+	bool		replaced = false;
 
 	check_stack_depth();
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
@@ -232,35 +270,36 @@ push_object(JsonbParseState **st, const ScimProjection *p, const ScimProjScope *
 		switch (tok)
 		{
 			case WJB_BEGIN_OBJECT:
-				res = scim_push_jsonb(st, tok, NULL);
+				ScimPgSinkOpen(s, tok);
 				break;
 			case WJB_END_OBJECT:
-				for (int i = 0; set != NULL && i < set->n; i++)
-				{
-					JsonbValue	k;
-					JsonbValue	sv;
-
-					scim_jsonb_string(&k, set->keys[i]);
-					scim_jsonb_binary(&sv, set->values[i]);
-					d = decide(p, scope, &k, &child);
-					push_member(st, p, d, &child, &k, &sv);
-				}
-				res = scim_push_jsonb(st, tok, NULL);
+				while (next < nset)
+					push_set_member(s, p, scope, set, next++);
+				ScimPgSinkClose(s, tok);
 				break;
 			case WJB_KEY:
-				key = v;
-				replaced = set_index(set, &v);
-				d = decide(p, scope, &v, &child);
+				{
+					int			cmp = -1;
+
+					while (next < nset &&
+						   (cmp = ScimPgKeyCmp(set->keys[next], strlen(set->keys[next]),
+											   v.val.string.val, v.val.string.len)) < 0)
+						push_set_member(s, p, scope, set, next++);
+					replaced = next < nset && cmp == 0;
+					if (replaced)
+						push_set_member(s, p, scope, set, next++);
+					key = v;
+					d = decide(p, scope, &v, &child);
+				}
 				break;
 			case WJB_VALUE:
-				if (replaced < 0)
-					push_member(st, p, d, &child, &key, &v);
+				if (!replaced)
+					push_member(s, p, d, &child, &key, &v);
 				break;
 			default:
 				break;
 		}
 	}
-	return res;
 }
 
 /* resource as projection p shows it; anything but an object is returned as is. */
@@ -278,29 +317,35 @@ ScimPgProject(Jsonb *resource, const ScimProjection *p)
 Jsonb *
 ScimPgProjectWith(Jsonb *resource, const ScimProjection *p, const ScimPgMembers *set)
 {
-	JsonbParseState *st = NULL;
+	ScimPgSink	s;
 	ScimProjScope root = {NULL, NULL};
 
 	if (!JB_ROOT_IS_OBJECT(resource))
 		return resource;
-	return JsonbValueToJsonb(push_object(&st, p, &root, &resource->root, set));
+	ScimPgSinkInit(&s, NULL);
+	push_object(&s, p, &root, &resource->root, set);
+	return ScimPgSinkJsonb(&s);
 }
 
 /*
- * ScimPgProjectWith()'s document pushed as the next element of the array
- * open in st, not built on its own: a page of resources is then built once,
- * where building each resource and then the page around them would build
- * every resource twice.
+ * ScimPgProjectWith()'s document pushed into sink s: as the next element
+ * of the array open in it (a page of resources is then built once, where
+ * building each resource and then the page around them would build every
+ * resource twice), or as the whole of a text sink.
  */
 void
-ScimPgProjectPush(JsonbParseState **st, Jsonb *resource, const ScimProjection *p, const ScimPgMembers *set)
+ScimPgProjectPush(ScimPgSink *s, Jsonb *resource, const ScimProjection *p, const ScimPgMembers *set)
 {
 	ScimProjScope root = {NULL, NULL};
 
 	if (!JB_ROOT_IS_OBJECT(resource))
-		scim_push_binary(st, WJB_ELEM, resource);
+	{
+		JsonbValue	v;
+
+		ScimPgSinkValue(s, WJB_ELEM, scim_jsonb_binary(&v, resource));
+	}
 	else
-		push_object(st, p, &root, &resource->root, set);
+		push_object(s, p, &root, &resource->root, set);
 }
 
 PG_FUNCTION_INFO_V1(scim_project);

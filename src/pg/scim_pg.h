@@ -12,6 +12,7 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
 #include "arena.h"
@@ -37,10 +38,31 @@ extern struct NumericData *ScimPgNumeric(const char *text);
 extern bool ScimPgSimpleEq(const char *filter, size_t len, const ScimResourceType *type,
 						   const char **attr, const char **value, size_t *value_len);
 
+/* json_sink.c: a document built as jsonb, or written as jsonb_out() would write it */
+typedef struct ScimPgSink
+{
+	JsonbParseState *st;		/* building a jsonb (text is NULL) */
+	StringInfo	text;			/* or writing JSON text here */
+	bool		first;			/* text: nothing yet in the open container */
+	JsonbValue *result;			/* jsonb: what the last push returned */
+} ScimPgSink;
+
+extern int	ScimPgKeyCmp(const char *a, int alen, const char *b, int blen);
+extern void ScimPgTextString(StringInfo out, const char *s, int len);
+extern void ScimPgJsonbText(StringInfo out, Jsonb *jb);
+extern void ScimPgSinkInit(ScimPgSink *s, StringInfo text);
+extern void ScimPgSinkOpen(ScimPgSink *s, JsonbIteratorToken tok);
+extern void ScimPgSinkClose(ScimPgSink *s, JsonbIteratorToken tok);
+extern void ScimPgSinkKey(ScimPgSink *s, const char *key, int len);
+extern void ScimPgSinkValue(ScimPgSink *s, JsonbIteratorToken tok, JsonbValue *v);
+extern void ScimPgSinkString(ScimPgSink *s, JsonbIteratorToken tok, const char *str);
+extern void ScimPgSinkInt(ScimPgSink *s, JsonbIteratorToken tok, int64 n);
+extern Jsonb *ScimPgSinkJsonb(ScimPgSink *s);
+
 /* list_funcs.c */
 extern Jsonb *ScimPgListResponse(Jsonb *resources, int64 total, int64 count, int32 start_index);
-extern void ScimPgListOpen(JsonbParseState **st);
-extern Jsonb *ScimPgListClose(JsonbParseState **st, int64 total, int64 count, int32 start_index);
+extern void ScimPgListOpen(ScimPgSink *s);
+extern void ScimPgListClose(ScimPgSink *s, int64 total, int64 count, int32 start_index);
 
 /* patch_funcs.c */
 extern Jsonb *ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, bool *changed,
@@ -53,7 +75,10 @@ extern const struct ScimProjection *ScimPgProjection(void **slot, MemoryContext 
 													 text *resource_type, ScimError *failed);
 extern Jsonb *ScimPgProject(Jsonb *resource, const struct ScimProjection *p);
 
-/* top-level members to set while projecting: keys[i] to values[i] */
+/*
+ * top-level members to set while projecting: keys[i] to values[i], the
+ * keys in jsonb's order (ScimPgKeyCmp)
+ */
 typedef struct ScimPgMembers
 {
 	int			n;
@@ -62,7 +87,7 @@ typedef struct ScimPgMembers
 } ScimPgMembers;
 
 extern Jsonb *ScimPgProjectWith(Jsonb *resource, const struct ScimProjection *p, const ScimPgMembers *set);
-extern void ScimPgProjectPush(JsonbParseState **st, Jsonb *resource, const struct ScimProjection *p,
+extern void ScimPgProjectPush(ScimPgSink *s, Jsonb *resource, const struct ScimProjection *p,
 							  const ScimPgMembers *set);
 
 /* request.c */

@@ -1,7 +1,7 @@
 /*
  * db.c
  *		One PostgreSQL connection per worker thread, one prepared call of
- *		scim.handle() per request.
+ *		scim.handle_text() per request.
  *
  * A request that finds the connection gone reconnects once; if the
  * database still does not answer, the client gets 503 and a SCIM Error at
@@ -20,8 +20,9 @@ static const char *conninfo = "";
 static __thread PGconn *conn;
 
 #define HANDLE_STATEMENT "scim_server_handle"
+/* scim.handle() with headers and body as text: its C path writes them directly */
 #define HANDLE_SQL \
-	"SELECT status, headers::text, body::text FROM scim.handle($1, $2, $3, $4::jsonb, $5)"
+	"SELECT status, headers, body FROM scim.handle_text($1, $2, $3, $4::jsonb, $5)"
 
 /* Set the libpq connection string every thread connects with. */
 void
@@ -74,7 +75,7 @@ db_connect(void)
 	res = PQprepare(conn, HANDLE_STATEMENT, HANDLE_SQL, 5, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
-		fprintf(stderr, "scim-server: could not prepare scim.handle(): %s", PQerrorMessage(conn));
+		fprintf(stderr, "scim-server: could not prepare scim.handle_text(): %s", PQerrorMessage(conn));
 		PQclear(res);
 		PQfinish(conn);
 		conn = NULL;
@@ -93,7 +94,7 @@ fail_result(DbResult *out, int status, const char *scim_type, const char *detail
 }
 
 /*
- * Call scim.handle() with the request; fills out with the response (or a
+ * Call scim.handle_text() with the request; fills out with the response (or a
  * 503/400/500 Error when the database cannot answer).
  */
 void
@@ -138,7 +139,7 @@ DbHandle(const char *method, const char *path, const char *query,
 			fail_result(out, 400, "invalidSyntax", "the request is not valid UTF-8 text");
 		else
 		{
-			fprintf(stderr, "scim-server: scim.handle() failed: %s", PQresultErrorMessage(res));
+			fprintf(stderr, "scim-server: scim.handle_text() failed: %s", PQresultErrorMessage(res));
 			fail_result(out, 500, NULL, "internal error");
 		}
 		PQclear(res);

@@ -1,0 +1,316 @@
+/*
+ * json_sink.c
+ *		Where a document the glue makes goes: into a jsonb being built, or
+ *		straight out as JSON text, written as jsonb_out() would write that
+ *		jsonb.
+ *
+ * scim.handle_text() hands its HTTP layer the body as text.  Building a
+ * jsonb only for jsonb_out() to walk it again cost more than the rest of
+ * the response: pushJsonbValue() unpacks every member kept whole, the
+ * jsonb is encoded, then decoded and escaped a character at a time.
+ * Written once as text, a member kept whole is copied from the stored
+ * document in one walk.
+ *
+ * The text is byte for byte jsonb_out()'s (sql/handle_text.sql holds the
+ * two to it): ", " and ": " between members, strings escaped as
+ * escape_json() escapes them, numbers through numeric_out(), and an
+ * object's members in jsonb's order, which the callers keep (ScimPgKeyCmp).
+ */
+#include "scim_pg.h"
+
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+#include "jsonb_compat.h"
+
+/* jsonb's order of object keys: shorter first, then byte by byte. */
+int
+ScimPgKeyCmp(const char *a, int alen, const char *b, int blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	return memcmp(a, b, alen);
+}
+
+#define ONES UINT64CONST(0x0101010101010101)
+#define HIGHS UINT64CONST(0x8080808080808080)
+
+/*
+ * Are the 8 bytes at p free of what JSON escapes (a byte below 0x20, '"'
+ * or a backslash)?  The classic tests for a zero or smaller byte in a word:
+ * a byte of 0x80 or more never counts, so UTF-8 passes.
+ */
+static inline bool
+plain8(const char *p)
+{
+	uint64		w;
+	uint64		q;
+	uint64		b;
+
+	memcpy(&w, p, 8);
+	q = w ^ (ONES * '"');
+	b = w ^ (ONES * '\\');
+	return (((w - ONES * 0x20) | (q - ONES) | (b - ONES)) & ~w & HIGHS) == 0;
+}
+
+/*
+ * s as a JSON string, escaped as escape_json() does, but eight bytes at a
+ * time and with safe runs copied whole.  That function reads a C string,
+ * so a string stops at a NUL here too (jsonb refuses \u0000, so a stored
+ * string has none).
+ */
+void
+ScimPgTextString(StringInfo out, const char *s, int len)
+{
+	const char *end = s + strnlen(s, len);
+	const char *run = s;
+
+	enlargeStringInfo(out, (end - s) + 2);
+	appendStringInfoCharMacro(out, '"');
+	for (const char *p = s; p < end; p++)
+	{
+		unsigned char c;
+		const char *esc;
+
+		while (end - p >= 8 && plain8(p))
+			p += 8;
+		if (p >= end)
+			break;
+		c = (unsigned char) *p;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		appendBinaryStringInfo(out, run, p - run);
+		run = p + 1;
+		switch (c)
+		{
+			case '\b':
+				esc = "\\b";
+				break;
+			case '\f':
+				esc = "\\f";
+				break;
+			case '\n':
+				esc = "\\n";
+				break;
+			case '\r':
+				esc = "\\r";
+				break;
+			case '\t':
+				esc = "\\t";
+				break;
+			case '"':
+				esc = "\\\"";
+				break;
+			case '\\':
+				esc = "\\\\";
+				break;
+			default:
+				appendStringInfo(out, "\\u%04x", (int) c);
+				continue;
+		}
+		appendBinaryStringInfo(out, esc, 2);
+	}
+	appendBinaryStringInfo(out, run, end - run);
+	appendStringInfoCharMacro(out, '"');
+}
+
+static void
+text_scalar(StringInfo out, const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			appendBinaryStringInfo(out, "null", 4);
+			break;
+		case jbvString:
+			ScimPgTextString(out, v->val.string.val, v->val.string.len);
+			break;
+		case jbvNumeric:
+			appendStringInfoString(out, DatumGetCString(DirectFunctionCall1(numeric_out,
+																			NumericGetDatum(v->val.numeric))));
+			break;
+		case jbvBool:
+			if (v->val.boolean)
+				appendBinaryStringInfo(out, "true", 4);
+			else
+				appendBinaryStringInfo(out, "false", 5);
+			break;
+		default:
+			elog(ERROR, "unexpected jsonb value type %d", (int) v->type);
+	}
+}
+
+/* A jsonb container as JSON text, as JsonbToCString() writes it. */
+static void
+text_container(StringInfo out, JsonbContainer *c)
+{
+	JsonbIterator *it = JsonbIteratorInit(c);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	bool		first = true;
+	bool		raw_scalar = false;
+
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		switch (tok)
+		{
+			case WJB_BEGIN_ARRAY:
+			case WJB_BEGIN_OBJECT:
+				if (!first)
+					appendBinaryStringInfo(out, ", ", 2);
+				if (tok == WJB_BEGIN_ARRAY && v.val.array.rawScalar)
+					raw_scalar = true;
+				else
+					appendStringInfoCharMacro(out, tok == WJB_BEGIN_ARRAY ? '[' : '{');
+				first = true;
+				break;
+			case WJB_KEY:
+				if (!first)
+					appendBinaryStringInfo(out, ", ", 2);
+				text_scalar(out, &v);
+				appendBinaryStringInfo(out, ": ", 2);
+				first = true;
+				break;
+			case WJB_VALUE:
+			case WJB_ELEM:
+				if (!first)
+					appendBinaryStringInfo(out, ", ", 2);
+				text_scalar(out, &v);
+				first = false;
+				break;
+			case WJB_END_ARRAY:
+				if (!raw_scalar)
+					appendStringInfoCharMacro(out, ']');
+				first = false;
+				break;
+			case WJB_END_OBJECT:
+				appendStringInfoCharMacro(out, '}');
+				first = false;
+				break;
+			default:
+				elog(ERROR, "unexpected jsonb iterator token %d", (int) tok);
+		}
+	}
+}
+
+/* A sink into a new jsonb, or, with text, writing to text. */
+void
+ScimPgSinkInit(ScimPgSink *s, StringInfo text)
+{
+	s->st = NULL;
+	s->text = text;
+	s->first = true;
+	s->result = NULL;
+}
+
+static inline void
+text_separate(ScimPgSink *s)
+{
+	if (!s->first)
+		appendBinaryStringInfo(s->text, ", ", 2);
+}
+
+/* Open an object (WJB_BEGIN_OBJECT) or an array (WJB_BEGIN_ARRAY). */
+void
+ScimPgSinkOpen(ScimPgSink *s, JsonbIteratorToken tok)
+{
+	if (s->text == NULL)
+	{
+		s->result = scim_push_jsonb(&s->st, tok, NULL);
+		return;
+	}
+	text_separate(s);
+	appendStringInfoCharMacro(s->text, tok == WJB_BEGIN_OBJECT ? '{' : '[');
+	s->first = true;
+}
+
+/* Close what ScimPgSinkOpen() opened (WJB_END_OBJECT, WJB_END_ARRAY). */
+void
+ScimPgSinkClose(ScimPgSink *s, JsonbIteratorToken tok)
+{
+	if (s->text == NULL)
+	{
+		s->result = scim_push_jsonb(&s->st, tok, NULL);
+		return;
+	}
+	appendStringInfoCharMacro(s->text, tok == WJB_END_OBJECT ? '}' : ']');
+	s->first = false;
+}
+
+/* The next member's key: members must come in ScimPgKeyCmp() order. */
+void
+ScimPgSinkKey(ScimPgSink *s, const char *key, int len)
+{
+	if (s->text == NULL)
+	{
+		JsonbValue	k;
+
+		k.type = jbvString;
+		k.val.string.val = (char *) key;
+		k.val.string.len = len;
+		s->result = scim_push_jsonb(&s->st, WJB_KEY, &k);
+		return;
+	}
+	text_separate(s);
+	ScimPgTextString(s->text, key, len);
+	appendBinaryStringInfo(s->text, ": ", 2);
+	s->first = true;
+}
+
+/* A member's value (WJB_VALUE) or an element (WJB_ELEM): a scalar or a whole container. */
+void
+ScimPgSinkValue(ScimPgSink *s, JsonbIteratorToken tok, JsonbValue *v)
+{
+	if (s->text == NULL)
+	{
+		s->result = scim_push_jsonb(&s->st, tok, v);
+		return;
+	}
+	text_separate(s);
+	if (v->type == jbvBinary)
+		text_container(s->text, v->val.binary.data);
+	else
+		text_scalar(s->text, v);
+	s->first = false;
+}
+
+void
+ScimPgSinkString(ScimPgSink *s, JsonbIteratorToken tok, const char *str)
+{
+	JsonbValue	v;
+
+	ScimPgSinkValue(s, tok, scim_jsonb_string(&v, str));
+}
+
+void
+ScimPgSinkInt(ScimPgSink *s, JsonbIteratorToken tok, int64 n)
+{
+	JsonbValue	v;
+
+	if (s->text != NULL)
+	{
+		text_separate(s);
+		appendStringInfo(s->text, INT64_FORMAT, n);
+		s->first = false;
+		return;
+	}
+	v.type = jbvNumeric;
+	v.val.numeric = int64_to_numeric(n);
+	ScimPgSinkValue(s, tok, &v);
+}
+
+/* A jsonb sink's document, once its outermost container is closed. */
+Jsonb *
+ScimPgSinkJsonb(ScimPgSink *s)
+{
+	Assert(s->text == NULL && s->st == NULL);
+	return JsonbValueToJsonb(s->result);
+}
+
+/* A jsonb document as JSON text, as jsonb_out() writes it. */
+void
+ScimPgJsonbText(StringInfo out, Jsonb *jb)
+{
+	text_container(out, &jb->root);
+}
