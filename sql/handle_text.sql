@@ -92,6 +92,14 @@ SELECT * FROM pg_temp.same('GET', '/ResourceTypes', NULL);
 SELECT * FROM pg_temp.same('GET', '/Users/' || pg_temp.id('plain'), NULL, NULL, '{"if-none-match": "W/\"1\""}');
 SELECT * FROM pg_temp.same('POST', '/Users/.search', NULL, '{"filter": "userName sw \"q\"", "count": 5}');
 
+-- a stored document that is not an object (written by hand, not through
+-- SCIM) is left to scim._handle(), whatever it makes of it
+UPDATE scim.users SET data = '["not", "an", "object"]' WHERE tenant = :'tenant' AND id = pg_temp.id('utf')::uuid;
+SELECT * FROM pg_temp.same('GET', '/Users/' || pg_temp.id('utf'), NULL);
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=id+eq+%22' || pg_temp.id('utf') || '%22');
+UPDATE scim.users SET data = '"scalar"' WHERE tenant = :'tenant' AND id = pg_temp.id('utf')::uuid;
+SELECT * FROM pg_temp.same('GET', '/Users/' || pg_temp.id('utf'), NULL);
+
 -- the writes: a PATCH answered as text, then read back through scim.handle()
 -- (a read shows the same version and lastModified the PATCH answered with)
 CREATE FUNCTION pg_temp.patched(p text, b text) RETURNS TABLE (status integer, text_equal boolean) LANGUAGE plpgsql AS $$

@@ -860,8 +860,8 @@ typedef struct Shown
 /*
  * Fill *out with the members a row is shown with besides its own:
  * meta.location set as jsonb_set() sets it (not at all without a meta),
- * and its groups.  false when meta is not an object: scim._handle()
- * answers.
+ * and its groups.  false when the stored document or its meta is not an
+ * object (written so by hand, not through SCIM): scim._handle() answers.
  */
 static bool
 shown_members(const Request *req, const Row *row, Jsonb *data, Shown *out)
@@ -870,6 +870,8 @@ shown_members(const Request *req, const Row *row, Jsonb *data, Shown *out)
 	const char *location[1];
 	int			n = 0;
 
+	if (!JB_ROOT_IS_OBJECT(data))
+		return false;
 	location[0] = psprintf("%s/%s/%s", req->base, req->users ? "Users" : "Groups", row->id);
 	if (!meta_with(data, 1, location_key, location, &out->values[n]))
 		return false;
