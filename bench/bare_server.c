@@ -188,7 +188,9 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC,
+	/* the flags scim-server serves plain HTTP with */
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+						 MHD_USE_TURBO,
 						 (uint16_t) atoi(argv[1]), NULL, NULL, on_request, NULL,
 						 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
 						 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) atoi(argv[2]),
