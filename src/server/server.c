@@ -469,8 +469,9 @@ main(int argc, char **argv)
 	{
 		/*
 		 * Turbo reads and writes a socket before epoll says it is ready,
-		 * and closes connections without shutdown(): about 5% more GETs a
-		 * second at 8 and at 32 connections (paired wrk rounds, 2026-11-23).
+		 * and closes connections without shutdown(): 2-5% more GETs a
+		 * second at 8 and at 32 connections (two sets of paired wrk
+		 * rounds, 2026-11-23).
 		 * Not with TLS, where it would also skip the TLS close_notify.
 		 */
 		flags |= MHD_USE_TURBO;
