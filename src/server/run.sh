@@ -77,6 +77,14 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS scim;
 ALTER EXTENSION scim UPDATE;
 SQL
+# 0.1.0 has no upgrade scripts yet: an extension that an older build
+# installed can lack the function this scim-server calls
+if [ -z "$("$PGBIN/psql" "$admin_db" -XAtc "SELECT to_regprocedure('scim.handle_text(text,text,text,jsonb,text)')")" ]; then
+	echo "run.sh: the scim extension in this database was installed by an older build and lacks" >&2
+	echo "  scim.handle_text(), which scim-server calls.  Recreate it (its tenants, tokens and users" >&2
+	echo "  go with it): psql \"$admin_db\" -c 'DROP EXTENSION scim CASCADE', then make run again." >&2
+	exit 1
+fi
 "$PGBIN/psql" "$admin_db" -Xq -v ON_ERROR_STOP=1 -f src/server/server_role.sql > /dev/null
 if [ ! -s "$token_file" ] || [ -z "$("$PGBIN/psql" "$admin_db" -XAtc "SELECT 1 FROM scim.tenant WHERE name = 'demo'")" ]; then
 	umask 077
