@@ -265,6 +265,11 @@ push_object(ScimPgSink *s, const ScimProjection *p, const ScimProjScope *scope,
 	bool		replaced = false;
 
 	check_stack_depth();
+#ifdef USE_ASSERT_CHECKING
+	for (int i = 1; i < nset; i++)
+		Assert(ScimPgKeyCmp(set->keys[i - 1], strlen(set->keys[i - 1]),
+							set->keys[i], strlen(set->keys[i])) < 0);
+#endif
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
 		switch (tok)
@@ -329,9 +334,10 @@ ScimPgProjectWith(Jsonb *resource, const ScimProjection *p, const ScimPgMembers 
 
 /*
  * ScimPgProjectWith()'s document pushed into sink s: as the next element
- * of the array open in it (a page of resources is then built once, where
- * building each resource and then the page around them would build every
- * resource twice), or as the whole of a text sink.
+ * of the array open in it (a page of resources is then made once, where
+ * making each resource and then the page around them would make every
+ * resource twice), or as the whole document of an empty sink.  A
+ * resource that is not an object goes in as it is.
  */
 void
 ScimPgProjectPush(ScimPgSink *s, Jsonb *resource, const ScimProjection *p, const ScimPgMembers *set)
