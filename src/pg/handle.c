@@ -864,8 +864,9 @@ typedef struct Shown
  * object (written so by hand, not through SCIM): scim._handle() answers.
  */
 static bool
-shown_members(const Request *req, const Row *row, Jsonb *data, Shown *out)
+shown_members(const Request *req, const Row *row, Shown *out)
 {
+	Jsonb	   *data = row->data;
 	const char *location_key[] = {"location"};
 	const char *location[1];
 	int			n = 0;
@@ -898,20 +899,19 @@ body_sink(FunctionCallInfo fcinfo, ScimPgSink *s)
 }
 
 /*
- * A row as a response shows it, into a new body_sink(): its own members
- * with shown_members()'s, projected, in one pass over the document.
- * False when meta is not an object.
+ * A row as a response shows it, pushed into sink s (a page's open array,
+ * or a body_sink() of its own): its own members with shown_members()'s,
+ * projected, in one pass over the document.  False when shown_members()
+ * declines.
  */
 static bool
-show(FunctionCallInfo fcinfo, const Request *req, const Row *row, Jsonb *data,
-	 const struct ScimProjection *projection, ScimPgSink *out)
+show(const Request *req, const Row *row, const struct ScimProjection *projection, ScimPgSink *s)
 {
 	Shown		shown;
 
-	if (!shown_members(req, row, data, &shown))
+	if (!shown_members(req, row, &shown))
 		return false;
-	body_sink(fcinfo, out);
-	ScimPgProjectPush(out, data, projection, &shown.set);
+	ScimPgProjectPush(s, row->data, projection, &shown.set);
 	return true;
 }
 
@@ -1054,18 +1054,14 @@ answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const str
 		return false;
 	rows = fetch_rows(req, cxt, &n);
 
-	/* the page is pushed into the ListResponse as show() would build each */
+	/* the page is shown into the ListResponse, not built apart */
 	body_sink(fcinfo, &page);
 	ScimPgListOpen(&page);
 	if (req->count > 0)
 		for (int64 i = req->start_index; i <= n && i < req->start_index + req->count; i++)
 		{
-			Row		   *row = &rows[i - 1];
-			Shown		members;
-
-			if (!shown_members(req, row, row->data, &members))
+			if (!show(req, &rows[i - 1], proj, &page))
 				return false;
-			ScimPgProjectPush(&page, row->data, proj, &members.set);
 			shown++;
 		}
 	ScimPgListClose(&page, n, shown, (int32) req->start_index);
@@ -1097,7 +1093,10 @@ answer_get(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const stru
 	Row		   *row = read_by_id(req, tenant, cxt);
 	ScimPgSink	doc;
 
-	if (row == NULL || !show(fcinfo, req, row, row->data, proj, &doc))
+	if (row == NULL)
+		return false;
+	body_sink(fcinfo, &doc);
+	if (!show(req, row, proj, &doc))
 		return false;
 	*result = response(fcinfo, 200, &doc, psprintf("W/\"" INT64_FORMAT "\"", row->version),
 					   DatumGetCString(DirectFunctionCall1(uuid_out, tenant)));
@@ -1238,7 +1237,8 @@ answer_patch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const st
 	if (n == 1 && patch_verdict == PATCH_APPLIED)
 	{
 		/* the step checked that meta is an object: show() cannot decline */
-		if (!show(fcinfo, req, &rows[0], rows[0].data, proj, &doc))
+		body_sink(fcinfo, &doc);
+		if (!show(req, &rows[0], proj, &doc))
 			elog(ERROR, "scim.handle(): user %s was patched into a resource it cannot show", req->id);
 		*result = response(fcinfo, 200, &doc, psprintf("W/\"" INT64_FORMAT "\"", rows[0].version), tenant_text);
 		return true;
@@ -1248,7 +1248,10 @@ answer_patch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const st
 		/* answered as a read: no write, no event, the version stays */
 		Row		   *cur = read_by_id(req, tenant, cxt);
 
-		if (cur == NULL || !show(fcinfo, req, cur, cur->data, proj, &doc))
+		if (cur == NULL)
+			return false;
+		body_sink(fcinfo, &doc);
+		if (!show(req, cur, proj, &doc))
 			return false;
 		*result = response(fcinfo, 200, &doc, psprintf("W/\"" INT64_FORMAT "\"", cur->version), tenant_text);
 		return true;

@@ -60,8 +60,8 @@ plain8(const char *p)
  * so a string stops at a NUL here too (jsonb refuses \u0000, so a stored
  * string has none).
  */
-void
-ScimPgTextString(StringInfo out, const char *s, int len)
+static void
+text_string(StringInfo out, const char *s, int len)
 {
 	const char *end = s + strnlen(s, len);
 	const char *run = s;
@@ -124,7 +124,7 @@ text_scalar(StringInfo out, const JsonbValue *v)
 			appendBinaryStringInfo(out, "null", 4);
 			break;
 		case jbvString:
-			ScimPgTextString(out, v->val.string.val, v->val.string.len);
+			text_string(out, v->val.string.val, v->val.string.len);
 			break;
 		case jbvNumeric:
 			appendStringInfoString(out, DatumGetCString(DirectFunctionCall1(numeric_out,
@@ -253,7 +253,7 @@ ScimPgSinkKey(ScimPgSink *s, const char *key, int len)
 		return;
 	}
 	text_separate(s);
-	ScimPgTextString(s->text, key, len);
+	text_string(s->text, key, len);
 	appendBinaryStringInfo(s->text, ": ", 2);
 	s->first = true;
 }

@@ -48,7 +48,6 @@ typedef struct ScimPgSink
 } ScimPgSink;
 
 extern int	ScimPgKeyCmp(const char *a, int alen, const char *b, int blen);
-extern void ScimPgTextString(StringInfo out, const char *s, int len);
 extern void ScimPgJsonbText(StringInfo out, Jsonb *jb);
 extern void ScimPgSinkInit(ScimPgSink *s, StringInfo text);
 extern void ScimPgSinkOpen(ScimPgSink *s, JsonbIteratorToken tok);
