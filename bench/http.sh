@@ -151,9 +151,6 @@ busy() {		# busy: CPU ticks the whole machine has used
 	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
 }
 hz=$(getconf CLK_TCK)
-events() {		# events: how many events the store has logged
-	psql -X -At -c 'SELECT count(*) FROM scim.event'
-}
 check_writes() {	# check_writes WRK_RESULT EVENTS_BEFORE: did every PATCH through the server write?
 	n=$(echo "$1" | cut -d' ' -f5)
 	w=$(($(events) - $2))

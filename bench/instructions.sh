@@ -91,7 +91,7 @@ per_call() {
 }
 
 echo "== instructions: single-user backend under callgrind, $n1 and $n2 calls a statement"
-events=$(psql -X -At -c 'SELECT count(*) FROM scim.event')
+e0=$(events)
 as_server pg_ctl -D "$PGDATA_DIR" -m fast -w stop >/dev/null
 run=$(date +%s)
 gh=$(per_call get_handle "$get_handle" "g$run")
@@ -102,7 +102,7 @@ pr=$(per_call patch_raw "$patch_raw" "r$run")
 as_server pg_ctl -D "$PGDATA_DIR" -l "$work/server.log" -w start >/dev/null
 # every PATCH must have written (one event each): one that changed nothing
 # would be answered as a read, and the figure would not be a write's
-wrote=$(($(psql -X -At -c 'SELECT count(*) FROM scim.event') - events))
+wrote=$(($(events) - e0))
 [ "$wrote" = $((n1 + n2)) ] ||
 	{ echo "instructions: $((n1 + n2)) PATCHes through scim.handle_text() but $wrote events" >&2; exit 1; }
 

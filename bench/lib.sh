@@ -14,6 +14,11 @@ pgbench_tps() {
 	printf '%s\n' "$_out" | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p'
 }
 
+# events: how many events the store has logged
+events() {
+	psql -X -At -c 'SELECT count(*) FROM scim.event'
+}
+
 # as_server CMD ARG...: run a command as SERVER_USER, the user that owns
 # bench/run.sh's throwaway cluster (with the caller's PATH)
 as_server() {

@@ -71,7 +71,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-
 log() { printf '%s\n' "$*" >&2; }
 
 # wanted NAME: is part NAME to run (BENCH_ONLY unset, or naming it)?
