@@ -55,12 +55,13 @@ SELECT pg_catalog.pg_extension_config_dump('scim.schema', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('scim.resource_type_extension', 'WHERE NOT builtin');
 
 -- Every backend caches the registry (and scim.handle() the tokens it has
--- seen); a change to these tables tells them all.
+-- seen, and which tenants have group memberships); a change to these
+-- tables tells them all.
 CREATE FUNCTION scim._registry_changed() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'scim_registry_changed'
 	LANGUAGE C;
 COMMENT ON FUNCTION scim._registry_changed() IS
-	'Trigger: invalidates what every backend has cached of the table: the schema registry, or the bearer tokens (internal)';
+	'Trigger: invalidates what every backend has cached of the table: the schema registry, the bearer tokens, or which tenants have group memberships (internal)';
 
 CREATE TRIGGER registry_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scim.schema
 	FOR EACH STATEMENT EXECUTE FUNCTION scim._registry_changed();

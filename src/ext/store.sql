@@ -89,6 +89,10 @@ CREATE TABLE scim.group_members (
 	FOREIGN KEY (tenant, group_id) REFERENCES scim.groups (tenant, id) ON DELETE CASCADE
 );
 CREATE INDEX group_members_value_idx ON scim.group_members (tenant, value);
+-- scim.handle() keeps which tenants have no memberships, to read their
+-- users without a join: any change tells every backend to forget
+CREATE TRIGGER members_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scim.group_members
+	FOR EACH STATEMENT EXECUTE FUNCTION scim._registry_changed();
 COMMENT ON TABLE scim.group_members IS
 	'Group membership, one row per member: adding one member to a 100,000-member group is an index insert';
 

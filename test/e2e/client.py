@@ -259,6 +259,50 @@ def concurrent_clients():
     check(not failures and b["totalResults"] == 200, "20 concurrent clients: 600 requests, all answered", failures[:3])
 
 
+def memberships():
+    """A membership shows on every database connection's next lookup, though
+    each keeps whether the tenant has any (TOKEN2's tenant has none before)."""
+    st, _, u = request("POST", "/Users", {"userName": "crew.member@example.com"}, token=TOKEN2)
+    st2, _, g = request("POST", "/Groups", {"displayName": "Crew"}, token=TOKEN2)
+    if st != 201 or st2 != 201:
+        check(False, "memberships: set up", (u, g))
+        return
+    uid, gid = u["id"], g["id"]
+
+    def lookups():
+        """32 lookups at once, by id and by userName, spread over the workers' connections."""
+        seen = []
+
+        def one(i):
+            if i % 2:
+                st, _, b = request("GET", "/Users/" + uid, token=TOKEN2)
+            else:
+                st, _, b = request("GET", "/Users?filter=userName%20eq%20%22crew.member%40example.com%22",
+                                   token=TOKEN2)
+                b = b["Resources"][0] if st == 200 and b["Resources"] else b
+            seen.append((st, [x["value"] for x in b.get("groups", [])]))
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(32)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return seen
+
+    seen = lookups()
+    check(all(x == (200, []) for x in seen), "memberships: in no group, on every connection", seen[:3])
+    st, _, _ = patch("/Groups/" + gid, [{"op": "add", "path": "members", "value": [{"value": uid}]}], token=TOKEN2)
+    seen = lookups()
+    check(st == 204 and all(x == (200, [gid]) for x in seen),
+          "memberships: a new membership shows on every connection", seen[:3])
+    st, _, _ = patch("/Groups/" + gid, [{"op": "remove", "path": "members[value eq \"%s\"]" % uid}], token=TOKEN2)
+    seen = lookups()
+    check(st == 204 and all(x == (200, []) for x in seen),
+          "memberships: a removed one is gone from every connection", seen[:3])
+    request("DELETE", "/Groups/" + gid, token=TOKEN2)
+    request("DELETE", "/Users/" + uid, token=TOKEN2)
+
+
 def many_connections():
     """More clients connected at once than select() can watch (FD_SETSIZE, 1024)."""
     n = 1100
@@ -416,7 +460,7 @@ def main():
     os.makedirs("build/test-logs", exist_ok=True)
     start_server()
     try:
-        for part in (errors, entra, okta, google, concurrent_clients, many_connections, fault_database,
+        for part in (errors, entra, okta, google, memberships, concurrent_clients, many_connections, fault_database,
                      fault_server):
             try:
                 part()
