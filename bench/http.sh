@@ -58,6 +58,9 @@ psql -X -At -c "SELECT 'prewarmed ' || sum(pg_prewarm(c.oid)) || ' blocks of sci
 	FROM pg_class c WHERE c.oid = 'scim.users'::regclass
 	OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = 'scim.users'::regclass)" 2>/dev/null || true
 rows=$(psql -X -At -c 'SELECT count(*) FROM http_ids')
+# pgbench's sessions take scim-server's search_path (see src/server/db.c):
+# the table of ids then needs its schema
+ids=$(psql -X -At -c "SELECT format('%I.http_ids', relnamespace::regnamespace) FROM pg_class WHERE oid = 'http_ids'::regclass")
 token=$(psql -X -At -c 'SELECT token FROM http_conf')
 tenant=$(psql -X -At -c 'SELECT tenant FROM http_conf')
 # the users the PATCHes pick from: the same for wrk and pgbench
@@ -109,13 +112,13 @@ printf '%s\n' "\\set n random(1, $rows)" \
 # pgbench reads ":name" as a variable, so the URN's colons are chr(58)
 urn="'urn' || chr(58) || 'ietf' || chr(58) || 'params' || chr(58) || 'scim' || chr(58) || 'api' || chr(58) || 'messages' || chr(58) || '2.0' || chr(58) || 'PatchOp'"
 printf '%s\n' "\\set n random(1, $patched)" "\\set k random(1, 1000000000)" \
-	"SELECT status, headers, body FROM scim.handle_text('PATCH', '/Users/' || (SELECT id FROM http_ids WHERE n = :n), '', :hp::jsonb, '{\"schemas\":[\"' || $urn || '\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Name ' || :k || '\"},{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"' || CASE WHEN :k % 2 = 0 THEN 'True' ELSE 'False' END || '\"},{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"' || :k || '@example.com\"}]}');" \
+	"SELECT status, headers, body FROM scim.handle_text('PATCH', '/Users/' || (SELECT id FROM $ids WHERE n = :n), '', :hp::jsonb, '{\"schemas\":[\"' || $urn || '\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Name ' || :k || '\"},{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"' || CASE WHEN :k % 2 = 0 THEN 'True' ELSE 'False' END || '\"},{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"' || :k || '@example.com\"}]}');" \
 	> "$work/handle_patch.sql"
 printf '%s\n' "\\set n random(1, $rows)" \
 	"SELECT data FROM scim.users WHERE tenant = '$tenant' AND lower(data->>'userName') = lower('user' || :n);" \
 	> "$work/raw_get.sql"
 printf '%s\n' "\\set n random(1, $patched)" "\\set k random(1, 1000000000)" \
-	"UPDATE scim.users SET data = jsonb_set(jsonb_set(jsonb_set(data, '{displayName}', to_jsonb('Name ' || :k::text)), '{active}', to_jsonb(:k::integer % 2 = 0)), '{emails,0,value}', to_jsonb(:k::text || '@example.com')), version = version + 1, last_modified = now() WHERE tenant = '$tenant' AND id = (SELECT id FROM http_ids WHERE n = :n);" \
+	"UPDATE scim.users SET data = jsonb_set(jsonb_set(jsonb_set(data, '{displayName}', to_jsonb('Name ' || :k::text)), '{active}', to_jsonb(:k::integer % 2 = 0)), '{emails,0,value}', to_jsonb(:k::text || '@example.com')), version = version + 1, last_modified = now() WHERE tenant = '$tenant' AND id = (SELECT id FROM $ids WHERE n = :n);" \
 	> "$work/raw_patch.sql"
 
 dbconn="host=${PGHOST:-} port=${PGPORT:-5432} user=${PGUSER:-postgres} dbname=${PGDATABASE:-postgres}"
@@ -140,7 +143,7 @@ wrk_run() {		# wrk_run CONNECTIONS SCRIPT [PORT] -> "rps p50ms p99ms non2xx requ
 		END { printf "%s %s %s %s %s\n", rps, p50, p99, bad ? bad : 0, n }'
 }
 pgb_run() {		# pgb_run CLIENTS SCRIPT -> "tps"
-	pgbench -n -M prepared -c "$1" -j 2 -T "$secs" -f "$2" \
+	PGOPTIONS="${PGOPTIONS:-} -c search_path=pg_catalog,pg_temp" pgbench -n -M prepared -c "$1" -j 2 -T "$secs" -f "$2" \
 		-D "h={$hdrs}" -D "hp={$hdrs, \"content-type\": \"application/scim+json\"}" 2>&1 |
 		awk '/^tps/ { print $3 }'
 }

@@ -43,11 +43,11 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 
 rows=$(psql -X -At -c 'SELECT count(*) FROM http_ids')
+ids=$(psql -X -At -c "SELECT format('%I.http_ids', relnamespace::regnamespace) FROM pg_class WHERE oid = 'http_ids'::regclass")
 token=$(psql -X -At -c 'SELECT token FROM http_conf')
 tenant=$(psql -X -At -c 'SELECT tenant FROM http_conf')
 patched=$((rows < 100000 ? rows : 100000))
 db=$(psql -X -At -c 'SELECT current_database()')
-search_path=$(psql -X -At -c 'SHOW search_path')
 
 hdrs="{\"host\": \"127.0.0.1:8080\", \"authorization\": \"Bearer $token\", \"x-scim-base-path\": \"/scim/v2\", \"content-type\": \"application/scim+json\"}"
 get_handle="SELECT status, headers, body FROM scim.handle_text('GET', '/Users', 'filter=userName%20eq%20%22user' || \$1 || '%22', '$hdrs'::jsonb, NULL)"
@@ -55,14 +55,15 @@ get_jsonb="SELECT status, headers::text, body::text FROM scim.handle('GET', '/Us
 get_raw="SELECT data FROM scim.users WHERE tenant = '$tenant' AND lower(data->>'userName') = lower('user' || \$1)"
 # $1 is the user, $2 the call's number: with TAG, which keeps the runs apart,
 # the values are new on every call, so that each call writes
-patch_handle="SELECT status, headers, body FROM scim.handle_text('PATCH', '/Users/' || (SELECT id FROM http_ids WHERE n = \$1 % $patched + 1), '', '$hdrs'::jsonb, '{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Name ' || \$2 || 'TAG\"},{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"' || CASE WHEN \$2 % 2 = 0 THEN 'True' ELSE 'False' END || '\"},{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"' || \$2 || 'TAG@example.com\"}]}')"
-patch_raw="UPDATE scim.users SET data = jsonb_set(jsonb_set(jsonb_set(data, '{displayName}', to_jsonb('Name ' || \$2 || 'TAG')), '{active}', to_jsonb(\$2 % 2 = 0)), '{emails,0,value}', to_jsonb(\$2 || 'TAG@example.com')), version = version + 1, last_modified = now() WHERE tenant = '$tenant' AND id = (SELECT id FROM http_ids WHERE n = \$1 % $patched + 1)"
+patch_handle="SELECT status, headers, body FROM scim.handle_text('PATCH', '/Users/' || (SELECT id FROM $ids WHERE n = \$1 % $patched + 1), '', '$hdrs'::jsonb, '{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Name ' || \$2 || 'TAG\"},{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"' || CASE WHEN \$2 % 2 = 0 THEN 'True' ELSE 'False' END || '\"},{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"' || \$2 || 'TAG@example.com\"}]}')"
+patch_raw="UPDATE scim.users SET data = jsonb_set(jsonb_set(jsonb_set(data, '{displayName}', to_jsonb('Name ' || \$2 || 'TAG')), '{active}', to_jsonb(\$2 % 2 = 0)), '{emails,0,value}', to_jsonb(\$2 || 'TAG@example.com')), version = version + 1, last_modified = now() WHERE tenant = '$tenant' AND id = (SELECT id FROM $ids WHERE n = \$1 % $patched + 1)"
 
 # count NAME SQL N TAG: instructions for N calls of SQL ($1 a random user
 # number, $2 the call's number, TAG replaced by TAG) in one single-user backend
 count() {
 	{
-		printf 'SET search_path = %s;\n\n' "$search_path"
+		# as scim-server's sessions have it (src/server/db.c)
+		printf 'SET search_path = pg_catalog, pg_temp;\n\n'
 		printf 'SET plan_cache_mode = force_generic_plan;\n\n'
 		printf "SET gin_pending_list_limit = '64MB';\n\n"
 		printf 'PREPARE q(int, int) AS %s;\n\n' "$(printf '%s' "$2" | sed "s/TAG/$4/g")"

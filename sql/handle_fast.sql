@@ -289,6 +289,24 @@ SELECT ARRAY(SELECT r->>'id' FROM page, jsonb_array_elements(page.body->'Resourc
 				ORDER BY id) AS not_id_order,
 	   (SELECT count(*) FROM scim.group_members WHERE tenant = :'tenant' AND value = pg_temp.id('ord-1')) AS groups;
 
+-- the statements run under search_path pg_catalog, pg_temp: set for the
+-- call and restored, or left alone where the session has it already (as
+-- scim-server's have, or PGOPTIONS gives it, without spaces); a function on the path before pg_catalog that
+-- shadows lower() is not called either way
+CREATE SCHEMA shadow;
+CREATE FUNCTION shadow.lower(text) RETURNS text LANGUAGE sql AS $$ SELECT 'shadowed' $$;
+SET search_path = shadow, pg_catalog, pg_temp;
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22ann@northwind.example%22');
+SHOW search_path;
+SELECT set_config('search_path', 'pg_catalog,pg_temp', false);
+SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22ann@northwind.example%22');
+SELECT * FROM pg_temp.same('GET', '/Users/' || pg_temp.id('bob'), NULL);
+SHOW search_path;
+RESET search_path;
+SET client_min_messages = warning;
+DROP SCHEMA shadow CASCADE;
+RESET client_min_messages;
+
 -- the token cache: a revoked or expired token is refused from the next request on
 SELECT scim.create_token(:'tenant', now() + interval '1 day') AS tok2 \gset
 SELECT status FROM scim.handle('GET', '/Users', 'filter=userName+eq+%22x%22', jsonb_build_object('authorization', 'Bearer ' || :'tok2'), NULL);

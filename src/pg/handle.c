@@ -1414,6 +1414,38 @@ answer_patch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const st
 	return false;				/* no such user, or declined: scim._handle() answers */
 }
 
+/*
+ * The search_path the statements are planned and run under, as for
+ * scim._handle().  Setting it and restoring it cost a lookup 5% of its
+ * instructions (11,000 of 205,000): the setting itself, and the path
+ * computed again both ways, which every cached plan then checks.  A
+ * session whose path is this already (scim-server sets it on its
+ * connections) skips both.
+ */
+#define PINNED_PATH "pg_catalog, pg_temp"
+
+/* Is the session's search_path PINNED_PATH already, spaces aside? */
+static bool
+path_pinned(void)
+{
+	const char *a = namespace_search_path;
+	const char *b = PINNED_PATH;
+
+	for (;;)
+	{
+		while (*a == ' ')
+			a++;
+		while (*b == ' ')
+			b++;
+		if (*a != *b)
+			return false;
+		if (*a == '\0')
+			return true;
+		a++;
+		b++;
+	}
+}
+
 /* The fast path: true with *result when it answered the request. */
 static bool
 answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
@@ -1423,7 +1455,7 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
 	const struct ScimProjection *proj;
 	ScimError	err;
 	Datum		tenant;
-	int			nest;
+	int			nest = 0;
 	bool		done = false;
 
 	if (!read_request(fcinfo, &req))
@@ -1437,9 +1469,12 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
 		return false;
 
 	/* as scim._handle() runs: search_path pinned, scim.tenant set for the transaction */
-	nest = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	if (!path_pinned())
+	{
+		nest = NewGUCNestLevel();
+		(void) set_config_option("search_path", PINNED_PATH, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "scim.handle(): SPI_connect failed");
 	MemoryContextSwitchTo(cxt);
@@ -1462,7 +1497,8 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
 	}
 	SPI_finish();
 	MemoryContextSwitchTo(cxt);
-	AtEOXact_GUC(true, nest);
+	if (nest > 0)
+		AtEOXact_GUC(true, nest);
 	return done;
 }
 
