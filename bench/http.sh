@@ -5,8 +5,9 @@
 # ready).  Loads the users into the store under one tenant, starts
 # ./scim-server, and measures at 8 and 32 connections:
 #   GET /Users?filter=userName eq "..." (random users) with wrk, against
-#     (a) pgbench running the statement the server runs,
-#         scim.handle_text() with the same headers, and
+#     (a) pgbench calling scim.handle_text() as the server does, with the
+#         same headers and the server's search_path, in FROM (pgbench cannot
+#         take the server's row in binary, see src/server/db.c), and
 #     (b) pgbench running the raw indexed SELECT of the row;
 #   PATCH /Users/{id} (three operations) with wrk, against
 #     (b) pgbench running a raw UPDATE of the same row, and, for
@@ -103,8 +104,8 @@ request = function()
 		{["Authorization"] = "Bearer $token", ["Content-Type"] = "application/scim+json"}, body)
 end
 EOF2
-# (a): the server's statement, its headers passed as a parameter as the
-# server passes them (pgbench -D makes :h a text parameter)
+# (a): the server's call, its headers passed as a parameter as the server
+# passes them (pgbench -D makes :h a text parameter)
 hdrs="\"host\": \"127.0.0.1:$port\", \"authorization\": \"Bearer $token\", \"x-scim-base-path\": \"/scim/v2\""
 printf '%s\n' "\\set n random(1, $rows)" \
 	"SELECT status, headers, body FROM scim.handle_text('GET', '/Users', 'filter=userName%20eq%20%22user' || :n || '%22', :h::jsonb, NULL);" \

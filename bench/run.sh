@@ -217,7 +217,7 @@ part instructions
 	grep '^SUMMARY' "$WORK/index_lookup.out" | sed 's/^SUMMARY /   /'
 	echo
 	echo "4. scim-server over loopback (wrk, ${BENCH_HTTP_T:-8}s runs, median of ${BENCH_HTTP_ROUNDS:-3} interleaved"
-	echo "   rounds) next to pgbench running (a) the server's scim.handle_text() statement and (b) the raw"
+	echo "   rounds) next to pgbench running (a) the server's scim.handle_text() call and (b) the raw"
 	echo "   indexed SELECT / UPDATE; higher percentages are better"
 	echo "   (targets: GET >= 60% of (a) and >= 40% of (b); PATCH >= 60% of (b))"
 	grep '^SUMMARY' "$WORK/http.out" | sed 's/^SUMMARY /   /'

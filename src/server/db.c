@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include <libpq-fe.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "server.h"
@@ -20,9 +21,17 @@ static const char *conninfo = "";
 static __thread PGconn *conn;
 
 #define HANDLE_STATEMENT "scim_server_handle"
-/* scim.handle() with headers and body as text: its C path writes them directly */
-#define HANDLE_SQL \
-	"SELECT status, headers, body FROM scim.handle_text($1, $2, $3, $4::jsonb, $5)"
+/*
+ * scim.handle() with headers and body as text (its C path writes them
+ * directly), called in the select list and its row taken in binary.  In
+ * FROM it is a function scan with a tuplestore: the same 120 lookups cost
+ * the backend 11,000 instructions more each that way (of about 240,000;
+ * the postmaster under callgrind, 2026-11-23).  The row's text form would
+ * escape every quote of the body.
+ */
+#define HANDLE_SQL "SELECT scim.handle_text($1, $2, $3, $4::jsonb, $5)"
+#define INT4_OID 23
+#define TEXT_OID 25
 
 /* Set the libpq connection string every thread connects with. */
 void
@@ -103,6 +112,58 @@ fail_result(DbResult *out, int status, const char *scim_type, const char *detail
 	out->body = ErrorDocument(status, scim_type, detail);
 }
 
+/* The next 4 bytes at *p (before end), in network order; false past the end. */
+static bool
+take_u32(const unsigned char **p, const unsigned char *end, uint32_t *v)
+{
+	if (end - *p < 4)
+		return false;
+	*v = (uint32_t) (*p)[0] << 24 | (uint32_t) (*p)[1] << 16 | (uint32_t) (*p)[2] << 8 | (*p)[3];
+	*p += 4;
+	return true;
+}
+
+/*
+ * A scim.response_text (status int, headers text, body text) in
+ * PostgreSQL's binary form for a composite value (record_send): the number
+ * of columns, then for each its type's OID, its length (-1 for NULL) and
+ * its bytes.  Fills out; false when the row is not of that form.
+ */
+static bool
+read_response(const char *row, int len, DbResult *out)
+{
+	static const uint32_t types[3] = {INT4_OID, TEXT_OID, TEXT_OID};
+	const unsigned char *p = (const unsigned char *) row;
+	const unsigned char *end = p + len;
+	const unsigned char *col[3];
+	uint32_t	collen[3];
+	uint32_t	n;
+	uint32_t	status;
+
+	if (!take_u32(&p, end, &n) || n != 3)
+		return false;
+	for (int i = 0; i < 3; i++)
+	{
+		uint32_t	type;
+
+		if (!take_u32(&p, end, &type) || type != types[i] || !take_u32(&p, end, &collen[i]))
+			return false;
+		col[i] = NULL;
+		if (collen[i] == UINT32_MAX)
+			continue;			/* NULL */
+		if (collen[i] > (uint32_t) (end - p))
+			return false;
+		col[i] = p;
+		p += collen[i];
+	}
+	if (col[0] == NULL || collen[0] != 4 || !take_u32(&col[0], col[0] + 4, &status))
+		return false;
+	out->status = (int) status;
+	out->headers = col[1] ? strndup((const char *) col[1], collen[1]) : strdup("{}");
+	out->body = col[2] ? strndup((const char *) col[2], collen[2]) : NULL;
+	return true;
+}
+
 /*
  * Call scim.handle_text() with the request; fills out with the response (or a
  * 503/400/500 Error when the database cannot answer).
@@ -123,7 +184,7 @@ DbHandle(const char *method, const char *path, const char *query,
 			fail_result(out, 503, NULL, "the database is not available; try again later");
 			return;
 		}
-		res = PQexecPrepared(conn, HANDLE_STATEMENT, 5, params, NULL, NULL, 0);
+		res = PQexecPrepared(conn, HANDLE_STATEMENT, 5, params, NULL, NULL, 1);
 		if (PQresultStatus(res) == PGRES_TUPLES_OK || PQstatus(conn) == CONNECTION_OK)
 			break;
 		/* the connection broke: a read may go again, a write may have happened */
@@ -155,9 +216,13 @@ DbHandle(const char *method, const char *path, const char *query,
 		PQclear(res);
 		return;
 	}
-	out->status = atoi(PQgetvalue(res, 0, 0));
-	out->headers = strdup(PQgetisnull(res, 0, 1) ? "{}" : PQgetvalue(res, 0, 1));
-	out->body = PQgetisnull(res, 0, 2) ? NULL : strdup(PQgetvalue(res, 0, 2));
+	if (PQnfields(res) != 1 || PQgetisnull(res, 0, 0) ||
+		!read_response(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0), out))
+	{
+		fprintf(stderr, "scim-server: scim.handle_text() answered with a row of an unexpected form\n");
+		DbResultFree(out);
+		fail_result(out, 500, NULL, "internal error");
+	}
 	PQclear(res);
 }
 
