@@ -59,9 +59,8 @@ psql -X -At -c "SELECT 'prewarmed ' || sum(pg_prewarm(c.oid)) || ' blocks of sci
 	FROM pg_class c WHERE c.oid = 'scim.users'::regclass
 	OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = 'scim.users'::regclass)" 2>/dev/null || true
 rows=$(psql -X -At -c 'SELECT count(*) FROM http_ids')
-# pgbench's sessions take scim-server's search_path (see src/server/db.c):
-# the table of ids then needs its schema
-ids=$(psql -X -At -c "SELECT format('%I.http_ids', relnamespace::regnamespace) FROM pg_class WHERE oid = 'http_ids'::regclass")
+# pgbench's sessions take scim-server's search_path: the ids need their schema
+ids=$(ids_table)
 token=$(psql -X -At -c 'SELECT token FROM http_conf')
 tenant=$(psql -X -At -c 'SELECT tenant FROM http_conf')
 # the users the PATCHes pick from: the same for wrk and pgbench

@@ -43,7 +43,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 
 rows=$(psql -X -At -c 'SELECT count(*) FROM http_ids')
-ids=$(psql -X -At -c "SELECT format('%I.http_ids', relnamespace::regnamespace) FROM pg_class WHERE oid = 'http_ids'::regclass")
+ids=$(ids_table)
 token=$(psql -X -At -c 'SELECT token FROM http_conf')
 tenant=$(psql -X -At -c 'SELECT tenant FROM http_conf')
 patched=$((rows < 100000 ? rows : 100000))

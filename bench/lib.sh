@@ -19,6 +19,12 @@ events() {
 	psql -X -At -c 'SELECT count(*) FROM scim.event'
 }
 
+# ids_table: bench/http.sh's table of user ids, schema-qualified, for
+# sessions with scim-server's search_path (see src/server/db.c)
+ids_table() {
+	psql -X -At -c "SELECT format('%I.http_ids', relnamespace::regnamespace) FROM pg_class WHERE oid = 'http_ids'::regclass"
+}
+
 # as_server CMD ARG...: run a command as SERVER_USER, the user that owns
 # bench/run.sh's throwaway cluster (with the caller's PATH)
 as_server() {

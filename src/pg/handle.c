@@ -1385,13 +1385,9 @@ answer_patch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const st
 		elog(ERROR, "scim.handle(): could not patch user %s", req->id);
 	rows = fetch_rows(req, cxt, &n);
 	/* a membership made as the UPDATE ran without its join: the row with its groups */
-	if (n == 1 && patch_verdict == PATCH_APPLIED && stale)
-	{
-		rows = read_by_id(req, tenant, cxt);
-		n = rows != NULL ? 1 : 0;
-		if (n == 0)
-			elog(ERROR, "scim.handle(): user %s was patched and cannot be read back", req->id);
-	}
+	if (n == 1 && patch_verdict == PATCH_APPLIED && stale &&
+		(rows = read_by_id(req, tenant, cxt)) == NULL)
+		elog(ERROR, "scim.handle(): user %s was patched and cannot be read back", req->id);
 	if (n == 1 && patch_verdict == PATCH_APPLIED)
 	{
 		/* the step checked that meta is an object: show() cannot decline */
