@@ -13,9 +13,9 @@
 #     (b) pgbench running a raw UPDATE of the same row, and, for
 #         information, (a) pgbench running the server's scim.handle_text() call;
 #   and both requests with wrk against
-#     (c) bench/bare_server.c, libmicrohttpd and libpq wired as scim-server
-#         wires them around (b)'s raw SELECT and UPDATE and nothing else:
-#         the share of (b) that any server built on them reaches here.
+#     (c) bench/bare_server.c, libmicrohttpd's pool of threads, each with
+#         a libpq connection, around (b)'s raw SELECT and UPDATE and nothing
+#         else: the share of (b) that a server built on them reaches here.
 # Each measurement runs BENCH_HTTP_ROUNDS times, interleaved with the
 # others, and the medians are compared: the machines are shared and a
 # single run of each can land on a neighbour's busy second.  The first
@@ -122,9 +122,13 @@ printf '%s\n' "\\set n random(1, $patched)" "\\set k random(1, 1000000000)" \
 	> "$work/raw_patch.sql"
 
 dbconn="host=${PGHOST:-} port=${PGPORT:-5432} user=${PGUSER:-postgres} dbname=${PGDATABASE:-postgres}"
-# the server as it ships (8 workers) unless BENCH_HTTP_WORKERS says otherwise
+# the server as it ships (a worker per CPU, 8 writers) unless
+# BENCH_HTTP_WORKERS and BENCH_HTTP_WRITERS say otherwise; the bare server
+# (c) keeps libmicrohttpd's own pool of 8 threads, the fastest wiring of
+# the raw statement found
 workers=${BENCH_HTTP_WORKERS:-8}
-SCIM_WORKERS=$workers SCIM_DB=$dbconn ./scim-server --port "$port" 2> "$work/server.log" &
+SCIM_WORKERS=${BENCH_HTTP_WORKERS:-} SCIM_WRITERS=${BENCH_HTTP_WRITERS:-} SCIM_DB=$dbconn \
+	./scim-server --port "$port" 2> "$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 "${CC:-cc}" -O2 -o "$work/bare_server" bench/bare_server.c -I"$(pg_config --includedir)" \

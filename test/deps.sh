@@ -6,7 +6,7 @@
 # present are left alone, so this is quick on a prepared machine.
 set -eu
 
-PACKAGES="${SCIM_PACKAGES:-make gcc pkg-config postgresql-15 postgresql-server-dev-15 postgresql-common libjson-c-dev libmicrohttpd-dev libpq-dev valgrind clang python3 procps}"
+PACKAGES="${SCIM_PACKAGES:-make gcc pkg-config postgresql-15 postgresql-server-dev-15 postgresql-common libjson-c-dev libmicrohttpd-dev libpq-dev valgrind clang python3 procps openssl}"
 
 missing=""
 for p in $PACKAGES; do

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server.h"
 
@@ -24,7 +25,12 @@ ServerUsage(FILE *out)
 			"  --db=CONNINFO       libpq connection string or URI [SCIM_DB, then PGURL]\n"
 			"                      (default: libpq's own PG* environment)\n"
 			"  --base-path=PATH    where the SCIM base is [SCIM_BASE_PATH] (default /scim/v2)\n"
-			"  --workers=N         threads, one database connection each [SCIM_WORKERS] (default 8)\n"
+			"  --workers=N         threads serving connections, one database connection\n"
+			"                      each; they answer reads [SCIM_WORKERS] (default: the\n"
+			"                      number of CPUs, at least 2)\n"
+			"  --writers=N         threads answering writes (POST, PUT, PATCH, DELETE),\n"
+			"                      one database connection each; 0 leaves writes to the\n"
+			"                      workers [SCIM_WRITERS] (default 8)\n"
 			"  --max-body=BYTES    largest request body [SCIM_MAX_BODY] (default 1048576)\n"
 			"  --timeout=SECONDS   idle and read timeout [SCIM_TIMEOUT] (default 30)\n"
 			"  --max-connections=N clients connected at once [SCIM_MAX_CONNECTIONS]\n"
@@ -82,16 +88,25 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 {
 	const char *port = env_or("SCIM_PORT", "8080");
 	/*
-	 * A worker serves its clients one request at a time, and a write holds
-	 * it through the commit's WAL flush.  On two cores, PATCHes went about
-	 * 17% faster with 8 workers than with 4, at 8 clients and at 32; reads
-	 * were the same within the noise.
+	 * With the database on the same machine a read is CPU work: a worker
+	 * per CPU finds its next request already waiting, where more workers
+	 * take turns and each request costs a round of wake-ups.  A write
+	 * waits for its commit's WAL flush, so writes go to writers of their
+	 * own, enough for flushes to be shared (8: PATCHes went about 17%
+	 * faster with 8 connections than with 4).  Against 8 workers serving
+	 * both, PATCH went from 44-48% of the raw UPDATE to 50% at 8 and 32
+	 * clients, and GET at 32 from 65-69% of pgbench's call to 69%; GET
+	 * at 8 stayed within the noise (bench/http.sh, 2026-11-23).
 	 */
-	const char *workers = env_or("SCIM_WORKERS", "8");
+	char		cpus[16];
+	const char *workers;
+	const char *writers = env_or("SCIM_WRITERS", "8");
 	const char *max_body = env_or("SCIM_MAX_BODY", "1048576");
 	const char *timeout = env_or("SCIM_TIMEOUT", "30");
 	const char *max_connections = env_or("SCIM_MAX_CONNECTIONS", "1024");
 
+	snprintf(cpus, sizeof(cpus), "%ld", sysconf(_SC_NPROCESSORS_ONLN) > 2 ? sysconf(_SC_NPROCESSORS_ONLN) : 2);
+	workers = env_or("SCIM_WORKERS", cpus);
 	cfg->listen = env_or("SCIM_LISTEN", "127.0.0.1");
 	cfg->db = env_or("SCIM_DB", env_or("PGURL", ""));
 	cfg->base_path = env_or("SCIM_BASE_PATH", "/scim/v2");
@@ -117,6 +132,8 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 			cfg->base_path = v;
 		else if ((v = flag_value("--workers", argc, argv, &i)))
 			workers = v;
+		else if ((v = flag_value("--writers", argc, argv, &i)))
+			writers = v;
 		else if ((v = flag_value("--max-body", argc, argv, &i)))
 			max_body = v;
 		else if ((v = flag_value("--timeout", argc, argv, &i)))
@@ -136,6 +153,7 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 
 	cfg->port = (int) positive(port);
 	cfg->workers = (int) positive(workers);
+	cfg->writers = strcmp(writers, "0") == 0 ? 0 : (int) positive(writers);
 	cfg->max_body = (size_t) positive(max_body);
 	cfg->timeout = (int) positive(timeout);
 	cfg->max_connections = positive(max_connections);
@@ -147,6 +165,11 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	if (cfg->workers <= 0 || cfg->workers > 1024)
 	{
 		fprintf(stderr, "scim-server: invalid number of workers \"%s\"\n", workers);
+		return false;
+	}
+	if (cfg->writers < 0 || cfg->writers > 1024)
+	{
+		fprintf(stderr, "scim-server: invalid number of writers \"%s\"\n", writers);
 		return false;
 	}
 	if ((long) cfg->max_body <= 0 || cfg->timeout <= 0)

@@ -248,3 +248,11 @@ DbResultFree(DbResult *r)
 	free(r->body);
 	r->headers = r->body = NULL;
 }
+
+/* Close this thread's connection, if it has one. */
+void
+DbClose(void)
+{
+	PQfinish(conn);
+	conn = NULL;
+}

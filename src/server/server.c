@@ -41,6 +41,7 @@ typedef struct Request
 	char		tenant[40];
 	char		method[16];
 	char	   *path;
+	WriteJob   *job;			/* a write with the writers, or NULL */
 } Request;
 
 /* Keep everything as sent: the database decodes the query string itself. */
@@ -101,6 +102,13 @@ request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (r == NULL)
 		return;
 	log_request(r);
+	if (r->job != NULL)
+	{
+		DbResultFree(&r->job->res);
+		free((char *) r->job->headers);
+		free((char *) r->job->query);
+		free(r->job);
+	}
 	free(r->body);
 	free(r->path);
 	free(r);
@@ -252,6 +260,44 @@ decode_path(char *s)
 	return true;
 }
 
+static bool
+is_write(const char *method)
+{
+	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+		strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0;
+}
+
+/*
+ * Suspend the client and queue its write; the writer resumes it, and
+ * on_request() answers then.  Suspended first, so that a resume cannot
+ * come before it.
+ */
+static enum MHD_Result
+hand_to_writers(struct MHD_Connection *c, Request *r, Collect *col)
+{
+	WriteJob   *job = calloc(1, sizeof(WriteJob));
+
+	if (job == NULL)
+	{
+		json_object_put(col->obj);
+		free(col->query);
+		return MHD_NO;
+	}
+	job->connection = c;
+	job->method = r->method;
+	job->path = r->path;
+	job->query = col->query ? col->query : strdup("");
+	job->headers = strdup(json_object_to_json_string_ext(col->obj, JSON_C_TO_STRING_PLAIN));
+	job->body = r->body;
+	json_object_put(col->obj);
+	r->job = job;
+	if (job->query == NULL || job->headers == NULL)
+		return MHD_NO;
+	MHD_suspend_connection(c);
+	WritersSubmit(job);
+	return MHD_YES;
+}
+
 /* Hand a complete request to the database and queue its answer. */
 static enum MHD_Result
 dispatch(struct MHD_Connection *c, Request *r, const char *url)
@@ -297,6 +343,8 @@ dispatch(struct MHD_Connection *c, Request *r, const char *url)
 	if (cfg.tls_cert != NULL)
 		json_object_object_add(col.obj, "x-forwarded-proto", json_object_new_string("https"));
 
+	if (cfg.writers > 0 && is_write(r->method))
+		return hand_to_writers(c, r, &col);
 	DbHandle(r->method, r->path, col.query ? col.query : "",
 			 json_object_to_json_string_ext(col.obj, JSON_C_TO_STRING_PLAIN),
 			 r->body, &res);
@@ -333,6 +381,13 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		if (cl != NULL && strtoull(cl, NULL, 10) > cfg.max_body)
 			r->too_large = true;
 		return MHD_YES;
+	}
+	if (r->job != NULL)
+	{
+		/* called again after the writer resumed the client */
+		if (!atomic_load_explicit(&r->job->done, memory_order_acquire))
+			return MHD_YES;
+		return respond(c, r, r->job->res.status, r->job->res.headers, r->job->res.body);
 	}
 	if (*upload_data_size > 0)
 	{
@@ -404,7 +459,7 @@ static void
 fit_open_files(void)
 {
 	struct rlimit rl;
-	rlim_t		spare = (rlim_t) cfg.workers * 3 + 64;
+	rlim_t		spare = (rlim_t) cfg.workers * 3 + (rlim_t) cfg.writers + 64;
 	rlim_t		need = (rlim_t) cfg.max_connections + spare;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -426,18 +481,53 @@ fit_open_files(void)
 	}
 }
 
+/* A client connected or left one worker: count it for the acceptor. */
+static void
+count_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+				 enum MHD_ConnectionNotificationCode code)
+{
+	(void) c;
+	(void) socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		atomic_fetch_sub((atomic_int *) cls, 1);
+}
+
+/* The listening socket, or -1 after a message. */
+static int
+listen_on(const struct sockaddr_in *addr)
+{
+	int			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int			on = 1;
+
+	if (fd < 0 ||
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+		bind(fd, (const struct sockaddr *) addr, sizeof(*addr)) != 0 ||
+		listen(fd, SOMAXCONN) != 0)
+	{
+		fprintf(stderr, "scim-server: could not listen on %s:%d: %s\n", cfg.listen, cfg.port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct MHD_Daemon *d;
+	struct MHD_Daemon **daemons;
+	atomic_int *open;
 	struct sockaddr_in addr;
 	sigset_t	sigs;
 	int			sig;
+	int			lfd;
 	/*
 	 * MHD_USE_AUTO takes epoll on Linux: select() refuses any socket
 	 * numbered above FD_SETSIZE (1024), whatever the connection limit.
+	 * The acceptor (accept.c) hands clients to the daemons.
 	 */
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+		MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME;
 	char	   *cert = NULL;
 	char	   *key = NULL;
 
@@ -484,31 +574,55 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	d = MHD_start_daemon(flags, (uint16_t) cfg.port, NULL, NULL, on_request, NULL,
-						 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
-						 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) cfg.workers,
-						 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg.timeout,
-						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) cfg.max_connections,
-						 MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
-						 MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-						 cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-						 MHD_OPTION_HTTPS_MEM_KEY, key,
-						 MHD_OPTION_END);
-	if (d == NULL)
+	lfd = listen_on(&addr);
+	daemons = calloc((size_t) cfg.workers, sizeof(*daemons));
+	open = calloc((size_t) cfg.workers, sizeof(*open));
+	if (lfd < 0 || daemons == NULL || open == NULL)
+		return 1;
+	for (int i = 0; i < cfg.workers; i++)
 	{
-		fprintf(stderr, "scim-server: could not listen on %s:%d\n", cfg.listen, cfg.port);
+		daemons[i] = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+									  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg.timeout,
+									  MHD_OPTION_CONNECTION_LIMIT, (unsigned int) cfg.max_connections,
+									  MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
+									  MHD_OPTION_NOTIFY_CONNECTION, count_connection, &open[i],
+									  MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+									  cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+									  MHD_OPTION_HTTPS_MEM_KEY, key,
+									  MHD_OPTION_END);
+		if (daemons[i] == NULL)
+		{
+			fprintf(stderr, "scim-server: could not start worker %d of %d\n", i + 1, cfg.workers);
+			return 1;
+		}
+	}
+	if (!WritersStart(cfg.writers) ||
+		!AcceptorStart(lfd, daemons, open, cfg.workers, cfg.max_connections))
+	{
+		fprintf(stderr, "scim-server: could not start its threads: %s\n", strerror(errno));
 		return 1;
 	}
-	fprintf(stderr, "scim-server: serving %s://%s:%d%s with %d workers\n",
-			cfg.tls_cert ? "https" : "http", cfg.listen, cfg.port, cfg.base_path, cfg.workers);
+	fprintf(stderr, "scim-server: serving %s://%s:%d%s with %d workers and %d writers\n",
+			cfg.tls_cert ? "https" : "http", cfg.listen, cfg.port, cfg.base_path, cfg.workers, cfg.writers);
 
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "scim-server: %s received, finishing requests in progress\n",
 			sig == SIGINT ? "SIGINT" : "SIGTERM");
-	MHD_quiesce_daemon(d);
+	AcceptorStop();
 	for (int i = 0; i < 300 && atomic_load(&in_flight) > 0; i++)
 		usleep(100 * 1000);
-	MHD_stop_daemon(d);
+	if (atomic_load(&in_flight) > 0)
+	{
+		/* a write still in the database: its client is suspended, so leave as is */
+		fprintf(stderr, "scim-server: %d requests still unanswered after 30 s; exiting\n",
+				atomic_load(&in_flight));
+		return 1;
+	}
+	WritersStop();
+	for (int i = 0; i < cfg.workers; i++)
+		MHD_stop_daemon(daemons[i]);
+	free(daemons);
+	free(open);
 	free(cert);
 	free(key);
 	return 0;

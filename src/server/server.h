@@ -7,6 +7,7 @@
 #ifndef SCIM_SERVER_H
 #define SCIM_SERVER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,7 +18,8 @@ typedef struct ServerConfig
 	int			port;
 	const char *db;				/* libpq connection string */
 	const char *base_path;		/* "/scim/v2" */
-	int			workers;		/* threads, each with one database connection */
+	int			workers;		/* connection threads, one database connection each */
+	int			writers;		/* write threads, one database connection each */
 	size_t		max_body;		/* bytes */
 	int			timeout;		/* idle and read timeout, seconds */
 	long		max_connections;	/* clients connected at once */
@@ -41,7 +43,33 @@ extern void DbSetConninfo(const char *conninfo);
 extern void DbHandle(const char *method, const char *path, const char *query,
 					 const char *headers_json, const char *body, DbResult *out);
 extern bool DbHealthy(void);
+extern void DbClose(void);
 extern void DbResultFree(DbResult *r);
 extern char *ErrorDocument(int status, const char *scim_type, const char *detail);
+
+/* writers.c */
+struct MHD_Connection;
+typedef struct WriteJob
+{
+	struct MHD_Connection *connection;	/* suspended until done */
+	const char *method;
+	const char *path;
+	const char *query;
+	const char *headers;		/* JSON object text */
+	const char *body;			/* or NULL */
+	DbResult	res;
+	atomic_bool done;
+	struct WriteJob *next;
+} WriteJob;
+
+extern bool WritersStart(int n);
+extern void WritersSubmit(WriteJob *job);
+extern void WritersStop(void);
+
+/* accept.c */
+struct MHD_Daemon;
+extern bool AcceptorStart(int listen_fd, struct MHD_Daemon **daemons, atomic_int *open, int n,
+						  long max_connections);
+extern void AcceptorStop(void);
 
 #endif

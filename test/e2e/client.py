@@ -12,8 +12,10 @@ import os
 import resource
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -36,7 +38,7 @@ def check(ok, name, detail=""):
     sys.stdout.flush()
 
 
-def request(method, path, body=None, token=TOKEN, headers=None, raw=None, timeout=10):
+def request(method, path, body=None, token=TOKEN, headers=None, raw=None, timeout=10, context=None):
     """One request; returns (status, headers, parsed body or None)."""
     url = path if path.startswith("http") else BASE + path
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
@@ -48,7 +50,7 @@ def request(method, path, body=None, token=TOKEN, headers=None, raw=None, timeou
     for k, v in (headers or {}).items():
         req.add_header(k, v)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
             return resp.status, lower_keys(resp.headers), parse(resp.read())
     except urllib.error.HTTPError as e:
         return e.code, lower_keys(e.headers), parse(e.read())
@@ -70,14 +72,15 @@ def patch(path, ops, **kw):
     return request("PATCH", path, {"schemas": [PATCHOP], "Operations": ops}, **kw)
 
 
-def spawn_server(port, *flags):
-    """A scim-server on port with flags, once it answers /healthz."""
+def spawn_server(port, *flags, context=None):
+    """A scim-server on port with flags, once it answers /healthz (over TLS with context)."""
     proc = subprocess.Popen([os.environ["SCIM_SERVER"], "--port", str(port)] + list(flags),
                             env=dict(os.environ, SCIM_DB=os.environ["DB"]),
                             stderr=open("build/test-logs/e2e-server.log", "a"))
     for _ in range(100):
         try:
-            urllib.request.urlopen("http://127.0.0.1:%s/healthz" % port, timeout=1)
+            urllib.request.urlopen("%s://127.0.0.1:%s/healthz" % ("https" if context else "http", port),
+                                   timeout=1, context=context)
             return proc
         except Exception:
             time.sleep(0.05)
@@ -328,10 +331,7 @@ def many_connections():
             s.close()
 
     # past --max-connections, clients wait until a connection closes
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    port = free_port()
     limited = spawn_server(port, "--max-connections", "10")
     socks = []
     try:
@@ -362,6 +362,77 @@ def many_connections():
             s.close()
         limited.terminate()
         limited.wait(timeout=20)
+
+
+def free_port():
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+def waiting_write(flags, what):
+    """A PATCH waits on a row lock held by another session; a GET must not wait behind it."""
+    port = free_port()
+    srv = spawn_server(port, *flags)
+    base = "http://127.0.0.1:%d/scim/v2" % port
+    locker = None
+    try:
+        st, _, b = request("POST", base + "/Users", {"userName": "waiting.%d@example.com" % port})
+        uid = b["id"]
+        locker = subprocess.Popen(["psql", "-X", "-q", "-o", "/dev/null", "-c",
+                                   "BEGIN; SELECT 1 FROM scim.users WHERE id = '%s' FOR UPDATE; "
+                                   "SELECT pg_sleep(3); COMMIT;" % uid])
+        time.sleep(0.5)
+        answer = {}
+        writer = threading.Thread(target=lambda: answer.update(st=patch(
+            base + "/Users/" + uid, [{"op": "replace", "path": "title", "value": "waited"}], timeout=20)[0]))
+        writer.start()
+        time.sleep(0.3)
+        t0 = time.time()
+        st, _, b = request("GET", base + "/Users/" + uid, timeout=20)
+        took = time.time() - t0
+        check(st == 200 and took < 1 and writer.is_alive(),
+              "%s: a read is answered while a write waits on a lock" % what, (st, round(took, 2)))
+        writer.join()
+        st, _, b = request("GET", base + "/Users/" + uid)
+        check(answer.get("st") == 200 and b.get("title") == "waited",
+              "%s: the write is answered once the lock goes" % what, (answer, b.get("title")))
+    finally:
+        if locker is not None:
+            locker.wait()
+        srv.terminate()
+        srv.wait(timeout=20)
+
+
+def waiting_writes():
+    # the one worker hands the write to a writer and goes on serving
+    waiting_write(("--workers", "1", "--writers", "2"), "one worker, two writers")
+    # without writers the write holds its worker; the next client goes to the other
+    waiting_write(("--workers", "2", "--writers", "0"), "two workers, no writers")
+
+
+def tls():
+    """HTTPS through libmicrohttpd's GnuTLS: a read, and a write answered after a writer ran it."""
+    d = tempfile.mkdtemp()
+    key, cert = os.path.join(d, "key.pem"), os.path.join(d, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert], check=True, capture_output=True)
+    context = ssl.create_default_context(cafile=cert)
+    context.check_hostname = False     # a certificate for the test alone, trusted as such
+    port = free_port()
+    srv = spawn_server(port, "--tls-cert", cert, "--tls-key", key, context=context)
+    base = "https://127.0.0.1:%d/scim/v2" % port
+    try:
+        st, h, b = request("POST", base + "/Users", {"userName": "tls.%d@example.com" % port}, context=context)
+        check(st == 201 and h.get("location", "").startswith("https://127.0.0.1:%d/scim/v2/Users/" % port),
+              "TLS: a user created, its location https", (st, h.get("location")))
+        st, _, b = request("GET", base + "/Users?filter=userName+eq+%%22tls.%d@example.com%%22" % port, context=context)
+        check(st == 200 and b.get("totalResults") == 1, "TLS: and found", (st, b))
+    finally:
+        srv.terminate()
+        srv.wait(timeout=20)
 
 
 def writers(prefix, seconds, acked, statuses):
@@ -460,8 +531,8 @@ def main():
     os.makedirs("build/test-logs", exist_ok=True)
     start_server()
     try:
-        for part in (errors, entra, okta, google, memberships, concurrent_clients, many_connections, fault_database,
-                     fault_server):
+        for part in (errors, entra, okta, google, memberships, concurrent_clients, many_connections, waiting_writes, tls,
+                     fault_database, fault_server):
             try:
                 part()
             except Exception as e:      # a crash of the test is a failure, not a stop
