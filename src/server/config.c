@@ -34,7 +34,8 @@ ServerUsage(FILE *out)
 			"  --max-body=BYTES    largest request body [SCIM_MAX_BODY] (default 1048576)\n"
 			"  --timeout=SECONDS   idle and read timeout [SCIM_TIMEOUT] (default 30)\n"
 			"  --max-connections=N clients connected at once [SCIM_MAX_CONNECTIONS]\n"
-			"                      (default 1024; more wait until one closes)\n"
+			"                      (default 1024, shared among the workers; more wait\n"
+			"                      until one closes)\n"
 			"  --tls-cert=FILE     serve HTTPS with this PEM certificate [SCIM_TLS_CERT]\n"
 			"  --tls-key=FILE      and this PEM key [SCIM_TLS_KEY]\n"
 			"  --help              show this help and exit\n"
@@ -94,9 +95,9 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	 * waits for its commit's WAL flush, so writes go to writers of their
 	 * own, enough for flushes to be shared (8: PATCHes went about 17%
 	 * faster with 8 connections than with 4).  Against 8 workers serving
-	 * both, PATCH went from 44-48% of the raw UPDATE to 50% at 8 and 32
-	 * clients, and GET at 32 from 65-69% of pgbench's call to 69%; GET
-	 * at 8 stayed within the noise (bench/http.sh, 2026-11-23).
+	 * both, PATCH went from 44-48% of the raw UPDATE to 57% at 8 clients
+	 * (46% at 32), and GET at 32 from 65-69% of pgbench's call to 72%;
+	 * GET at 8 stayed within the noise (bench/http.sh, 2026-11-23).
 	 */
 	char		cpus[16];
 	const char *workers;

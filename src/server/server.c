@@ -450,8 +450,9 @@ read_file(const char *path)
 
 /*
  * Room for cfg->max_connections clients: each is an open file, as is each
- * worker's database connection, epoll descriptor and wake-up eventfd, and
- * a few more (listening socket, log, TLS files).  The soft limit is raised
+ * worker's listening socket, database connection, epoll descriptor and
+ * wake-up eventfd, each writer's database connection, and a few more
+ * (log, TLS files).  The soft limit is raised
  * as far as the hard limit allows; where that is not far enough, the
  * connection limit comes down to fit.
  */
@@ -459,7 +460,7 @@ static void
 fit_open_files(void)
 {
 	struct rlimit rl;
-	rlim_t		spare = (rlim_t) cfg.workers * 3 + (rlim_t) cfg.writers + 64;
+	rlim_t		spare = (rlim_t) cfg.workers * 4 + (rlim_t) cfg.writers + 64;
 	rlim_t		need = (rlim_t) cfg.max_connections + spare;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -481,53 +482,20 @@ fit_open_files(void)
 	}
 }
 
-/* A client connected or left one worker: count it for the acceptor. */
-static void
-count_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-				 enum MHD_ConnectionNotificationCode code)
-{
-	(void) c;
-	(void) socket_context;
-	if (code == MHD_CONNECTION_NOTIFY_CLOSED)
-		atomic_fetch_sub((atomic_int *) cls, 1);
-}
-
-/* The listening socket, or -1 after a message. */
-static int
-listen_on(const struct sockaddr_in *addr)
-{
-	int			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int			on = 1;
-
-	if (fd < 0 ||
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-		bind(fd, (const struct sockaddr *) addr, sizeof(*addr)) != 0 ||
-		listen(fd, SOMAXCONN) != 0)
-	{
-		fprintf(stderr, "scim-server: could not listen on %s:%d: %s\n", cfg.listen, cfg.port, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 int
 main(int argc, char **argv)
 {
 	struct MHD_Daemon **daemons;
-	atomic_int *open;
 	struct sockaddr_in addr;
 	sigset_t	sigs;
 	int			sig;
-	int			lfd;
+	unsigned int per_worker;
 	/*
 	 * MHD_USE_AUTO takes epoll on Linux: select() refuses any socket
 	 * numbered above FD_SETSIZE (1024), whatever the connection limit.
-	 * The acceptor (accept.c) hands clients to the daemons.
 	 */
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
-		MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME;
+		MHD_ALLOW_SUSPEND_RESUME;
 	char	   *cert = NULL;
 	char	   *key = NULL;
 
@@ -574,30 +542,38 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	lfd = listen_on(&addr);
+	/*
+	 * Each worker is a daemon with a listening socket of its own on the
+	 * same port (SO_REUSEPORT), so the kernel spreads new clients over
+	 * them.  With libmicrohttpd's pool, every thread watched one socket
+	 * and whichever woke first accepted, so a burst of clients could land
+	 * on one worker while another had none; and handing accepted clients
+	 * to daemons with MHD_add_connection() from a thread of our own left
+	 * some unserved until their daemon woke for something else.
+	 */
 	daemons = calloc((size_t) cfg.workers, sizeof(*daemons));
-	open = calloc((size_t) cfg.workers, sizeof(*open));
-	if (lfd < 0 || daemons == NULL || open == NULL)
+	if (daemons == NULL)
 		return 1;
+	per_worker = (unsigned int) ((cfg.max_connections + cfg.workers - 1) / cfg.workers);
 	for (int i = 0; i < cfg.workers; i++)
 	{
-		daemons[i] = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+		daemons[i] = MHD_start_daemon(flags, (uint16_t) cfg.port, NULL, NULL, on_request, NULL,
+									  MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+									  MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
 									  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg.timeout,
-									  MHD_OPTION_CONNECTION_LIMIT, (unsigned int) cfg.max_connections,
+									  MHD_OPTION_CONNECTION_LIMIT, per_worker,
 									  MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
-									  MHD_OPTION_NOTIFY_CONNECTION, count_connection, &open[i],
 									  MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 									  cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 									  MHD_OPTION_HTTPS_MEM_KEY, key,
 									  MHD_OPTION_END);
 		if (daemons[i] == NULL)
 		{
-			fprintf(stderr, "scim-server: could not start worker %d of %d\n", i + 1, cfg.workers);
+			fprintf(stderr, "scim-server: could not listen on %s:%d\n", cfg.listen, cfg.port);
 			return 1;
 		}
 	}
-	if (!WritersStart(cfg.writers) ||
-		!AcceptorStart(lfd, daemons, open, cfg.workers, cfg.max_connections))
+	if (!WritersStart(cfg.writers))
 	{
 		fprintf(stderr, "scim-server: could not start its threads: %s\n", strerror(errno));
 		return 1;
@@ -608,7 +584,8 @@ main(int argc, char **argv)
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "scim-server: %s received, finishing requests in progress\n",
 			sig == SIGINT ? "SIGINT" : "SIGTERM");
-	AcceptorStop();
+	for (int i = 0; i < cfg.workers; i++)
+		MHD_quiesce_daemon(daemons[i]);
 	for (int i = 0; i < 300 && atomic_load(&in_flight) > 0; i++)
 		usleep(100 * 1000);
 	if (atomic_load(&in_flight) > 0)
@@ -622,7 +599,6 @@ main(int argc, char **argv)
 	for (int i = 0; i < cfg.workers; i++)
 		MHD_stop_daemon(daemons[i]);
 	free(daemons);
-	free(open);
 	free(cert);
 	free(key);
 	return 0;

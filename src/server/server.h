@@ -66,10 +66,4 @@ extern bool WritersStart(int n);
 extern void WritersSubmit(WriteJob *job);
 extern void WritersStop(void);
 
-/* accept.c */
-struct MHD_Daemon;
-extern bool AcceptorStart(int listen_fd, struct MHD_Daemon **daemons, atomic_int *open, int n,
-						  long max_connections);
-extern void AcceptorStop(void);
-
 #endif
