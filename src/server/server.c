@@ -270,27 +270,22 @@ is_write(const char *method)
 /*
  * Suspend the client and queue its write; the writer resumes it, and
  * on_request() answers then.  Suspended first, so that a resume cannot
- * come before it.
+ * come before it.  The job keeps copies of query and headers.
  */
 static enum MHD_Result
-hand_to_writers(struct MHD_Connection *c, Request *r, Collect *col)
+hand_to_writers(struct MHD_Connection *c, Request *r, const char *query, const char *headers)
 {
 	WriteJob   *job = calloc(1, sizeof(WriteJob));
 
 	if (job == NULL)
-	{
-		json_object_put(col->obj);
-		free(col->query);
 		return MHD_NO;
-	}
+	r->job = job;
 	job->connection = c;
 	job->method = r->method;
 	job->path = r->path;
-	job->query = col->query ? col->query : strdup("");
-	job->headers = strdup(json_object_to_json_string_ext(col->obj, JSON_C_TO_STRING_PLAIN));
+	job->query = strdup(query);
+	job->headers = strdup(headers);
 	job->body = r->body;
-	json_object_put(col->obj);
-	r->job = job;
 	if (job->query == NULL || job->headers == NULL)
 		return MHD_NO;
 	MHD_suspend_connection(c);
@@ -304,7 +299,9 @@ dispatch(struct MHD_Connection *c, Request *r, const char *url)
 {
 	size_t		blen = strlen(cfg.base_path);
 	const char *rel;
-	Collect		col = {json_object_new_object(), NULL, 0, 0};
+	Collect		col = {NULL, NULL, 0, 0};
+	const char *query;
+	const char *headers;
 	DbResult	res;
 	enum MHD_Result ret;
 
@@ -316,42 +313,41 @@ dispatch(struct MHD_Connection *c, Request *r, const char *url)
 					   ok ? "ok\n" : "database unavailable\n");
 	}
 	if (strncmp(url, cfg.base_path, blen) != 0 || (url[blen] != '\0' && url[blen] != '/'))
-	{
-		json_object_put(col.obj);
 		return respond_error(c, r, 404, "not found; the SCIM endpoint is under the base path");
-	}
 	if (r->too_large)
 	{
 		char		detail[128];
 
-		json_object_put(col.obj);
 		snprintf(detail, sizeof(detail), "the request body is larger than %zu bytes", cfg.max_body);
 		return respond_error(c, r, 413, detail);
 	}
 	rel = url + blen;
 	free(r->path);
 	r->path = strdup(*rel ? rel : "/");
+	if (r->path == NULL)
+		return MHD_NO;
 	if (!decode_path(r->path))
-	{
-		json_object_put(col.obj);
 		return respond_error(c, r, 400, "the path contains a NUL byte");
-	}
 
+	col.obj = json_object_new_object();
 	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &col);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_argument, &col);
 	json_object_object_add(col.obj, "x-scim-base-path", json_object_new_string(cfg.base_path));
 	if (cfg.tls_cert != NULL)
 		json_object_object_add(col.obj, "x-forwarded-proto", json_object_new_string("https"));
 
+	query = col.query ? col.query : "";
+	headers = json_object_to_json_string_ext(col.obj, JSON_C_TO_STRING_PLAIN);
 	if (cfg.writers > 0 && is_write(r->method))
-		return hand_to_writers(c, r, &col);
-	DbHandle(r->method, r->path, col.query ? col.query : "",
-			 json_object_to_json_string_ext(col.obj, JSON_C_TO_STRING_PLAIN),
-			 r->body, &res);
+		ret = hand_to_writers(c, r, query, headers);
+	else
+	{
+		DbHandle(r->method, r->path, query, headers, r->body, &res);
+		ret = respond(c, r, res.status, res.headers, res.body);
+		DbResultFree(&res);
+	}
 	json_object_put(col.obj);
 	free(col.query);
-	ret = respond(c, r, res.status, res.headers, res.body);
-	DbResultFree(&res);
 	return ret;
 }
 
