@@ -126,14 +126,14 @@ dbconn="host=${PGHOST:-} port=${PGPORT:-5432} user=${PGUSER:-postgres} dbname=${
 # BENCH_HTTP_WORKERS and BENCH_HTTP_WRITERS say otherwise; the bare server
 # (c) keeps libmicrohttpd's own pool of 8 threads, the fastest wiring of
 # the raw statement found
-workers=${BENCH_HTTP_WORKERS:-8}
+bare_workers=${BENCH_HTTP_WORKERS:-8}
 SCIM_WORKERS=${BENCH_HTTP_WORKERS:-} SCIM_WRITERS=${BENCH_HTTP_WRITERS:-} SCIM_DB=$dbconn \
 	./scim-server --port "$port" 2> "$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 "${CC:-cc}" -O2 -o "$work/bare_server" bench/bare_server.c -I"$(pg_config --includedir)" \
 	-L"$(pg_config --libdir)" -lmicrohttpd -lpq -lpthread
-"$work/bare_server" "$bare_port" "$workers" "$dbconn application_name=bare_server" "$tenant" &
+"$work/bare_server" "$bare_port" "$bare_workers" "$dbconn application_name=bare_server" "$tenant" &
 bare=$!
 trap 'kill $server $bare 2>/dev/null || true' EXIT
 sleep 1

@@ -6,6 +6,7 @@ SCIM_SERVER in the environment.  Prints one TAP line per check and exits
 non-zero when any failed.
 """
 
+import contextlib
 import glob
 import json
 import os
@@ -86,6 +87,26 @@ def spawn_server(port, *flags, context=None):
             time.sleep(0.05)
     proc.kill()
     raise RuntimeError("scim-server did not come up")
+
+
+def free_port():
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+@contextlib.contextmanager
+def another_server(*flags, context=None):
+    """A second scim-server on a free port, for a check that needs flags of its own: yields its port."""
+    port = free_port()
+    srv = spawn_server(port, *flags, context=context)
+    try:
+        yield port
+    finally:
+        srv.terminate()
+        srv.wait(timeout=20)
 
 
 def start_server():
@@ -331,85 +352,71 @@ def many_connections():
             s.close()
 
     # past --max-connections, clients wait until a connection closes
-    port = free_port()
-    limited = spawn_server(port, "--max-connections", "10")
-    socks = []
-    try:
-        for _ in range(30):
-            s = socket.create_connection(("127.0.0.1", port), timeout=1)
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            socks.append(s)
-        time.sleep(1)                   # healthz takes milliseconds: the admitted are answered by now
-        first = []
-        for s in socks:
-            s.settimeout(0.01)
-            try:
-                first.append(s.recv(4096).startswith(b"HTTP/1.1 200"))
-            except socket.timeout:
-                first.append(False)
-        check(first.count(True) == 10, "--max-connections 10: 10 of 30 clients answered at first", first.count(True))
-        for s, answered in zip(socks, first):
-            if answered:
+    with another_server("--max-connections", "10") as port:
+        socks = []
+        try:
+            for _ in range(30):
+                s = socket.create_connection(("127.0.0.1", port), timeout=1)
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                socks.append(s)
+            time.sleep(1)                   # healthz takes milliseconds: the admitted are answered by now
+            first = []
+            for s in socks:
+                s.settimeout(0.01)
+                try:
+                    first.append(s.recv(4096).startswith(b"HTTP/1.1 200"))
+                except socket.timeout:
+                    first.append(False)
+            check(first.count(True) == 10, "--max-connections 10: 10 of 30 clients answered at first", first.count(True))
+            for s, answered in zip(socks, first):
+                if answered:
+                    s.close()
+            waiting = [s for s, answered in zip(socks, first) if not answered]
+            # each worker admits its share: the 10 freed places go to clients
+            # waiting on the workers whose clients closed
+            time.sleep(1)
+            later = 0
+            for s in waiting:
+                s.settimeout(0.01)
+                try:
+                    later += s.recv(4096).startswith(b"HTTP/1.1 200")
+                except socket.timeout:
+                    pass
+            check(later == 10, "and 10 more once those closed", later)
+        finally:
+            for s in socks:
                 s.close()
-        waiting = [s for s, answered in zip(socks, first) if not answered]
-        # each worker admits its share: the 10 freed places go to clients
-        # waiting on the workers whose clients closed
-        time.sleep(1)
-        later = 0
-        for s in waiting:
-            s.settimeout(0.01)
-            try:
-                later += s.recv(4096).startswith(b"HTTP/1.1 200")
-            except socket.timeout:
-                pass
-        check(later == 10, "and 10 more once those closed", later)
-    finally:
-        for s in socks:
-            s.close()
-        limited.terminate()
-        limited.wait(timeout=20)
-
-
-def free_port():
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
 
 
 def waiting_write(flags, what):
     """A PATCH waits on a row lock held by another session; a GET must not wait behind it."""
-    port = free_port()
-    srv = spawn_server(port, *flags)
-    base = "http://127.0.0.1:%d/scim/v2" % port
-    locker = None
-    try:
-        st, _, b = request("POST", base + "/Users", {"userName": "waiting.%d@example.com" % port})
-        uid = b["id"]
-        locker = subprocess.Popen(["psql", "-X", "-q", "-o", "/dev/null", "-c",
-                                   "BEGIN; SELECT 1 FROM scim.users WHERE id = '%s' FOR UPDATE; "
-                                   "SELECT pg_sleep(3); COMMIT;" % uid])
-        time.sleep(0.5)
-        answer = {}
-        writer = threading.Thread(target=lambda: answer.update(st=patch(
-            base + "/Users/" + uid, [{"op": "replace", "path": "title", "value": "waited"}], timeout=20)[0]))
-        writer.start()
-        time.sleep(0.3)
-        t0 = time.time()
-        st, _, b = request("GET", base + "/Users/" + uid, timeout=20)
-        took = time.time() - t0
-        check(st == 200 and took < 1 and writer.is_alive(),
-              "%s: a read is answered while a write waits on a lock" % what, (st, round(took, 2)))
-        writer.join()
-        st, _, b = request("GET", base + "/Users/" + uid)
-        check(answer.get("st") == 200 and b.get("title") == "waited",
-              "%s: the write is answered once the lock goes" % what, (answer, b.get("title")))
-    finally:
-        if locker is not None:
-            locker.wait()
-        srv.terminate()
-        srv.wait(timeout=20)
+    with another_server(*flags) as port:
+        base = "http://127.0.0.1:%d/scim/v2" % port
+        locker = None
+        try:
+            st, _, b = request("POST", base + "/Users", {"userName": "waiting.%d@example.com" % port})
+            uid = b["id"]
+            locker = subprocess.Popen(["psql", "-X", "-q", "-o", "/dev/null", "-c",
+                                       "BEGIN; SELECT 1 FROM scim.users WHERE id = '%s' FOR UPDATE; "
+                                       "SELECT pg_sleep(3); COMMIT;" % uid])
+            time.sleep(0.5)
+            answer = {}
+            writer = threading.Thread(target=lambda: answer.update(st=patch(
+                base + "/Users/" + uid, [{"op": "replace", "path": "title", "value": "waited"}], timeout=20)[0]))
+            writer.start()
+            time.sleep(0.3)
+            t0 = time.time()
+            st, _, b = request("GET", base + "/Users/" + uid, timeout=20)
+            took = time.time() - t0
+            check(st == 200 and took < 1 and writer.is_alive(),
+                  "%s: a read is answered while a write waits on a lock" % what, (st, round(took, 2)))
+            writer.join()
+            st, _, b = request("GET", base + "/Users/" + uid)
+            check(answer.get("st") == 200 and b.get("title") == "waited",
+                  "%s: the write is answered once the lock goes" % what, (answer, b.get("title")))
+        finally:
+            if locker is not None:
+                locker.wait()
 
 
 def waiting_writes():
@@ -425,18 +432,24 @@ def tls():
                     "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert], check=True, capture_output=True)
     context = ssl.create_default_context(cafile=cert)
     context.check_hostname = False     # a certificate for the test alone, trusted as such
-    port = free_port()
-    srv = spawn_server(port, "--tls-cert", cert, "--tls-key", key, context=context)
-    base = "https://127.0.0.1:%d/scim/v2" % port
-    try:
+    with another_server("--tls-cert", cert, "--tls-key", key, context=context) as port:
+        base = "https://127.0.0.1:%d/scim/v2" % port
         st, h, b = request("POST", base + "/Users", {"userName": "tls.%d@example.com" % port}, context=context)
         check(st == 201 and h.get("location", "").startswith("https://127.0.0.1:%d/scim/v2/Users/" % port),
               "TLS: a user created, its location https", (st, h.get("location")))
         st, _, b = request("GET", base + "/Users?filter=userName+eq+%%22tls.%d@example.com%%22" % port, context=context)
         check(st == 200 and b.get("totalResults") == 1, "TLS: and found", (st, b))
-    finally:
-        srv.terminate()
-        srv.wait(timeout=20)
+
+
+def bad_settings():
+    """A setting out of range stops the server at once, naming the flag and its range."""
+    for flags, says in ((("--workers", "0"), "--workers must be from 1 to 1024"),
+                        (("--writers", "-1"), "--writers must be from 0 to 1024"),
+                        (("--writers", "4294967297"), "--writers must be from 0 to 1024"),
+                        (("--port", "70000"), "--port must be from 1 to 65535"),
+                        (("--max-connections", "ten"), "--max-connections must be from 1 to 1000000")):
+        run = subprocess.run([os.environ["SCIM_SERVER"]] + list(flags), capture_output=True, text=True, timeout=10)
+        check(run.returncode == 2 and says in run.stderr, "%s %s is refused" % flags, (run.returncode, run.stderr))
 
 
 def writers(prefix, seconds, acked, statuses):
@@ -536,7 +549,7 @@ def main():
     start_server()
     try:
         for part in (errors, entra, okta, google, memberships, concurrent_clients, many_connections, waiting_writes, tls,
-                     fault_database, fault_server):
+                     bad_settings, fault_database, fault_server):
             try:
                 part()
             except Exception as e:      # a crash of the test is a failure, not a stop
