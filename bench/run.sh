@@ -39,6 +39,8 @@ set -eu
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 cd "$ROOT"
+# what the build needs, and wrk for the HTTP part
+sh test/deps.sh wrk
 . bench/lib.sh
 
 BENCH_ROWS=${BENCH_ROWS:-1000000}

@@ -3,10 +3,11 @@
 #
 # As root the missing packages are installed with apt-get; otherwise the
 # exact command to run is printed and the script fails.  Packages already
-# present are left alone, so this is quick on a prepared machine.
+# present are left alone, so this is quick on a prepared machine.  Packages
+# named as arguments are wanted as well (bench/run.sh adds wrk).
 set -eu
 
-PACKAGES="${SCIM_PACKAGES:-make gcc pkg-config postgresql-15 postgresql-server-dev-15 postgresql-common libjson-c-dev libmicrohttpd-dev libpq-dev valgrind clang python3 procps openssl}"
+PACKAGES="${SCIM_PACKAGES:-make gcc pkg-config postgresql-15 postgresql-server-dev-15 postgresql-common libjson-c-dev libmicrohttpd-dev libpq-dev valgrind clang python3 procps openssl} $*"
 
 missing=""
 for p in $PACKAGES; do

@@ -164,17 +164,52 @@ read_response(const char *row, int len, DbResult *out)
 	return true;
 }
 
+/* Can the method change anything?  Everything else may safely go again. */
+bool
+IsWrite(const char *method)
+{
+	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+		strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0;
+}
+
+/* Fill out from the result of one call (or a 400/500 Error when it failed). */
+static void
+take_result(PGresult *res, DbResult *out)
+{
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+	{
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		/* class 22: the request's text itself (invalid UTF-8, NUL bytes) */
+		if (state != NULL && strncmp(state, "22", 2) == 0)
+			fail_result(out, 400, "invalidSyntax", "the request is not valid UTF-8 text");
+		else
+		{
+			fprintf(stderr, "scim-server: scim.handle_text() failed: %s", PQresultErrorMessage(res));
+			fail_result(out, 500, NULL, "internal error");
+		}
+		return;
+	}
+	if (PQnfields(res) != 1 || PQgetisnull(res, 0, 0) ||
+		!read_response(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0), out))
+	{
+		fprintf(stderr, "scim-server: scim.handle_text() answered with a row of an unexpected form\n");
+		DbResultFree(out);
+		fail_result(out, 500, NULL, "internal error");
+	}
+}
+
 /*
- * Call scim.handle_text() with the request; fills out with the response (or a
- * 503/400/500 Error when the database cannot answer).
+ * Call scim.handle_text() with the request; fills call->res with the
+ * response (or a 503/400/500 Error when the database cannot answer).
  */
 void
-DbHandle(const char *method, const char *path, const char *query,
-		 const char *headers_json, const char *body, DbResult *out)
+DbHandle(Call *call)
 {
-	const char *params[5] = {method, path, query, headers_json, body};
+	const char *params[5] = {call->method, call->path, call->query, call->headers, call->body};
+	DbResult   *out = &call->res;
 	PGresult   *res = NULL;
-	bool		idempotent = strcmp(method, "GET") == 0;
+	bool		idempotent = !IsWrite(call->method);
 
 	memset(out, 0, sizeof(*out));
 	for (int attempt = 0; attempt < 2; attempt++)
@@ -201,29 +236,89 @@ DbHandle(const char *method, const char *path, const char *query,
 		fail_result(out, 503, NULL, "the database is not available; try again later");
 		return;
 	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-	{
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-		/* class 22: the request's text itself (invalid UTF-8, NUL bytes) */
-		if (state != NULL && strncmp(state, "22", 2) == 0)
-			fail_result(out, 400, "invalidSyntax", "the request is not valid UTF-8 text");
-		else
-		{
-			fprintf(stderr, "scim-server: scim.handle_text() failed: %s", PQresultErrorMessage(res));
-			fail_result(out, 500, NULL, "internal error");
-		}
-		PQclear(res);
-		return;
-	}
-	if (PQnfields(res) != 1 || PQgetisnull(res, 0, 0) ||
-		!read_response(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0), out))
-	{
-		fprintf(stderr, "scim-server: scim.handle_text() answered with a row of an unexpected form\n");
-		DbResultFree(out);
-		fail_result(out, 500, NULL, "internal error");
-	}
+	take_result(res, out);
 	PQclear(res);
+}
+
+/*
+ * The result of the next call in the pipeline, up to and including its
+ * Sync; NULL when the connection broke first.
+ */
+static PGresult *
+next_in_pipeline(void)
+{
+	PGresult   *mine = NULL;
+
+	for (;;)
+	{
+		PGresult   *res = PQgetResult(conn);
+
+		if (res == NULL)
+		{
+			/* between a call's results and its Sync, unless the connection is gone */
+			if (PQstatus(conn) != CONNECTION_OK)
+				break;
+			continue;
+		}
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+		{
+			PQclear(res);
+			return mine;
+		}
+		if (mine == NULL)
+			mine = res;
+		else
+			PQclear(res);
+	}
+	PQclear(mine);
+	return NULL;
+}
+
+/*
+ * Calls that change nothing (reads), sent together in libpq's pipeline
+ * mode: the backend finds each next call already waiting and answers them
+ * back to back, and this thread waits for it once for them all instead of
+ * once each.  Each call is followed by a Sync, so each runs in its own
+ * transaction (scim.tenant is set transaction-locally) and an error ends
+ * only its own.  Calls left unanswered when the connection breaks go
+ * through DbHandle(), which reconnects; being reads, they may go again.
+ */
+void
+DbHandleMany(Call **calls, int n)
+{
+	int			sent = 0;
+	int			answered = 0;
+
+	if (n > 1 && db_connect() && PQenterPipelineMode(conn))
+	{
+		for (; sent < n; sent++)
+		{
+			const char *params[5] = {calls[sent]->method, calls[sent]->path, calls[sent]->query,
+			calls[sent]->headers, calls[sent]->body};
+
+			if (!PQsendQueryPrepared(conn, HANDLE_STATEMENT, 5, params, NULL, NULL, 1) ||
+				!PQpipelineSync(conn))
+				break;
+		}
+		for (; answered < sent; answered++)
+		{
+			PGresult   *res = next_in_pipeline();
+
+			if (res == NULL)
+				break;
+			memset(&calls[answered]->res, 0, sizeof(DbResult));
+			take_result(res, &calls[answered]->res);
+			PQclear(res);
+		}
+		if (answered < n || !PQexitPipelineMode(conn))
+		{
+			/* start afresh: DbHandle() reconnects */
+			PQfinish(conn);
+			conn = NULL;
+		}
+	}
+	for (int i = answered; i < n; i++)
+		DbHandle(calls[i]);
 }
 
 /* Does the database answer this thread? */

@@ -41,8 +41,25 @@ typedef struct Request
 	char		tenant[40];
 	char		method[16];
 	char	   *path;
-	WriteJob   *job;			/* a write with the writers, or NULL */
+	Call	   *call;			/* its call, once under way, or NULL */
 } Request;
+
+/*
+ * A worker: a libmicrohttpd daemon of its own, run by a thread of its own,
+ * and the reads its handler collected in the pass just made.
+ */
+typedef struct Worker
+{
+	struct MHD_Daemon *daemon;
+	pthread_t	thread;
+	Call	  **batch;
+	int			n;
+	int			cap;
+} Worker;
+
+static __thread Worker *me;		/* the worker this thread runs */
+static atomic_bool draining;	/* stop taking new clients */
+static atomic_bool stopping;	/* all answered: workers may end */
 
 /* Keep everything as sent: the database decodes the query string itself. */
 static size_t
@@ -102,12 +119,12 @@ request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (r == NULL)
 		return;
 	log_request(r);
-	if (r->job != NULL)
+	if (r->call != NULL)
 	{
-		DbResultFree(&r->job->res);
-		free((char *) r->job->headers);
-		free((char *) r->job->query);
-		free(r->job);
+		DbResultFree(&r->call->res);
+		free((char *) r->call->headers);
+		free((char *) r->call->query);
+		free(r->call);
 	}
 	free(r->body);
 	free(r->path);
@@ -260,36 +277,46 @@ decode_path(char *s)
 	return true;
 }
 
-static bool
-is_write(const char *method)
-{
-	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
-		strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0;
-}
-
 /*
- * Suspend the client and queue its write; the writer resumes it, and
- * on_request() answers then.  Suspended first, so that a resume cannot
- * come before it.  The job keeps copies of query and headers.
+ * Suspend the client until its call is answered: a write goes to the
+ * writers, a read into this worker's batch, sent once the pass over the
+ * clients is done (run_batch()).  Either way on_request() is called again
+ * after the resume and answers then.  The call keeps copies of query and
+ * headers.
  */
 static enum MHD_Result
-hand_to_writers(struct MHD_Connection *c, Request *r, const char *query, const char *headers)
+suspend_for_call(struct MHD_Connection *c, Request *r, const char *query, const char *headers)
 {
-	WriteJob   *job = calloc(1, sizeof(WriteJob));
+	Call	   *call = calloc(1, sizeof(Call));
+	bool		write = IsWrite(r->method);
 
-	if (job == NULL)
+	if (call == NULL)
 		return MHD_NO;
-	r->job = job;
-	job->connection = c;
-	job->method = r->method;
-	job->path = r->path;
-	job->query = strdup(query);
-	job->headers = strdup(headers);
-	job->body = r->body;
-	if (job->query == NULL || job->headers == NULL)
+	r->call = call;
+	call->connection = c;
+	call->method = r->method;
+	call->path = r->path;
+	call->query = strdup(query);
+	call->headers = strdup(headers);
+	call->body = r->body;
+	if (call->query == NULL || call->headers == NULL)
 		return MHD_NO;
+	if (!write && me->n == me->cap)
+	{
+		int			cap = me->cap ? me->cap * 2 : 16;
+		Call	  **p = realloc(me->batch, (size_t) cap * sizeof(Call *));
+
+		if (p == NULL)
+			return MHD_NO;
+		me->batch = p;
+		me->cap = cap;
+	}
+	/* suspended before a writer can take it, so that a resume cannot come first */
 	MHD_suspend_connection(c);
-	WritersSubmit(job);
+	if (write)
+		WritersSubmit(call);
+	else
+		me->batch[me->n++] = call;
 	return MHD_YES;
 }
 
@@ -302,7 +329,6 @@ dispatch(struct MHD_Connection *c, Request *r, const char *url)
 	Collect		col = {NULL, NULL, 0, 0};
 	const char *query;
 	const char *headers;
-	DbResult	res;
 	enum MHD_Result ret;
 
 	if (strcmp(url, "/healthz") == 0)
@@ -338,14 +364,18 @@ dispatch(struct MHD_Connection *c, Request *r, const char *url)
 
 	query = col.query ? col.query : "";
 	headers = json_object_to_json_string_ext(col.obj, JSON_C_TO_STRING_PLAIN);
-	if (cfg.writers > 0 && is_write(r->method))
-		ret = hand_to_writers(c, r, query, headers);
-	else
+	if (cfg.writers == 0 && IsWrite(r->method))
 	{
-		DbHandle(r->method, r->path, query, headers, r->body, &res);
-		ret = respond(c, r, res.status, res.headers, res.body);
-		DbResultFree(&res);
+		/* no writers: the worker writes itself, holding up its other clients */
+		Call		call = {.connection = c, .method = r->method, .path = r->path,
+		.query = query, .headers = headers, .body = r->body};
+
+		DbHandle(&call);
+		ret = respond(c, r, call.res.status, call.res.headers, call.res.body);
+		DbResultFree(&call.res);
 	}
+	else
+		ret = suspend_for_call(c, r, query, headers);
 	json_object_put(col.obj);
 	free(col.query);
 	return ret;
@@ -378,12 +408,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			r->too_large = true;
 		return MHD_YES;
 	}
-	if (r->job != NULL)
+	if (r->call != NULL)
 	{
-		/* called again after the writer resumed the client */
-		if (!atomic_load_explicit(&r->job->done, memory_order_acquire))
+		/* called again after the client was resumed */
+		if (!atomic_load_explicit(&r->call->done, memory_order_acquire))
 			return MHD_YES;
-		return respond(c, r, r->job->res.status, r->job->res.headers, r->job->res.body);
+		return respond(c, r, r->call->res.status, r->call->res.headers, r->call->res.body);
 	}
 	if (*upload_data_size > 0)
 	{
@@ -416,6 +446,53 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	if (r->body != NULL && memchr(r->body, '\0', r->len) != NULL)
 		return respond_error(c, r, 400, "the request body contains a NUL byte");
 	return dispatch(c, r, url);
+}
+
+/* Answer the reads collected in the pass just made, and resume their clients. */
+static void
+run_batch(Worker *w)
+{
+	DbHandleMany(w->batch, w->n);
+	for (int i = 0; i < w->n; i++)
+	{
+		atomic_store_explicit(&w->batch[i]->done, true, memory_order_release);
+		MHD_resume_connection(w->batch[i]->connection);
+	}
+	w->n = 0;
+}
+
+/*
+ * A worker's loop: a pass over its clients (libmicrohttpd calls on_request()
+ * for each one ready, which collects reads), then the reads at once.  The
+ * resumes wake the next pass, which sends the answers.  On SIGTERM the
+ * worker stops listening itself (libmicrohttpd's daemon is not to be
+ * touched from another thread) and closes the socket, so that new clients
+ * are refused instead of waiting in a queue nobody reads.
+ */
+static void *
+worker_main(void *arg)
+{
+	Worker	   *w = arg;
+	bool		quiesced = false;
+
+	me = w;
+	while (!atomic_load(&stopping))
+	{
+		/* at most half a second: the flags above are looked at between passes */
+		MHD_run_wait(w->daemon, 500);
+		if (w->n > 0)
+			run_batch(w);
+		if (!quiesced && atomic_load(&draining))
+		{
+			MHD_socket s = MHD_quiesce_daemon(w->daemon);
+
+			if (s != MHD_INVALID_SOCKET)
+				close(s);
+			quiesced = true;
+		}
+	}
+	DbClose();
+	return NULL;
 }
 
 static char *
@@ -481,17 +558,17 @@ fit_open_files(void)
 int
 main(int argc, char **argv)
 {
-	struct MHD_Daemon **daemons;
+	Worker	   *workers;
 	struct sockaddr_in addr;
 	sigset_t	sigs;
 	int			sig;
 	unsigned int per_worker;
 	/*
-	 * MHD_USE_AUTO takes epoll on Linux: select() refuses any socket
-	 * numbered above FD_SETSIZE (1024), whatever the connection limit.
+	 * epoll: select() refuses any socket numbered above FD_SETSIZE (1024),
+	 * whatever the connection limit.  No polling thread of libmicrohttpd's
+	 * own: each worker's thread runs its daemon (worker_main()).
 	 */
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
-		MHD_ALLOW_SUSPEND_RESUME;
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	char	   *cert = NULL;
 	char	   *key = NULL;
 
@@ -547,23 +624,23 @@ main(int argc, char **argv)
 	 * to daemons with MHD_add_connection() from a thread of our own left
 	 * some unserved until their daemon woke for something else.
 	 */
-	daemons = calloc((size_t) cfg.workers, sizeof(*daemons));
-	if (daemons == NULL)
+	workers = calloc((size_t) cfg.workers, sizeof(*workers));
+	if (workers == NULL)
 		return 1;
 	per_worker = (unsigned int) ((cfg.max_connections + cfg.workers - 1) / cfg.workers);
 	for (int i = 0; i < cfg.workers; i++)
 	{
-		daemons[i] = MHD_start_daemon(flags, (uint16_t) cfg.port, NULL, NULL, on_request, NULL,
-									  MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
-									  MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
-									  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg.timeout,
-									  MHD_OPTION_CONNECTION_LIMIT, per_worker,
-									  MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
-									  MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-									  cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-									  MHD_OPTION_HTTPS_MEM_KEY, key,
-									  MHD_OPTION_END);
-		if (daemons[i] == NULL)
+		workers[i].daemon = MHD_start_daemon(flags, (uint16_t) cfg.port, NULL, NULL, on_request, NULL,
+											 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+											 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
+											 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg.timeout,
+											 MHD_OPTION_CONNECTION_LIMIT, per_worker,
+											 MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
+											 MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+											 cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+											 MHD_OPTION_HTTPS_MEM_KEY, key,
+											 MHD_OPTION_END);
+		if (workers[i].daemon == NULL)
 		{
 			fprintf(stderr, "scim-server: could not listen on %s:%d\n", cfg.listen, cfg.port);
 			return 1;
@@ -574,14 +651,21 @@ main(int argc, char **argv)
 		fprintf(stderr, "scim-server: could not start its threads: %s\n", strerror(errno));
 		return 1;
 	}
+	for (int i = 0; i < cfg.workers; i++)
+	{
+		if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)
+		{
+			fprintf(stderr, "scim-server: could not start its threads: %s\n", strerror(errno));
+			return 1;
+		}
+	}
 	fprintf(stderr, "scim-server: serving %s://%s:%d%s with %d workers and %d writers\n",
 			cfg.tls_cert ? "https" : "http", cfg.listen, cfg.port, cfg.base_path, cfg.workers, cfg.writers);
 
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "scim-server: %s received, finishing requests in progress\n",
 			sig == SIGINT ? "SIGINT" : "SIGTERM");
-	for (int i = 0; i < cfg.workers; i++)
-		MHD_quiesce_daemon(daemons[i]);
+	atomic_store(&draining, true);
 	for (int i = 0; i < 300 && atomic_load(&in_flight) > 0; i++)
 		usleep(100 * 1000);
 	if (atomic_load(&in_flight) > 0)
@@ -591,10 +675,16 @@ main(int argc, char **argv)
 				atomic_load(&in_flight));
 		return 1;
 	}
+	atomic_store(&stopping, true);
+	for (int i = 0; i < cfg.workers; i++)
+		pthread_join(workers[i].thread, NULL);
 	WritersStop();
 	for (int i = 0; i < cfg.workers; i++)
-		MHD_stop_daemon(daemons[i]);
-	free(daemons);
+	{
+		MHD_stop_daemon(workers[i].daemon);
+		free(workers[i].batch);
+	}
+	free(workers);
 	free(cert);
 	free(key);
 	return 0;

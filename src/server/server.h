@@ -39,19 +39,14 @@ typedef struct DbResult
 	char	   *body;			/* JSON text or NULL, malloc'ed */
 } DbResult;
 
-extern void DbSetConninfo(const char *conninfo);
-extern void DbHandle(const char *method, const char *path, const char *query,
-					 const char *headers_json, const char *body, DbResult *out);
-extern bool DbHealthy(void);
-extern void DbClose(void);
-extern void DbResultFree(DbResult *r);
-extern char *ErrorDocument(int status, const char *scim_type, const char *detail);
-
-/* writers.c */
+/*
+ * One request's call of scim.handle_text(): its arguments, and its answer
+ * once done.  The client's connection stays suspended until then.
+ */
 struct MHD_Connection;
-typedef struct WriteJob
+typedef struct Call
 {
-	struct MHD_Connection *connection;	/* suspended until done */
+	struct MHD_Connection *connection;
 	const char *method;
 	const char *path;
 	const char *query;
@@ -59,11 +54,21 @@ typedef struct WriteJob
 	const char *body;			/* or NULL */
 	DbResult	res;
 	atomic_bool done;
-	struct WriteJob *next;
-} WriteJob;
+	struct Call *next;			/* in the writers' queue */
+} Call;
 
+extern void DbSetConninfo(const char *conninfo);
+extern bool IsWrite(const char *method);
+extern void DbHandle(Call *call);
+extern void DbHandleMany(Call **calls, int n);
+extern bool DbHealthy(void);
+extern void DbClose(void);
+extern void DbResultFree(DbResult *r);
+extern char *ErrorDocument(int status, const char *scim_type, const char *detail);
+
+/* writers.c */
 extern bool WritersStart(int n);
-extern void WritersSubmit(WriteJob *job);
+extern void WritersSubmit(Call *call);
 extern void WritersStop(void);
 
 #endif

@@ -17,8 +17,8 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static WriteJob *head;
-static WriteJob *tail;
+static Call *head;
+static Call *tail;
 static bool stopping;
 static pthread_t *threads;
 static int nthreads;
@@ -29,25 +29,25 @@ writer_main(void *arg)
 	(void) arg;
 	for (;;)
 	{
-		WriteJob   *job;
+		Call	   *call;
 
 		pthread_mutex_lock(&lock);
 		while (head == NULL && !stopping)
 			pthread_cond_wait(&wake, &lock);
-		job = head;
-		if (job == NULL)
+		call = head;
+		if (call == NULL)
 		{
 			pthread_mutex_unlock(&lock);
 			break;
 		}
-		head = job->next;
+		head = call->next;
 		if (head == NULL)
 			tail = NULL;
 		pthread_mutex_unlock(&lock);
 
-		DbHandle(job->method, job->path, job->query, job->headers, job->body, &job->res);
-		atomic_store_explicit(&job->done, true, memory_order_release);
-		MHD_resume_connection(job->connection);
+		DbHandle(call);
+		atomic_store_explicit(&call->done, true, memory_order_release);
+		MHD_resume_connection(call->connection);
 	}
 	DbClose();
 	return NULL;
@@ -70,15 +70,15 @@ WritersStart(int n)
 
 /* Queue a write; its connection must already be suspended. */
 void
-WritersSubmit(WriteJob *job)
+WritersSubmit(Call *call)
 {
-	job->next = NULL;
+	call->next = NULL;
 	pthread_mutex_lock(&lock);
 	if (tail != NULL)
-		tail->next = job;
+		tail->next = call;
 	else
-		head = job;
-	tail = job;
+		head = call;
+	tail = call;
 	pthread_cond_signal(&wake);
 	pthread_mutex_unlock(&lock);
 }
