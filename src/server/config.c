@@ -27,8 +27,8 @@ ServerUsage(FILE *out)
 			"                      (default: libpq's own PG* environment)\n"
 			"  --base-path=PATH    where the SCIM base is [SCIM_BASE_PATH] (default /scim/v2)\n"
 			"  --workers=N         threads serving connections, one database connection\n"
-			"                      each; they answer reads [SCIM_WORKERS] (default: the\n"
-			"                      number of CPUs, at least 2)\n"
+			"                      each; they answer reads [SCIM_WORKERS] (default: half\n"
+			"                      the number of CPUs, at least 1)\n"
 			"  --writers=N         threads answering writes (POST, PUT, PATCH, DELETE),\n"
 			"                      one database connection each; 0 leaves writes to the\n"
 			"                      workers [SCIM_WRITERS] (default 8)\n"
@@ -90,15 +90,17 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 {
 	const char *port = env_or("SCIM_PORT", "8080");
 	/*
-	 * With the database on the same machine a read is CPU work: a worker
-	 * per CPU finds its next request already waiting, where more workers
-	 * take turns and each request costs a round of wake-ups.  A write
-	 * waits for its commit's WAL flush, so writes go to writers of their
-	 * own, enough for flushes to be shared (8: PATCHes went about 17%
-	 * faster with 8 connections than with 4).  Against 8 workers serving
-	 * both, PATCH went from 44-48% of the raw UPDATE to 57% at 8 clients
-	 * (46% at 32), and GET at 32 from 65-69% of pgbench's call to 72%;
-	 * GET at 8 stayed within the noise (bench/http.sh, 2026-11-23).
+	 * A worker keeps its backend busy by itself: it sends each read as
+	 * soon as it is complete and takes the answers as they come, so the
+	 * backend finds its next call waiting and neither sleeps between
+	 * calls.  With the database on the same machine, a worker and its
+	 * backend take about two CPUs between them: on 2 CPUs, one worker
+	 * answered 33,500 GETs a second at 8 connections and 43,000 at 32,
+	 * two workers 23,800 and 28,400, more backends taking turns on the
+	 * same cores (development cluster, 50,000 users, medians of 5 wrk
+	 * runs, 2026-11-23).  A write waits for its commit's WAL flush, so
+	 * writes go to writers of their own, enough for flushes to be shared
+	 * (8: PATCHes went about 17% faster with 8 connections than with 4).
 	 */
 	long		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	char		cpus[24];
@@ -108,7 +110,7 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	const char *timeout = env_or("SCIM_TIMEOUT", "30");
 	const char *max_connections = env_or("SCIM_MAX_CONNECTIONS", "1024");
 
-	snprintf(cpus, sizeof(cpus), "%ld", ncpu > 2 ? ncpu : 2);
+	snprintf(cpus, sizeof(cpus), "%ld", ncpu > 2 ? ncpu / 2 : 1);
 	workers = env_or("SCIM_WORKERS", cpus);
 	cfg->listen = env_or("SCIM_LISTEN", "127.0.0.1");
 	cfg->db = env_or("SCIM_DB", env_or("PGURL", ""));

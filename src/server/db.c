@@ -10,7 +10,9 @@
  * only the client can decide to send it again.
  */
 #include <json-c/json.h>
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 
 static const char *conninfo = "";
 static __thread PGconn *conn;
+static __thread unsigned long connections;	/* made by this thread */
 
 #define HANDLE_STATEMENT "scim_server_handle"
 /*
@@ -91,6 +94,7 @@ db_connect(void)
 		PQfinish(conn);
 	/* dbname expands a full connection string or URI; the rest are defaults */
 	conn = PQconnectdbParams(keys, values, conninfo[0] != '\0');
+	connections++;
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
 		fprintf(stderr, "scim-server: could not connect to the database: %s", PQerrorMessage(conn));
@@ -241,84 +245,155 @@ DbHandle(Call *call)
 }
 
 /*
- * The result of the next call in the pipeline, up to and including its
- * Sync; NULL when the connection broke first.
+ * Reads in libpq's pipeline mode.  A worker sends each read as soon as its
+ * request is complete, without waiting for the ones before to be answered,
+ * and takes the answers as they come in, from its event loop: the backend
+ * finds the next call already waiting and answers them back to back, and
+ * the worker serves its clients meanwhile.  Each call is followed by a
+ * Sync, so each runs in a transaction of its own (scim.tenant is set
+ * transaction-locally) and an error ends only its own.  The calls sent and
+ * not yet answered wait here in order, their answers coming in that order.
  */
-static PGresult *
-next_in_pipeline(void)
-{
-	PGresult   *mine = NULL;
+static __thread Call *sent_head;
+static __thread Call *sent_tail;
+static __thread PGresult *head_res;		/* the first call's result, before its Sync */
 
-	for (;;)
+/*
+ * The connection broke: end it, and answer the calls it held through
+ * DbHandle(), which reconnects.  They are reads, so they may go again.
+ */
+static void
+pipeline_broken(void (*answered) (Call *))
+{
+	Call	   *call = sent_head;
+
+	PQclear(head_res);
+	head_res = NULL;
+	sent_head = sent_tail = NULL;
+	PQfinish(conn);
+	conn = NULL;
+	while (call != NULL)
+	{
+		Call	   *next = call->next;
+
+		DbHandle(call);
+		answered(call);
+		call = next;
+	}
+}
+
+/* Send a read (see above); answered() gets it once it has its answer. */
+void
+DbSend(Call *call, void (*answered) (Call *))
+{
+	const char *params[5] = {call->method, call->path, call->query, call->headers, call->body};
+
+	if (sent_head == NULL && !db_connect())
+	{
+		DbHandle(call);			/* the 503 */
+		answered(call);
+		return;
+	}
+	call->next = NULL;
+	if (sent_tail != NULL)
+		sent_tail->next = call;
+	else
+		sent_head = call;
+	sent_tail = call;
+	if ((PQpipelineStatus(conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(conn)) ||
+		!PQsendQueryPrepared(conn, HANDLE_STATEMENT, 5, params, NULL, NULL, 1) ||
+		!PQpipelineSync(conn))
+		pipeline_broken(answered);
+}
+
+/*
+ * Take what the database has sent, without waiting: answered() gets each
+ * call whose answer is complete.  For the socket being readable.
+ */
+void
+DbReceive(void (*answered) (Call *))
+{
+	if (conn == NULL)
+		return;
+	if (!PQconsumeInput(conn))
+	{
+		pipeline_broken(answered);
+		return;
+	}
+	while (sent_head != NULL && !PQisBusy(conn))
 	{
 		PGresult   *res = PQgetResult(conn);
 
 		if (res == NULL)
 		{
-			/* between a call's results and its Sync, unless the connection is gone */
+			/* the end of a call's results, before its Sync */
 			if (PQstatus(conn) != CONNECTION_OK)
-				break;
+			{
+				pipeline_broken(answered);
+				return;
+			}
 			continue;
 		}
 		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
 		{
+			Call	   *call = sent_head;
+
 			PQclear(res);
-			return mine;
+			sent_head = call->next;
+			if (sent_head == NULL)
+				sent_tail = NULL;
+			memset(&call->res, 0, sizeof(DbResult));
+			if (head_res != NULL)
+				take_result(head_res, &call->res);
+			else
+				fail_result(&call->res, 500, NULL, "internal error");
+			PQclear(head_res);
+			head_res = NULL;
+			answered(call);
+			continue;
 		}
-		if (mine == NULL)
-			mine = res;
+		if (PQstatus(conn) != CONNECTION_OK)
+		{
+			PQclear(res);
+			pipeline_broken(answered);
+			return;
+		}
+		if (head_res == NULL)
+			head_res = res;
 		else
 			PQclear(res);
 	}
-	PQclear(mine);
-	return NULL;
+	/* idle again: out of pipeline mode, for DbHealthy()'s PQexec() */
+	if (sent_head == NULL && PQpipelineStatus(conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode(conn))
+		pipeline_broken(answered);
+}
+
+/* Wait until every read sent is answered, out of pipeline mode after. */
+void
+DbDrain(void (*answered) (Call *))
+{
+	while (sent_head != NULL)
+	{
+		struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
+
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+		{
+			pipeline_broken(answered);
+			return;
+		}
+		DbReceive(answered);
+	}
 }
 
 /*
- * Calls that change nothing (reads), sent together in libpq's pipeline
- * mode: the backend finds each next call already waiting and answers them
- * back to back, and this thread waits for it once for them all instead of
- * once each.  Each call is followed by a Sync, so each runs in its own
- * transaction (scim.tenant is set transaction-locally) and an error ends
- * only its own.  Calls left unanswered when the connection breaks go
- * through DbHandle(), which reconnects; being reads, they may go again.
+ * This thread's database socket, to watch for DbReceive(), or -1; *generation
+ * changes with each new connection (a new one may get the old number).
  */
-void
-DbHandleMany(Call **calls, int n)
+int
+DbSocket(unsigned long *generation)
 {
-	int			sent = 0;
-	int			answered = 0;
-
-	if (n > 1 && db_connect() && PQenterPipelineMode(conn))
-	{
-		for (; sent < n; sent++)
-		{
-			const char *params[5] = {calls[sent]->method, calls[sent]->path, calls[sent]->query,
-			calls[sent]->headers, calls[sent]->body};
-
-			if (!PQsendQueryPrepared(conn, HANDLE_STATEMENT, 5, params, NULL, NULL, 1) ||
-				!PQpipelineSync(conn))
-				break;
-		}
-		for (; answered < sent; answered++)
-		{
-			PGresult   *res = next_in_pipeline();
-
-			if (res == NULL)
-				break;
-			memset(&calls[answered]->res, 0, sizeof(DbResult));
-			take_result(res, &calls[answered]->res);
-			PQclear(res);
-		}
-		if (answered < n || !PQexitPipelineMode(conn))
-		{
-			/* start afresh: DbHandle() reconnects */
-			PQfinish(conn);
-			conn = NULL;
-		}
-	}
-	for (int i = answered; i < n; i++)
-		DbHandle(calls[i]);
+	*generation = connections;
+	return conn != NULL ? PQsocket(conn) : -1;
 }
 
 /* Does the database answer this thread? */
@@ -328,6 +403,9 @@ DbHealthy(void)
 	PGresult   *res;
 	bool		ok;
 
+	/* reads under way on it: they will tell soon enough */
+	if (sent_head != NULL)
+		return PQstatus(conn) == CONNECTION_OK;
 	if (!db_connect())
 		return false;
 	res = PQexec(conn, "SELECT 1");

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -21,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,18 +49,17 @@ typedef struct Request
 
 /*
  * A worker: a libmicrohttpd daemon of its own, run by a thread of its own,
- * and the reads its handler collected in the pass just made.
+ * and an eventfd that wakes it.  libmicrohttpd run from outside has no
+ * channel of its own to say that another thread resumed a client (a
+ * writer, done), so whoever resumes one writes to the eventfd.
  */
 typedef struct Worker
 {
 	struct MHD_Daemon *daemon;
 	pthread_t	thread;
-	Call	  **batch;
-	int			n;
-	int			cap;
+	int			wake;
 } Worker;
 
-static __thread Worker *me;		/* the worker this thread runs */
 static atomic_bool draining;	/* stop taking new clients */
 static atomic_bool stopping;	/* all answered: workers may end */
 
@@ -277,23 +279,31 @@ decode_path(char *s)
 	return true;
 }
 
+/* A call has its answer: resume its client, whose handler answers then. */
+static void
+answered(Call *call)
+{
+	atomic_store_explicit(&call->done, true, memory_order_release);
+	MHD_resume_connection(call->connection);
+}
+
 /*
  * Suspend the client until its call is answered: a write goes to the
- * writers, a read into this worker's batch, sent once the pass over the
- * clients is done (run_batch()).  Either way on_request() is called again
- * after the resume and answers then.  The call keeps copies of query and
- * headers.
+ * writers, a read to the database on this worker's connection, without
+ * waiting for its answer (DbSend()).  Either way on_request() is called
+ * again after the resume and answers then.  The call keeps copies of query
+ * and headers.
  */
 static enum MHD_Result
-suspend_for_call(struct MHD_Connection *c, Request *r, const char *query, const char *headers)
+suspend_for_call(Worker *w, struct MHD_Connection *c, Request *r, const char *query, const char *headers)
 {
 	Call	   *call = calloc(1, sizeof(Call));
-	bool		write = IsWrite(r->method);
 
 	if (call == NULL)
 		return MHD_NO;
 	r->call = call;
 	call->connection = c;
+	call->wake_fd = w->wake;
 	call->method = r->method;
 	call->path = r->path;
 	call->query = strdup(query);
@@ -301,28 +311,18 @@ suspend_for_call(struct MHD_Connection *c, Request *r, const char *query, const 
 	call->body = r->body;
 	if (call->query == NULL || call->headers == NULL)
 		return MHD_NO;
-	if (!write && me->n == me->cap)
-	{
-		int			cap = me->cap ? me->cap * 2 : 16;
-		Call	  **p = realloc(me->batch, (size_t) cap * sizeof(Call *));
-
-		if (p == NULL)
-			return MHD_NO;
-		me->batch = p;
-		me->cap = cap;
-	}
 	/* suspended before a writer can take it, so that a resume cannot come first */
 	MHD_suspend_connection(c);
-	if (write)
+	if (IsWrite(r->method))
 		WritersSubmit(call);
 	else
-		me->batch[me->n++] = call;
+		DbSend(call, answered);
 	return MHD_YES;
 }
 
 /* Hand a complete request to the database and queue its answer. */
 static enum MHD_Result
-dispatch(struct MHD_Connection *c, Request *r, const char *url)
+dispatch(Worker *w, struct MHD_Connection *c, Request *r, const char *url)
 {
 	size_t		blen = strlen(cfg.base_path);
 	const char *rel;
@@ -367,15 +367,16 @@ dispatch(struct MHD_Connection *c, Request *r, const char *url)
 	if (cfg.writers == 0 && IsWrite(r->method))
 	{
 		/* no writers: the worker writes itself, holding up its other clients */
-		Call		call = {.connection = c, .method = r->method, .path = r->path,
+		Call		call = {.connection = c, .wake_fd = -1, .method = r->method, .path = r->path,
 		.query = query, .headers = headers, .body = r->body};
 
+		DbDrain(answered);
 		DbHandle(&call);
 		ret = respond(c, r, call.res.status, call.res.headers, call.res.body);
 		DbResultFree(&call.res);
 	}
 	else
-		ret = suspend_for_call(c, r, query, headers);
+		ret = suspend_for_call(w, c, r, query, headers);
 	json_object_put(col.obj);
 	free(col.query);
 	return ret;
@@ -388,7 +389,6 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 {
 	Request    *r = *con_cls;
 
-	(void) cls;
 	(void) version;
 	if (r == NULL)
 	{
@@ -445,43 +445,92 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	}
 	if (r->body != NULL && memchr(r->body, '\0', r->len) != NULL)
 		return respond_error(c, r, 400, "the request body contains a NUL byte");
-	return dispatch(c, r, url);
+	return dispatch(cls, c, r, url);
 }
 
-/* Answer the reads collected in the pass just made, and resume their clients. */
-static void
-run_batch(Worker *w)
+static unsigned int
+connections_of(struct MHD_Daemon *d)
 {
-	DbHandleMany(w->batch, w->n);
-	for (int i = 0; i < w->n; i++)
-	{
-		atomic_store_explicit(&w->batch[i]->done, true, memory_order_release);
-		MHD_resume_connection(w->batch[i]->connection);
-	}
-	w->n = 0;
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return info ? info->num_connections : 0;
 }
 
 /*
- * A worker's loop: a pass over its clients (libmicrohttpd calls on_request()
- * for each one ready, which collects reads), then the reads at once.  The
- * resumes wake the next pass, which sends the answers.  On SIGTERM the
- * worker stops listening itself (libmicrohttpd's daemon is not to be
- * touched from another thread) and closes the socket, so that new clients
- * are refused instead of waiting in a queue nobody reads.
+ * A worker's loop, over its clients' sockets (libmicrohttpd's epoll set) and
+ * its database connection: answers coming in resume their clients, and a
+ * pass over the clients sends those answers and the reads that are ready
+ * (on_request()).  On SIGTERM the worker stops listening itself
+ * (libmicrohttpd's daemon is not to be touched from another thread) and
+ * closes the socket, so that new clients are refused instead of waiting in
+ * a queue nobody reads.
  */
 static void *
 worker_main(void *arg)
 {
 	Worker	   *w = arg;
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+	int			ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = info->epoll_fd};
+	int			dbfd = -1;
+	unsigned long dbgen = 0;
+	unsigned int known = 0;
 	bool		quiesced = false;
+	struct epoll_event wev = {.events = EPOLLIN, .data.fd = w->wake};
 
-	me = w;
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, info->epoll_fd, &ev) != 0 ||
+		epoll_ctl(ep, EPOLL_CTL_ADD, w->wake, &wev) != 0)
+	{
+		fprintf(stderr, "scim-server: could not watch a worker's sockets: %s\n", strerror(errno));
+		exit(1);
+	}
 	while (!atomic_load(&stopping))
 	{
-		/* at most half a second: the flags above are looked at between passes */
-		MHD_run_wait(w->daemon, 500);
-		if (w->n > 0)
-			run_batch(w);
+		struct epoll_event ready[3];
+		MHD_UNSIGNED_LONG_LONG left;
+		int			ms = -1;
+		int			n;
+		int			fd;
+		unsigned long gen;
+
+		if (MHD_get_timeout(w->daemon, &left) == MHD_YES)
+			ms = left < INT_MAX ? (int) left : INT_MAX;
+		n = epoll_wait(ep, ready, 3, ms);
+		for (int i = 0; i < n; i++)
+		{
+			if (ready[i].data.fd == dbfd)
+				DbReceive(answered);
+			else if (ready[i].data.fd == w->wake)
+			{
+				eventfd_t	v;
+
+				(void) eventfd_read(w->wake, &v);
+			}
+		}
+		MHD_run(w->daemon);
+		if (connections_of(w->daemon) < known)
+		{
+			/*
+			 * A client left.  At its connection limit, libmicrohttpd takes its
+			 * listening socket out of its epoll set, and puts it back only at
+			 * the start of a pass: make that pass, or a client waiting to be
+			 * accepted would wait for the next event on another.
+			 */
+			MHD_run(w->daemon);
+		}
+		known = connections_of(w->daemon);
+
+		/* a new database connection (its number may be the old one's): watch it */
+		fd = DbSocket(&gen);
+		if (fd >= 0 && (fd != dbfd || gen != dbgen))
+		{
+			ev.data.fd = fd;
+			if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST)
+				epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+		}
+		dbfd = fd;
+		dbgen = gen;
+
 		if (!quiesced && atomic_load(&draining))
 		{
 			MHD_socket s = MHD_quiesce_daemon(w->daemon);
@@ -492,6 +541,7 @@ worker_main(void *arg)
 		}
 	}
 	DbClose();
+	close(ep);
 	return NULL;
 }
 
@@ -523,8 +573,8 @@ read_file(const char *path)
 
 /*
  * Room for cfg->max_connections clients: each is an open file, as is each
- * worker's listening socket, database connection, epoll descriptor and
- * wake-up eventfd, each writer's database connection, and a few more
+ * worker's listening socket, database connection, two epoll descriptors
+ * (libmicrohttpd's and its own) and wake-up eventfd, each writer's database connection, and a few more
  * (log, TLS files).  The soft limit is raised
  * as far as the hard limit allows; where that is not far enough, the
  * connection limit comes down to fit.
@@ -533,7 +583,7 @@ static void
 fit_open_files(void)
 {
 	struct rlimit rl;
-	rlim_t		spare = (rlim_t) cfg.workers * 4 + (rlim_t) cfg.writers + 64;
+	rlim_t		spare = (rlim_t) cfg.workers * 5 + (rlim_t) cfg.writers + 64;
 	rlim_t		need = (rlim_t) cfg.max_connections + spare;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -630,7 +680,13 @@ main(int argc, char **argv)
 	per_worker = (unsigned int) ((cfg.max_connections + cfg.workers - 1) / cfg.workers);
 	for (int i = 0; i < cfg.workers; i++)
 	{
-		workers[i].daemon = MHD_start_daemon(flags, (uint16_t) cfg.port, NULL, NULL, on_request, NULL,
+		workers[i].wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (workers[i].wake < 0)
+		{
+			fprintf(stderr, "scim-server: could not make an eventfd: %s\n", strerror(errno));
+			return 1;
+		}
+		workers[i].daemon = MHD_start_daemon(flags, (uint16_t) cfg.port, NULL, NULL, on_request, &workers[i],
 											 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
 											 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
 											 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg.timeout,
@@ -666,6 +722,8 @@ main(int argc, char **argv)
 	fprintf(stderr, "scim-server: %s received, finishing requests in progress\n",
 			sig == SIGINT ? "SIGINT" : "SIGTERM");
 	atomic_store(&draining, true);
+	for (int i = 0; i < cfg.workers; i++)
+		(void) eventfd_write(workers[i].wake, 1);
 	for (int i = 0; i < 300 && atomic_load(&in_flight) > 0; i++)
 		usleep(100 * 1000);
 	if (atomic_load(&in_flight) > 0)
@@ -677,12 +735,15 @@ main(int argc, char **argv)
 	}
 	atomic_store(&stopping, true);
 	for (int i = 0; i < cfg.workers; i++)
+	{
+		(void) eventfd_write(workers[i].wake, 1);
 		pthread_join(workers[i].thread, NULL);
+	}
 	WritersStop();
 	for (int i = 0; i < cfg.workers; i++)
 	{
 		MHD_stop_daemon(workers[i].daemon);
-		free(workers[i].batch);
+		close(workers[i].wake);
 	}
 	free(workers);
 	free(cert);

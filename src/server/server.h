@@ -47,6 +47,7 @@ struct MHD_Connection;
 typedef struct Call
 {
 	struct MHD_Connection *connection;
+	int			wake_fd;		/* eventfd of the worker to wake after the resume, or -1 */
 	const char *method;
 	const char *path;
 	const char *query;
@@ -60,7 +61,10 @@ typedef struct Call
 extern void DbSetConninfo(const char *conninfo);
 extern bool IsWrite(const char *method);
 extern void DbHandle(Call *call);
-extern void DbHandleMany(Call **calls, int n);
+extern void DbSend(Call *call, void (*answered) (Call *));
+extern void DbReceive(void (*answered) (Call *));
+extern void DbDrain(void (*answered) (Call *));
+extern int	DbSocket(unsigned long *generation);
 extern bool DbHealthy(void);
 extern void DbClose(void);
 extern void DbResultFree(DbResult *r);

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 
 #include "server.h"
 
@@ -48,6 +49,8 @@ writer_main(void *arg)
 		DbHandle(call);
 		atomic_store_explicit(&call->done, true, memory_order_release);
 		MHD_resume_connection(call->connection);
+		if (call->wake_fd >= 0)
+			(void) eventfd_write(call->wake_fd, 1);
 	}
 	DbClose();
 	return NULL;

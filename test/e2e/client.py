@@ -388,6 +388,17 @@ def many_connections():
                 s.close()
 
 
+def prompt_writes():
+    """A writer's answer wakes its worker at once (not at the worker's next timeout or client)."""
+    st, _, b = request("POST", "/Users", {"userName": "prompt@example.com"})
+    uid = b["id"]
+    t0 = time.time()
+    statuses = [patch("/Users/" + uid, [{"op": "replace", "path": "title", "value": "t%d" % k}])[0] for k in range(10)]
+    took = time.time() - t0
+    check(statuses == [200] * 10 and took < 2, "10 PATCHes one after another answered within 2 s", (statuses, round(took, 2)))
+    request("DELETE", "/Users/" + uid)
+
+
 def waiting_write(flags, what):
     """A PATCH waits on a row lock held by another session; a GET must not wait behind it."""
     with another_server(*flags) as port:
@@ -472,6 +483,16 @@ def writers(prefix, seconds, acked, statuses):
             time.sleep(0.05)
 
 
+def readers(seconds, statuses):
+    """Read for a while; record each answer's status (or the error, as text)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            statuses.append(request("GET", "/Users?count=1", timeout=10)[0])
+        except Exception as e:
+            statuses.append(repr(e))
+
+
 def verify(acked):
     """Every acknowledged user is there, whole."""
     bad = []
@@ -495,9 +516,10 @@ def wait_gone(pid):
 
 
 def fault_database():
-    """SIGKILL PostgreSQL under write load; restart it; nothing acknowledged is lost."""
-    acked, statuses = [], []
+    """SIGKILL PostgreSQL under write and read load; restart it; nothing acknowledged is lost."""
+    acked, statuses, reads = [], [], []
     threads = [threading.Thread(target=writers, args=("db%d." % k, 6, acked, statuses)) for k in range(4)]
+    threads += [threading.Thread(target=readers, args=(6, reads)) for k in range(2)]
     for t in threads:
         t.start()
     time.sleep(1.5)
@@ -521,6 +543,10 @@ def fault_database():
     check(len(acked) > 0 and any(s == 503 for s in outage) and all(s in (503, 500) or isinstance(s, str) for s in outage),
           "database killed under load: requests answered 503 during the outage, never hung",
           (len(acked), sorted(set(map(str, outage)))))
+    check(reads.count(200) > 0 and 503 in reads and all(s in (200, 503) for s in reads),
+          "database killed under load: reads answered 200 or 503, never hung",
+          (len(reads), sorted(set(map(str, reads)))))
+    check(reads[-1] == 200, "and answered 200 again once it is back", reads[-1:])
     bad = verify(acked)
     check(not bad, "database killed: all %d acknowledged writes are there, whole" % len(acked), bad[:5])
     st, _, _ = request("GET", "/Users?count=0")
@@ -548,8 +574,8 @@ def main():
     os.makedirs("build/test-logs", exist_ok=True)
     start_server()
     try:
-        for part in (errors, entra, okta, google, memberships, concurrent_clients, many_connections, waiting_writes, tls,
-                     bad_settings, fault_database, fault_server):
+        for part in (errors, entra, okta, google, memberships, concurrent_clients, many_connections, prompt_writes,
+                     waiting_writes, tls, bad_settings, fault_database, fault_server):
             try:
                 part()
             except Exception as e:      # a crash of the test is a failure, not a stop
