@@ -27,7 +27,7 @@
 #   BENCH_ONLY        the parts to run, by script name (say "http store"; store
 #                     reuses the users http loads); default all
 #   BENCH_HTTP_WORKERS  scim-server worker threads in http.sh (default: the
-#                     server's, one per CPU), and the bare server's (default 8)
+#                     server's, one per two CPUs), and the bare server's (default 8)
 #   BENCH_HTTP_WRITERS  scim-server writer threads in http.sh (default: the
 #                     server's, 8)
 #   BENCH_INS_N1, BENCH_INS_N2  calls per statement in instructions.sh's two

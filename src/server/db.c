@@ -1,7 +1,9 @@
 /*
  * db.c
- *		One PostgreSQL connection per worker thread, one prepared call of
- *		scim.handle_text() per request.
+ *		One PostgreSQL connection per thread (worker or writer), one prepared
+ *		call of scim.handle_text() per request: waited for (DbHandle()), or,
+ *		for a worker's reads, sent in pipeline mode and taken when it comes
+ *		in (DbSend(), DbReceive()).
  *
  * A request that finds the connection gone reconnects once; if the
  * database still does not answer, the client gets 503 and a SCIM Error at

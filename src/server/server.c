@@ -279,12 +279,19 @@ decode_path(char *s)
 	return true;
 }
 
+/*
+ * Set when this worker resumed a client: libmicrohttpd run from outside
+ * takes a resume up only in its next pass, which must then come at once.
+ */
+static __thread bool resumed;
+
 /* A call has its answer: resume its client, whose handler answers then. */
 static void
 answered(Call *call)
 {
 	atomic_store_explicit(&call->done, true, memory_order_release);
 	MHD_resume_connection(call->connection);
+	resumed = true;
 }
 
 /*
@@ -493,7 +500,9 @@ worker_main(void *arg)
 		int			fd;
 		unsigned long gen;
 
-		if (MHD_get_timeout(w->daemon, &left) == MHD_YES)
+		if (resumed)
+			ms = 0;				/* resumed during the last pass (DbDrain(), a broken connection) */
+		else if (MHD_get_timeout(w->daemon, &left) == MHD_YES)
 			ms = left < INT_MAX ? (int) left : INT_MAX;
 		n = epoll_wait(ep, ready, 3, ms);
 		for (int i = 0; i < n; i++)
@@ -507,6 +516,7 @@ worker_main(void *arg)
 				(void) eventfd_read(w->wake, &v);
 			}
 		}
+		resumed = false;		/* this pass takes up the resumes so far */
 		MHD_run(w->daemon);
 		if (connections_of(w->daemon) < known)
 		{

@@ -435,6 +435,38 @@ def waiting_writes():
     waiting_write(("--workers", "1", "--writers", "2"), "one worker, two writers")
 
 
+def no_writers():
+    """--writers 0: the worker writes itself, first waiting for the reads it has sent."""
+    with another_server("--workers", "1", "--writers", "0") as port:
+        base = "http://127.0.0.1:%d/scim/v2" % port
+        st, _, b = request("POST", base + "/Users", {"userName": "nowriters.%d@example.com" % port})
+        uid = b["id"]
+        reads, writes = [], []
+
+        def read():
+            for _ in range(50):
+                try:
+                    reads.append(request("GET", base + "/Users/" + uid)[0])
+                except Exception as e:
+                    reads.append(repr(e))
+
+        def write():
+            for k in range(20):
+                try:
+                    writes.append(patch(base + "/Users/" + uid, [{"op": "replace", "path": "title", "value": "w%d" % k}])[0])
+                except Exception as e:
+                    writes.append(repr(e))
+        threads = [threading.Thread(target=read) for _ in range(4)] + [threading.Thread(target=write)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        st, _, b = request("GET", base + "/Users/" + uid)
+        check(reads == [200] * 200 and writes == [200] * 20 and b.get("title") == "w19",
+              "--writers 0: reads and writes mixed on one worker all answered",
+              (len(reads), set(reads), len(writes), set(writes), b.get("title")))
+
+
 def tls():
     """HTTPS through libmicrohttpd's GnuTLS: a read, and a write answered after a writer ran it."""
     d = tempfile.mkdtemp()
@@ -575,7 +607,7 @@ def main():
     start_server()
     try:
         for part in (errors, entra, okta, google, memberships, concurrent_clients, many_connections, prompt_writes,
-                     waiting_writes, tls, bad_settings, fault_database, fault_server):
+                     waiting_writes, no_writers, tls, bad_settings, fault_database, fault_server):
             try:
                 part()
             except Exception as e:      # a crash of the test is a failure, not a stop
