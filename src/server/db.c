@@ -69,49 +69,68 @@ ErrorDocument(int status, const char *scim_type, const char *detail)
 
 /* Did a set-up command succeed?  If not, the connection is dropped, after a message. */
 static bool
-set_up(PGresult *res, const char *what)
+set_up(PGconn **c, PGresult *res, const char *what)
 {
 	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 
 	if (!ok)
 	{
-		fprintf(stderr, "scim-server: could not %s: %s", what, PQerrorMessage(conn));
-		PQfinish(conn);
-		conn = NULL;
+		fprintf(stderr, "scim-server: could not %s: %s", what, PQerrorMessage(*c));
+		PQfinish(*c);
+		*c = NULL;
 	}
 	PQclear(res);
 	return ok;
 }
 
-/* Connect this thread (again) and prepare the statement; false if the database is away. */
-static bool
-db_connect(void)
+/*
+ * Connect *c (again, unless it is fine) and prepare the statement; false if
+ * the database is away.  *made counts the connections made.
+ */
+bool
+DbConnect(PGconn **c, unsigned long *made)
 {
 	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
 	const char *values[] = {conninfo, "scim-server", "5", NULL};
 
-	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+	if (*c != NULL && PQstatus(*c) == CONNECTION_OK)
 		return true;
-	if (conn != NULL)
-		PQfinish(conn);
+	if (*c != NULL)
+		PQfinish(*c);
 	/* dbname expands a full connection string or URI; the rest are defaults */
-	conn = PQconnectdbParams(keys, values, conninfo[0] != '\0');
-	connections++;
-	if (PQstatus(conn) != CONNECTION_OK)
+	*c = PQconnectdbParams(keys, values, conninfo[0] != '\0');
+	(*made)++;
+	if (PQstatus(*c) != CONNECTION_OK)
 	{
-		fprintf(stderr, "scim-server: could not connect to the database: %s", PQerrorMessage(conn));
+		fprintf(stderr, "scim-server: could not connect to the database: %s", PQerrorMessage(*c));
 		return false;
 	}
 	/*
 	 * scim.handle() runs its statements under this search_path, and sets
 	 * it for each request unless the session has it already: 5% of a lookup.
 	 */
-	return set_up(PQexec(conn, "SET search_path = pg_catalog, pg_temp"), "set the search_path") &&
-		set_up(PQprepare(conn, HANDLE_STATEMENT, HANDLE_SQL, 5, NULL), "prepare scim.handle_text()");
+	return set_up(c, PQexec(*c, "SET search_path = pg_catalog, pg_temp"), "set the search_path") &&
+		set_up(c, PQprepare(*c, HANDLE_STATEMENT, HANDLE_SQL, 5, NULL), "prepare scim.handle_text()");
 }
 
-static void
-fail_result(DbResult *out, int status, const char *scim_type, const char *detail)
+/* This thread's own connection, for reads and for DbHandle(). */
+static bool
+db_connect(void)
+{
+	return DbConnect(&conn, &connections);
+}
+
+/* Send one call on c, not waiting for its answer (results in binary). */
+bool
+DbSendCall(PGconn *c, const Call *call)
+{
+	const char *params[5] = {call->method, call->path, call->query, call->headers, call->body};
+
+	return PQsendQueryPrepared(c, HANDLE_STATEMENT, 5, params, NULL, NULL, 1) != 0;
+}
+
+void
+DbFail(DbResult *out, int status, const char *scim_type, const char *detail)
 {
 	out->status = status;
 	out->headers = strdup("{\"content-type\": \"application/scim+json; charset=utf-8\"}");
@@ -179,8 +198,8 @@ IsWrite(const char *method)
 }
 
 /* Fill out from the result of one call (or a 400/500 Error when it failed). */
-static void
-take_result(PGresult *res, DbResult *out)
+void
+DbTakeResult(PGresult *res, DbResult *out)
 {
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 	{
@@ -188,11 +207,11 @@ take_result(PGresult *res, DbResult *out)
 
 		/* class 22: the request's text itself (invalid UTF-8, NUL bytes) */
 		if (state != NULL && strncmp(state, "22", 2) == 0)
-			fail_result(out, 400, "invalidSyntax", "the request is not valid UTF-8 text");
+			DbFail(out, 400, "invalidSyntax", "the request is not valid UTF-8 text");
 		else
 		{
 			fprintf(stderr, "scim-server: scim.handle_text() failed: %s", PQresultErrorMessage(res));
-			fail_result(out, 500, NULL, "internal error");
+			DbFail(out, 500, NULL, "internal error");
 		}
 		return;
 	}
@@ -201,7 +220,7 @@ take_result(PGresult *res, DbResult *out)
 	{
 		fprintf(stderr, "scim-server: scim.handle_text() answered with a row of an unexpected form\n");
 		DbResultFree(out);
-		fail_result(out, 500, NULL, "internal error");
+		DbFail(out, 500, NULL, "internal error");
 	}
 }
 
@@ -222,7 +241,7 @@ DbHandle(Call *call)
 	{
 		if (!db_connect())
 		{
-			fail_result(out, 503, NULL, "the database is not available; try again later");
+			DbFail(out, 503, NULL, "the database is not available; try again later");
 			return;
 		}
 		res = PQexecPrepared(conn, HANDLE_STATEMENT, 5, params, NULL, NULL, 1);
@@ -233,16 +252,16 @@ DbHandle(Call *call)
 		res = NULL;
 		if (!idempotent)
 		{
-			fail_result(out, 503, NULL, "the database connection was lost during the request; its outcome is unknown");
+			DbFail(out, 503, NULL, "the database connection was lost during the request; its outcome is unknown");
 			return;
 		}
 	}
 	if (res == NULL)
 	{
-		fail_result(out, 503, NULL, "the database is not available; try again later");
+		DbFail(out, 503, NULL, "the database is not available; try again later");
 		return;
 	}
-	take_result(res, out);
+	DbTakeResult(res, out);
 	PQclear(res);
 }
 
@@ -288,8 +307,6 @@ pipeline_broken(void (*answered) (Call *))
 void
 DbSend(Call *call, void (*answered) (Call *))
 {
-	const char *params[5] = {call->method, call->path, call->query, call->headers, call->body};
-
 	if (sent_head == NULL && !db_connect())
 	{
 		DbHandle(call);			/* the 503 */
@@ -303,8 +320,7 @@ DbSend(Call *call, void (*answered) (Call *))
 		sent_head = call;
 	sent_tail = call;
 	if ((PQpipelineStatus(conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(conn)) ||
-		!PQsendQueryPrepared(conn, HANDLE_STATEMENT, 5, params, NULL, NULL, 1) ||
-		!PQpipelineSync(conn))
+		!DbSendCall(conn, call) || !PQpipelineSync(conn))
 		pipeline_broken(answered);
 }
 
@@ -346,9 +362,9 @@ DbReceive(void (*answered) (Call *))
 				sent_tail = NULL;
 			memset(&call->res, 0, sizeof(DbResult));
 			if (head_res != NULL)
-				take_result(head_res, &call->res);
+				DbTakeResult(head_res, &call->res);
 			else
-				fail_result(&call->res, 500, NULL, "internal error");
+				DbFail(&call->res, 500, NULL, "internal error");
 			PQclear(head_res);
 			head_res = NULL;
 			answered(call);

@@ -49,15 +49,15 @@ typedef struct Request
 
 /*
  * A worker: a libmicrohttpd daemon of its own, run by a thread of its own,
- * and an eventfd that wakes it.  libmicrohttpd run from outside has no
- * channel of its own to say that another thread resumed a client (a
- * writer, done), so whoever resumes one writes to the eventfd.
+ * its database connections (one for reads, some for writes) and an
+ * eventfd by which the main thread wakes it to stop.
  */
 typedef struct Worker
 {
 	struct MHD_Daemon *daemon;
 	pthread_t	thread;
 	int			wake;
+	int			writes;			/* connections for writes */
 } Worker;
 
 static atomic_bool draining;	/* stop taking new clients */
@@ -295,14 +295,14 @@ answered(Call *call)
 }
 
 /*
- * Suspend the client until its call is answered: a write goes to the
- * writers, a read to the database on this worker's connection, without
- * waiting for its answer (DbSend()).  Either way on_request() is called
- * again after the resume and answers then.  The call keeps copies of query
- * and headers.
+ * Suspend the client until its call is answered: a write goes to one of
+ * this worker's connections for writes (WritesSubmit()), a read to its
+ * connection for reads (DbSend()), neither waiting for the answer.  Either
+ * way on_request() is called again after the resume and answers then.  The
+ * call keeps copies of query and headers.
  */
 static enum MHD_Result
-suspend_for_call(Worker *w, struct MHD_Connection *c, Request *r, const char *query, const char *headers)
+suspend_for_call(struct MHD_Connection *c, Request *r, const char *query, const char *headers)
 {
 	Call	   *call = calloc(1, sizeof(Call));
 
@@ -310,7 +310,6 @@ suspend_for_call(Worker *w, struct MHD_Connection *c, Request *r, const char *qu
 		return MHD_NO;
 	r->call = call;
 	call->connection = c;
-	call->wake_fd = w->wake;
 	call->method = r->method;
 	call->path = r->path;
 	call->query = strdup(query);
@@ -318,10 +317,10 @@ suspend_for_call(Worker *w, struct MHD_Connection *c, Request *r, const char *qu
 	call->body = r->body;
 	if (call->query == NULL || call->headers == NULL)
 		return MHD_NO;
-	/* suspended before a writer can take it, so that a resume cannot come first */
+	/* suspended first: a broken connection answers at once */
 	MHD_suspend_connection(c);
 	if (IsWrite(r->method))
-		WritersSubmit(call);
+		WritesSubmit(call, answered);
 	else
 		DbSend(call, answered);
 	return MHD_YES;
@@ -329,7 +328,7 @@ suspend_for_call(Worker *w, struct MHD_Connection *c, Request *r, const char *qu
 
 /* Hand a complete request to the database and queue its answer. */
 static enum MHD_Result
-dispatch(Worker *w, struct MHD_Connection *c, Request *r, const char *url)
+dispatch(struct MHD_Connection *c, Request *r, const char *url)
 {
 	size_t		blen = strlen(cfg.base_path);
 	const char *rel;
@@ -371,10 +370,10 @@ dispatch(Worker *w, struct MHD_Connection *c, Request *r, const char *url)
 
 	query = col.query ? col.query : "";
 	headers = json_object_to_json_string_ext(col.obj, JSON_C_TO_STRING_PLAIN);
-	if (cfg.writers == 0 && IsWrite(r->method))
+	if (WritesCount() == 0 && IsWrite(r->method))
 	{
-		/* no writers: the worker writes itself, holding up its other clients */
-		Call		call = {.connection = c, .wake_fd = -1, .method = r->method, .path = r->path,
+		/* no connections for writes: the worker writes and waits, holding up its other clients */
+		Call		call = {.connection = c, .method = r->method, .path = r->path,
 		.query = query, .headers = headers, .body = r->body};
 
 		DbDrain(answered);
@@ -383,7 +382,7 @@ dispatch(Worker *w, struct MHD_Connection *c, Request *r, const char *url)
 		DbResultFree(&call.res);
 	}
 	else
-		ret = suspend_for_call(w, c, r, query, headers);
+		ret = suspend_for_call(c, r, query, headers);
 	json_object_put(col.obj);
 	free(col.query);
 	return ret;
@@ -396,6 +395,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 {
 	Request    *r = *con_cls;
 
+	(void) cls;
 	(void) version;
 	if (r == NULL)
 	{
@@ -452,7 +452,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	}
 	if (r->body != NULL && memchr(r->body, '\0', r->len) != NULL)
 		return respond_error(c, r, 400, "the request body contains a NUL byte");
-	return dispatch(cls, c, r, url);
+	return dispatch(c, r, url);
 }
 
 static unsigned int
@@ -472,44 +472,74 @@ connections_of(struct MHD_Daemon *d)
  * closes the socket, so that new clients are refused instead of waiting in
  * a queue nobody reads.
  */
+/* What an event in a worker's epoll set is about (its data.u64). */
+#define EV_CLIENTS	0			/* libmicrohttpd's epoll set */
+#define EV_WAKE		1
+#define EV_READS	2			/* the connection for reads */
+#define EV_WRITES	3			/* + i: connection i for writes */
+
+/*
+ * Watch a database connection's socket, when it is new: a new connection
+ * may have the old one's number (the old one's watch went with its close).
+ */
+static void
+watch_socket(int ep, int fd, unsigned long made, uint64_t what, int *watched_fd, unsigned long *watched_made)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = what};
+
+	if (fd >= 0 && (fd != *watched_fd || made != *watched_made) &&
+		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST)
+		epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+	*watched_fd = fd;
+	*watched_made = made;
+}
+
 static void *
 worker_main(void *arg)
 {
 	Worker	   *w = arg;
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_EPOLL_FD);
 	int			ep = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = {.events = EPOLLIN, .data.fd = info->epoll_fd};
-	int			dbfd = -1;
-	unsigned long dbgen = 0;
+	struct epoll_event cev = {.events = EPOLLIN, .data.u64 = EV_CLIENTS};
+	struct epoll_event wev = {.events = EPOLLIN, .data.u64 = EV_WAKE};
+	int			nfds = 1 + w->writes;
+	int		   *fds = malloc(sizeof(int) * (size_t) nfds);
+	unsigned long *made = calloc((size_t) nfds, sizeof(unsigned long));
 	unsigned int known = 0;
 	bool		quiesced = false;
-	struct epoll_event wev = {.events = EPOLLIN, .data.fd = w->wake};
 
-	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, info->epoll_fd, &ev) != 0 ||
+	if (ep < 0 || fds == NULL || made == NULL || !WritesInit(w->writes) ||
+		epoll_ctl(ep, EPOLL_CTL_ADD, info->epoll_fd, &cev) != 0 ||
 		epoll_ctl(ep, EPOLL_CTL_ADD, w->wake, &wev) != 0)
 	{
-		fprintf(stderr, "scim-server: could not watch a worker's sockets: %s\n", strerror(errno));
+		fprintf(stderr, "scim-server: could not set up a worker: %s\n", strerror(errno));
 		exit(1);
 	}
+	for (int i = 0; i < nfds; i++)
+		fds[i] = -1;
 	while (!atomic_load(&stopping))
 	{
-		struct epoll_event ready[3];
+		struct epoll_event ready[16];
 		MHD_UNSIGNED_LONG_LONG left;
 		int			ms = -1;
 		int			n;
+		unsigned long m;
 		int			fd;
-		unsigned long gen;
 
 		if (resumed)
 			ms = 0;				/* resumed during the last pass (DbDrain(), a broken connection) */
 		else if (MHD_get_timeout(w->daemon, &left) == MHD_YES)
 			ms = left < INT_MAX ? (int) left : INT_MAX;
-		n = epoll_wait(ep, ready, 3, ms);
+		n = epoll_wait(ep, ready, 16, ms);
 		for (int i = 0; i < n; i++)
 		{
-			if (ready[i].data.fd == dbfd)
+			uint64_t	what = ready[i].data.u64;
+
+			if (what == EV_READS)
 				DbReceive(answered);
-			else if (ready[i].data.fd == w->wake)
+			else if (what >= EV_WRITES)
+				WritesEvent((int) (what - EV_WRITES), answered);
+			else if (what == EV_WAKE)
 			{
 				eventfd_t	v;
 
@@ -530,16 +560,13 @@ worker_main(void *arg)
 		}
 		known = connections_of(w->daemon);
 
-		/* a new database connection (its number may be the old one's): watch it */
-		fd = DbSocket(&gen);
-		if (fd >= 0 && (fd != dbfd || gen != dbgen))
+		fd = DbSocket(&m);
+		watch_socket(ep, fd, m, EV_READS, &fds[0], &made[0]);
+		for (int i = 0; i < w->writes; i++)
 		{
-			ev.data.fd = fd;
-			if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST)
-				epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+			fd = WritesSocket(i, &m);
+			watch_socket(ep, fd, m, EV_WRITES + (uint64_t) i, &fds[1 + i], &made[1 + i]);
 		}
-		dbfd = fd;
-		dbgen = gen;
 
 		if (!quiesced && atomic_load(&draining))
 		{
@@ -551,7 +578,10 @@ worker_main(void *arg)
 		}
 	}
 	DbClose();
+	WritesClose();
 	close(ep);
+	free(fds);
+	free(made);
 	return NULL;
 }
 
@@ -690,13 +720,15 @@ main(int argc, char **argv)
 	per_worker = (unsigned int) ((cfg.max_connections + cfg.workers - 1) / cfg.workers);
 	for (int i = 0; i < cfg.workers; i++)
 	{
+		/* the connections for writes, shared out: the first workers take the odd ones */
+		workers[i].writes = cfg.writers / cfg.workers + (i < cfg.writers % cfg.workers ? 1 : 0);
 		workers[i].wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (workers[i].wake < 0)
 		{
 			fprintf(stderr, "scim-server: could not make an eventfd: %s\n", strerror(errno));
 			return 1;
 		}
-		workers[i].daemon = MHD_start_daemon(flags, (uint16_t) cfg.port, NULL, NULL, on_request, &workers[i],
+		workers[i].daemon = MHD_start_daemon(flags, (uint16_t) cfg.port, NULL, NULL, on_request, NULL,
 											 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
 											 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
 											 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg.timeout,
@@ -711,11 +743,6 @@ main(int argc, char **argv)
 			fprintf(stderr, "scim-server: could not listen on %s:%d\n", cfg.listen, cfg.port);
 			return 1;
 		}
-	}
-	if (!WritersStart(cfg.writers))
-	{
-		fprintf(stderr, "scim-server: could not start its threads: %s\n", strerror(errno));
-		return 1;
 	}
 	for (int i = 0; i < cfg.workers; i++)
 	{
@@ -749,7 +776,6 @@ main(int argc, char **argv)
 		(void) eventfd_write(workers[i].wake, 1);
 		pthread_join(workers[i].thread, NULL);
 	}
-	WritersStop();
 	for (int i = 0; i < cfg.workers; i++)
 	{
 		MHD_stop_daemon(workers[i].daemon);

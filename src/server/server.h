@@ -7,6 +7,7 @@
 #ifndef SCIM_SERVER_H
 #define SCIM_SERVER_H
 
+#include <libpq-fe.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,7 +20,7 @@ typedef struct ServerConfig
 	const char *db;				/* libpq connection string */
 	const char *base_path;		/* "/scim/v2" */
 	int			workers;		/* connection threads, one database connection each */
-	int			writers;		/* write threads, one database connection each */
+	int			writers;		/* database connections for writes, shared among the workers */
 	size_t		max_body;		/* bytes */
 	int			timeout;		/* idle and read timeout, seconds */
 	long		max_connections;	/* clients connected at once */
@@ -47,7 +48,6 @@ struct MHD_Connection;
 typedef struct Call
 {
 	struct MHD_Connection *connection;
-	int			wake_fd;		/* eventfd of the worker to wake after the resume, or -1 */
 	const char *method;
 	const char *path;
 	const char *query;
@@ -55,10 +55,14 @@ typedef struct Call
 	const char *body;			/* or NULL */
 	DbResult	res;
 	atomic_bool done;
-	struct Call *next;			/* in the writers' queue */
+	struct Call *next;			/* in a queue of calls sent or waiting */
 } Call;
 
 extern void DbSetConninfo(const char *conninfo);
+extern bool DbConnect(PGconn **c, unsigned long *made);
+extern bool DbSendCall(PGconn *c, const Call *call);
+extern void DbTakeResult(PGresult *res, DbResult *out);
+extern void DbFail(DbResult *out, int status, const char *scim_type, const char *detail);
 extern bool IsWrite(const char *method);
 extern void DbHandle(Call *call);
 extern void DbSend(Call *call, void (*answered) (Call *));
@@ -70,9 +74,13 @@ extern void DbClose(void);
 extern void DbResultFree(DbResult *r);
 extern char *ErrorDocument(int status, const char *scim_type, const char *detail);
 
-/* writers.c */
-extern bool WritersStart(int n);
-extern void WritersSubmit(Call *call);
-extern void WritersStop(void);
+/* writes.c */
+extern bool WritesInit(int n);
+extern void WritesSubmit(Call *call, void (*answered) (Call *));
+extern void WritesEvent(int i, void (*answered) (Call *));
+extern int	WritesCount(void);
+extern int	WritesSocket(int i, unsigned long *made);
+extern bool WritesBusy(void);
+extern void WritesClose(void);
 
 #endif
