@@ -38,6 +38,33 @@ static __thread unsigned long connections;	/* made by this thread */
 #define INT4_OID 23
 #define TEXT_OID 25
 
+/* Add a call at the end. */
+void
+CallQueuePush(CallQueue *q, Call *call)
+{
+	call->next = NULL;
+	if (q->tail != NULL)
+		q->tail->next = call;
+	else
+		q->head = call;
+	q->tail = call;
+}
+
+/* The first call, taken off the queue, or NULL. */
+Call *
+CallQueuePop(CallQueue *q)
+{
+	Call	   *call = q->head;
+
+	if (call != NULL)
+	{
+		q->head = call->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+	}
+	return call;
+}
+
 /* Set the libpq connection string every thread connects with. */
 void
 DbSetConninfo(const char *s)
@@ -275,8 +302,7 @@ DbHandle(Call *call)
  * transaction-locally) and an error ends only its own.  The calls sent and
  * not yet answered wait here in order, their answers coming in that order.
  */
-static __thread Call *sent_head;
-static __thread Call *sent_tail;
+static __thread CallQueue sent;
 static __thread PGresult *head_res;		/* the first call's result, before its Sync */
 
 /*
@@ -286,11 +312,11 @@ static __thread PGresult *head_res;		/* the first call's result, before its Sync
 static void
 pipeline_broken(void (*answered) (Call *))
 {
-	Call	   *call = sent_head;
+	Call	   *call = sent.head;
 
 	PQclear(head_res);
 	head_res = NULL;
-	sent_head = sent_tail = NULL;
+	sent.head = sent.tail = NULL;
 	PQfinish(conn);
 	conn = NULL;
 	while (call != NULL)
@@ -307,18 +333,13 @@ pipeline_broken(void (*answered) (Call *))
 void
 DbSend(Call *call, void (*answered) (Call *))
 {
-	if (sent_head == NULL && !db_connect())
+	if (sent.head == NULL && !db_connect())
 	{
 		DbHandle(call);			/* the 503 */
 		answered(call);
 		return;
 	}
-	call->next = NULL;
-	if (sent_tail != NULL)
-		sent_tail->next = call;
-	else
-		sent_head = call;
-	sent_tail = call;
+	CallQueuePush(&sent, call);
 	if ((PQpipelineStatus(conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(conn)) ||
 		!DbSendCall(conn, call) || !PQpipelineSync(conn))
 		pipeline_broken(answered);
@@ -338,7 +359,7 @@ DbReceive(void (*answered) (Call *))
 		pipeline_broken(answered);
 		return;
 	}
-	while (sent_head != NULL && !PQisBusy(conn))
+	while (sent.head != NULL && !PQisBusy(conn))
 	{
 		PGresult   *res = PQgetResult(conn);
 
@@ -354,12 +375,9 @@ DbReceive(void (*answered) (Call *))
 		}
 		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
 		{
-			Call	   *call = sent_head;
+			Call	   *call = CallQueuePop(&sent);
 
 			PQclear(res);
-			sent_head = call->next;
-			if (sent_head == NULL)
-				sent_tail = NULL;
 			memset(&call->res, 0, sizeof(DbResult));
 			if (head_res != NULL)
 				DbTakeResult(head_res, &call->res);
@@ -382,7 +400,7 @@ DbReceive(void (*answered) (Call *))
 			PQclear(res);
 	}
 	/* idle again: out of pipeline mode, for DbHealthy()'s PQexec() */
-	if (sent_head == NULL && PQpipelineStatus(conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode(conn))
+	if (sent.head == NULL && PQpipelineStatus(conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode(conn))
 		pipeline_broken(answered);
 }
 
@@ -390,7 +408,7 @@ DbReceive(void (*answered) (Call *))
 void
 DbDrain(void (*answered) (Call *))
 {
-	while (sent_head != NULL)
+	while (sent.head != NULL)
 	{
 		struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
 
@@ -422,7 +440,7 @@ DbHealthy(void)
 	bool		ok;
 
 	/* reads under way on it: they will tell soon enough */
-	if (sent_head != NULL)
+	if (sent.head != NULL)
 		return PQstatus(conn) == CONNECTION_OK;
 	if (!db_connect())
 		return false;

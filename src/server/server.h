@@ -58,6 +58,15 @@ typedef struct Call
 	struct Call *next;			/* in a queue of calls sent or waiting */
 } Call;
 
+/* Calls in order: sent and waiting for their answers, or waiting to be sent. */
+typedef struct CallQueue
+{
+	Call	   *head;
+	Call	   *tail;
+} CallQueue;
+
+extern void CallQueuePush(CallQueue *q, Call *call);
+extern Call *CallQueuePop(CallQueue *q);
 extern void DbSetConninfo(const char *conninfo);
 extern bool DbConnect(PGconn **c, unsigned long *made);
 extern bool DbSendCall(PGconn *c, const Call *call);
@@ -80,7 +89,6 @@ extern void WritesSubmit(Call *call, void (*answered) (Call *));
 extern void WritesEvent(int i, void (*answered) (Call *));
 extern int	WritesCount(void);
 extern int	WritesSocket(int i, unsigned long *made);
-extern bool WritesBusy(void);
 extern void WritesClose(void);
 
 #endif

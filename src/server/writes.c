@@ -31,8 +31,7 @@ typedef struct Link
 
 static __thread Link *links;
 static __thread int nlinks;
-static __thread Call *wait_head;
-static __thread Call *wait_tail;
+static __thread CallQueue waiting;
 
 /* Give this thread n connections for writes (made when first used); false if out of memory. */
 bool
@@ -71,7 +70,7 @@ link_broken(Link *l, void (*answered) (Call *))
 static void
 start_waiting(void (*answered) (Call *))
 {
-	for (int i = 0; i < nlinks && wait_head != NULL; i++)
+	for (int i = 0; i < nlinks && waiting.head != NULL; i++)
 	{
 		Link	   *l = &links[i];
 		Call	   *call;
@@ -80,20 +79,15 @@ start_waiting(void (*answered) (Call *))
 			continue;
 		if (!DbConnect(&l->conn, &l->made))
 		{
-			while ((call = wait_head) != NULL)
+			while ((call = CallQueuePop(&waiting)) != NULL)
 			{
-				wait_head = call->next;
 				memset(&call->res, 0, sizeof(DbResult));
 				DbFail(&call->res, 503, NULL, "the database is not available; try again later");
 				answered(call);
 			}
-			wait_tail = NULL;
 			return;
 		}
-		call = wait_head;
-		wait_head = call->next;
-		if (wait_head == NULL)
-			wait_tail = NULL;
+		call = CallQueuePop(&waiting);
 		l->call = call;
 		if (!DbSendCall(l->conn, call))
 			link_broken(l, answered);
@@ -104,12 +98,7 @@ start_waiting(void (*answered) (Call *))
 void
 WritesSubmit(Call *call, void (*answered) (Call *))
 {
-	call->next = NULL;
-	if (wait_tail != NULL)
-		wait_tail->next = call;
-	else
-		wait_head = call;
-	wait_tail = call;
+	CallQueuePush(&waiting, call);
 	start_waiting(answered);
 }
 
@@ -168,20 +157,6 @@ WritesSocket(int i, unsigned long *made)
 {
 	*made = links[i].made;
 	return links[i].conn != NULL ? PQsocket(links[i].conn) : -1;
-}
-
-/* Are writes under way or waiting? */
-bool
-WritesBusy(void)
-{
-	if (wait_head != NULL)
-		return true;
-	for (int i = 0; i < nlinks; i++)
-	{
-		if (links[i].call != NULL)
-			return true;
-	}
-	return false;
 }
 
 /* Close this thread's connections for writes. */
