@@ -308,24 +308,29 @@ static __thread PGresult *head_res;		/* the first call's result, before its Sync
 /*
  * The connection broke: end it, and answer the calls it held through
  * DbHandle(), which reconnects.  They are reads, so they may go again.
+ * Once a connection cannot be made the rest get 503 at once: trying again
+ * for each would hold up the worker for connect_timeout each time.
  */
 static void
 pipeline_broken(void (*answered) (Call *))
 {
-	Call	   *call = sent.head;
+	Call	   *call;
+	bool		away = false;
 
 	PQclear(head_res);
 	head_res = NULL;
-	sent.head = sent.tail = NULL;
 	PQfinish(conn);
 	conn = NULL;
-	while (call != NULL)
+	while ((call = CallQueuePop(&sent)) != NULL)
 	{
-		Call	   *next = call->next;
-
-		DbHandle(call);
+		if (away)
+			DbFail(&call->res, 503, NULL, "the database is not available; try again later");
+		else
+		{
+			DbHandle(call);
+			away = conn == NULL || PQstatus(conn) != CONNECTION_OK;
+		}
 		answered(call);
-		call = next;
 	}
 }
 
@@ -335,7 +340,7 @@ DbSend(Call *call, void (*answered) (Call *))
 {
 	if (sent.head == NULL && !db_connect())
 	{
-		DbHandle(call);			/* the 503 */
+		DbFail(&call->res, 503, NULL, "the database is not available; try again later");
 		answered(call);
 		return;
 	}
