@@ -484,6 +484,25 @@ def tls():
         check(st == 200 and b.get("totalResults") == 1, "TLS: and found", (st, b))
 
 
+def timeouts():
+    """--timeout: a client that sends nothing, or stops halfway through its request, is closed."""
+    with another_server("--timeout", "1") as port:
+        idle = socket.create_connection(("127.0.0.1", port), timeout=5)
+        half = socket.create_connection(("127.0.0.1", port), timeout=5)
+        half.sendall(b"GET /scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        t0 = time.time()
+        closed = []
+        for s in (idle, half):
+            try:
+                closed.append(s.recv(4096) == b"")
+            except (socket.timeout, ConnectionResetError) as e:
+                closed.append(isinstance(e, ConnectionResetError))
+            s.close()
+        took = time.time() - t0
+        check(closed == [True, True] and took < 4, "--timeout 1: an idle client and a half-sent request are closed",
+              (closed, round(took, 2)))
+
+
 def bad_settings():
     """A setting out of range stops the server at once, naming the flag and its range."""
     for flags, says in ((("--workers", "0"), "--workers must be from 1 to 1024"),
@@ -607,7 +626,7 @@ def main():
     start_server()
     try:
         for part in (errors, entra, okta, google, memberships, concurrent_clients, many_connections, prompt_writes,
-                     waiting_writes, no_writers, tls, bad_settings, fault_database, fault_server):
+                     waiting_writes, no_writers, tls, timeouts, bad_settings, fault_database, fault_server):
             try:
                 part()
             except Exception as e:      # a crash of the test is a failure, not a stop
