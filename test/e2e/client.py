@@ -399,23 +399,33 @@ def prompt_writes():
     request("DELETE", "/Users/" + uid)
 
 
+@contextlib.contextmanager
+def write_behind_lock(base, name, seconds, title):
+    """A new user, locked for seconds by another session, and a PATCH of its title in the background.
+
+    Yields the user's id, the writer thread and a dict that gets the PATCH's status."""
+    st, _, b = request("POST", base + "/Users", {"userName": name})
+    uid = b["id"]
+    locker = subprocess.Popen(["psql", "-X", "-q", "-o", "/dev/null", "-c",
+                               "BEGIN; SELECT 1 FROM scim.users WHERE id = '%s' FOR UPDATE; "
+                               "SELECT pg_sleep(%d); COMMIT;" % (uid, seconds)])
+    try:
+        time.sleep(0.5)
+        answer = {}
+        writer = threading.Thread(target=lambda: answer.update(st=patch(
+            base + "/Users/" + uid, [{"op": "replace", "path": "title", "value": title}], timeout=20)[0]))
+        writer.start()
+        time.sleep(0.3)
+        yield uid, writer, answer
+    finally:
+        locker.wait()
+
+
 def waiting_write(flags, what):
     """A PATCH waits on a row lock held by another session; a GET must not wait behind it."""
     with another_server(*flags) as port:
         base = "http://127.0.0.1:%d/scim/v2" % port
-        locker = None
-        try:
-            st, _, b = request("POST", base + "/Users", {"userName": "waiting.%d@example.com" % port})
-            uid = b["id"]
-            locker = subprocess.Popen(["psql", "-X", "-q", "-o", "/dev/null", "-c",
-                                       "BEGIN; SELECT 1 FROM scim.users WHERE id = '%s' FOR UPDATE; "
-                                       "SELECT pg_sleep(3); COMMIT;" % uid])
-            time.sleep(0.5)
-            answer = {}
-            writer = threading.Thread(target=lambda: answer.update(st=patch(
-                base + "/Users/" + uid, [{"op": "replace", "path": "title", "value": "waited"}], timeout=20)[0]))
-            writer.start()
-            time.sleep(0.3)
+        with write_behind_lock(base, "waiting.%d@example.com" % port, 3, "waited") as (uid, writer, answer):
             t0 = time.time()
             st, _, b = request("GET", base + "/Users/" + uid, timeout=20)
             took = time.time() - t0
@@ -425,9 +435,32 @@ def waiting_write(flags, what):
             st, _, b = request("GET", base + "/Users/" + uid)
             check(answer.get("st") == 200 and b.get("title") == "waited",
                   "%s: the write is answered once the lock goes" % what, (answer, b.get("title")))
-        finally:
-            if locker is not None:
-                locker.wait()
+
+
+def draining():
+    """SIGTERM while a write waits on a lock: new clients are refused, the write is answered, exit 0."""
+    port = free_port()
+    srv = spawn_server(port)
+    base = "http://127.0.0.1:%d/scim/v2" % port
+    try:
+        with write_behind_lock(base, "draining.%d@example.com" % port, 2, "drained") as (uid, writer, answer):
+            srv.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                refused = False
+            except ConnectionRefusedError:
+                refused = True
+            check(refused and writer.is_alive(), "SIGTERM: new clients are refused while a write is under way",
+                  (refused, writer.is_alive()))
+            writer.join()
+            code = srv.wait(timeout=20)
+            check(answer.get("st") == 200 and code == 0,
+                  "SIGTERM: the write under way is answered, then the server exits 0", (answer, code))
+    finally:
+        if srv.poll() is None:
+            srv.kill()
+            srv.wait()
 
 
 def waiting_writes():
@@ -626,7 +659,8 @@ def main():
     start_server()
     try:
         for part in (errors, entra, okta, google, memberships, concurrent_clients, many_connections, prompt_writes,
-                     waiting_writes, no_writers, tls, timeouts, bad_settings, fault_database, fault_server):
+                     waiting_writes, draining, no_writers, tls, timeouts,
+                     bad_settings, fault_database, fault_server):
             try:
                 part()
             except Exception as e:      # a crash of the test is a failure, not a stop
