@@ -122,7 +122,7 @@ printf '%s\n' "\\set n random(1, $patched)" "\\set k random(1, 1000000000)" \
 	> "$work/raw_patch.sql"
 
 dbconn="host=${PGHOST:-} port=${PGPORT:-5432} user=${PGUSER:-postgres} dbname=${PGDATABASE:-postgres}"
-# the server as it ships (a worker per two CPUs, 8 writers) unless
+# the server as it ships (a worker per two CPUs, 16 connections for writes) unless
 # BENCH_HTTP_WORKERS and BENCH_HTTP_WRITERS say otherwise; the bare server
 # (c) keeps libmicrohttpd's own pool of 8 threads, the fastest wiring of
 # the raw statement found

@@ -28,8 +28,8 @@
 #                     reuses the users http loads); default all
 #   BENCH_HTTP_WORKERS  scim-server worker threads in http.sh (default: the
 #                     server's, one per two CPUs), and the bare server's (default 8)
-#   BENCH_HTTP_WRITERS  scim-server writer threads in http.sh (default: the
-#                     server's, 8)
+#   BENCH_HTTP_WRITERS  scim-server connections for writes in http.sh (default:
+#                     the server's, 16)
 #   BENCH_INS_N1, BENCH_INS_N2  calls per statement in instructions.sh's two
 #                     counted runs (default 200 and 1200)
 #   PG_CONFIG         pg_config to use (default: pg_config on PATH)

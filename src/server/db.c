@@ -1,9 +1,10 @@
 /*
  * db.c
- *		One PostgreSQL connection per thread (worker or writer), one prepared
- *		call of scim.handle_text() per request: waited for (DbHandle()), or,
- *		for a worker's reads, sent in pipeline mode and taken when it comes
- *		in (DbSend(), DbReceive()).
+ *		A worker's connection for reads, and what every connection shares:
+ *		connecting, one prepared call of scim.handle_text() per request, and
+ *		reading its answer.  A call is either waited for (DbHandle()) or, for
+ *		reads, sent in pipeline mode and taken when it comes in (DbSend(),
+ *		DbReceive()); writes.c has the connections for writes.
  *
  * A request that finds the connection gone reconnects once; if the
  * database still does not answer, the client gets 503 and a SCIM Error at
@@ -383,7 +384,6 @@ DbReceive(void (*answered) (Call *))
 			Call	   *call = CallQueuePop(&sent);
 
 			PQclear(res);
-			memset(&call->res, 0, sizeof(DbResult));
 			if (head_res != NULL)
 				DbTakeResult(head_res, &call->res);
 			else

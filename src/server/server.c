@@ -463,15 +463,6 @@ connections_of(struct MHD_Daemon *d)
 	return info ? info->num_connections : 0;
 }
 
-/*
- * A worker's loop, over its clients' sockets (libmicrohttpd's epoll set) and
- * its database connection: answers coming in resume their clients, and a
- * pass over the clients sends those answers and the reads that are ready
- * (on_request()).  On SIGTERM the worker stops listening itself
- * (libmicrohttpd's daemon is not to be touched from another thread) and
- * closes the socket, so that new clients are refused instead of waiting in
- * a queue nobody reads.
- */
 /* What an event in a worker's epoll set is about (its data.u64). */
 #define EV_CLIENTS	0			/* libmicrohttpd's epoll set */
 #define EV_WAKE		1
@@ -482,18 +473,33 @@ connections_of(struct MHD_Daemon *d)
  * Watch a database connection's socket, when it is new: a new connection
  * may have the old one's number (the old one's watch went with its close).
  */
+typedef struct Watched
+{
+	int			fd;
+	unsigned long made;			/* the connection's count when watched */
+} Watched;
+
 static void
-watch_socket(int ep, int fd, unsigned long made, uint64_t what, int *watched_fd, unsigned long *watched_made)
+watch_socket(int ep, int fd, unsigned long made, uint64_t what, Watched *watched)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = what};
 
-	if (fd >= 0 && (fd != *watched_fd || made != *watched_made) &&
+	if (fd >= 0 && (fd != watched->fd || made != watched->made) &&
 		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST)
 		epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
-	*watched_fd = fd;
-	*watched_made = made;
+	watched->fd = fd;
+	watched->made = made;
 }
 
+/*
+ * A worker's loop, over its clients' sockets (libmicrohttpd's epoll set) and
+ * its database connections: answers coming in resume their clients, and a
+ * pass over the clients sends those answers and the requests that are
+ * ready (on_request()).  On SIGTERM the worker stops listening itself
+ * (libmicrohttpd's daemon is not to be touched from another thread) and
+ * closes the socket, so that new clients are refused instead of waiting in
+ * a queue nobody reads.
+ */
 static void *
 worker_main(void *arg)
 {
@@ -502,21 +508,19 @@ worker_main(void *arg)
 	int			ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event cev = {.events = EPOLLIN, .data.u64 = EV_CLIENTS};
 	struct epoll_event wev = {.events = EPOLLIN, .data.u64 = EV_WAKE};
-	int			nfds = 1 + w->writes;
-	int		   *fds = malloc(sizeof(int) * (size_t) nfds);
-	unsigned long *made = calloc((size_t) nfds, sizeof(unsigned long));
+	Watched    *watched = calloc((size_t) (1 + w->writes), sizeof(Watched));
 	unsigned int known = 0;
 	bool		quiesced = false;
 
-	if (ep < 0 || fds == NULL || made == NULL || !WritesInit(w->writes) ||
+	if (ep < 0 || watched == NULL || !WritesInit(w->writes) ||
 		epoll_ctl(ep, EPOLL_CTL_ADD, info->epoll_fd, &cev) != 0 ||
 		epoll_ctl(ep, EPOLL_CTL_ADD, w->wake, &wev) != 0)
 	{
 		fprintf(stderr, "scim-server: could not set up a worker: %s\n", strerror(errno));
 		exit(1);
 	}
-	for (int i = 0; i < nfds; i++)
-		fds[i] = -1;
+	for (int i = 0; i <= w->writes; i++)
+		watched[i].fd = -1;
 	while (!atomic_load(&stopping))
 	{
 		struct epoll_event ready[16];
@@ -561,11 +565,11 @@ worker_main(void *arg)
 		known = connections_of(w->daemon);
 
 		fd = DbSocket(&m);
-		watch_socket(ep, fd, m, EV_READS, &fds[0], &made[0]);
+		watch_socket(ep, fd, m, EV_READS, &watched[0]);
 		for (int i = 0; i < w->writes; i++)
 		{
 			fd = WritesSocket(i, &m);
-			watch_socket(ep, fd, m, EV_WRITES + (uint64_t) i, &fds[1 + i], &made[1 + i]);
+			watch_socket(ep, fd, m, EV_WRITES + (uint64_t) i, &watched[1 + i]);
 		}
 
 		if (!quiesced && atomic_load(&draining))
@@ -580,8 +584,7 @@ worker_main(void *arg)
 	DbClose();
 	WritesClose();
 	close(ep);
-	free(fds);
-	free(made);
+	free(watched);
 	return NULL;
 }
 
@@ -613,11 +616,11 @@ read_file(const char *path)
 
 /*
  * Room for cfg->max_connections clients: each is an open file, as is each
- * worker's listening socket, database connection, two epoll descriptors
- * (libmicrohttpd's and its own) and wake-up eventfd, each writer's database connection, and a few more
- * (log, TLS files).  The soft limit is raised
- * as far as the hard limit allows; where that is not far enough, the
- * connection limit comes down to fit.
+ * worker's listening socket, connection for reads, two epoll descriptors
+ * (libmicrohttpd's and its own) and eventfd, each connection for writes,
+ * and a few more (log, TLS files).  The soft limit is raised as far as the
+ * hard limit allows; where that is not far enough, the connection limit
+ * comes down to fit.
  */
 static void
 fit_open_files(void)

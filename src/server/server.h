@@ -19,7 +19,7 @@ typedef struct ServerConfig
 	int			port;
 	const char *db;				/* libpq connection string */
 	const char *base_path;		/* "/scim/v2" */
-	int			workers;		/* connection threads, one database connection each */
+	int			workers;		/* threads serving clients, each with a connection for reads */
 	int			writers;		/* database connections for writes, shared among the workers */
 	size_t		max_body;		/* bytes */
 	int			timeout;		/* idle and read timeout, seconds */
@@ -42,7 +42,8 @@ typedef struct DbResult
 
 /*
  * One request's call of scim.handle_text(): its arguments, and its answer
- * once done.  The client's connection stays suspended until then.
+ * once done (res starts zeroed and is filled once).  The client's
+ * connection stays suspended until then.
  */
 struct MHD_Connection;
 typedef struct Call

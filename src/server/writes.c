@@ -17,7 +17,6 @@
  */
 #include <libpq-fe.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "server.h"
 
@@ -54,7 +53,6 @@ link_broken(Link *l, void (*answered) (Call *))
 	l->conn = NULL;
 	if (call != NULL)
 	{
-		memset(&call->res, 0, sizeof(DbResult));
 		DbFail(&call->res, 503, NULL,
 			   "the database connection was lost during the request; its outcome is unknown");
 		answered(call);
@@ -81,7 +79,6 @@ start_waiting(void (*answered) (Call *))
 		{
 			while ((call = CallQueuePop(&waiting)) != NULL)
 			{
-				memset(&call->res, 0, sizeof(DbResult));
 				DbFail(&call->res, 503, NULL, "the database is not available; try again later");
 				answered(call);
 			}
@@ -135,7 +132,6 @@ WritesEvent(int i, void (*answered) (Call *))
 			link_broken(l, answered);
 			break;
 		}
-		memset(&call->res, 0, sizeof(DbResult));
 		DbTakeResult(l->res, &call->res);
 		PQclear(l->res);
 		l->res = NULL;
