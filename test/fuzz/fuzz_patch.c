@@ -43,7 +43,6 @@
 #error "SCIM_SOURCE_DIR must name the source tree"
 #endif
 
-#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -173,9 +172,10 @@ parse_json(const char *text, size_t len, struct json_object **out)
 
 /*
  * Does the tree come back the same from its own text?  json-c also reads
- * numbers JSON has no place for, such as "7e", as doubles that print as
- * another number ("7", read back as an integer).  jsonb, where the
- * extension's resources and requests come from, never holds them.
+ * numbers JSON has no place for: "7e", as a double that prints as another
+ * number ("7", read back as an integer), and "NaN", which equals nothing,
+ * itself included.  jsonb, where the extension's resources and requests
+ * come from, never holds them.
  */
 static bool
 round_trips(struct json_object *obj)
@@ -189,34 +189,6 @@ round_trips(struct json_object *obj)
 	same = json_object_equal(again, obj);
 	json_object_put(again);
 	return same;
-}
-
-/* Does the tree hold a NaN anywhere (json-c reads "NaN"; it equals nothing)? */
-static bool
-has_nan(struct json_object *obj)
-{
-	switch (json_object_get_type(obj))
-	{
-		case json_type_double:
-			return isnan(json_object_get_double(obj));
-		case json_type_array:
-			for (size_t i = 0; i < json_object_array_length(obj); i++)
-				if (has_nan(json_object_array_get_idx(obj, i)))
-					return true;
-			return false;
-		case json_type_object:
-			{
-				json_object_object_foreach(obj, key, val)
-				{
-					(void) key;
-					if (has_nan(val))
-						return true;
-				}
-				return false;
-			}
-		default:
-			return false;
-	}
 }
 
 /* Give up loudly: the target is useless without its fixtures. */
@@ -580,8 +552,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	else
 		resource = json_object_get(builtin);
-	if (!parse_json(text, len, &request) || has_nan(resource) || has_nan(request) ||
-		!round_trips(resource) || !round_trips(request))
+	if (!parse_json(text, len, &request) || !round_trips(resource) || !round_trips(request))
 	{
 		json_object_put(resource);
 		json_object_put(request);
