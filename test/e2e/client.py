@@ -389,7 +389,7 @@ def many_connections():
 
 
 def prompt_writes():
-    """A writer's answer wakes its worker at once (not at the worker's next timeout or client)."""
+    """A write's answer reaches its client at once (not at the worker's next timeout or client)."""
     st, _, b = request("POST", "/Users", {"userName": "prompt@example.com"})
     uid = b["id"]
     t0 = time.time()
@@ -421,9 +421,13 @@ def write_behind_lock(base, name, seconds, title):
         locker.wait()
 
 
-def waiting_write(flags, what):
-    """A PATCH waits on a row lock held by another session; a GET must not wait behind it."""
-    with another_server(*flags) as port:
+def waiting_write():
+    """A PATCH waits on a row lock held by another session; a GET must not wait behind it.
+
+    One worker with two connections for writes: the write waits on one of them while the
+    worker goes on serving its other clients."""
+    what = "one worker, two writers"
+    with another_server("--workers", "1", "--writers", "2") as port:
         base = "http://127.0.0.1:%d/scim/v2" % port
         with write_behind_lock(base, "waiting.%d@example.com" % port, 3, "waited") as (uid, writer, answer):
             t0 = time.time()
@@ -461,11 +465,6 @@ def draining():
         if srv.poll() is None:
             srv.kill()
             srv.wait()
-
-
-def waiting_writes():
-    # the one worker hands the write to a writer and goes on serving
-    waiting_write(("--workers", "1", "--writers", "2"), "one worker, two writers")
 
 
 def no_writers():
@@ -659,7 +658,7 @@ def main():
     start_server()
     try:
         for part in (errors, entra, okta, google, memberships, concurrent_clients, many_connections, prompt_writes,
-                     waiting_writes, draining, no_writers, tls, timeouts,
+                     waiting_write, draining, no_writers, tls, timeouts,
                      bad_settings, fault_database, fault_server):
             try:
                 part()
