@@ -31,6 +31,7 @@ CORE_OBJS = \
 	src/core/strbuf.o
 
 PG_OBJS = \
+	src/pg/body_parse.o \
 	src/pg/errors.o \
 	src/pg/filter_funcs.o \
 	src/pg/filter_type.o \

@@ -274,6 +274,9 @@ FROM scim.handle('POST', '/.search', NULL, jsonb_build_object('authorization', '
 SELECT status, h.body->'totalResults' FROM scim.handle('POST', '/.search', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok'),
 				 '{"filter":"userName sw \"okta.\"","count":0}') h;
 SELECT * FROM pg_temp.r('POST', '/.search', NULL, '{"filter":"nosuch eq 1"}');
+-- a number jsonb cannot hold, in a SearchRequest and in a new user
+SELECT * FROM pg_temp.r('POST', '/.search', NULL, '{"count":1e1000000}');
+SELECT * FROM pg_temp.r('POST', '/Users', NULL, '{"userName":"big","x":1e-20000}');
 -- pages by startIndex (which skip over (created, id) alone) joined are the whole list, in order:
 -- on one type with a filter, and at the root across Users and Groups
 WITH whole AS (

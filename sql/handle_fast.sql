@@ -221,6 +221,19 @@ SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messag
 	{"op": "remove", "path": "nosuch"}]}$$);
 SELECT * FROM pg_temp.twin_patch('{"Operations": [}');
 SELECT * FROM pg_temp.twin_patch(repeat('[', 5000) || repeat(']', 5000));
+-- numbers: those the C path reads itself, and those jsonb cannot hold or it
+-- leaves to scim._handle() (a long one, a big exponent): 400 invalidValue
+SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "n": -2.50e-3, "Operations": [
+	{"op": "add", "path": "title", "value": "Boss"}]}$$);
+SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "n": 1e1000000, "Operations": [
+	{"op": "add", "path": "title", "value": "Boss"}]}$$);
+SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "n": 1e-20000, "Operations": [
+	{"op": "add", "path": "title", "value": "Boss"}]}$$);
+SELECT * FROM pg_temp.twin_patch('{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "n": ' || repeat('7', 1200) ||
+	', "Operations": [{"op": "add", "path": "title", "value": "Boss"}]}');
+SELECT status, body->>'scimType' AS scim_type, body->>'detail' AS detail
+FROM scim.handle('PATCH', '/Users/' || pg_temp.id('ann'), NULL, current_setting('test.h')::jsonb,
+				 '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "path": "title", "value": 1e1000000}]}');
 SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
 	{"op": "replace", "path": "userName", "value": "ann@northwind.example"}]}$$);
 -- 80 PATCH bodies drawn at random from valid and broken operations
@@ -255,6 +268,16 @@ SELECT count(*) AS patches, count(*) FILTER (WHERE NOT (t.fast_equal AND t.store
 	   array_agg(DISTINCT t.status) AS statuses, count(*) FILTER (WHERE t.fast_plpgsql_calls = 0) AS answered_in_c
 FROM patch_draws d, pg_temp.twin_patch(d.body) t;
 COMMIT;
+
+-- a row whose meta is not an object (written by hand, not through SCIM):
+-- the C path cannot stamp it and leaves the PATCH to scim._handle()
+BEGIN;
+UPDATE scim.users SET data = jsonb_set(data, '{meta}', '"by hand"') WHERE tenant = :'tenant' AND id = pg_temp.id('cy')::uuid;
+SELECT pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) AS calls0 \gset
+SELECT status, body->'meta' AS meta FROM scim.handle('PATCH', '/Users/' || pg_temp.id('cy'), NULL, current_setting('test.h')::jsonb,
+	'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "path": "title", "value": "Boss"}]}');
+SELECT pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) - :calls0 AS plpgsql_calls;
+ROLLBACK;
 
 -- the order of a page and of a user's groups, which the C path sorts itself:
 -- by created, then id (created running against the ids, two sharing one),

@@ -651,6 +651,8 @@ BEGIN
 			req := body::jsonb;
 		EXCEPTION WHEN invalid_text_representation OR untranslatable_character THEN
 			PERFORM scim._fail(400, 'invalidSyntax', 'the request body is not valid JSON: ' || SQLERRM);
+		WHEN numeric_value_out_of_range THEN
+			PERFORM scim._fail(400, 'invalidValue', 'the request body holds a number that cannot be stored: ' || SQLERRM);
 		END;
 		IF req IS NULL THEN
 			PERFORM scim._fail(400, 'invalidSyntax', 'the request has no body');
@@ -799,6 +801,8 @@ BEGIN
 		sreq := body::jsonb;
 	EXCEPTION WHEN invalid_text_representation OR untranslatable_character THEN
 		PERFORM scim._fail(400, 'invalidSyntax', 'the request body is not valid JSON: ' || SQLERRM);
+	WHEN numeric_value_out_of_range THEN
+		PERFORM scim._fail(400, 'invalidValue', 'the request body holds a number that cannot be stored: ' || SQLERRM);
 	END;
 	IF jsonb_typeof(sreq) IS DISTINCT FROM 'object' THEN
 		PERFORM scim._fail(400, 'invalidSyntax', 'a SearchRequest must be a JSON object');

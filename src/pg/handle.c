@@ -98,9 +98,9 @@
 #define USER_PATCH(columns, groups) \
 	"WITH u AS (UPDATE scim.users r SET data = scim._patched(), version = r.version + 1, last_modified = $4 " \
 	"WHERE r.tenant = $1 AND " BY_ID " AND scim._patch_step(r.data, r.version, $3, $4) " \
-	"RETURNING r.tenant, r.id, r.data, r.version, r.created), " \
+	"RETURNING r.tenant, r.id, r.data, r.version, r.created, scim._patched_kind() AS kind), " \
 	"e AS (INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status) " \
-	"SELECT u.tenant, scim._patched_kind(), 'User', u.id, $5, 200 FROM u) " \
+	"SELECT u.tenant, u.kind, 'User', u.id, $5, 200 FROM u) " \
 	columns "u r" groups
 
 typedef enum Statement
@@ -388,39 +388,6 @@ uuid_text(const char *s, char **id)
 }
 
 /*
- * Is body JSON that jsonb_in will take without raising?  Checked with the
- * same parser, and its nesting bounded first, as that parser recurses.
- */
-static bool
-json_ok(char *body, int len)
-{
-	int			depth = 0;
-	bool		in_string = false;
-	JsonLexContext *lex;
-
-	for (int i = 0; i < len; i++)
-	{
-		char		c = body[i];
-
-		if (in_string)
-		{
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-		}
-		else if (c == '"')
-			in_string = true;
-		else if ((c == '{' || c == '[') && ++depth > MAX_BODY_DEPTH)
-			return false;
-		else if (c == '}' || c == ']')
-			depth--;
-	}
-	lex = makeJsonLexContextCstringLen(body, len, GetDatabaseEncoding(), true);
-	return pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
-}
-
-/*
  * Read the request; false when the fast path does not answer it.  Nothing
  * here touches the database.
  */
@@ -544,9 +511,8 @@ read_request(FunctionCallInfo fcinfo, Request *req)
 		if (PG_ARGISNULL(4))
 			return false;
 		body = text_to_cstring(PG_GETARG_TEXT_PP(4));
-		if (!json_ok(body, strlen(body)))
+		if ((req->body = ScimPgParseBody(body, strlen(body), MAX_BODY_DEPTH)) == NULL)
 			return false;
-		req->body = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(body)));
 	}
 	return true;
 }
@@ -980,23 +946,6 @@ meta_with(Jsonb *data, int n, const char *const *keys, const char *const *values
 	return true;
 }
 
-/*
- * data with the members of its meta object set (keys[i] to the string
- * values[i]) as jsonb_set(data, '{meta,key}', ...) sets them: not at all
- * without a meta.  NULL when meta is not an object.
- */
-static Jsonb *
-rewrite(Jsonb *data, int n, const char *const *keys, const char *const *values)
-{
-	const char *meta_key[] = {"meta"};
-	Jsonb	   *meta;
-	ScimPgMembers set = {1, meta_key, &meta};
-
-	if (!meta_with(data, n, keys, values, &meta))
-		return NULL;
-	return meta != NULL ? ScimPgProjectWith(data, NULL, &set) : data;
-}
-
 /* The members a response sets on a stored row: meta (with location) and groups. */
 typedef struct Shown
 {
@@ -1287,7 +1236,8 @@ scim_patch_step(PG_FUNCTION_ARGS)
 	Jsonb	   *request = PG_GETARG_JSONB_P(2);
 	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(3);
 	const char *keys[] = {"lastModified", "version"};
-	const char *values[2];
+	const char *values[] = {timestamp_text(ts), psprintf("W/\"" INT64_FORMAT "\"", version + 1)};
+	ScimPgStamp stamp = {2, keys, values};
 	const char *was;
 	const char *now;
 	Jsonb	   *newdata;
@@ -1301,20 +1251,17 @@ scim_patch_step(PG_FUNCTION_ARGS)
 	patch_result = NULL;
 	patch_verdict = PATCH_DECLINED;
 
-	newdata = ScimPgPatchTry(data, request, cstring_to_text("User"), &changed, &err);
+	/* meta is stamped as the result is built, when the request changed something */
+	newdata = ScimPgPatchTry(data, request, cstring_to_text("User"), &stamp, &changed, &err);
 	if (newdata == NULL)
 		PG_RETURN_BOOL(false);
-	if (!changed || DatumGetBool(DirectFunctionCall2(jsonb_eq, JsonbPGetDatum(newdata), JsonbPGetDatum(data))))
+	if (!changed)
 	{
 		patch_verdict = PATCH_UNCHANGED;
 		PG_RETURN_BOOL(false);
 	}
 	/* a new userName may be taken: scim._handle() answers the 409 */
 	if (!same_user_name(data, newdata))
-		PG_RETURN_BOOL(false);
-	values[0] = timestamp_text(ts);
-	values[1] = psprintf("W/\"" INT64_FORMAT "\"", version + 1);
-	if ((newdata = rewrite(newdata, 2, keys, values)) == NULL)
 		PG_RETURN_BOOL(false);
 
 	was = active_text(data);

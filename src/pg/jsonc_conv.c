@@ -286,22 +286,13 @@ ScimJsonbToJsonCPartial(JsonbContainer *root, const char **names, int n)
 	return out;
 }
 
-/* jsonb's order of object keys: shorter first, then bytewise. */
-static int
-jsonb_key_cmp(const char *a, int alen, const char *b, int blen)
-{
-	if (alen != blen)
-		return alen < blen ? -1 : 1;
-	return memcmp(a, b, alen);
-}
-
 static int
 key_cmp_qsort(const void *a, const void *b)
 {
 	const char *ka = *(const char *const *) a;
 	const char *kb = *(const char *const *) b;
 
-	return jsonb_key_cmp(ka, (int) strlen(ka), kb, (int) strlen(kb));
+	return ScimPgKeyCmp(ka, (int) strlen(ka), kb, (int) strlen(kb));
 }
 
 /* Push key/value of partial[key]. */
@@ -352,7 +343,7 @@ ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_obje
 				if (skip)
 					break;
 				while (next < nkeys &&
-					   jsonb_key_cmp(keys[next], (int) strlen(keys[next]),
+					   ScimPgKeyCmp(keys[next], (int) strlen(keys[next]),
 									 v.val.string.val, v.val.string.len) < 0)
 					push_member(&st, partial, keys[next++]);
 				scim_push_jsonb(&st, tok, &v);
@@ -372,4 +363,32 @@ ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_obje
 	}
 	elog(ERROR, "jsonb object has no end");
 	return NULL;
+}
+
+/*
+ * In the object member "member" of json-c object obj, set keys[i] to the
+ * strings values[i]; nothing without such a member.  False when the member
+ * is not an object.
+ */
+bool
+ScimJsonCSetStrings(struct json_object *obj, const char *member, int n,
+					const char *const *keys, const char *const *values)
+{
+	struct json_object *m;
+
+	if (!json_object_object_get_ex(obj, member, &m))
+		return true;
+	if (!json_object_is_type(m, json_type_object))
+		return false;
+	for (int i = 0; i < n; i++)
+	{
+		struct json_object *v = json_object_new_string(values[i]);
+
+		if (v == NULL || json_object_object_add(m, keys[i], v) != 0)
+		{
+			json_object_put(v);
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		}
+	}
+	return true;
 }

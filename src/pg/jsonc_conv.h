@@ -18,5 +18,7 @@ extern Jsonb *ScimJsonCToJsonb(struct json_object *obj);
 extern void ScimJsonCFree(struct json_object *obj);
 extern struct json_object *ScimJsonbToJsonCPartial(JsonbContainer *root, const char **names, int n);
 extern Jsonb *ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_object *partial);
+extern bool ScimJsonCSetStrings(struct json_object *obj, const char *member, int n,
+								const char *const *keys, const char *const *values);
 
 #endif

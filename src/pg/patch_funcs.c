@@ -12,6 +12,7 @@
  */
 #include "scim_pg.h"
 
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 
 #include "jsonc_conv.h"
@@ -104,15 +105,113 @@ prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *ty
 	return e;
 }
 
+/* Are jsonb values a and b equal, as jsonb's = compares them? */
+static bool
+values_equal(JsonbValue *a, JsonbValue *b)
+{
+	if (a->type != b->type)
+		return false;
+	switch (a->type)
+	{
+		case jbvNull:
+			return true;
+		case jbvBool:
+			return a->val.boolean == b->val.boolean;
+		case jbvString:
+			/* the database's collation is deterministic: equal means the same bytes */
+			return a->val.string.len == b->val.string.len &&
+				memcmp(a->val.string.val, b->val.string.val, a->val.string.len) == 0;
+		case jbvNumeric:
+			return DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(a->val.numeric),
+													NumericGetDatum(b->val.numeric)));
+		case jbvBinary:
+			return compareJsonbContainers(a->val.binary.data, b->val.binary.data) == 0;
+		default:
+			elog(ERROR, "unexpected jsonb value type %d", (int) a->type);
+	}
+	return false;
+}
+
+/* The next member of an object being iterated (skipping nested ones); false at its end. */
+static bool
+next_member(JsonbIterator **it, JsonbValue *key, JsonbValue *value)
+{
+	JsonbIteratorToken tok;
+
+	while ((tok = JsonbIteratorNext(it, key, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			if (JsonbIteratorNext(it, value, true) != WJB_VALUE)
+				elog(ERROR, "jsonb object key without a value");
+			return true;
+		}
+		if (tok == WJB_END_OBJECT)
+			return false;
+	}
+	return false;
+}
+
+static bool
+name_in(const JsonbValue *key, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (ScimStrCaseEq(key->val.string.val, key->val.string.len, names[i], strlen(names[i])))
+			return true;
+	return false;
+}
+
+/*
+ * Do objects a and b have equal members, member "except" aside?  When
+ * names is not NULL only the members named there (case-insensitively) are
+ * compared: the others were copied unchanged.  Keys come in jsonb's order
+ * from both, so one pass over each does.
+ */
+static bool
+members_equal(JsonbContainer *a, JsonbContainer *b, const char *const *names, int n, const char *except)
+{
+	JsonbIterator *ia = JsonbIteratorInit(a);
+	JsonbIterator *ib = JsonbIteratorInit(b);
+	JsonbValue	ka,
+				va,
+				kb,
+				vb;
+	bool		ha = next_member(&ia, &ka, &va);
+	bool		hb = next_member(&ib, &kb, &vb);
+	int			except_len = strlen(except);
+
+	while (ha || hb)
+	{
+		int			c = !ha ? 1 : !hb ? -1 :
+			ScimPgKeyCmp(ka.val.string.val, ka.val.string.len, kb.val.string.val, kb.val.string.len);
+		JsonbValue *key = c <= 0 ? &ka : &kb;
+		bool		compared = !(key->val.string.len == except_len &&
+								 memcmp(key->val.string.val, except, except_len) == 0) &&
+			(names == NULL || name_in(key, names, n));
+
+		if (compared && (c != 0 || !values_equal(&va, &vb)))
+			return false;
+		if (c <= 0)
+			ha = next_member(&ia, &ka, &va);
+		if (c >= 0)
+			hb = next_member(&ib, &kb, &vb);
+	}
+	return true;
+}
+
 /*
  * resource with the PatchOp request patch applied, for the resource type
- * type_name.  *changed tells whether anything changed; when nothing did,
- * resource itself is returned.  A request that is not valid or cannot be
- * applied returns NULL with *err filled: the request handler answers it
- * without raising.
+ * type_name.  *changed tells whether the result differs from resource (as
+ * jsonb's = compares them); when it does not, resource itself is returned.
+ * When stamp is given and the result differs, the result's meta object has
+ * stamp's members set too, in the same pass (a resource without a meta
+ * gets none).  A request that is not valid or cannot be applied, or a meta
+ * to stamp that is not an object, returns NULL with *err filled: the
+ * request handler answers it without raising.
  */
 Jsonb *
-ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, bool *changed, ScimError *err)
+ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, const ScimPgStamp *stamp,
+			   bool *changed, ScimError *err)
 {
 	uint64		generation;
 	const ScimRegistry *reg = ScimPgRegistry(&generation);
@@ -120,6 +219,8 @@ ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, bool *changed, Sc
 	PreparedEntry *cache;
 	struct json_object *volatile work = NULL;
 	Jsonb	   *result = NULL;
+	const char **names = NULL;
+	int			nnames = 0;
 	bool		ok = false;
 
 	*changed = false;
@@ -131,16 +232,31 @@ ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, bool *changed, Sc
 	cache = prepared_patch(patch, reg, type, generation, err);
 	if (cache == NULL)
 		return NULL;
+	if (cache->partial)
+	{
+		/* what the request touches, and meta to stamp */
+		names = palloc(sizeof(char *) * (cache->ntouched + 1));
+		memcpy(names, cache->touched, sizeof(char *) * cache->ntouched);
+		nnames = cache->ntouched;
+		if (stamp != NULL)
+			names[nnames++] = "meta";
+	}
 
 	PG_TRY();
 	{
 		work = cache->partial ?
-			ScimJsonbToJsonCPartial(&resource->root, (const char **) cache->touched, cache->ntouched) :
+			ScimJsonbToJsonCPartial(&resource->root, names, nnames) :
 			ScimJsonbToJsonC(&resource->root);
 		ok = ScimPatchExecute(cache->prepared, work, changed, err);
+		if (ok && *changed && stamp != NULL &&
+			!ScimJsonCSetStrings(work, "meta", stamp->n, stamp->keys, stamp->values))
+		{
+			ScimErrorSet(err, SCIM_ERR_INVALID_VALUE, 0, "the resource's meta must be a JSON object");
+			ok = false;
+		}
 		if (ok && *changed)
 			result = cache->partial ?
-				ScimJsonbMerge(&resource->root, (const char **) cache->touched, cache->ntouched, work) :
+				ScimJsonbMerge(&resource->root, names, nnames, work) :
 				ScimJsonCToJsonb(work);
 	}
 	PG_CATCH();
@@ -153,6 +269,11 @@ ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, bool *changed, Sc
 
 	if (!ok)
 		return NULL;
+	/* an operation that applied may still leave everything as it was */
+	if (*changed && members_equal(&resource->root, &result->root,
+								  cache->partial ? (const char *const *) cache->touched : NULL,
+								  cache->ntouched, stamp != NULL ? "meta" : ""))
+		*changed = false;
 	return *changed ? result : resource;
 }
 
@@ -165,7 +286,7 @@ scim_patch(PG_FUNCTION_ARGS)
 	bool		changed;
 	ScimError	err;
 	Jsonb	   *result = ScimPgPatchTry(PG_GETARG_JSONB_P(0), PG_GETARG_JSONB_P(1),
-										PG_GETARG_TEXT_PP(2), &changed, &err);
+										PG_GETARG_TEXT_PP(2), NULL, &changed, &err);
 
 	if (result == NULL)
 		ScimPgRaise(&err);

@@ -20,6 +20,9 @@
 #include "filter_eval.h"
 #include "schema.h"
 
+/* body_parse.c */
+extern Jsonb *ScimPgParseBody(char *s, int len, int max_depth);
+
 /* errors.c */
 extern void ScimPgRaise(const ScimError *err) pg_attribute_noreturn();
 extern int	ScimPgSqlState(ScimErrorKind kind);
@@ -63,9 +66,16 @@ extern Jsonb *ScimPgListResponse(Jsonb *resources, int64 total, int64 count, int
 extern void ScimPgListOpen(ScimPgSink *s);
 extern void ScimPgListClose(ScimPgSink *s, int64 total, int64 count, int32 start_index);
 
-/* patch_funcs.c */
-extern Jsonb *ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, bool *changed,
-							 ScimError *err);
+/* patch_funcs.c: strings set in the meta object of a resource a PATCH changed */
+typedef struct ScimPgStamp
+{
+	int			n;
+	const char *const *keys;
+	const char *const *values;
+} ScimPgStamp;
+
+extern Jsonb *ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, const ScimPgStamp *stamp,
+							 bool *changed, ScimError *err);
 
 /* project_funcs.c */
 struct ScimProjection;
