@@ -67,6 +67,12 @@ tenant=$(psql -X -At -c 'SELECT tenant FROM http_conf')
 patched=$((rows < 100000 ? rows : 100000))
 psql -X -At -c "SELECT id FROM http_ids ORDER BY n LIMIT $patched" > "$work/http_ids.txt"
 
+# The load runs on the machine it measures, so the scripts make each
+# request with as little work as they can: the fixed parts are formatted
+# once by wrk.format() (split where the variable part goes) and a request
+# is one concatenation.  Formatting every PATCH with wrk.format() cost wrk
+# 25 us of CPU per request against 17 us (pgbench spends about 16 us on
+# a transaction), and gave the server 6% fewer PATCHes at 8 connections.
 # Each wrk thread runs the script in a Lua state of its own: seeded alike,
 # they would send the same requests, and every PATCH would go out twice,
 # the second one changing nothing (answered as a read, no write).
@@ -76,31 +82,53 @@ function setup(thread)
 	threads = threads + 1
 	thread:set("thread_no", threads)
 end
-function init(args)
-	math.randomseed(os.time() * 1000 + thread_no)
+-- wrk.format(method, path, headers, body) split around "@@" in path:
+-- the request is prefix .. (what replaces "@@") .. suffix
+function split_format(method, path, headers, body)
+	local r = wrk.format(method, path, headers, body)
+	local at = r:find("@@", 1, true)
+	return r:sub(1, at - 1), r:sub(at + 2)
 end
 EOF2
 cat > "$work/get.lua" <<EOF2
 dofile("$work/seed.lua")
-request = function()
-	local n = math.random(1, $rows)
-	return wrk.format("GET", "/scim/v2/Users?filter=userName%20eq%20%22user" .. n .. "%22",
+local prefix, suffix
+function init(args)
+	math.randomseed(os.time() * 1000 + thread_no)
+	prefix, suffix = split_format("GET", "/scim/v2/Users?filter=userName%20eq%20%22user@@%22",
 		{["Authorization"] = "Bearer $token"})
 end
+request = function()
+	return prefix .. math.random(1, $rows) .. suffix
+end
 EOF2
+# Values new on every request, so that every PATCH writes: each thread
+# counts up from its own hundred million, nine digits, so that every body
+# has the same length (and Content-Length); "True" is padded to "False"'s
+# length with a space, which JSON allows.
 cat > "$work/patch.lua" <<EOF2
 local ids = {}
 for line in io.lines("$work/http_ids.txt") do ids[#ids + 1] = line end
 dofile("$work/seed.lua")
--- values that change on every request, so that every PATCH writes
+local b1 = '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[' ..
+	'{"op":"Replace","path":"displayName","value":"Name '
+local b2 = '"},{"op":"Replace","path":"active","value":'
+local b3 = '},{"op":"Replace","path":"emails[type eq \\\\"work\\\\"].value","value":"'
+local b4 = '@example.com"}]}'
+local active = {[0] = '"True" ', [1] = '"False"'}
+local n, k, prefix, suffix
+function init(args)
+	math.randomseed(os.time() * 1000 + thread_no)
+	n = #ids
+	k = 100000000 * thread_no + math.random(0, 9999999)
+	local len = #(b1 .. k .. b2 .. active[0] .. b3 .. k .. b4)
+	prefix, suffix = split_format("PATCH", "/scim/v2/Users/@@",
+		{["Authorization"] = "Bearer $token", ["Content-Type"] = "application/scim+json"}, string.rep(" ", len))
+	suffix = suffix:sub(1, #suffix - len)
+end
 request = function()
-	local k = math.random(1, 1000000000)
-	local body = '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[' ..
-		'{"op":"Replace","path":"displayName","value":"Name ' .. k .. '"},' ..
-		'{"op":"Replace","path":"active","value":"' .. (k % 2 == 0 and "True" or "False") .. '"},' ..
-		'{"op":"Replace","path":"emails[type eq \\\\"work\\\\"].value","value":"' .. k .. '@example.com"}]}'
-	return wrk.format("PATCH", "/scim/v2/Users/" .. ids[math.random(1, #ids)],
-		{["Authorization"] = "Bearer $token", ["Content-Type"] = "application/scim+json"}, body)
+	k = k + 1
+	return prefix .. ids[math.random(1, n)] .. suffix .. b1 .. k .. b2 .. active[k % 2] .. b3 .. k .. b4
 end
 EOF2
 # (a): the server's call, its headers passed as a parameter as the server
