@@ -269,6 +269,17 @@ SELECT count(*) AS patches, count(*) FILTER (WHERE NOT (t.fast_equal AND t.store
 FROM patch_draws d, pg_temp.twin_patch(d.body) t;
 COMMIT;
 
+-- the C path writes meta.lastModified and the ETag itself: as the columns have them
+CREATE TEMP TABLE patched AS
+SELECT * FROM scim.handle('PATCH', '/Users/' || pg_temp.id('bob'), NULL, current_setting('test.h')::jsonb,
+	'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "title", "value": "Stamped"}]}');
+SELECT p.status, p.body->'meta'->>'lastModified' = to_char(u.last_modified AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+		AS last_modified_as_stored,
+	   p.headers->>'etag' = format('W/"%s"', u.version) AND p.body->'meta'->>'version' = p.headers->>'etag' AS etag_as_stored,
+	   (p.body->'meta') - 'lastModified' - 'version' - 'created' = jsonb_build_object('resourceType', 'User',
+		'location', 'http://scim.example.com/scim/v2/Users/' || pg_temp.id('bob')) AS meta_rest
+FROM patched p, scim.users u WHERE u.tenant = :'tenant' AND u.id = pg_temp.id('bob')::uuid;
+
 -- a row whose meta is not an object (written by hand, not through SCIM):
 -- the C path cannot stamp it and leaves the PATCH to scim._handle()
 BEGIN;

@@ -73,8 +73,11 @@
  * A PATCH is one statement: the UPDATE applies the request to the row it
  * reads through scim._patch_step() in its WHERE clause and takes the result
  * from scim._patched() in its SET list (a row's qualification is evaluated
- * just before its new values), logs the event from the same CTE and
- * returns the row with its groups.  A row changed by another transaction
+ * just before its new values) and logs the event from the same CTE.  With
+ * the user's groups it returns the row; without, it returns nothing, and
+ * the row is the step's own result, with the version it gave (a second
+ * scan of the CTE and the row's copies cost 20,000 instructions).  The
+ * event inserted says the row was.  A row changed by another transaction
  * meanwhile is qualified again on its new version, as for any UPDATE under
  * READ COMMITTED, so the request applies to what it finds then.  When the
  * step declines (the request fails, changes nothing, or renames the user)
@@ -94,14 +97,17 @@
 #define ID_EQ BY_ID " AND r.data->>'id' = $2"
 #define USERNAME_EQ "lower(r.data->>'userName') = lower($2)"
 #define EXTERNALID_EQ "r.data->>'externalId' = $2"
-/* one statement: the step in the UPDATE's WHERE, the event from the same CTE, the row with its groups */
-#define USER_PATCH(columns, groups) \
+/* the PATCH, in two parts: the UPDATE with the step, and the event read from it */
+#define USER_PATCH_UPDATE(returning) \
 	"WITH u AS (UPDATE scim.users r SET data = scim._patched(), version = r.version + 1, last_modified = $4 " \
 	"WHERE r.tenant = $1 AND " BY_ID " AND scim._patch_step(r.data, r.version, $3, $4) " \
-	"RETURNING r.tenant, r.id, r.data, r.version, r.created, scim._patched_kind() AS kind), " \
-	"e AS (INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status) " \
-	"SELECT u.tenant, u.kind, 'User', u.id, $5, 200 FROM u) " \
-	columns "u r" groups
+	"RETURNING r.tenant, r.id, scim._patched_kind() AS kind" returning ")"
+#define USER_PATCH_EVENT \
+	"INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status) " \
+	"SELECT u.tenant, u.kind, 'User', u.id, $5, 200 FROM u"
+#define USER_PATCH \
+	USER_PATCH_UPDATE(", r.data, r.version, r.created") ", e AS (" USER_PATCH_EVENT ") " USER_COLUMNS "u r" USER_GROUPS
+#define USER_PATCH_ALONE USER_PATCH_UPDATE("") " " USER_PATCH_EVENT
 
 typedef enum Statement
 {
@@ -145,12 +151,12 @@ static const StatementDef statements[ST__COUNT] = {
 	[ST_GROUP_EXTERNALID] = {GROUP_ROW EXTERNALID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_ID] = {GROUP_ROW ID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_GET] = {GROUP_ROW BY_ID, 2, {UUIDOID, TEXTOID}},
-	[ST_USER_PATCH] = {USER_PATCH(USER_COLUMNS, USER_GROUPS), 5, {UUIDOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TEXTOID}},
+	[ST_USER_PATCH] = {USER_PATCH, 5, {UUIDOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TEXTOID}},
 	[ST_USER_USERNAME_ALONE] = {USER_ROW_ALONE USERNAME_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_EXTERNALID_ALONE] = {USER_ROW_ALONE EXTERNALID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_ID_ALONE] = {USER_ROW_ALONE ID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_GET_ALONE] = {USER_ROW_ALONE BY_ID, 2, {UUIDOID, TEXTOID}},
-	[ST_USER_PATCH_ALONE] = {USER_PATCH(ALONE_COLUMNS, ""), 5, {UUIDOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TEXTOID}},
+	[ST_USER_PATCH_ALONE] = {USER_PATCH_ALONE, 5, {UUIDOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TEXTOID}},
 	/*
 	 * Not EXISTS: when one tenant held nearly all the memberships, its
 	 * generic plan read all of scim.group_members to find none of another
@@ -207,6 +213,7 @@ typedef struct Request
 	char	   *if_match;
 	char	   *base;
 	Jsonb	   *body;			/* PATCH: the parsed body */
+	const char *tenant_text;	/* the tenant its token is for, once authenticated */
 } Request;
 
 /* A row of the statements above, copied out of SPI's memory. */
@@ -246,6 +253,76 @@ run(Statement st, Datum *args, bool read_only, MemoryContext cxt)
 
 	MemoryContextSwitchTo(cxt);
 	return rc;
+}
+
+/*
+ * Text the responses are made of, written out directly: psprintf() cost
+ * 1,700 instructions a call, five calls a PATCH.
+ */
+
+/* a, b and c end to end */
+static char *
+cat3(const char *a, const char *b, const char *c)
+{
+	size_t		la = strlen(a);
+	size_t		lb = strlen(b);
+	size_t		lc = strlen(c);
+	char	   *out = palloc(la + lb + lc + 1);
+
+	memcpy(out, a, la);
+	memcpy(out + la, b, lb);
+	memcpy(out + la + lb, c, lc + 1);
+	return out;
+}
+
+/* version's weak ETag, W/"<version>" */
+static char *
+etag_text(int64 version)
+{
+	char		digits[MAXINT8LEN + 1];
+
+	pg_lltoa(version, digits);
+	return cat3("W/\"", digits, "\"");
+}
+
+/* the n-digit decimal of v (zero-padded) at out */
+static char *
+put_digits(char *out, int v, int n)
+{
+	for (int i = n - 1; i >= 0; i--)
+	{
+		out[i] = '0' + v % 10;
+		v /= 10;
+	}
+	return out + n;
+}
+
+/* ts as meta.lastModified shows it, YYYY-MM-DDTHH:MM:SS.ffffffZ in UTC */
+static char *
+timestamp_text(TimestampTz ts)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	char	   *out = palloc(sizeof("YYYY-MM-DDTHH:MM:SS.ffffffZ"));
+	char	   *p = out;
+
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0 || tm.tm_year < 1 || tm.tm_year > 9999)
+		elog(ERROR, "timestamp out of range");
+	p = put_digits(p, tm.tm_year, 4);
+	*p++ = '-';
+	p = put_digits(p, tm.tm_mon, 2);
+	*p++ = '-';
+	p = put_digits(p, tm.tm_mday, 2);
+	*p++ = 'T';
+	p = put_digits(p, tm.tm_hour, 2);
+	*p++ = ':';
+	p = put_digits(p, tm.tm_min, 2);
+	*p++ = ':';
+	p = put_digits(p, tm.tm_sec, 2);
+	*p++ = '.';
+	p = put_digits(p, (int) fsec, 6);
+	strcpy(p, "Z");
+	return out;
 }
 
 static bool
@@ -571,6 +648,7 @@ typedef struct TokenEntry
 	int			len;
 	char		token[TOKEN_MAX];
 	pg_uuid_t	tenant;
+	char		tenant_text[UUID_LEN * 2 + 5];	/* as uuid_out() writes it */
 	bool		expires;
 	TimestampTz expires_at;
 } TokenEntry;
@@ -646,7 +724,7 @@ token_hash(const char *s, uint8 *out)
  * (the table is not the caller's to read, as for SECURITY DEFINER).
  */
 static bool
-authenticate(const Request *req, MemoryContext cxt, Datum *tenant)
+authenticate(Request *req, MemoryContext cxt, Datum *tenant)
 {
 	uint8		hash[PG_SHA256_DIGEST_LENGTH];
 	bytea	   *arg;
@@ -678,6 +756,7 @@ authenticate(const Request *req, MemoryContext cxt, Datum *tenant)
 			if (e->expires && e->expires_at <= GetCurrentTransactionStartTimestamp())
 				return false;	/* expired: scim._handle() answers 401 */
 			*tenant = UUIDPGetDatum(&e->tenant);
+			req->tenant_text = e->tenant_text;
 			return true;
 		}
 	}
@@ -709,11 +788,13 @@ authenticate(const Request *req, MemoryContext cxt, Datum *tenant)
 	memcpy(e->token, req->token, len);
 	e->len = len;
 	memcpy(&e->tenant, DatumGetUUIDP(d), sizeof(pg_uuid_t));
+	strlcpy(e->tenant_text, DatumGetCString(DirectFunctionCall1(uuid_out, d)), sizeof(e->tenant_text));
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	e->expires = !isnull;
 	e->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
 	e->valid = true;
 	*tenant = UUIDPGetDatum(&e->tenant);
+	req->tenant_text = e->tenant_text;
 	return true;
 }
 
@@ -970,7 +1051,7 @@ shown_members(const Request *req, const Row *row, Shown *out)
 
 	if (!JB_ROOT_IS_OBJECT(data))
 		return false;
-	location[0] = psprintf("%s/%s/%s", req->base, req->users ? "Users" : "Groups", row->id);
+	location[0] = cat3(req->base, req->users ? "/Users/" : "/Groups/", row->id);
 	if (!meta_with(data, 1, location_key, location, &out->values[n]))
 		return false;
 	if (out->values[n] != NULL)
@@ -1100,18 +1181,6 @@ same_user_name(Jsonb *a, Jsonb *b)
 		memcmp(x->val.string.val, y->val.string.val, x->val.string.len) == 0;
 }
 
-static char *
-timestamp_text(TimestampTz ts)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-
-	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
-		elog(ERROR, "timestamp out of range");
-	return psprintf("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-					tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
-}
-
 /* GET /Users?filter=... or /Groups?filter=...: a ListResponse; false to fall back. */
 static bool
 answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const struct ScimProjection *proj,
@@ -1162,7 +1231,7 @@ answer_list(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const str
 			shown++;
 		}
 	ScimPgListClose(&page, n, shown, (int32) req->start_index);
-	*result = response(fcinfo, 200, &page, NULL, DatumGetCString(DirectFunctionCall1(uuid_out, tenant)));
+	*result = response(fcinfo, 200, &page, NULL, req->tenant_text);
 	return true;
 }
 
@@ -1196,8 +1265,7 @@ answer_get(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const stru
 	body_sink(fcinfo, &doc);
 	if (!show(req, row, proj, &doc))
 		return false;
-	*result = response(fcinfo, 200, &doc, psprintf("W/\"" INT64_FORMAT "\"", row->version),
-					   DatumGetCString(DirectFunctionCall1(uuid_out, tenant)));
+	*result = response(fcinfo, 200, &doc, etag_text(row->version), req->tenant_text);
 	return true;
 }
 
@@ -1216,6 +1284,7 @@ typedef enum PatchVerdict
 
 static PatchVerdict patch_verdict;
 static Jsonb *patch_result;
+static int64 patch_version;		/* the version patch_result is written with */
 static const char *patch_kind;
 static MemoryContext patch_cxt;
 
@@ -1236,7 +1305,7 @@ scim_patch_step(PG_FUNCTION_ARGS)
 	Jsonb	   *request = PG_GETARG_JSONB_P(2);
 	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(3);
 	const char *keys[] = {"lastModified", "version"};
-	const char *values[] = {timestamp_text(ts), psprintf("W/\"" INT64_FORMAT "\"", version + 1)};
+	const char *values[] = {timestamp_text(ts), etag_text(version + 1)};
 	ScimPgStamp stamp = {2, keys, values};
 	const char *was;
 	const char *now;
@@ -1275,9 +1344,20 @@ scim_patch_step(PG_FUNCTION_ARGS)
 		patch_kind = "updated";
 	patch_result = palloc(VARSIZE(newdata));
 	memcpy(patch_result, newdata, VARSIZE(newdata));
+	patch_version = version + 1;
 	MemoryContextSwitchTo(old);
 	patch_verdict = PATCH_APPLIED;
 	PG_RETURN_BOOL(true);
+}
+
+/* A copy of the resource the last scim._patch_step() made, in the current context. */
+static Jsonb *
+patched_copy(void)
+{
+	Jsonb	   *copy = palloc(VARSIZE(patch_result));
+
+	memcpy(copy, patch_result, VARSIZE(patch_result));
+	return copy;
 }
 
 PG_FUNCTION_INFO_V1(scim_patched);
@@ -1286,13 +1366,9 @@ PG_FUNCTION_INFO_V1(scim_patched);
 Datum
 scim_patched(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *copy;
-
 	if (patch_result == NULL)
 		PG_RETURN_NULL();
-	copy = palloc(VARSIZE(patch_result));
-	memcpy(copy, patch_result, VARSIZE(patch_result));
-	PG_RETURN_JSONB_P(copy);
+	PG_RETURN_JSONB_P(patched_copy());
 }
 
 PG_FUNCTION_INFO_V1(scim_patched_kind);
@@ -1314,9 +1390,9 @@ answer_patch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const st
 	Datum		args[5];
 	Row		   *rows;
 	int			n;
-	const char *tenant_text = DatumGetCString(DirectFunctionCall1(uuid_out, tenant));
 	ScimPgSink	doc;
 	bool		stale;
+	int			rc;
 
 	/* a precondition needs the version first: scim._handle() checks it */
 	if (req->if_match != NULL && strcmp(req->if_match, "*") != 0)
@@ -1326,11 +1402,25 @@ answer_patch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const st
 	args[1] = CStringGetTextDatum(req->id);
 	args[2] = JsonbPGetDatum(req->body);
 	args[3] = TimestampTzGetDatum(GetCurrentTimestamp());
-	args[4] = CStringGetTextDatum(psprintf("PATCH /Users/%s", req->rid));
+	args[4] = CStringGetTextDatum(cat3("PATCH /Users/", req->rid, ""));
 	patch_verdict = PATCH_NO_ROW;
-	if (run_users(ST_USER_PATCH, args, false, tenant, cxt, &stale) != SPI_OK_SELECT)
+	rc = run_users(ST_USER_PATCH, args, false, tenant, cxt, &stale);
+	if (rc == SPI_OK_SELECT)
+		rows = fetch_rows(req, cxt, &n);
+	else if (rc == SPI_OK_INSERT)
+	{
+		/* without groups: one event inserted is one user updated, with the step's result */
+		n = (int) SPI_processed;
+		rows = palloc0(sizeof(Row));
+		if (n == 1 && patch_verdict == PATCH_APPLIED)
+		{
+			rows->id = req->id;
+			rows->data = patched_copy();
+			rows->version = patch_version;
+		}
+	}
+	else
 		elog(ERROR, "scim.handle(): could not patch user %s", req->id);
-	rows = fetch_rows(req, cxt, &n);
 	/* a membership made as the UPDATE ran without its join: the row with its groups */
 	if (n == 1 && patch_verdict == PATCH_APPLIED && stale &&
 		(rows = read_by_id(req, tenant, cxt)) == NULL)
@@ -1341,7 +1431,7 @@ answer_patch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const st
 		body_sink(fcinfo, &doc);
 		if (!show(req, &rows[0], proj, &doc))
 			elog(ERROR, "scim.handle(): user %s was patched into a resource it cannot show", req->id);
-		*result = response(fcinfo, 200, &doc, psprintf("W/\"" INT64_FORMAT "\"", rows[0].version), tenant_text);
+		*result = response(fcinfo, 200, &doc, etag_text(rows[0].version), req->tenant_text);
 		return true;
 	}
 	if (patch_verdict == PATCH_UNCHANGED)
@@ -1354,7 +1444,7 @@ answer_patch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const st
 		body_sink(fcinfo, &doc);
 		if (!show(req, cur, proj, &doc))
 			return false;
-		*result = response(fcinfo, 200, &doc, psprintf("W/\"" INT64_FORMAT "\"", cur->version), tenant_text);
+		*result = response(fcinfo, 200, &doc, etag_text(cur->version), req->tenant_text);
 		return true;
 	}
 	return false;				/* no such user, or declined: scim._handle() answers */
@@ -1426,7 +1516,7 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
 	MemoryContextSwitchTo(cxt);
 	if (authenticate(&req, cxt, &tenant))
 	{
-		(void) set_config_option("scim.tenant", DatumGetCString(DirectFunctionCall1(uuid_out, tenant)),
+		(void) set_config_option("scim.tenant", req.tenant_text,
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 		switch (req.kind)
 		{
