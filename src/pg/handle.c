@@ -1306,7 +1306,7 @@ scim_patch_step(PG_FUNCTION_ARGS)
 	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(3);
 	const char *keys[] = {"lastModified", "version"};
 	const char *values[] = {timestamp_text(ts), etag_text(version + 1)};
-	ScimPgStamp stamp = {2, keys, values};
+	ScimPgStamp stamp = {"meta", 2, keys, values};
 	const char *was;
 	const char *now;
 	Jsonb	   *newdata;

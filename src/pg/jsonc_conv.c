@@ -304,19 +304,62 @@ push_member(JsonbParseState **st, struct json_object *partial, const char *key)
 }
 
 /*
+ * Push jsonb object value v with stamp's members set (to strings) in place
+ * of its own; false when v is not an object.
+ */
+static bool
+push_stamped(JsonbParseState **st, JsonbValue *v, const ScimPgStamp *stamp)
+{
+	JsonbIterator *it;
+	JsonbValue	m;
+	JsonbIteratorToken tok;
+	bool		skip = false;
+
+	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+		return false;
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &m, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			skip = false;
+			for (int i = 0; i < stamp->n; i++)
+				if (m.val.string.len == strlen(stamp->keys[i]) &&
+					memcmp(m.val.string.val, stamp->keys[i], m.val.string.len) == 0)
+					skip = true;
+		}
+		if (skip && (tok == WJB_KEY || tok == WJB_VALUE))
+			continue;
+		if (tok == WJB_END_OBJECT)
+			for (int i = 0; i < stamp->n; i++)
+			{
+				scim_push_string(st, WJB_KEY, stamp->keys[i]);
+				scim_push_string(st, WJB_VALUE, stamp->values[i]);
+			}
+		scim_push_jsonb(st, tok, tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT ? NULL : &m);
+	}
+	return true;
+}
+
+/*
  * The jsonb object "root" with the members named in names[] replaced by
  * the members of json-c object "partial": untouched members are copied
  * from the binary form as they are.  Members go in in jsonb's own key
  * order, so that building the object does not have to sort them again.
+ * With a stamp, its member (when not among names[]: then partial has it)
+ * gets the stamp's strings on the way; NULL when that member is not an
+ * object.
  */
 Jsonb *
-ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_object *partial)
+ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_object *partial,
+			   const ScimPgStamp *stamp)
 {
 	JsonbParseState *st = NULL;
 	JsonbIterator *it = JsonbIteratorInit(root);
 	JsonbValue	v;
 	JsonbIteratorToken tok;
 	bool		skip = false;
+	bool		stamped = false;
 	int			nkeys = json_object_object_length(partial);
 	const char **keys = palloc(sizeof(char *) * (nkeys + 1));
 	int			next = 0;
@@ -344,13 +387,19 @@ ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_obje
 					break;
 				while (next < nkeys &&
 					   ScimPgKeyCmp(keys[next], (int) strlen(keys[next]),
-									 v.val.string.val, v.val.string.len) < 0)
+									v.val.string.val, v.val.string.len) < 0)
 					push_member(&st, partial, keys[next++]);
+				stamped = stamp != NULL && v.val.string.len == strlen(stamp->member) &&
+					memcmp(v.val.string.val, stamp->member, v.val.string.len) == 0;
 				scim_push_jsonb(&st, tok, &v);
 				break;
 			case WJB_VALUE:
-				if (!skip)
+				if (skip)
+					break;
+				if (!stamped)
 					scim_push_jsonb(&st, tok, &v);
+				else if (!push_stamped(&st, &v, stamp))
+					return NULL;
 				break;
 			case WJB_END_OBJECT:
 				while (next < nkeys)
@@ -366,25 +415,24 @@ ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_obje
 }
 
 /*
- * In the object member "member" of json-c object obj, set keys[i] to the
- * strings values[i]; nothing without such a member.  False when the member
+ * Set stamp's members (to strings) in the object member stamp->member of
+ * json-c object obj; nothing without such a member.  False when the member
  * is not an object.
  */
 bool
-ScimJsonCSetStrings(struct json_object *obj, const char *member, int n,
-					const char *const *keys, const char *const *values)
+ScimJsonCStamp(struct json_object *obj, const ScimPgStamp *stamp)
 {
 	struct json_object *m;
 
-	if (!json_object_object_get_ex(obj, member, &m))
+	if (!json_object_object_get_ex(obj, stamp->member, &m))
 		return true;
 	if (!json_object_is_type(m, json_type_object))
 		return false;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < stamp->n; i++)
 	{
-		struct json_object *v = json_object_new_string(values[i]);
+		struct json_object *v = json_object_new_string(stamp->values[i]);
 
-		if (v == NULL || json_object_object_add(m, keys[i], v) != 0)
+		if (v == NULL || json_object_object_add(m, stamp->keys[i], v) != 0)
 		{
 			json_object_put(v);
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));

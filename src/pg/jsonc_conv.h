@@ -12,13 +12,14 @@
 #include "utils/jsonb.h"
 
 struct json_object;
+struct ScimPgStamp;
 
 extern struct json_object *ScimJsonbToJsonC(JsonbContainer *container);
 extern Jsonb *ScimJsonCToJsonb(struct json_object *obj);
 extern void ScimJsonCFree(struct json_object *obj);
 extern struct json_object *ScimJsonbToJsonCPartial(JsonbContainer *root, const char **names, int n);
-extern Jsonb *ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_object *partial);
-extern bool ScimJsonCSetStrings(struct json_object *obj, const char *member, int n,
-								const char *const *keys, const char *const *values);
+extern Jsonb *ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_object *partial,
+							 const struct ScimPgStamp *stamp);
+extern bool ScimJsonCStamp(struct json_object *obj, const struct ScimPgStamp *stamp);
 
 #endif

@@ -219,8 +219,6 @@ ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, const ScimPgStamp
 	PreparedEntry *cache;
 	struct json_object *volatile work = NULL;
 	Jsonb	   *result = NULL;
-	const char **names = NULL;
-	int			nnames = 0;
 	bool		ok = false;
 
 	*changed = false;
@@ -232,32 +230,26 @@ ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, const ScimPgStamp
 	cache = prepared_patch(patch, reg, type, generation, err);
 	if (cache == NULL)
 		return NULL;
-	if (cache->partial)
-	{
-		/* what the request touches, and meta to stamp */
-		names = palloc(sizeof(char *) * (cache->ntouched + 1));
-		memcpy(names, cache->touched, sizeof(char *) * cache->ntouched);
-		nnames = cache->ntouched;
-		if (stamp != NULL)
-			names[nnames++] = "meta";
-	}
-
 	PG_TRY();
 	{
 		work = cache->partial ?
-			ScimJsonbToJsonCPartial(&resource->root, names, nnames) :
+			ScimJsonbToJsonCPartial(&resource->root, (const char **) cache->touched, cache->ntouched) :
 			ScimJsonbToJsonC(&resource->root);
 		ok = ScimPatchExecute(cache->prepared, work, changed, err);
-		if (ok && *changed && stamp != NULL &&
-			!ScimJsonCSetStrings(work, "meta", stamp->n, stamp->keys, stamp->values))
-		{
-			ScimErrorSet(err, SCIM_ERR_INVALID_VALUE, 0, "the resource's meta must be a JSON object");
-			ok = false;
-		}
 		if (ok && *changed)
-			result = cache->partial ?
-				ScimJsonbMerge(&resource->root, names, nnames, work) :
-				ScimJsonCToJsonb(work);
+		{
+			/* the member is stamped where it is: in work, or as it is merged */
+			if (stamp == NULL || ScimJsonCStamp(work, stamp))
+				result = cache->partial ?
+					ScimJsonbMerge(&resource->root, (const char **) cache->touched, cache->ntouched, work, stamp) :
+					ScimJsonCToJsonb(work);
+			if (result == NULL)
+			{
+				ScimErrorSet(err, SCIM_ERR_INVALID_VALUE, 0, "the resource's %s must be a JSON object",
+							 stamp->member);
+				ok = false;
+			}
+		}
 	}
 	PG_CATCH();
 	{
@@ -272,7 +264,7 @@ ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, const ScimPgStamp
 	/* an operation that applied may still leave everything as it was */
 	if (*changed && members_equal(&resource->root, &result->root,
 								  cache->partial ? (const char *const *) cache->touched : NULL,
-								  cache->ntouched, stamp != NULL ? "meta" : ""))
+								  cache->ntouched, stamp != NULL ? stamp->member : ""))
 		*changed = false;
 	return *changed ? result : resource;
 }

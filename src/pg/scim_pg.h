@@ -66,9 +66,10 @@ extern Jsonb *ScimPgListResponse(Jsonb *resources, int64 total, int64 count, int
 extern void ScimPgListOpen(ScimPgSink *s);
 extern void ScimPgListClose(ScimPgSink *s, int64 total, int64 count, int32 start_index);
 
-/* patch_funcs.c: strings set in the meta object of a resource a PATCH changed */
+/* patch_funcs.c: strings set in an object member (meta) of a resource a PATCH changed */
 typedef struct ScimPgStamp
 {
+	const char *member;
 	int			n;
 	const char *const *keys;
 	const char *const *values;
