@@ -89,8 +89,8 @@ scim--$(EXTVERSION).sql: $(EXT_SQL) src/ext/build-install.sh $(SCHEMA_JSON)
 
 # ---- scim-server: the HTTP layer (libmicrohttpd + libpq) -----------------
 
-SERVER_SRCS = src/server/config.c src/server/db.c src/server/server.c \
-	src/server/writes.c
+SERVER_SRCS = src/server/config.c src/server/db.c src/server/json_text.c \
+	src/server/server.c src/server/writes.c
 SERVER_CFLAGS = -std=gnu11 -O2 -g $(WARNINGS) $(if $(SCIM_WERROR),-Werror) -pthread \
 	$(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null) -I$(shell $(PG_CONFIG) --includedir) $(JSONC_CFLAGS)
 SERVER_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) \
@@ -129,6 +129,13 @@ build/fuzz/%: test/fuzz/%.c $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/fixt
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Isrc/core -Itest/unit $(JSONC_CFLAGS) -DSCIM_SOURCE_DIR=\"$(CURDIR)\" \
 		-o $@ $< $(CORE_SRCS) $(JSONC_LIBS)
+
+# the server's own JSON reader, against json-c
+build/fuzz/fuzz_headers: test/fuzz/fuzz_headers.c src/server/json_text.c src/server/server.h
+	@mkdir -p build/fuzz
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Isrc/server -I$(shell $(PG_CONFIG) --includedir) $(JSONC_CFLAGS) \
+		-o $@ $< src/server/json_text.c $(JSONC_LIBS)
 
 fuzz: $(FUZZ_TARGETS)
 

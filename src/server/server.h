@@ -28,6 +28,21 @@ typedef struct ServerConfig
 	const char *tls_key;
 } ServerConfig;
 
+/* json_text.c */
+typedef struct TextBuf
+{
+	char	   *data;			/* NUL-terminated, malloc'ed */
+	size_t		len;
+	size_t		cap;
+	bool		failed;			/* memory ran out: data is short */
+} TextBuf;
+
+extern int	HexDigit(char c);
+extern void TextAppend(TextBuf *b, const char *s, size_t n);
+extern void TextAppendJsonString(TextBuf *b, const char *s);
+extern bool JsonEachString(const char *json, void (*fn) (void *arg, const char *key, const char *value),
+						   void *arg);
+
 /* config.c */
 extern bool ServerConfigParse(ServerConfig *cfg, int argc, char **argv);
 extern void ServerUsage(FILE *out);
