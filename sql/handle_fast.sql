@@ -269,6 +269,51 @@ SELECT count(*) AS patches, count(*) FILTER (WHERE NOT (t.fast_equal AND t.store
 FROM patch_draws d, pg_temp.twin_patch(d.body) t;
 COMMIT;
 
+-- the C path reads a PATCH body itself (src/pg/body_parse.c): what it reads
+-- is what jsonb_in() makes of the text (as text and in size), and it reads nothing
+-- jsonb_in() refuses; what it declines goes to scim._handle()
+CREATE FUNCTION pg_temp.jsonb_ok(t text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM t::jsonb;
+	RETURN true;
+EXCEPTION WHEN OTHERS THEN
+	RETURN false;
+END
+$$;
+CREATE FUNCTION pg_temp.body_cases(t text) RETURNS TABLE (c_reads boolean, jsonb_in_reads boolean, same boolean)
+	LANGUAGE sql AS $$
+	SELECT scim._body_jsonb(t) IS NOT NULL, pg_temp.jsonb_ok(t),
+		   CASE WHEN scim._body_jsonb(t) IS NOT NULL AND pg_temp.jsonb_ok(t)
+				THEN scim._body_jsonb(t)::text = t::jsonb::text AND pg_column_size(scim._body_jsonb(t)) = pg_column_size(t::jsonb)
+				WHEN scim._body_jsonb(t) IS NOT NULL THEN false END
+$$;
+SELECT left(b.t, 40) AS body, c.* FROM (VALUES ('{}'), ('[]'), (' {"a" : [1, 2.50, -0, 1e3, -1.5E-2, 0.0e+0, true, false, null]} '),
+	('"str"'), ('123'), ('true'), ('null'), ('{"a": "x", "a": "y"}'), ('{"b": 1, "aa": 3, "a": 2}'),
+	('"\"\\\/\b\f\n\r\t"'), ('"\u00e9\u20AC\ud83d\ude00"'), ('"é€"'), ('{"k\u0041": "v"}'), ('[[[]], {}]'),
+	('{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "a@b"}]}'),
+	(''), (' '), ('{'), ('}'), ('{"a"}'), ('{"a":}'), ('{a: 1}'), ($q${'a': 1}$q$), ('[1,]'), ('[,1]'), ('{"a": 1,}'),
+	('01'), ('1.'), ('.5'), ('+1'), ('-'), ('1e'), ('1e+'), ('tru'), ('truex'), ('nul'), ('NaN'), ('Infinity'),
+	('"\u0000"'), ('"\ud800"'), ('"\udc00"'), ('"\ud800\u0041"'), ('"\x"'), ('"\u12"'), ('"abc'), (E'"a\nb"'),
+	('[1] 2'), ('{"a": 1}}'), ('1e1000000'), ('1e-20000'), (repeat('7', 1200)),
+	(repeat('[', 200) || repeat(']', 200)), (repeat('[', 201) || repeat(']', 201))) AS b(t),
+	LATERAL pg_temp.body_cases(b.t) c;
+-- and 3,000 bodies made by breaking valid ones at random
+SELECT setseed(0.42);
+CREATE TEMP TABLE body_seeds (k serial, t text);
+INSERT INTO body_seeds (t) VALUES
+	('{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "a@b"}]}'),
+	('{"Operations": [{"op": "replace", "value": {"active": false, "name": {"givenName": "\u00c9mile"}}}], "n": -12.5e-3}'),
+	('[1, 0, -0.5, 2E+2, true, false, null, "\ud83d\ude00 \\ \/ \" \t", {}, []]');
+CREATE TEMP TABLE broken AS
+SELECT n, (SELECT string_agg(CASE WHEN random() < 0.02 THEN (ARRAY['{', '}', '[', ']', '"', ',', ':', '\', 'u', '0', 'e', '.', '-', ' ', 'd8', 'x', '', ''])[1 + floor(random() * 18)::int]
+							  ELSE ch END, '' ORDER BY i)
+		   FROM regexp_split_to_table((SELECT t FROM body_seeds WHERE k = 1 + n % 3), '') WITH ORDINALITY AS x(ch, i)) AS t
+FROM generate_series(1, 3000) n;
+SELECT count(*) AS bodies, count(*) FILTER (WHERE c.c_reads) AS c_reads,
+	   count(*) FILTER (WHERE c.jsonb_in_reads AND NOT c.c_reads) AS left_to_jsonb_in,
+	   count(*) FILTER (WHERE c.c_reads AND NOT coalesce(c.same, false)) AS disagreements
+FROM broken b, LATERAL pg_temp.body_cases(b.t) c;
+
 -- the C path writes meta.lastModified and the ETag itself: as the columns have them
 CREATE TEMP TABLE patched AS
 SELECT * FROM scim.handle('PATCH', '/Users/' || pg_temp.id('bob'), NULL, current_setting('test.h')::jsonb,

@@ -815,6 +815,12 @@ END;
 $$;
 COMMENT ON FUNCTION scim._search_request(text) IS 'The parameters of a SearchRequest body (internal)';
 
+CREATE FUNCTION scim._body_jsonb(body text) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'scim_body_jsonb'
+	LANGUAGE C IMMUTABLE STRICT;
+COMMENT ON FUNCTION scim._body_jsonb(text) IS
+	'A request body as scim.handle() reads it for a PATCH, NULL where it leaves the body to scim._handle(); for tests against jsonb_in() (internal)';
+
 -- The PATCH step of scim.handle()'s one-statement user PATCH (src/pg/handle.c).
 -- Costed high so that the planner tests it after every other condition: it
 -- is to see the one row the key and row-level security select.

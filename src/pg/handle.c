@@ -56,9 +56,6 @@
 
 #define CONTENT_TYPE "application/scim+json; charset=utf-8"
 
-/* deeper JSON than this goes to scim._handle(), whose parser reports it */
-#define MAX_BODY_DEPTH 200
-
 /*
  * The statements, prepared on first use and kept.  $1 is always the tenant;
  * row-level security adds the same condition again.  Rows come back as
@@ -213,7 +210,8 @@ typedef struct Request
 	char	   *if_match;
 	char	   *base;
 	Jsonb	   *body;			/* PATCH: the parsed body */
-	const char *tenant_text;	/* the tenant its token is for, once authenticated */
+	pg_uuid_t	tenant;			/* once authenticated: its token's tenant */
+	char		tenant_text[UUID_LEN * 2 + 5];	/* and that as uuid_out() writes it */
 } Request;
 
 /* A row of the statements above, copied out of SPI's memory. */
@@ -583,12 +581,12 @@ read_request(FunctionCallInfo fcinfo, Request *req)
 
 	if (req->kind == REQ_PATCH)
 	{
-		char	   *body;
+		text	   *body;
 
 		if (PG_ARGISNULL(4))
 			return false;
-		body = text_to_cstring(PG_GETARG_TEXT_PP(4));
-		if ((req->body = ScimPgParseBody(body, strlen(body), MAX_BODY_DEPTH)) == NULL)
+		body = PG_GETARG_TEXT_PP(4);
+		if ((req->body = ScimPgParseBody(VARDATA_ANY(body), VARSIZE_ANY_EXHDR(body))) == NULL)
 			return false;
 	}
 	return true;
@@ -719,6 +717,19 @@ token_hash(const char *s, uint8 *out)
 }
 
 /*
+ * The tenant of token entry e, into the request (and *tenant); true.  A
+ * copy: an invalidation read during the request empties the cache.
+ */
+static bool
+found(Request *req, const TokenEntry *e, Datum *tenant)
+{
+	memcpy(&req->tenant, &e->tenant, sizeof(pg_uuid_t));
+	memcpy(req->tenant_text, e->tenant_text, sizeof(req->tenant_text));
+	*tenant = UUIDPGetDatum(&req->tenant);
+	return true;
+}
+
+/*
  * The tenant of the request's live token, as scim._authenticate() finds
  * it: from the cache, else from scim.token, read with its owner's rights
  * (the table is not the caller's to read, as for SECURITY DEFINER).
@@ -755,9 +766,7 @@ authenticate(Request *req, MemoryContext cxt, Datum *tenant)
 		{
 			if (e->expires && e->expires_at <= GetCurrentTransactionStartTimestamp())
 				return false;	/* expired: scim._handle() answers 401 */
-			*tenant = UUIDPGetDatum(&e->tenant);
-			req->tenant_text = e->tenant_text;
-			return true;
+			return found(req, e, tenant);
 		}
 	}
 
@@ -793,9 +802,7 @@ authenticate(Request *req, MemoryContext cxt, Datum *tenant)
 	e->expires = !isnull;
 	e->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
 	e->valid = true;
-	*tenant = UUIDPGetDatum(&e->tenant);
-	req->tenant_text = e->tenant_text;
-	return true;
+	return found(req, e, tenant);
 }
 
 /* Does tenant have no group memberships?  From the cache, else asked. */

@@ -162,10 +162,10 @@ name_in(const JsonbValue *key, const char *const *names, int n)
 }
 
 /*
- * Do objects a and b have equal members, member "except" aside?  When
- * names is not NULL only the members named there (case-insensitively) are
- * compared: the others were copied unchanged.  Keys come in jsonb's order
- * from both, so one pass over each does.
+ * Do objects a and b have equal members, member "except" (when not NULL)
+ * aside?  When names is not NULL only the members named there
+ * (case-insensitively) are compared: the others were copied unchanged.
+ * Keys come in jsonb's order from both, so one pass over each does.
  */
 static bool
 members_equal(JsonbContainer *a, JsonbContainer *b, const char *const *names, int n, const char *except)
@@ -178,7 +178,7 @@ members_equal(JsonbContainer *a, JsonbContainer *b, const char *const *names, in
 				vb;
 	bool		ha = next_member(&ia, &ka, &va);
 	bool		hb = next_member(&ib, &kb, &vb);
-	int			except_len = strlen(except);
+	int			except_len = except != NULL ? strlen(except) : -1;
 
 	while (ha || hb)
 	{
@@ -264,7 +264,7 @@ ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, const ScimPgStamp
 	/* an operation that applied may still leave everything as it was */
 	if (*changed && members_equal(&resource->root, &result->root,
 								  cache->partial ? (const char *const *) cache->touched : NULL,
-								  cache->ntouched, stamp != NULL ? stamp->member : ""))
+								  cache->ntouched, stamp != NULL ? stamp->member : NULL))
 		*changed = false;
 	return *changed ? result : resource;
 }

@@ -20,8 +20,10 @@
 #include "filter_eval.h"
 #include "schema.h"
 
-/* body_parse.c */
-extern Jsonb *ScimPgParseBody(char *s, int len, int max_depth);
+/* body_parse.c: deeper JSON than this goes to scim._handle(), whose parser reports it */
+#define SCIM_BODY_MAX_DEPTH 200
+
+extern Jsonb *ScimPgParseBody(const char *s, size_t len);
 
 /* errors.c */
 extern void ScimPgRaise(const ScimError *err) pg_attribute_noreturn();
