@@ -28,7 +28,8 @@ CORE_OBJS = \
 	src/core/patch.o \
 	src/core/projection.o \
 	src/core/schema.o \
-	src/core/strbuf.o
+	src/core/strbuf.o \
+	src/core/utf8.o
 
 PG_OBJS = \
 	src/pg/body_parse.o \
@@ -90,13 +91,13 @@ scim--$(EXTVERSION).sql: $(EXT_SQL) src/ext/build-install.sh $(SCHEMA_JSON)
 # ---- scim-server: the HTTP layer (libmicrohttpd + libpq) -----------------
 
 SERVER_SRCS = src/server/config.c src/server/db.c src/server/json_text.c \
-	src/server/server.c src/server/writes.c
-SERVER_CFLAGS = -std=gnu11 -O2 -g $(WARNINGS) $(if $(SCIM_WERROR),-Werror) -pthread \
+	src/server/server.c src/server/writes.c src/core/utf8.c
+SERVER_CFLAGS = -std=gnu11 -O2 -g $(WARNINGS) $(if $(SCIM_WERROR),-Werror) -pthread -Isrc/core \
 	$(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null) -I$(shell $(PG_CONFIG) --includedir) $(JSONC_CFLAGS)
 SERVER_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) \
 	-L$(shell $(PG_CONFIG) --libdir) -lpq $(JSONC_LIBS) -pthread
 
-scim-server: $(SERVER_SRCS) src/server/server.h
+scim-server: $(SERVER_SRCS) src/server/server.h src/core/utf8.h
 	$(CC) $(SERVER_CFLAGS) -o $@ $(SERVER_SRCS) $(SERVER_LIBS)
 
 all: scim-server
@@ -131,11 +132,11 @@ build/fuzz/%: test/fuzz/%.c $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/fixt
 		-o $@ $< $(CORE_SRCS) $(JSONC_LIBS)
 
 # the server's own JSON reader, against json-c
-build/fuzz/fuzz_headers: test/fuzz/fuzz_headers.c src/server/json_text.c src/server/server.h
+build/fuzz/fuzz_headers: test/fuzz/fuzz_headers.c src/server/json_text.c src/server/server.h src/core/utf8.c
 	@mkdir -p build/fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Isrc/server -I$(shell $(PG_CONFIG) --includedir) $(JSONC_CFLAGS) \
-		-o $@ $< src/server/json_text.c $(JSONC_LIBS)
+		-Isrc/server -Isrc/core -I$(shell $(PG_CONFIG) --includedir) $(JSONC_CFLAGS) \
+		-o $@ $< src/server/json_text.c src/core/utf8.c $(JSONC_LIBS)
 
 fuzz: $(FUZZ_TARGETS)
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "decimal.h"
+#include "utf8.h"
 
 typedef struct Parser
 {
@@ -285,58 +286,6 @@ sub_only:
 	return false;
 }
 
-/* Append the UTF-8 encoding of a code point to buf. */
-static size_t
-put_utf8(char *buf, unsigned int cp)
-{
-	if (cp < 0x80)
-	{
-		buf[0] = (char) cp;
-		return 1;
-	}
-	if (cp < 0x800)
-	{
-		buf[0] = (char) (0xC0 | (cp >> 6));
-		buf[1] = (char) (0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000)
-	{
-		buf[0] = (char) (0xE0 | (cp >> 12));
-		buf[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
-		buf[2] = (char) (0x80 | (cp & 0x3F));
-		return 3;
-	}
-	buf[0] = (char) (0xF0 | (cp >> 18));
-	buf[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
-	buf[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
-	buf[3] = (char) (0x80 | (cp & 0x3F));
-	return 4;
-}
-
-/* Read four hex digits at s; -1 if they are not hex. */
-static int
-hex4(const char *s)
-{
-	int			v = 0;
-
-	for (int i = 0; i < 4; i++)
-	{
-		char		c = s[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
-}
-
 /* Parse a JSON string literal at pos (which holds the opening quote). */
 static bool
 parse_string(Parser *p, ScimFilter *f)
@@ -398,7 +347,7 @@ parse_string(Parser *p, ScimFilter *f)
 				{
 					int			cp;
 
-					if (p->len - i < 6 || (cp = hex4(p->s + i + 2)) < 0)
+					if (p->len - i < 6 || (cp = ScimHex4(p->s + i + 2)) < 0)
 						return syntax_error(p, i, "four hexadecimal digits after \\u");
 					if (cp == 0)
 					{
@@ -411,7 +360,7 @@ parse_string(Parser *p, ScimFilter *f)
 						int			lo;
 
 						if (p->len - i < 12 || p->s[i + 6] != '\\' || p->s[i + 7] != 'u' ||
-							(lo = hex4(p->s + i + 8)) < 0xDC00 || lo > 0xDFFF)
+							(lo = ScimHex4(p->s + i + 8)) < 0xDC00 || lo > 0xDFFF)
 							return syntax_error(p, i, "a low surrogate \\uDC00-\\uDFFF after a high surrogate");
 						cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 						i += 6;
@@ -419,7 +368,7 @@ parse_string(Parser *p, ScimFilter *f)
 					else if (cp >= 0xDC00 && cp <= 0xDFFF)
 						return syntax_error(p, i, "a high surrogate before a low surrogate");
 					/* escapes are at least as long as what they encode */
-					n += put_utf8(out + n, (unsigned int) cp);
+					n += ScimPutUtf8(out + n, (unsigned int) cp);
 					i += 4;
 					break;
 				}

@@ -20,6 +20,7 @@
 #include "utils/builtins.h"
 
 #include "jsonb_compat.h"
+#include "utf8.h"
 
 /*
  * Bodies up to this size only.  jsonb has its own limits (a string or a
@@ -71,29 +72,6 @@ push_scalar(Parser *ps, JsonbValue *v)
 	else
 		ps->result = scim_push_jsonb(&ps->parse,
 									 ps->parse->contVal.type == jbvArray ? WJB_ELEM : WJB_VALUE, v);
-}
-
-/* Four hex digits at p as a number, or -1. */
-static int
-hex4(const char *p)
-{
-	int			v = 0;
-
-	for (int i = 0; i < 4; i++)
-	{
-		char		c = p[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
 }
 
 /*
@@ -159,13 +137,13 @@ parse_string(Parser *ps, JsonbValue *v)
 				break;
 			case 'u':
 				{
-					int			cp = ps->end - p >= 6 ? hex4(p + 2) : -1;
+					int			cp = ps->end - p >= 6 ? ScimHex4(p + 2) : -1;
 
 					if (cp <= 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
 						return false;	/* not hex, \u0000, or a low surrogate alone */
 					if (cp >= 0xD800 && cp <= 0xDBFF)
 					{
-						int			lo = ps->end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
+						int			lo = ps->end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? ScimHex4(p + 8) : -1;
 
 						if (lo < 0xDC00 || lo > 0xDFFF)
 							return false;
@@ -174,8 +152,7 @@ parse_string(Parser *ps, JsonbValue *v)
 					}
 					if (cp > 0x7F && !ps->utf8)
 						return false;
-					unicode_to_utf8((pg_wchar) cp, (unsigned char *) o);
-					o += pg_utf_mblen((unsigned char *) o);
+					o += ScimPutUtf8(o, (unsigned int) cp);
 					p += 4;
 					break;
 				}

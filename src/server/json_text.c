@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "server.h"
+#include "utf8.h"
 
 /* Append n bytes of s; on failure to grow, the buffer is marked failed. */
 void
@@ -90,52 +91,6 @@ HexDigit(char c)
 	return -1;
 }
 
-/* Four hex digits at p as a number, or -1. */
-static long
-hex4(const char *p)
-{
-	long		v = 0;
-
-	for (int i = 0; i < 4; i++)
-	{
-		int			d = HexDigit(p[i]);
-
-		if (d < 0)
-			return -1;
-		v = v * 16 + d;
-	}
-	return v;
-}
-
-/* Code point cp as UTF-8 at out; the bytes written. */
-static size_t
-put_utf8(char *out, long cp)
-{
-	if (cp < 0x80)
-	{
-		out[0] = (char) cp;
-		return 1;
-	}
-	if (cp < 0x800)
-	{
-		out[0] = (char) (0xC0 | (cp >> 6));
-		out[1] = (char) (0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000)
-	{
-		out[0] = (char) (0xE0 | (cp >> 12));
-		out[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char) (0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char) (0xF0 | (cp >> 18));
-	out[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char) (0x80 | (cp & 0x3F));
-	return 4;
-}
-
 /*
  * The JSON string at *pp (its opening quote) decoded into out, which has
  * room for it (a decoded string is never longer than its text); *pp moves
@@ -184,12 +139,12 @@ take_string(const char **pp, char *out)
 				break;
 			case 'u':
 				{
-					long		cp = hex4(p + 1);
+					long		cp = ScimHex4(p + 1);
 
 					p += 4;
 					if (cp >= 0xD800 && cp <= 0xDBFF && p[1] == '\\' && p[2] == 'u')
 					{
-						long		lo = hex4(p + 3);
+						long		lo = ScimHex4(p + 3);
 
 						if (lo < 0xDC00 || lo > 0xDFFF)
 							return false;
@@ -200,7 +155,7 @@ take_string(const char **pp, char *out)
 						return false;
 					if (cp <= 0)
 						return false;	/* not hex, or a NUL */
-					out += put_utf8(out, cp);
+					out += ScimPutUtf8(out, (unsigned int) cp);
 					break;
 				}
 			default:
