@@ -3,6 +3,10 @@
  *		scim-server's JsonEachString() against json-c: an input it reads
  *		as an object of strings, json-c reads as the same object (the last
  *		of a name sent twice counting, as in jsonb).
+ *
+ * json-c (0.16) turns some valid surrogate pairs into U+FFFD: "\ud837\ude20"
+ * is U+1DE20 to RFC 8259, PostgreSQL and JsonEachString(), U+FFFD to json-c.
+ * An input json-c reads with a U+FFFD in it is not compared, only run.
  */
 #include <json-c/json.h>
 #include <stdint.h>
@@ -11,6 +15,21 @@
 #include <string.h>
 
 #include "server.h"
+
+#define REPLACEMENT "\xef\xbf\xbd"	/* U+FFFD */
+
+/* Does json-c's object hold U+FFFD in a name or a string value? */
+static bool
+has_replacement(struct json_object *obj)
+{
+	json_object_object_foreach(obj, key, val)
+	{
+		if (strstr(key, REPLACEMENT) != NULL ||
+			(json_object_is_type(val, json_type_string) && strstr(json_object_get_string(val), REPLACEMENT) != NULL))
+			return true;
+	}
+	return false;
+}
 
 typedef struct Seen
 {
@@ -50,7 +69,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "read as an object of strings, but json-c does not read an object\n");
 			abort();
 		}
-		for (int i = 0; i < seen.n; i++)
+		for (int i = has_replacement(obj) ? seen.n : 0; i < seen.n; i++)
 		{
 			struct json_object *v;
 			bool		last = true;
@@ -68,7 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			}
 		}
-		if (distinct != json_object_object_length(obj))
+		if (!has_replacement(obj) && distinct != json_object_object_length(obj))
 		{
 			fprintf(stderr, "%d members, json-c has %d\n", distinct, json_object_object_length(obj));
 			abort();
