@@ -793,8 +793,9 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	fprintf(stderr, "scim-server: serving %s://%s:%d%s with %d workers and %d writers\n",
-			cfg.tls_cert ? "https" : "http", cfg.listen, cfg.port, cfg.base_path, cfg.workers, cfg.writers);
+	fprintf(stderr, "scim-server: serving %s://%s:%d%s with %d worker%s and %d connection%s for writes\n",
+			cfg.tls_cert ? "https" : "http", cfg.listen, cfg.port, cfg.base_path,
+			cfg.workers, cfg.workers == 1 ? "" : "s", cfg.writers, cfg.writers == 1 ? "" : "s");
 
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "scim-server: %s received, finishing requests in progress\n",
