@@ -294,6 +294,9 @@ parse_string(Parser *p, ScimFilter *f)
 	size_t		i = p->pos + 1;
 	char	   *out;
 	size_t		n = 0;
+	size_t		written;
+	size_t		used;
+	unsigned int cp;
 
 	/* decoded text is never longer than the source */
 	out = ScimArenaAlloc(p->arena, p->len - start + 1);
@@ -317,65 +320,26 @@ parse_string(Parser *p, ScimFilter *f)
 		}
 		if (i + 1 >= p->len)
 			break;
-		switch (p->s[i + 1])
+		switch (ScimJsonUnescape(p->s + i, p->s + p->len, out + n, &written, &used, &cp))
 		{
-			case '"':
-				out[n++] = '"';
+			case SCIM_ESCAPE_OK:
 				break;
-			case '\\':
-				out[n++] = '\\';
-				break;
-			case '/':
-				out[n++] = '/';
-				break;
-			case 'b':
-				out[n++] = '\b';
-				break;
-			case 'f':
-				out[n++] = '\f';
-				break;
-			case 'n':
-				out[n++] = '\n';
-				break;
-			case 'r':
-				out[n++] = '\r';
-				break;
-			case 't':
-				out[n++] = '\t';
-				break;
-			case 'u':
-				{
-					int			cp;
-
-					if (p->len - i < 6 || (cp = ScimHex4(p->s + i + 2)) < 0)
-						return syntax_error(p, i, "four hexadecimal digits after \\u");
-					if (cp == 0)
-					{
-						syntax_error(p, i, "a character other than \\u0000");
-						ScimErrorDetail(p->err, "String values cannot contain the NUL character.");
-						return false;
-					}
-					if (cp >= 0xD800 && cp <= 0xDBFF)
-					{
-						int			lo;
-
-						if (p->len - i < 12 || p->s[i + 6] != '\\' || p->s[i + 7] != 'u' ||
-							(lo = ScimHex4(p->s + i + 8)) < 0xDC00 || lo > 0xDFFF)
-							return syntax_error(p, i, "a low surrogate \\uDC00-\\uDFFF after a high surrogate");
-						cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-						i += 6;
-					}
-					else if (cp >= 0xDC00 && cp <= 0xDFFF)
-						return syntax_error(p, i, "a high surrogate before a low surrogate");
-					/* escapes are at least as long as what they encode */
-					n += ScimPutUtf8(out + n, (unsigned int) cp);
-					i += 4;
-					break;
-				}
-			default:
+			case SCIM_ESCAPE_UNKNOWN:
 				return syntax_error(p, i, "a valid escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX)");
+			case SCIM_ESCAPE_HEX:
+				return syntax_error(p, i, "four hexadecimal digits after \\u");
+			case SCIM_ESCAPE_NUL:
+				syntax_error(p, i, "a character other than \\u0000");
+				ScimErrorDetail(p->err, "String values cannot contain the NUL character.");
+				return false;
+			case SCIM_ESCAPE_NO_LOW:
+				return syntax_error(p, i, "a low surrogate \\uDC00-\\uDFFF after a high surrogate");
+			case SCIM_ESCAPE_LONE_LOW:
+				return syntax_error(p, i, "a high surrogate before a low surrogate");
 		}
-		i += 2;
+		/* escapes are at least as long as what they encode */
+		n += written;
+		i += used;
 	}
 	if (i >= p->len)
 	{

@@ -1,10 +1,25 @@
 /*
  * utf8.c
- *		Four hex digits and UTF-8 encoding, for the JSON readers: the
- *		filter parser's string literals, the extension's request bodies
- *		and scim-server's headers.
+ *		Hex digits, JSON's escapes and UTF-8 encoding, for the JSON
+ *		readers: the filter parser's string literals, the extension's
+ *		request bodies and scim-server's headers.
  */
 #include "utf8.h"
+
+#include <string.h>
+
+/* The value of hex digit c, or -1. */
+int
+ScimHexDigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 
 /* The four hex digits at s as a number; -1 if they are not hex. */
 int
@@ -14,17 +29,11 @@ ScimHex4(const char *s)
 
 	for (int i = 0; i < 4; i++)
 	{
-		char		c = s[i];
+		int			d = ScimHexDigit(s[i]);
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
+		if (d < 0)
 			return -1;
+		v = (v << 4) | d;
 	}
 	return v;
 }
@@ -56,4 +65,52 @@ ScimPutUtf8(char *buf, unsigned int cp)
 	buf[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
 	buf[3] = (char) (0x80 | (cp & 0x3F));
 	return 4;
+}
+
+/*
+ * Decode the JSON escape at s (its backslash; the text ends at end, and
+ * has at least the backslash and one byte more) as RFC 8259 and
+ * PostgreSQL's JSON lexer read it, a surrogate pair as one code point.
+ * On SCIM_ESCAPE_OK, out holds *written bytes (never more than the
+ * escape's own length), *used is the escape's length and *cp its code
+ * point.
+ */
+ScimEscape
+ScimJsonUnescape(const char *s, const char *end, char *out, size_t *written, size_t *used,
+				 unsigned int *cp)
+{
+	static const char simple[] = "\"\\/bfnrt";
+	static const char decoded[] = "\"\\/\b\f\n\r\t";
+	const char *k;
+	int			c;
+
+	if (s[1] != 'u')
+	{
+		if (s[1] == '\0' || (k = strchr(simple, s[1])) == NULL)
+			return SCIM_ESCAPE_UNKNOWN;
+		*out = decoded[k - simple];
+		*cp = (unsigned char) *out;
+		*written = 1;
+		*used = 2;
+		return SCIM_ESCAPE_OK;
+	}
+	if (end - s < 6 || (c = ScimHex4(s + 2)) < 0)
+		return SCIM_ESCAPE_HEX;
+	if (c == 0)
+		return SCIM_ESCAPE_NUL;
+	*used = 6;
+	if (c >= 0xD800 && c <= 0xDBFF)
+	{
+		int			lo;
+
+		if (end - s < 12 || s[6] != '\\' || s[7] != 'u' || (lo = ScimHex4(s + 8)) < 0xDC00 || lo > 0xDFFF)
+			return SCIM_ESCAPE_NO_LOW;
+		c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+		*used = 12;
+	}
+	else if (c >= 0xDC00 && c <= 0xDFFF)
+		return SCIM_ESCAPE_LONE_LOW;
+	*cp = (unsigned int) c;
+	*written = ScimPutUtf8(out, *cp);
+	return SCIM_ESCAPE_OK;
 }

@@ -78,8 +78,8 @@ push_scalar(Parser *ps, JsonbValue *v)
  * The string at ps->p (its opening quote) into *v, the parser past its
  * closing quote.  A string without escapes points into the text; one with
  * them is decoded into palloc'd memory, as jsonb_in()'s lexer decodes it.
- * False where that lexer reports an error (a raw control character, a bad
- * escape, \u0000, a lone surrogate) or converts a \u escape to another
+ * False where that lexer reports an error (a raw control character, or an
+ * escape ScimJsonUnescape() refuses) or converts a \u escape to another
  * encoding, which is left to it.
  */
 static bool
@@ -89,6 +89,9 @@ parse_string(Parser *ps, JsonbValue *v)
 	const char *run = p;
 	char	   *out = NULL;
 	char	   *o = NULL;
+	size_t		written;
+	size_t		used;
+	unsigned int cp;
 
 	for (;;)
 	{
@@ -111,55 +114,11 @@ parse_string(Parser *ps, JsonbValue *v)
 		if (c == '"')
 			break;
 		/* an escape */
-		if (ps->end - p < 2)
+		if (ps->end - p < 2 || ScimJsonUnescape(p, ps->end, o, &written, &used, &cp) != SCIM_ESCAPE_OK ||
+			(cp > 0x7F && !ps->utf8))
 			return false;
-		switch (p[1])
-		{
-			case '"':
-			case '\\':
-			case '/':
-				*o++ = p[1];
-				break;
-			case 'b':
-				*o++ = '\b';
-				break;
-			case 'f':
-				*o++ = '\f';
-				break;
-			case 'n':
-				*o++ = '\n';
-				break;
-			case 'r':
-				*o++ = '\r';
-				break;
-			case 't':
-				*o++ = '\t';
-				break;
-			case 'u':
-				{
-					int			cp = ps->end - p >= 6 ? ScimHex4(p + 2) : -1;
-
-					if (cp <= 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
-						return false;	/* not hex, \u0000, or a low surrogate alone */
-					if (cp >= 0xD800 && cp <= 0xDBFF)
-					{
-						int			lo = ps->end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? ScimHex4(p + 8) : -1;
-
-						if (lo < 0xDC00 || lo > 0xDFFF)
-							return false;
-						cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-						p += 6;
-					}
-					if (cp > 0x7F && !ps->utf8)
-						return false;
-					o += ScimPutUtf8(o, (unsigned int) cp);
-					p += 4;
-					break;
-				}
-			default:
-				return false;
-		}
-		p += 2;
+		o += written;
+		p += used;
 		run = p;
 	}
 	v->type = jbvString;

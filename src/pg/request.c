@@ -12,18 +12,7 @@
 #include "filter.h"
 #include "jsonb_compat.h"
 #include "strbuf.h"
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "utf8.h"
 
 /* Percent-decode s[0..len) ('+' is a space in a query string). */
 static char *
@@ -36,9 +25,9 @@ url_decode(const char *s, int len, int *outlen)
 	{
 		if (s[i] == '+')
 			out[n++] = ' ';
-		else if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0)
+		else if (s[i] == '%' && i + 2 < len && ScimHexDigit(s[i + 1]) >= 0 && ScimHexDigit(s[i + 2]) >= 0)
 		{
-			out[n++] = (char) (hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			out[n++] = (char) (ScimHexDigit(s[i + 1]) * 16 + ScimHexDigit(s[i + 2]));
 			i += 2;
 		}
 		else

@@ -78,28 +78,19 @@ skip_space(const char *p)
 	return p;
 }
 
-/* The value of hex digit c, or -1. */
-int
-HexDigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
- * The JSON string at *pp (its opening quote) decoded into out, which has
- * room for it (a decoded string is never longer than its text); *pp moves
- * past its closing quote.  False when it is not a string, or holds a NUL.
+ * The JSON string at *pp (its opening quote; the text ends at end) decoded
+ * into out, which has room for it (a decoded string is never longer than
+ * its text); *pp moves past its closing quote.  False when it is not a
+ * string, or holds a NUL.
  */
 static bool
-take_string(const char **pp, char *out)
+take_string(const char **pp, const char *end, char *out)
 {
 	const char *p = *pp;
+	size_t		written;
+	size_t		used;
+	unsigned int cp;
 
 	if (*p++ != '"')
 		return false;
@@ -114,54 +105,10 @@ take_string(const char **pp, char *out)
 			*out++ = *p++;
 			continue;
 		}
-		p++;
-		switch (*p)
-		{
-			case '"':
-			case '\\':
-			case '/':
-				*out++ = *p;
-				break;
-			case 'b':
-				*out++ = '\b';
-				break;
-			case 'f':
-				*out++ = '\f';
-				break;
-			case 'n':
-				*out++ = '\n';
-				break;
-			case 'r':
-				*out++ = '\r';
-				break;
-			case 't':
-				*out++ = '\t';
-				break;
-			case 'u':
-				{
-					long		cp = ScimHex4(p + 1);
-
-					p += 4;
-					if (cp >= 0xD800 && cp <= 0xDBFF && p[1] == '\\' && p[2] == 'u')
-					{
-						long		lo = ScimHex4(p + 3);
-
-						if (lo < 0xDC00 || lo > 0xDFFF)
-							return false;
-						cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-						p += 6;
-					}
-					else if (cp >= 0xD800 && cp <= 0xDFFF)
-						return false;
-					if (cp <= 0)
-						return false;	/* not hex, or a NUL */
-					out += ScimPutUtf8(out, (unsigned int) cp);
-					break;
-				}
-			default:
-				return false;
-		}
-		p++;
+		if (ScimJsonUnescape(p, end, out, &written, &used, &cp) != SCIM_ESCAPE_OK)
+			return false;
+		out += written;
+		p += used;
 	}
 	*out = '\0';
 	*pp = p + 1;
@@ -196,7 +143,7 @@ JsonEachString(const char *json, void (*fn) (void *arg, const char *key, const c
 	while (!ok && n < 64)
 	{
 		keys[n] = out;
-		if (!take_string(&p, out))
+		if (!take_string(&p, json + len, out))
 			break;
 		out += strlen(out) + 1;
 		p = skip_space(p);
@@ -204,7 +151,7 @@ JsonEachString(const char *json, void (*fn) (void *arg, const char *key, const c
 			break;
 		p = skip_space(p);
 		values[n] = out;
-		if (!take_string(&p, out))
+		if (!take_string(&p, json + len, out))
 			break;
 		out += strlen(out) + 1;
 		n++;

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "server.h"
+#include "utf8.h"
 
 static ServerConfig cfg;
 static atomic_int in_flight;
@@ -291,9 +292,9 @@ decode_path(char *s)
 
 	for (char *p = s; *p; p++)
 	{
-		if (*p == '%' && HexDigit(p[1]) >= 0 && HexDigit(p[2]) >= 0)
+		if (*p == '%' && ScimHexDigit(p[1]) >= 0 && ScimHexDigit(p[2]) >= 0)
 		{
-			char		c = (char) (HexDigit(p[1]) * 16 + HexDigit(p[2]));
+			char		c = (char) (ScimHexDigit(p[1]) * 16 + ScimHexDigit(p[2]));
 
 			if (c == '\0')
 				return false;

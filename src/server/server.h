@@ -37,7 +37,6 @@ typedef struct TextBuf
 	bool		failed;			/* memory ran out: data is short */
 } TextBuf;
 
-extern int	HexDigit(char c);
 extern void TextAppend(TextBuf *b, const char *s, size_t n);
 extern void TextAppendJsonString(TextBuf *b, const char *s);
 extern bool JsonEachString(const char *json, void (*fn) (void *arg, const char *key, const char *value),
