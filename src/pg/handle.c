@@ -982,39 +982,6 @@ fetch_rows(const Request *req, MemoryContext cxt, int *n)
 	return rows;
 }
 
-/* Object obj with its members keys[i] set to the strings values[i]. */
-static Jsonb *
-with_strings(JsonbContainer *obj, int n, const char *const *keys, const char *const *values)
-{
-	JsonbParseState *st = NULL;
-	JsonbIterator *it = JsonbIteratorInit(obj);
-	JsonbValue	v;
-	JsonbValue *res = NULL;
-	JsonbIteratorToken tok;
-	bool		skip = false;
-
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		if (tok == WJB_KEY)
-		{
-			skip = false;
-			for (int i = 0; i < n; i++)
-				if (v.val.string.len == strlen(keys[i]) && memcmp(v.val.string.val, keys[i], v.val.string.len) == 0)
-					skip = true;
-		}
-		if (skip && (tok == WJB_KEY || tok == WJB_VALUE))
-			continue;
-		if (tok == WJB_END_OBJECT)
-			for (int i = 0; i < n; i++)
-			{
-				scim_push_string(&st, WJB_KEY, keys[i]);
-				scim_push_string(&st, WJB_VALUE, values[i]);
-			}
-		res = scim_push_jsonb(&st, tok, tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT ? NULL : &v);
-	}
-	return JsonbValueToJsonb(res);
-}
-
 /*
  * In *meta, data's meta object with its members keys[i] set to the strings
  * values[i]; NULL when data has no meta.  False when meta is not an
@@ -1024,13 +991,14 @@ static bool
 meta_with(Jsonb *data, int n, const char *const *keys, const char *const *values, Jsonb **meta)
 {
 	JsonbValue *m = getKeyJsonValueFromContainer(&data->root, "meta", 4, NULL);
+	JsonbParseState *st = NULL;
 
 	*meta = NULL;
 	if (m == NULL)
 		return true;
 	if (m->type != jbvBinary || !JsonContainerIsObject(m->val.binary.data))
 		return false;
-	*meta = with_strings(m->val.binary.data, n, keys, values);
+	*meta = JsonbValueToJsonb(ScimPgPushWithStrings(&st, m->val.binary.data, n, keys, values));
 	return true;
 }
 

@@ -33,6 +33,52 @@ ScimPgKeyCmp(const char *a, int alen, const char *b, int blen)
 	return memcmp(a, b, alen);
 }
 
+/* Does key (keylen bytes) equal one of names[], case-insensitively? */
+bool
+ScimPgKeyIn(const char *key, int keylen, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (ScimStrCaseEq(key, (size_t) keylen, names[i], strlen(names[i])))
+			return true;
+	return false;
+}
+
+/*
+ * Push object obj with its members keys[i] set to the strings values[i]
+ * in place of its own; returns what the last push returned.
+ */
+JsonbValue *
+ScimPgPushWithStrings(JsonbParseState **st, JsonbContainer *obj, int n, const char *const *keys,
+					  const char *const *values)
+{
+	JsonbIterator *it = JsonbIteratorInit(obj);
+	JsonbValue	v;
+	JsonbValue *res = NULL;
+	JsonbIteratorToken tok;
+	bool		skip = false;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			skip = false;
+			for (int i = 0; i < n; i++)
+				if (v.val.string.len == strlen(keys[i]) && memcmp(v.val.string.val, keys[i], v.val.string.len) == 0)
+					skip = true;
+		}
+		if (skip && (tok == WJB_KEY || tok == WJB_VALUE))
+			continue;
+		if (tok == WJB_END_OBJECT)
+			for (int i = 0; i < n; i++)
+			{
+				scim_push_string(st, WJB_KEY, keys[i]);
+				scim_push_string(st, WJB_VALUE, values[i]);
+			}
+		res = scim_push_jsonb(st, tok, tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT ? NULL : &v);
+	}
+	return res;
+}
+
 #define ONES UINT64CONST(0x0101010101010101)
 #define HIGHS UINT64CONST(0x8080808080808080)
 

@@ -234,16 +234,6 @@ ScimJsonCToJsonb(struct json_object *obj)
 	return JsonbValueToJsonb(push_jsonc(&st, obj, WJB_ELEM));
 }
 
-/* Does key equal one of names[], case-insensitively? */
-static bool
-key_in(const char *key, int keylen, const char **names, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (ScimStrCaseEq(key, (size_t) keylen, names[i], strlen(names[i])))
-			return true;
-	return false;
-}
-
 /*
  * The members of a jsonb object whose names are in names[] (compared
  * case-insensitively), as a json-c object.  PATCH converts only what its
@@ -267,7 +257,7 @@ ScimJsonbToJsonCPartial(JsonbContainer *root, const char **names, int n)
 		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 		{
 			if (tok == WJB_KEY)
-				key = key_in(v.val.string.val, v.val.string.len, names, n) ?
+				key = ScimPgKeyIn(v.val.string.val, v.val.string.len, (const char *const *) names, n) ?
 					pnstrdup(v.val.string.val, v.val.string.len) : NULL;
 			else if (tok == WJB_VALUE && key != NULL)
 			{
@@ -310,34 +300,9 @@ push_member(JsonbParseState **st, struct json_object *partial, const char *key)
 static bool
 push_stamped(JsonbParseState **st, JsonbValue *v, const ScimPgStamp *stamp)
 {
-	JsonbIterator *it;
-	JsonbValue	m;
-	JsonbIteratorToken tok;
-	bool		skip = false;
-
 	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
 		return false;
-	it = JsonbIteratorInit(v->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &m, true)) != WJB_DONE)
-	{
-		if (tok == WJB_KEY)
-		{
-			skip = false;
-			for (int i = 0; i < stamp->n; i++)
-				if (m.val.string.len == strlen(stamp->keys[i]) &&
-					memcmp(m.val.string.val, stamp->keys[i], m.val.string.len) == 0)
-					skip = true;
-		}
-		if (skip && (tok == WJB_KEY || tok == WJB_VALUE))
-			continue;
-		if (tok == WJB_END_OBJECT)
-			for (int i = 0; i < stamp->n; i++)
-			{
-				scim_push_string(st, WJB_KEY, stamp->keys[i]);
-				scim_push_string(st, WJB_VALUE, stamp->values[i]);
-			}
-		scim_push_jsonb(st, tok, tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT ? NULL : &m);
-	}
+	ScimPgPushWithStrings(st, v->val.binary.data, stamp->n, stamp->keys, stamp->values);
 	return true;
 }
 
@@ -382,7 +347,7 @@ ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_obje
 				scim_push_jsonb(&st, tok, NULL);
 				break;
 			case WJB_KEY:
-				skip = key_in(v.val.string.val, v.val.string.len, names, n);
+				skip = ScimPgKeyIn(v.val.string.val, v.val.string.len, (const char *const *) names, n);
 				if (skip)
 					break;
 				while (next < nkeys &&

@@ -152,15 +152,6 @@ next_member(JsonbIterator **it, JsonbValue *key, JsonbValue *value)
 	return false;
 }
 
-static bool
-name_in(const JsonbValue *key, const char *const *names, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (ScimStrCaseEq(key->val.string.val, key->val.string.len, names[i], strlen(names[i])))
-			return true;
-	return false;
-}
-
 /*
  * Do objects a and b have equal members, member "except" (when not NULL)
  * aside?  When names is not NULL only the members named there
@@ -187,7 +178,7 @@ members_equal(JsonbContainer *a, JsonbContainer *b, const char *const *names, in
 		JsonbValue *key = c <= 0 ? &ka : &kb;
 		bool		compared = !(key->val.string.len == except_len &&
 								 memcmp(key->val.string.val, except, except_len) == 0) &&
-			(names == NULL || name_in(key, names, n));
+			(names == NULL || ScimPgKeyIn(key->val.string.val, key->val.string.len, names, n));
 
 		if (compared && (c != 0 || !values_equal(&va, &vb)))
 			return false;

@@ -53,6 +53,9 @@ typedef struct ScimPgSink
 } ScimPgSink;
 
 extern int	ScimPgKeyCmp(const char *a, int alen, const char *b, int blen);
+extern bool ScimPgKeyIn(const char *key, int keylen, const char *const *names, int n);
+extern JsonbValue *ScimPgPushWithStrings(JsonbParseState **st, JsonbContainer *obj, int n,
+										 const char *const *keys, const char *const *values);
 extern void ScimPgJsonbText(StringInfo out, Jsonb *jb);
 extern void ScimPgSinkInit(ScimPgSink *s, StringInfo text);
 extern void ScimPgSinkOpen(ScimPgSink *s, JsonbIteratorToken tok);
