@@ -57,7 +57,7 @@ DATA_built = scim--$(EXTVERSION).sql
 SCHEMA_JSON = src/schemas/common.json src/schemas/user.json src/schemas/group.json \
 	src/schemas/enterprise_user.json
 
-REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry patch patch_idp responses handle handle_fast handle_text handle_members \
+REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry patch patch_idp patch_prepared responses handle handle_fast handle_text handle_members \
 	filter_index filter_property
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 

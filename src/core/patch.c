@@ -1201,6 +1201,9 @@ typedef struct PreparedOp
 	PatchPath	pp;
 	struct json_object *value;	/* borrowed from the request; NULL is JSON null */
 	bool		has_value;
+	/* a no-path value's member, and its member under a schema URN: for ScimPatchBind() */
+	const char *value_key;
+	const char *value_subkey;
 } PreparedOp;
 
 #define MAX_TOUCHED 64
@@ -1211,6 +1214,8 @@ struct ScimPatch
 	const ScimRegistry *reg;
 	const ScimResourceType *type;
 	struct json_object *request;	/* a reference held for the borrowed values */
+	struct json_object **values;	/* or, once bound, one per operation */
+	int			noperations;
 	PreparedOp *ops;
 	int			nops;
 	int			cap;
@@ -1295,6 +1300,19 @@ is_schema_urn(Patcher *pt, const char *key)
 	return false;
 }
 
+/* Note where the last prepared operation's value sits in its operation's value. */
+static bool
+note_value_keys(Patcher *pt, ScimPatch *patch, const char *key, const char *sub)
+{
+	PreparedOp *op = &patch->ops[patch->nops - 1];
+
+	op->value_key = ScimArenaStrndup(patch->arena, key, strlen(key));
+	op->value_subkey = sub ? ScimArenaStrndup(patch->arena, sub, strlen(sub)) : NULL;
+	if (op->value_key == NULL || (sub != NULL && op->value_subkey == NULL))
+		return ScimErrorSet(pt->err, SCIM_ERR_OUT_OF_MEMORY, 0, "out of memory");
+	return true;
+}
+
 /*
  * add or replace without a path: each member of the value object is an
  * operation on that attribute.  Keys may be paths (Entra's "name.givenName"
@@ -1321,14 +1339,16 @@ prepare_no_path(Patcher *pt, ScimPatch *patch, struct json_object *value)
 
 				if (n < 0 || (size_t) n >= sizeof(path))
 					return fail(pt, SCIM_ERR_INVALID_PATH, "attribute name \"%.100s\" is too long", sub);
-				if (!add_prepared(pt, patch, path, (size_t) n, true, subval, true))
+				if (!add_prepared(pt, patch, path, (size_t) n, true, subval, true) ||
+					!note_value_keys(pt, patch, key, sub))
 					return false;
 			}
 			continue;
 		}
 		if (ScimStrCaseEq(key, klen, "schemas", 7))
 			continue;			/* the request's own bookkeeping, not a change */
-		if (!add_prepared(pt, patch, key, klen, true, val, true))
+		if (!add_prepared(pt, patch, key, klen, true, val, true) ||
+			!note_value_keys(pt, patch, key, NULL))
 			return false;
 	}
 	return true;
@@ -1448,6 +1468,9 @@ ScimPatchFree(ScimPatch *patch)
 	if (patch == NULL)
 		return;
 	json_object_put(patch->request);
+	if (patch->values != NULL)
+		for (int i = 0; i < patch->noperations; i++)
+			json_object_put(patch->values[i]);
 	ScimArenaFree(patch->arena);
 }
 
@@ -1489,6 +1512,7 @@ ScimPatchPrepare(const ScimRegistry *reg, const ScimResourceType *type,
 	patch->request = json_object_get(request);
 	pt.arena = arena;
 	n = json_object_array_length(ops);
+	patch->noperations = (int) n;
 	for (size_t i = 0; i < n; i++)
 	{
 		pt.op_index = (int) i + 1;
@@ -1502,6 +1526,66 @@ ScimPatchPrepare(const ScimRegistry *reg, const ScimResourceType *type,
 		}
 	}
 	return patch;
+}
+
+/*
+ * Give a prepared request the values of another request of the same shape:
+ * the same envelope, operations and paths, and value objects with the same
+ * members, each of the same type, where only the scalars may differ.  That
+ * request's paths need not be parsed again.  values[i] is operation i's
+ * "value" (NULL when it is JSON null or absent); the prepared request
+ * takes a reference to each.  False, with nothing changed, when a value
+ * the request needs is not there: the caller prepares that request afresh.
+ * It cannot see every difference of shape; the caller vouches for that.
+ */
+bool
+ScimPatchBind(ScimPatch *patch, struct json_object *const *values, int n)
+{
+	struct json_object **refs;
+
+	if (n != patch->noperations)
+		return false;
+	for (int i = 0; i < patch->nops; i++)
+	{
+		const PreparedOp *op = &patch->ops[i];
+		struct json_object *v = values[op->index - 1];
+
+		if (op->value_key != NULL &&
+			(!json_object_object_get_ex(v, op->value_key, &v) ||
+			 (op->value_subkey != NULL && !json_object_object_get_ex(v, op->value_subkey, &v))))
+			return false;
+	}
+	refs = patch->values;
+	if (refs == NULL)
+	{
+		refs = ScimArenaAlloc0(patch->arena, sizeof(*refs) * (size_t) (n > 0 ? n : 1));
+		if (refs == NULL)
+			return false;
+	}
+	for (int i = 0; i < patch->nops; i++)
+	{
+		PreparedOp *op = &patch->ops[i];
+		struct json_object *v = values[op->index - 1];
+
+		if (op->value_key != NULL)
+		{
+			json_object_object_get_ex(v, op->value_key, &v);
+			if (op->value_subkey != NULL)
+				json_object_object_get_ex(v, op->value_subkey, &v);
+		}
+		op->value = v;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		struct json_object *old = refs[i];
+
+		refs[i] = json_object_get(values[i]);
+		json_object_put(old);
+	}
+	json_object_put(patch->request);
+	patch->request = NULL;
+	patch->values = refs;
+	return true;
 }
 
 /*

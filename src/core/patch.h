@@ -22,6 +22,7 @@ extern ScimPatch *ScimPatchPrepare(const ScimRegistry *reg, const ScimResourceTy
 								   struct json_object *request, ScimError *err);
 extern bool ScimPatchExecute(const ScimPatch *patch, struct json_object *resource,
 							 bool *changed, ScimError *err);
+extern bool ScimPatchBind(ScimPatch *patch, struct json_object *const *values, int n);
 extern bool ScimPatchTouched(const ScimPatch *patch, const char *const **names, int *n);
 extern void ScimPatchFree(ScimPatch *patch);
 extern struct json_object *ScimPatchApply(const ScimRegistry *reg, const ScimResourceType *type,

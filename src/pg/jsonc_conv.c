@@ -137,6 +137,13 @@ ScimJsonbToJsonC(JsonbContainer *container)
 	return container_to_jsonc(container);
 }
 
+/* A jsonb value, scalar or container, as a json-c tree (NULL for JSON null). */
+struct json_object *
+ScimJsonbValueToJsonC(JsonbValue *v)
+{
+	return value_to_jsonc(v);
+}
+
 /* Release a tree from ScimJsonbToJsonC or the core. */
 void
 ScimJsonCFree(struct json_object *obj)

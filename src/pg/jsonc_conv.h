@@ -15,6 +15,7 @@ struct json_object;
 struct ScimPgStamp;
 
 extern struct json_object *ScimJsonbToJsonC(JsonbContainer *container);
+extern struct json_object *ScimJsonbValueToJsonC(JsonbValue *v);
 extern Jsonb *ScimJsonCToJsonb(struct json_object *obj);
 extern void ScimJsonCFree(struct json_object *obj);
 extern struct json_object *ScimJsonbToJsonCPartial(JsonbContainer *root, const char **names, int n);

@@ -24,14 +24,22 @@
  * prepared statement gets a fresh executor (and fn_extra) every time, and
  * preparing the request again cost more than applying it.  Entries belong
  * to one registry generation and are dropped when it changes.
+ *
+ * An identity provider sends the same few requests over and over with
+ * other values ("replace displayName, active and the work email"), so an
+ * entry is also found by the request's shape and takes the new values;
+ * converting the whole request to json-c and preparing it again cost more
+ * than the PATCH engine's own work.
  */
 #define PREPARED_SLOTS 16
 
 typedef struct PreparedEntry
 {
 	uint64		generation;
-	char	   *request;		/* the request's jsonb bytes, in TopMemoryContext */
+	char	   *request;		/* the bound request's jsonb bytes, in TopMemoryContext */
 	Size		request_len;
+	char	   *shape;			/* its shape (request_shape()), or NULL */
+	Size		shape_len;
 	char		type[NAMEDATALEN];
 	ScimPatch  *prepared;		/* owned by the core */
 	bool		partial;		/* touched[] is known */
@@ -48,19 +56,270 @@ entry_free(PreparedEntry *e)
 	ScimPatchFree(e->prepared);
 	if (e->request)
 		pfree(e->request);
+	if (e->shape)
+		pfree(e->shape);
 	memset(e, 0, sizeof(*e));
 }
 
+/* A copy of len bytes in TopMemoryContext. */
+static char *
+keep_bytes(const char *bytes, Size len)
+{
+	char	   *copy = MemoryContextAlloc(TopMemoryContext, len > 0 ? len : 1);
+
+	memcpy(copy, bytes, len);
+	return copy;
+}
+
+/* Tokens of a shape; a string is its length and bytes, so no two shapes run together. */
+#define SHAPE_BEGIN_OBJECT	'{'
+#define SHAPE_END_OBJECT	'}'
+#define SHAPE_BEGIN_ARRAY	'['
+#define SHAPE_END_ARRAY		']'
+#define SHAPE_KEY			'k'
+#define SHAPE_STRING		's'
+#define SHAPE_NUMBER		'n'
+#define SHAPE_TRUE			't'
+#define SHAPE_FALSE			'f'
+#define SHAPE_NULL			'0'
+#define SHAPE_OPERATIONS	'O'
+
+static void
+shape_bytes(StringInfo shape, char token, const char *bytes, int len)
+{
+	appendStringInfoChar(shape, token);
+	appendBinaryStringInfo(shape, (const char *) &len, sizeof(len));
+	appendBinaryStringInfo(shape, bytes, len);
+}
+
+/* A scalar in a shape: in full, or (loose) only its type. */
+static void
+shape_scalar(StringInfo shape, JsonbValue *v, bool loose)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			appendStringInfoChar(shape, SHAPE_NULL);
+			break;
+		case jbvBool:
+			appendStringInfoChar(shape, loose ? SHAPE_TRUE : (v->val.boolean ? SHAPE_TRUE : SHAPE_FALSE));
+			break;
+		case jbvString:
+			if (loose)
+				appendStringInfoChar(shape, SHAPE_STRING);
+			else
+				shape_bytes(shape, SHAPE_STRING, v->val.string.val, v->val.string.len);
+			break;
+		case jbvNumeric:
+			if (loose)
+				appendStringInfoChar(shape, SHAPE_NUMBER);
+			else
+				shape_bytes(shape, SHAPE_NUMBER, (const char *) v->val.numeric, VARSIZE_ANY(v->val.numeric));
+			break;
+		default:
+			elog(ERROR, "unexpected jsonb value type %d", (int) v->type);
+	}
+}
+
+/* A value in a shape, all of it: keys always, scalars in full or (loose) by type. */
+static void
+shape_value(StringInfo shape, JsonbValue *v, bool loose)
+{
+	JsonbIterator *it;
+	JsonbValue	inner;
+	JsonbIteratorToken tok;
+
+	if (v->type != jbvBinary)
+	{
+		shape_scalar(shape, v, loose);
+		return;
+	}
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &inner, false)) != WJB_DONE)
+	{
+		switch (tok)
+		{
+			case WJB_BEGIN_OBJECT:
+				appendStringInfoChar(shape, SHAPE_BEGIN_OBJECT);
+				break;
+			case WJB_END_OBJECT:
+				appendStringInfoChar(shape, SHAPE_END_OBJECT);
+				break;
+			case WJB_BEGIN_ARRAY:
+				appendStringInfoChar(shape, SHAPE_BEGIN_ARRAY);
+				break;
+			case WJB_END_ARRAY:
+				appendStringInfoChar(shape, SHAPE_END_ARRAY);
+				break;
+			case WJB_KEY:
+				shape_bytes(shape, SHAPE_KEY, inner.val.string.val, inner.val.string.len);
+				break;
+			default:
+				shape_scalar(shape, &inner, loose);
+				break;
+		}
+	}
+}
+
+/* The next member of an object being iterated, nested ones whole; false at its end. */
+static bool
+next_pair(JsonbIterator **it, JsonbValue *key, JsonbValue *value)
+{
+	if (JsonbIteratorNext(it, key, true) != WJB_KEY)
+		return false;
+	(void) JsonbIteratorNext(it, value, true);
+	return true;
+}
+
+/* Is key name, as the core compares member names? */
+static bool
+key_is(const JsonbValue *key, const char *name)
+{
+	return ScimStrCaseEq(key->val.string.val, key->val.string.len, name, strlen(name));
+}
+
+/* One element of "Operations" in a shape, its "value" loose and found. */
+static bool
+shape_operation(StringInfo shape, JsonbValue *op, JsonbValue *value)
+{
+	JsonbIterator *it;
+	JsonbValue	key;
+	JsonbValue	v;
+	bool		seen = false;
+
+	if (op->type != jbvBinary || !JsonContainerIsObject(op->val.binary.data))
+		return false;
+	value->type = jbvNull;
+	appendStringInfoChar(shape, SHAPE_BEGIN_OBJECT);
+	it = JsonbIteratorInit(op->val.binary.data);
+	(void) JsonbIteratorNext(&it, &v, true);
+	while (next_pair(&it, &key, &v))
+	{
+		bool		is_value = key_is(&key, "value");
+
+		/* two members that are each "value" to the core: which it takes is its business */
+		if (is_value && seen)
+			return false;
+		seen |= is_value;
+		shape_bytes(shape, SHAPE_KEY, key.val.string.val, key.val.string.len);
+		shape_value(shape, &v, is_value);
+		if (is_value)
+			*value = v;
+	}
+	appendStringInfoChar(shape, SHAPE_END_OBJECT);
+	return true;
+}
+
+/*
+ * A PatchOp request's shape: the request with the scalars in each
+ * operation's "value" reduced to their type, which is all that
+ * ScimPatchPrepare() reads of them.  Requests of one shape prepare alike,
+ * so one prepared request can take another's values (ScimPatchBind()).
+ * Sets *values to each operation's value (jbvNull when absent).  False
+ * when the request has no such simple form (an object with one
+ * "Operations" array of objects, each with at most one "value"): it is
+ * then prepared on its own.
+ */
+static bool
+request_shape(Jsonb *patch, StringInfo shape, JsonbValue **values, int *n)
+{
+	JsonbIterator *it;
+	JsonbValue	key;
+	JsonbValue	v;
+	bool		seen = false;
+
+	if (!JB_ROOT_IS_OBJECT(patch))
+		return false;
+	*n = 0;
+	appendStringInfoChar(shape, SHAPE_BEGIN_OBJECT);
+	it = JsonbIteratorInit(&patch->root);
+	(void) JsonbIteratorNext(&it, &v, true);
+	while (next_pair(&it, &key, &v))
+	{
+		JsonbIterator *ops;
+		JsonbValue	op;
+		JsonbIteratorToken tok;
+
+		shape_bytes(shape, SHAPE_KEY, key.val.string.val, key.val.string.len);
+		if (!key_is(&key, "Operations"))
+		{
+			shape_value(shape, &v, false);
+			continue;
+		}
+		if (seen || v.type != jbvBinary || !JsonContainerIsArray(v.val.binary.data) ||
+			JsonContainerSize(v.val.binary.data) > SCIM_PATCH_MAX_OPERATIONS)
+			return false;
+		seen = true;
+		appendStringInfoChar(shape, SHAPE_OPERATIONS);
+		*values = palloc(sizeof(JsonbValue) * Max(JsonContainerSize(v.val.binary.data), 1));
+		ops = JsonbIteratorInit(v.val.binary.data);
+		while ((tok = JsonbIteratorNext(&ops, &op, true)) != WJB_DONE)
+			if (tok == WJB_ELEM && !shape_operation(shape, &op, &(*values)[(*n)++]))
+				return false;
+		appendStringInfoChar(shape, SHAPE_END_ARRAY);
+	}
+	appendStringInfoChar(shape, SHAPE_END_OBJECT);
+	return seen;
+}
+
+/* Give entry e the values of a request of its shape; false if it cannot take them. */
+static pg_noinline bool
+bind_values(PreparedEntry *e, JsonbValue *values, int n)
+{
+	struct json_object **converted = palloc0(sizeof(struct json_object *) * Max(n, 1));
+	volatile bool ok = false;
+
+	PG_TRY();
+	{
+		for (int i = 0; i < n; i++)
+			converted[i] = ScimJsonbValueToJsonC(&values[i]);
+		ok = ScimPatchBind(e->prepared, converted, n);
+	}
+	PG_FINALLY();
+	{
+		/* the prepared request holds its own references */
+		for (int i = 0; i < n; i++)
+			ScimJsonCFree(converted[i]);
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/* A request prepared afresh; NULL and *err if it is not valid. */
+static pg_noinline ScimPatch *
+prepare(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *type, ScimError *err)
+{
+	struct json_object *volatile request = NULL;
+	ScimPatch  *prepared = NULL;
+
+	PG_TRY();
+	{
+		request = ScimJsonbToJsonC(&patch->root);
+		prepared = ScimPatchPrepare(reg, type, request, err);
+	}
+	PG_CATCH();
+	{
+		ScimJsonCFree(request);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	ScimJsonCFree(request);		/* the prepared request keeps its own reference */
+	return prepared;
+}
+
 /* The prepared form of a request, from the ring or made now; NULL and *err if it is not valid. */
-static PreparedEntry *
+static pg_noinline PreparedEntry *
 prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *type, uint64 generation,
 			   ScimError *err)
 {
 	const char *bytes = VARDATA_ANY(patch);
 	Size		len = VARSIZE_ANY_EXHDR(patch);
 	PreparedEntry *e;
-	struct json_object *volatile request = NULL;
-	ScimPatch  *prepared = NULL;
+	ScimPatch  *prepared;
+	StringInfoData shape;
+	JsonbValue *values = NULL;
+	int			nvalues = 0;
+	bool		shaped;
 
 	for (int i = 0; i < PREPARED_SLOTS; i++)
 	{
@@ -77,27 +336,35 @@ prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *ty
 			return e;
 	}
 
-	PG_TRY();
+	initStringInfo(&shape);
+	shaped = request_shape(patch, &shape, &values, &nvalues);
+	for (int i = 0; shaped && i < PREPARED_SLOTS; i++)
 	{
-		request = ScimJsonbToJsonC(&patch->root);
-		prepared = ScimPatchPrepare(reg, type, request, err);
+		e = &prepared_ring[i];
+		if (e->shape != NULL && e->shape_len == (Size) shape.len && strcmp(e->type, type->name) == 0 &&
+			memcmp(e->shape, shape.data, shape.len) == 0 && bind_values(e, values, nvalues))
+		{
+			pfree(e->request);
+			e->request = keep_bytes(bytes, len);
+			e->request_len = len;
+			return e;
+		}
 	}
-	PG_CATCH();
-	{
-		ScimJsonCFree(request);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	ScimJsonCFree(request);		/* the prepared request keeps its own reference */
+
+	prepared = prepare(patch, reg, type, err);
 	if (prepared == NULL)
 		return NULL;
 
 	e = &prepared_ring[prepared_next];
 	prepared_next = (prepared_next + 1) % PREPARED_SLOTS;
 	entry_free(e);
-	e->request = MemoryContextAlloc(TopMemoryContext, len > 0 ? len : 1);
-	memcpy(e->request, bytes, len);
+	e->request = keep_bytes(bytes, len);
 	e->request_len = len;
+	if (shaped)
+	{
+		e->shape = keep_bytes(shape.data, shape.len);
+		e->shape_len = shape.len;
+	}
 	strlcpy(e->type, type->name, sizeof(e->type));
 	e->generation = generation;
 	e->prepared = prepared;

@@ -26,6 +26,9 @@
  *   - ScimPatchPrepare + ScimPatchExecute agree with ScimPatchApply, also
  *     when the prepared request has run on another resource first (the SQL
  *     function caches it across rows);
+ *   - a request prepared from one copy and bound (ScimPatchBind) to the
+ *     values of another, the first copy then freed, still agrees: scim.patch()
+ *     binds a prepared request to each new request of the same shape;
  *   - executing on only the members ScimPatchTouched lists, then merging
  *     them back, gives what executing on the whole resource gives: that is
  *     what scim.patch() does (src/pg/patch_funcs.c).
@@ -49,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 
@@ -381,6 +385,85 @@ check_partial(const ScimPatch *patch, struct json_object *resource,
 	json_object_put(partial);
 }
 
+/* Operation op's "value" as the core finds it; false when two members could be it. */
+static bool
+op_value(struct json_object *op, struct json_object **value)
+{
+	int			seen = 0;
+
+	*value = NULL;
+	if (!json_object_is_type(op, json_type_object))
+		return true;
+	json_object_object_foreach(op, key, val)
+	{
+		if (strlen(key) == 5 && strncasecmp(key, "value", 5) == 0)
+		{
+			*value = val;
+			seen++;
+		}
+	}
+	return seen <= 1;
+}
+
+/*
+ * Prepare from one copy of the request, bind to the values of another and
+ * free the first: the prepared request must agree with ScimPatchApply and
+ * read nothing of the freed copy (AddressSanitizer sees to that).
+ */
+static void
+check_bound(const ScimResourceType *type, struct json_object *resource, struct json_object *request,
+			struct json_object *result, bool changed, const ScimError *apply_err)
+{
+	struct json_object *first = copy_of(request);
+	struct json_object *second = copy_of(request);
+	struct json_object *ops = NULL;
+	struct json_object **values;
+	ScimPatch  *patch;
+	ScimError	err;
+	struct json_object *work;
+	bool		wchanged;
+	bool		ok = true;
+	size_t		n;
+
+	patch = ScimPatchPrepare(registry, type, first, &err);
+	json_object_put(first);
+	if (patch == NULL)
+	{
+		json_object_put(second);
+		return;
+	}
+	/* the core found "Operations" when it prepared; two that could be it, skip */
+	json_object_object_foreach(second, key, val)
+	{
+		if (strcasecmp(key, "Operations") == 0)
+		{
+			ok = ops == NULL;
+			ops = val;
+		}
+	}
+	n = ok ? json_object_array_length(ops) : 0;
+	values = calloc(n > 0 ? n : 1, sizeof(*values));
+	if (values == NULL)
+		abort();
+	for (size_t i = 0; i < n && ok; i++)
+		ok = op_value(json_object_array_get_idx(ops, i), &values[i]);
+	if (ok)
+	{
+		if (!ScimPatchBind(patch, values, (int) n))
+			violation("ScimPatchBind refused the values of the request itself", NULL, NULL);
+		json_object_put(second);	/* the prepared request holds what it took */
+		second = NULL;
+		work = copy_of(resource);
+		ok = ScimPatchExecute(patch, work, &wchanged, &err);
+		check_same("ScimPatchExecute after ScimPatchBind", result, changed, apply_err,
+				   ok ? work : NULL, wchanged, &err);
+		json_object_put(work);
+	}
+	free(values);
+	json_object_put(second);
+	ScimPatchFree(patch);
+}
+
 /*
  * The Prepare/Execute path must agree with ScimPatchApply's outcome
  * (result, changed, err; result NULL on failure), also after the prepared
@@ -427,6 +510,7 @@ check_prepared(const ScimResourceType *type, struct json_object *resource,
 	if (json_object_is_type(resource, json_type_object))
 		check_partial(patch, resource, result, changed, apply_err);
 	ScimPatchFree(patch);
+	check_bound(type, resource, request, result, changed, apply_err);
 }
 
 /* All the checks for one (type, resource, request). */

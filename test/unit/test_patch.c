@@ -303,6 +303,78 @@ main(void)
 		json_object_put(users[1]);
 	}
 
+	/*
+	 * A prepared request bound to another request's values does what that
+	 * request, prepared on its own, does; and refuses values it cannot place.
+	 */
+	{
+		static const char *const pairs[][2] = {
+			{"[{\"op\":\"replace\",\"path\":\"title\",\"value\":\"a\"},{\"op\":\"remove\",\"path\":\"nickName\"}]",
+			"[{\"op\":\"replace\",\"path\":\"title\",\"value\":\"b\"},{\"op\":\"remove\",\"path\":\"nickName\"}]"},
+			{"[{\"op\":\"replace\",\"value\":{\"title\":\"a\",\"active\":true}}]",
+			"[{\"op\":\"replace\",\"value\":{\"title\":\"b\",\"active\":false}}]"},
+			{"[{\"op\":\"add\",\"value\":{\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\":{\"department\":\"a\"}}}]",
+			"[{\"op\":\"add\",\"value\":{\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\":{\"department\":\"b\"}}}]"},
+		};
+
+		for (int i = 0; i < 3; i++)
+		{
+			char		a[1024];
+			char		b[1024];
+			struct json_object *ra;
+			struct json_object *rb;
+			struct json_object *values[1];
+			ScimPatch  *prepared;
+			struct json_object *bound;
+			struct json_object *fresh;
+			bool		c1 = false;
+			bool		c2 = false;
+
+			snprintf(a, sizeof(a), "{\"schemas\":[\"%s\"],\"Operations\":%s}", SCIM_PATCHOP_URN, pairs[i][0]);
+			snprintf(b, sizeof(b), "{\"schemas\":[\"%s\"],\"Operations\":%s}", SCIM_PATCHOP_URN, pairs[i][1]);
+			ra = json_tokener_parse(a);
+			rb = json_tokener_parse(b);
+			res = json_tokener_parse("{\"userName\":\"u\",\"nickName\":\"n\"}");
+			prepared = ScimPatchPrepare(reg, user_type, ra, &err);
+			json_object_put(ra);	/* the prepared request holds its own */
+			values[0] = json_object_object_get(json_object_array_get_idx(json_object_object_get(rb, "Operations"), 0), "value");
+			/* pair 0 has two operations, the others one */
+			if (i == 0)
+			{
+				struct json_object *two[2] = {values[0], NULL};
+
+				CHECK(!ScimPatchBind(prepared, two, 1), "bind %d: refuses a count of operations not its own", i);
+				CHECK(ScimPatchBind(prepared, two, 2), "bind %d: takes the values", i);
+			}
+			else
+				CHECK(ScimPatchBind(prepared, values, 1), "bind %d: takes the values", i);
+			bound = NULL;
+			json_object_deep_copy(res, &bound, NULL);
+			CHECK(ScimPatchExecute(prepared, bound, &c1, &err), "bind %d: executes", i);
+			fresh = ScimPatchApply(reg, user_type, res, rb, &c2, &err);
+			CHECK(fresh != NULL && c1 == c2 && json_object_equal(bound, fresh),
+				  "bind %d: the same as the request prepared on its own: %s", i, json_object_to_json_string(bound));
+			json_object_put(bound);
+			json_object_put(fresh);
+			json_object_put(rb);	/* the prepared request still holds the values it took */
+			if (i == 1)
+			{
+				struct json_object *lacking = json_tokener_parse("{\"title\":\"c\"}");
+
+				CHECK(!ScimPatchBind(prepared, &lacking, 1), "bind %d: refuses a value without a member it needs", i);
+				json_object_put(lacking);
+				bound = NULL;
+				json_object_deep_copy(res, &bound, NULL);
+				CHECK(ScimPatchExecute(prepared, bound, &c1, &err) &&
+					  strcmp(json_object_get_string(json_object_object_get(bound, "title")), "b") == 0,
+					  "bind %d: a refused bind leaves the values it had", i);
+				json_object_put(bound);
+			}
+			ScimPatchFree(prepared);
+			json_object_put(res);
+		}
+	}
+
 	ScimRegistryFree(reg);
 	return UNIT_DONE();
 }
