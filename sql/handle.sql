@@ -307,4 +307,11 @@ SELECT * FROM pg_temp.r('GET', '/.search');
 -- the event log: what an admin reviews after a cycle
 SELECT kind, resource_type, split_part(operation, ' ', 1) AS method, status, scim_type, count(*)
 FROM scim.events WHERE tenant_name = 'Contoso' GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5;
+-- a tenant's latest events are read from the key (tenant, at, id), newest first, without a sort
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) SELECT at, kind, operation FROM scim.event
+WHERE tenant = '00000000-0000-0000-0000-000000000001' ORDER BY at DESC LIMIT 50;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
 SELECT scim.prune_events('0 seconds') >= 0 AS pruned;

@@ -161,3 +161,46 @@ SELECT pg_temp.p(r, (SELECT jsonb_agg('{"op":"add","path":"title","value":"x"}':
 -- deep values are handled without crashing
 SELECT length(pg_temp.p('{}', jsonb_build_array(jsonb_build_object('op', 'add', 'path', 'name',
 	'value', jsonb_build_object('givenName', 'x', 'deep', (SELECT repeat('[', 5000) || repeat(']', 5000))::jsonb))))::text) > 0 AS ok;
+
+-- The result is written in jsonb's binary form directly, the untouched
+-- members copied as bytes: it must be the jsonb that jsonb_in makes of the
+-- same text, byte for byte (*= compares rows by their binary image), and
+-- every member must be found by key.  The
+-- users carry 0 to 40 extra members (past 16 members an object's entries
+-- store offsets as well as lengths) of every type, numbers among them (they
+-- and containers are aligned), and the requests touch members before,
+-- among and after them in jsonb's key order.
+CREATE FUNCTION pg_temp.same_bytes(a jsonb, b jsonb) RETURNS boolean LANGUAGE sql AS $$
+	SELECT (SELECT x FROM (SELECT a) x) *= (SELECT x FROM (SELECT b) x)
+$$;
+SELECT setseed(0.25);
+CREATE TEMP TABLE wide AS
+SELECT k, bjensen.r || coalesce((
+	SELECT jsonb_object_agg(CASE WHEN j % 3 = 0 THEN 'z' ELSE 'x' END || lpad(j::text, j % 7 + 1, '0'),
+		CASE j % 6 WHEN 0 THEN to_jsonb(j * 1.5) WHEN 1 THEN jsonb_build_object('n', j, 's', repeat('s', j))
+				   WHEN 2 THEN jsonb_build_array(j, 'a', true, null) WHEN 3 THEN to_jsonb(repeat('v', j % 5))
+				   WHEN 4 THEN 'null'::jsonb ELSE to_jsonb(j % 2 = 0) END)
+	FROM generate_series(1, k) j), '{}') AS r
+FROM bjensen, generate_series(0, 40) k;
+CREATE TEMP VIEW wide_patched AS
+SELECT k, i, pg_temp.p(r, CASE i % 4
+		WHEN 0 THEN jsonb_build_array(jsonb_build_object('op', 'replace', 'path', 'displayName', 'value', 'd' || i))
+		WHEN 1 THEN jsonb_build_array(jsonb_build_object('op', 'add', 'path', 'emails', 'value',
+					jsonb_build_array(jsonb_build_object('value', i || '@x.org', 'type', 'other'))),
+				jsonb_build_object('op', 'replace', 'path', 'active', 'value', i % 8 = 1))
+		WHEN 2 THEN jsonb_build_array(jsonb_build_object('op', 'add', 'path', 'nickName', 'value', 'n' || i),
+				jsonb_build_object('op', 'remove', 'path', 'name.givenName'))
+		ELSE jsonb_build_array(jsonb_build_object('op', 'replace', 'value', jsonb_build_object(
+				'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', jsonb_build_object('costCenter', 'c' || i),
+				'title', repeat('t', i % 9))))
+		END) AS p
+FROM wide, generate_series(0, 7) i;
+SELECT count(*) AS results,
+	   count(*) FILTER (WHERE p::text::jsonb = p AND pg_temp.same_bytes(p, p::text::jsonb)) AS as_jsonb_in_makes_them,
+	   count(*) FILTER (WHERE (SELECT bool_and(p -> key = value) FROM jsonb_each(p::text::jsonb))
+							  AND p @> p::text::jsonb AND p::text::jsonb @> p) AS members_found
+FROM wide_patched;
+SELECT count(*) FILTER (WHERE p - 'displayName' - 'emails' - 'active' - 'nickName' - 'name' - 'title' - 'schemas'
+								- 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
+							= w.r - 'displayName' - 'emails' - 'active' - 'nickName' - 'name' - 'title' - 'schemas') AS untouched_kept
+FROM wide_patched wp JOIN wide w USING (k);

@@ -19,6 +19,7 @@
 #include "scim_pg.h"
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
@@ -187,57 +188,84 @@ text_scalar(StringInfo out, const JsonbValue *v)
 	}
 }
 
-/* A jsonb container as JSON text, as JsonbToCString() writes it. */
-static void
-text_container(StringInfo out, JsonbContainer *c)
-{
-	JsonbIterator *it = JsonbIteratorInit(c);
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	bool		first = true;
-	bool		raw_scalar = false;
+static void text_container(StringInfo out, const JsonbContainer *c);
 
-	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+/* One entry of a container (ScimPgEntriesNext()) as JSON text. */
+static void
+text_entry(StringInfo out, uint32 type, const char *data, uint32 len)
+{
+	switch (type)
 	{
-		switch (tok)
-		{
-			case WJB_BEGIN_ARRAY:
-			case WJB_BEGIN_OBJECT:
-				if (!first)
-					appendBinaryStringInfo(out, ", ", 2);
-				if (tok == WJB_BEGIN_ARRAY && v.val.array.rawScalar)
-					raw_scalar = true;
-				else
-					appendStringInfoCharMacro(out, tok == WJB_BEGIN_ARRAY ? '[' : '{');
-				first = true;
-				break;
-			case WJB_KEY:
-				if (!first)
-					appendBinaryStringInfo(out, ", ", 2);
-				text_scalar(out, &v);
-				appendBinaryStringInfo(out, ": ", 2);
-				first = true;
-				break;
-			case WJB_VALUE:
-			case WJB_ELEM:
-				if (!first)
-					appendBinaryStringInfo(out, ", ", 2);
-				text_scalar(out, &v);
-				first = false;
-				break;
-			case WJB_END_ARRAY:
-				if (!raw_scalar)
-					appendStringInfoCharMacro(out, ']');
-				first = false;
-				break;
-			case WJB_END_OBJECT:
-				appendStringInfoCharMacro(out, '}');
-				first = false;
-				break;
-			default:
-				elog(ERROR, "unexpected jsonb iterator token %d", (int) tok);
-		}
+		case JENTRY_ISSTRING:
+			text_string(out, data, len);
+			break;
+		case JENTRY_ISNUMERIC:
+			appendStringInfoString(out, DatumGetCString(DirectFunctionCall1(numeric_out,
+																			PointerGetDatum(data))));
+			break;
+		case JENTRY_ISBOOL_TRUE:
+			appendBinaryStringInfo(out, "true", 4);
+			break;
+		case JENTRY_ISBOOL_FALSE:
+			appendBinaryStringInfo(out, "false", 5);
+			break;
+		case JENTRY_ISNULL:
+			appendBinaryStringInfo(out, "null", 4);
+			break;
+		case JENTRY_ISCONTAINER:
+			text_container(out, (const JsonbContainer *) data);
+			break;
+		default:
+			elog(ERROR, "unexpected jsonb entry type %u", type);
 	}
+}
+
+/*
+ * A jsonb container as JSON text, as JsonbToCString() writes it, read
+ * straight from its binary form.
+ */
+static void
+text_container(StringInfo out, const JsonbContainer *c)
+{
+	int			n = JsonContainerSize(c);
+	ScimPgEntries keys;
+	ScimPgEntries values;
+	const char *data;
+	uint32		len;
+	uint32		type;
+
+	check_stack_depth();
+	if (JsonContainerIsObject(c))
+	{
+		ScimPgEntriesInit(&keys, c, 0);
+		ScimPgEntriesInit(&values, c, n);
+		appendStringInfoCharMacro(out, '{');
+		for (int i = 0; i < n; i++)
+		{
+			if (i > 0)
+				appendBinaryStringInfo(out, ", ", 2);
+			(void) ScimPgEntriesNext(&keys, &data, &len);
+			text_string(out, data, len);
+			appendBinaryStringInfo(out, ": ", 2);
+			type = ScimPgEntriesNext(&values, &data, &len);
+			text_entry(out, type, data, len);
+		}
+		appendStringInfoCharMacro(out, '}');
+		return;
+	}
+	ScimPgEntriesInit(&values, c, 0);
+	/* a scalar document is an array of one element, written without brackets */
+	if (!JsonContainerIsScalar(c))
+		appendStringInfoCharMacro(out, '[');
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendBinaryStringInfo(out, ", ", 2);
+		type = ScimPgEntriesNext(&values, &data, &len);
+		text_entry(out, type, data, len);
+	}
+	if (!JsonContainerIsScalar(c))
+		appendStringInfoCharMacro(out, ']');
 }
 
 /* A sink into a new jsonb, or, with text, writing to text. */

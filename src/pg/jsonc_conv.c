@@ -292,50 +292,215 @@ key_cmp_qsort(const void *a, const void *b)
 	return ScimPgKeyCmp(ka, (int) strlen(ka), kb, (int) strlen(kb));
 }
 
-/* Push key/value of partial[key]. */
-static void
-push_member(JsonbParseState **st, struct json_object *partial, const char *key)
+/*
+ * Merging touched members back used to push the whole object into a
+ * JsonbValue tree and encode it again: pushJsonbValue() unpacks every
+ * member it is given, so the untouched ones, most of a user, were taken
+ * apart and put back together on every PATCH.  Instead the object is
+ * written here in jsonb's binary form, member by member: an untouched
+ * member's value is copied as bytes (a nested container's offsets are its
+ * own, so it can move), and only the touched members are encoded.
+ */
+typedef struct Member
 {
-	scim_push_string(st, WJB_KEY, key);
-	push_jsonc(st, json_object_object_get(partial, key), WJB_VALUE);
+	const char *key;
+	int			keylen;
+	uint32		type;			/* JENTRY_ISSTRING and so on */
+	const char *data;			/* the value's bytes, without alignment padding */
+	uint32		len;
+} Member;
+
+/* The next member of an object, as it is stored. */
+static void
+stored_member(ScimPgEntries *keys_at, ScimPgEntries *values_at, Member *m)
+{
+	uint32		keylen;
+
+	(void) ScimPgEntriesNext(keys_at, &m->key, &keylen);
+	m->keylen = keylen;
+	m->type = ScimPgEntriesNext(values_at, &m->data, &m->len);
+}
+
+/* A json-c node as a member's value; may point into *jb, a document made for it. */
+static void
+new_member(Member *m, struct json_object *o)
+{
+	switch (json_object_get_type(o))
+	{
+		case json_type_null:
+			m->type = JENTRY_ISNULL;
+			m->len = 0;
+			break;
+		case json_type_boolean:
+			m->type = json_object_get_boolean(o) ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
+			m->len = 0;
+			break;
+		case json_type_int:
+		case json_type_double:
+			{
+				Numeric		num = number_of(o);
+
+				m->type = JENTRY_ISNUMERIC;
+				m->data = (const char *) num;
+				m->len = VARSIZE_ANY(num);
+				break;
+			}
+		case json_type_string:
+			m->type = JENTRY_ISSTRING;
+			m->data = json_object_get_string(o);
+			m->len = json_object_get_string_len(o);
+			if (memchr(m->data, '\0', m->len) != NULL)
+				ereport(ERROR,
+						(errcode(ScimPgSqlState(SCIM_ERR_INVALID_VALUE)),
+						 errmsg("string values cannot contain the NUL character")));
+			break;
+		case json_type_object:
+		case json_type_array:
+			{
+				Jsonb	   *jb = ScimJsonCToJsonb(o);
+
+				m->type = JENTRY_ISCONTAINER;
+				m->data = (const char *) &jb->root;
+				m->len = VARSIZE(jb) - VARHDRSZ;
+				break;
+			}
+	}
+}
+
+/* Append n bytes to buf, keeping count of a member's length. */
+static void
+put_bytes(StringInfo buf, const char *data, uint32 len, uint32 *total)
+{
+	appendBinaryStringInfo(buf, data, len);
+	*total += len;
 }
 
 /*
- * Push jsonb object value v with stamp's members set (to strings) in place
- * of its own; false when v is not an object.
+ * Append an object of members m[0..n-1] (in jsonb's key order, no two the
+ * same) to buf, which must end int-aligned, as JsonbValueToJsonb() would
+ * write it.
  */
-static bool
-push_stamped(JsonbParseState **st, JsonbValue *v, const ScimPgStamp *stamp)
+static void
+write_object(StringInfo buf, const Member *m, int n)
 {
-	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
-		return false;
-	ScimPgPushWithStrings(st, v->val.binary.data, stamp->n, stamp->keys, stamp->values);
-	return true;
+	uint32		header = (uint32) n | JB_FOBJECT;
+	int			jentries;
+	uint32		total = 0;
+
+	Assert(INTALIGN(buf->len) == buf->len);
+	appendBinaryStringInfo(buf, (const char *) &header, sizeof(header));
+	jentries = buf->len;
+	enlargeStringInfo(buf, sizeof(JEntry) * n * 2);
+	buf->len += sizeof(JEntry) * n * 2;
+	for (int i = 0; i < n * 2; i++)
+	{
+		const Member *mi = &m[i % n];
+		uint32		type = i < n ? JENTRY_ISSTRING : mi->type;
+		uint32		start = total;
+		JEntry		je;
+
+		if (i < n)
+			put_bytes(buf, mi->key, mi->keylen, &total);
+		else
+		{
+			if (type == JENTRY_ISNUMERIC || type == JENTRY_ISCONTAINER)
+			{
+				static const char zeros[sizeof(int32)] = {0};
+
+				/* the padding counts as part of the value, as jsonb has it */
+				put_bytes(buf, zeros, INTALIGN(buf->len) - buf->len, &total);
+			}
+			put_bytes(buf, mi->data, mi->len, &total);
+		}
+		if (total > JENTRY_OFFLENMASK)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("total size of jsonb object elements exceeds the maximum of %u bytes",
+							JENTRY_OFFLENMASK)));
+		/* every JB_OFFSET_STRIDE'th entry holds its end offset, the rest their lengths */
+		je = type | (i % JB_OFFSET_STRIDE == 0 ? JENTRY_HAS_OFF | total : total - start);
+		memcpy(buf->data + jentries + i * sizeof(JEntry), &je, sizeof(JEntry));
+	}
+}
+
+/*
+ * Object c's members with stamp's strings set in place of its own, into
+ * buf (empty): the bytes of the new object container.
+ */
+static void
+write_stamped(StringInfo buf, JsonbContainer *c, const ScimPgStamp *stamp)
+{
+	int			count = JsonContainerSize(c);
+	Member	   *m = palloc(sizeof(Member) * (count + stamp->n));
+	int		   *order = palloc(sizeof(int) * Max(stamp->n, 1));
+	int			n = 0;
+	int			next = 0;
+	ScimPgEntries keys_at;
+	ScimPgEntries values_at;
+
+	/* the stamp's keys in jsonb's order */
+	for (int i = 0; i < stamp->n; i++)
+	{
+		int			j = i;
+
+		for (; j > 0 && ScimPgKeyCmp(stamp->keys[order[j - 1]], strlen(stamp->keys[order[j - 1]]),
+									 stamp->keys[i], strlen(stamp->keys[i])) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	ScimPgEntriesInit(&keys_at, c, 0);
+	ScimPgEntriesInit(&values_at, c, count);
+	for (int i = 0; i <= count; i++)
+	{
+		Member		cur;
+		int			cmp = 1;
+
+		if (i < count)
+			stored_member(&keys_at, &values_at, &cur);
+		/* the stamp's strings that go before it, or in its place */
+		while (next < stamp->n &&
+			   (i == count ||
+				(cmp = ScimPgKeyCmp(stamp->keys[order[next]], strlen(stamp->keys[order[next]]),
+									cur.key, cur.keylen)) <= 0))
+		{
+			Member	   *s = &m[n++];
+
+			s->key = stamp->keys[order[next]];
+			s->keylen = strlen(s->key);
+			s->type = JENTRY_ISSTRING;
+			s->data = stamp->values[order[next]];
+			s->len = strlen(s->data);
+			next++;
+			if (cmp == 0)
+				break;
+		}
+		if (i < count && cmp != 0)
+			m[n++] = cur;
+	}
+	write_object(buf, m, n);
 }
 
 /*
  * The jsonb object "root" with the members named in names[] replaced by
  * the members of json-c object "partial": untouched members are copied
- * from the binary form as they are.  Members go in in jsonb's own key
- * order, so that building the object does not have to sort them again.
- * With a stamp, its member (when not among names[]: then partial has it)
- * gets the stamp's strings on the way; NULL when that member is not an
- * object.
+ * from the binary form as they are.  With a stamp, its member (when not
+ * among names[]: then partial has it) gets the stamp's strings on the way;
+ * NULL when that member is not an object.
  */
 Jsonb *
 ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_object *partial,
 			   const ScimPgStamp *stamp)
 {
-	JsonbParseState *st = NULL;
-	JsonbIterator *it = JsonbIteratorInit(root);
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	bool		skip = false;
-	bool		stamped = false;
+	int			count = JsonContainerSize(root);
 	int			nkeys = json_object_object_length(partial);
 	const char **keys = palloc(sizeof(char *) * (nkeys + 1));
+	Member	   *m = palloc(sizeof(Member) * (count + nkeys + 1));
+	StringInfoData buf;
+	int			nm = 0;
 	int			next = 0;
 	int			k = 0;
+	ScimPgEntries keys_at;
+	ScimPgEntries values_at;
 
 	{
 		json_object_object_foreach(partial, key, val)
@@ -346,44 +511,58 @@ ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_obje
 	}
 	qsort(keys, nkeys, sizeof(char *), key_cmp_qsort);
 
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	ScimPgEntriesInit(&keys_at, root, 0);
+	ScimPgEntriesInit(&values_at, root, count);
+	for (int i = 0; i <= count; i++)
 	{
-		switch (tok)
+		Member		cur;
+		int			cmp = 1;
+
+		if (i < count)
 		{
-			case WJB_BEGIN_OBJECT:
-				scim_push_jsonb(&st, tok, NULL);
-				break;
-			case WJB_KEY:
-				skip = ScimPgKeyIn(v.val.string.val, v.val.string.len, (const char *const *) names, n);
-				if (skip)
-					break;
-				while (next < nkeys &&
-					   ScimPgKeyCmp(keys[next], (int) strlen(keys[next]),
-									v.val.string.val, v.val.string.len) < 0)
-					push_member(&st, partial, keys[next++]);
-				stamped = stamp != NULL && v.val.string.len == strlen(stamp->member) &&
-					memcmp(v.val.string.val, stamp->member, v.val.string.len) == 0;
-				scim_push_jsonb(&st, tok, &v);
-				break;
-			case WJB_VALUE:
-				if (skip)
-					break;
-				if (!stamped)
-					scim_push_jsonb(&st, tok, &v);
-				else if (!push_stamped(&st, &v, stamp))
-					return NULL;
-				break;
-			case WJB_END_OBJECT:
-				while (next < nkeys)
-					push_member(&st, partial, keys[next++]);
-				pfree(keys);
-				return JsonbValueToJsonb(scim_push_jsonb(&st, tok, NULL));
-			default:
-				elog(ERROR, "unexpected jsonb token %d in an object", (int) tok);
+			stored_member(&keys_at, &values_at, &cur);
+			if (ScimPgKeyIn(cur.key, cur.keylen, (const char *const *) names, n))
+				continue;
 		}
+		/* partial's members that go before it, or in its place (the new value wins, as in jsonb_in) */
+		while (next < nkeys &&
+			   (i == count ||
+				(cmp = ScimPgKeyCmp(keys[next], (int) strlen(keys[next]), cur.key, cur.keylen)) <= 0))
+		{
+			Member	   *p = &m[nm++];
+
+			p->key = keys[next];
+			p->keylen = strlen(keys[next]);
+			new_member(p, json_object_object_get(partial, keys[next]));
+			next++;
+			if (cmp == 0)
+				break;
+		}
+		if (i == count || cmp == 0)
+			continue;
+		if (stamp != NULL && cur.keylen == strlen(stamp->member) &&
+			memcmp(cur.key, stamp->member, cur.keylen) == 0)
+		{
+			StringInfoData meta;
+
+			if (cur.type != JENTRY_ISCONTAINER ||
+				!JsonContainerIsObject((JsonbContainer *) cur.data))
+				return NULL;
+			initStringInfo(&meta);
+			write_stamped(&meta, (JsonbContainer *) cur.data, stamp);
+			cur.data = meta.data;
+			cur.len = meta.len;
+		}
+		m[nm++] = cur;
 	}
-	elog(ERROR, "jsonb object has no end");
-	return NULL;
+
+	initStringInfo(&buf);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	write_object(&buf, m, nm);
+	SET_VARSIZE(buf.data, buf.len);
+	pfree(keys);
+	pfree(m);
+	return (Jsonb *) buf.data;
 }
 
 /*

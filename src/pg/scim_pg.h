@@ -43,6 +43,54 @@ extern struct NumericData *ScimPgNumeric(const char *text);
 extern bool ScimPgSimpleEq(const char *filter, size_t len, const ScimResourceType *type,
 						   const char **attr, const char **value, size_t *value_len);
 
+/*
+ * A jsonb container's entries read in order straight from its binary form
+ * (an object's keys, then its values; an array's elements).  Each entry's
+ * offset is carried from the one before: getJsonbOffset() walks back to
+ * the last stored offset for every entry, and JsonbIteratorNext() unpacks
+ * every value into a JsonbValue on the way.
+ */
+typedef struct ScimPgEntries
+{
+	const JsonbContainer *c;
+	const char *base;			/* the container's data */
+	uint32		off;			/* the next entry's offset from base */
+	int			i;				/* the next entry */
+} ScimPgEntries;
+
+/* Start at entry i of c. */
+static inline void
+ScimPgEntriesInit(ScimPgEntries *e, const JsonbContainer *c, int i)
+{
+	int			n = JsonContainerSize(c) * (JsonContainerIsObject(c) ? 2 : 1);
+
+	e->c = c;
+	e->base = (const char *) &c->children[n];
+	e->off = i > 0 ? getJsonbOffset(c, i) : 0;
+	e->i = i;
+}
+
+/*
+ * The next entry: returns its type (JENTRY_ISSTRING and so on) and sets
+ * *data and *len to its bytes, a numeric's or a container's without the
+ * alignment padding before them.
+ */
+static inline uint32
+ScimPgEntriesNext(ScimPgEntries *e, const char **data, uint32 *len)
+{
+	JEntry		je = e->c->children[e->i++];
+	uint32		type = je & JENTRY_TYPEMASK;
+	uint32		end = JBE_HAS_OFF(je) ? JBE_OFFLENFLD(je) : e->off + JBE_OFFLENFLD(je);
+	uint32		start = e->off;
+
+	if (type == JENTRY_ISNUMERIC || type == JENTRY_ISCONTAINER)
+		start = INTALIGN(start);
+	*data = e->base + start;
+	*len = end - start;
+	e->off = end;
+	return type;
+}
+
 /* json_sink.c: a document built as jsonb, or written as jsonb_out() would write it */
 typedef struct ScimPgSink
 {
