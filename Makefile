@@ -46,6 +46,7 @@ PG_OBJS = \
 	src/pg/project_funcs.o \
 	src/pg/registry.o \
 	src/pg/request.o \
+	src/pg/tenant.o \
 	src/pg/values.o
 
 OBJS = $(CORE_OBJS) $(PG_OBJS)

@@ -144,9 +144,11 @@ ALTER TABLE scim.group_members FORCE ROW LEVEL SECURITY;
 ALTER TABLE scim.event ENABLE ROW LEVEL SECURITY;
 ALTER TABLE scim.event FORCE ROW LEVEL SECURITY;
 
+-- In C, not SQL: an inlined SQL body is compiled again in every policy
+-- qual of every statement execution (src/pg/tenant.c).
 CREATE FUNCTION scim.current_tenant() RETURNS uuid
-	LANGUAGE sql STABLE PARALLEL SAFE
-	AS $$ SELECT nullif(current_setting('scim.tenant', true), '')::uuid $$;
+	LANGUAGE c STABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'scim_current_tenant';
 COMMENT ON FUNCTION scim.current_tenant() IS
 	'The tenant the current transaction acts for (set by scim.handle() after authentication), or NULL';
 

@@ -71,36 +71,42 @@ value_to_jsonc(JsonbValue *v)
 static struct json_object *
 fill_container(JsonbContainer *c, struct json_object *out)
 {
-	JsonbIterator *it = JsonbIteratorInit(c);
+	int			n = JsonContainerSize(c);
+	bool		object = JsonContainerIsObject(c);
+	ScimPgEntries keys;
+	ScimPgEntries values;
 	JsonbValue	v;
-	JsonbIteratorToken tok;
-	char	   *key = NULL;
+	const char *data;
+	uint32		len;
+	uint32		type;
 
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	ScimPgEntriesInit(&keys, c, 0);
+	ScimPgEntriesInit(&values, c, object ? n : 0);
+	for (int i = 0; i < n; i++)
 	{
-		switch (tok)
-		{
-			case WJB_KEY:
-				key = pnstrdup(v.val.string.val, v.val.string.len);
-				break;
-			case WJB_VALUE:
-				json_object_object_add(out, key, value_to_jsonc(&v));
-				pfree(key);
-				key = NULL;
-				break;
-			case WJB_ELEM:
-				if (JsonContainerIsScalar(c))
-				{
-					struct json_object *scalar = value_to_jsonc(&v);
+		char	   *key = NULL;
 
-					json_object_put(out);
-					return scalar;
-				}
-				json_object_array_add(out, value_to_jsonc(&v));
-				break;
-			default:
-				break;
+		if (object)
+		{
+			(void) ScimPgEntriesNext(&keys, &data, &len);
+			key = pnstrdup(data, len);
 		}
+		type = ScimPgEntriesNext(&values, &data, &len);
+		ScimPgEntryValue(&v, type, data, len);
+		if (object)
+		{
+			json_object_object_add(out, key, value_to_jsonc(&v));
+			pfree(key);
+		}
+		else if (JsonContainerIsScalar(c))
+		{
+			struct json_object *scalar = value_to_jsonc(&v);
+
+			json_object_put(out);
+			return scalar;
+		}
+		else
+			json_object_array_add(out, value_to_jsonc(&v));
 	}
 	return out;
 }
@@ -256,22 +262,30 @@ ScimJsonbToJsonCPartial(JsonbContainer *root, const char **names, int n)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	PG_TRY();
 	{
-		JsonbIterator *it = JsonbIteratorInit(root);
-		JsonbValue	v;
-		JsonbIteratorToken tok;
-		char	   *key = NULL;
+		int			count = JsonContainerSize(root);
+		ScimPgEntries keys;
+		ScimPgEntries values;
 
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		ScimPgEntriesInit(&keys, root, 0);
+		ScimPgEntriesInit(&values, root, count);
+		for (int i = 0; i < count; i++)
 		{
-			if (tok == WJB_KEY)
-				key = ScimPgKeyIn(v.val.string.val, v.val.string.len, (const char *const *) names, n) ?
-					pnstrdup(v.val.string.val, v.val.string.len) : NULL;
-			else if (tok == WJB_VALUE && key != NULL)
-			{
-				json_object_object_add(out, key, value_to_jsonc(&v));
-				pfree(key);
-				key = NULL;
-			}
+			const char *key;
+			uint32		keylen;
+			const char *data;
+			uint32		len;
+			uint32		type;
+			JsonbValue	v;
+			char	   *name;
+
+			(void) ScimPgEntriesNext(&keys, &key, &keylen);
+			type = ScimPgEntriesNext(&values, &data, &len);
+			if (!ScimPgKeyIn(key, keylen, (const char *const *) names, n))
+				continue;
+			name = pnstrdup(key, keylen);
+			ScimPgEntryValue(&v, type, data, len);
+			json_object_object_add(out, name, value_to_jsonc(&v));
+			pfree(name);
 		}
 	}
 	PG_CATCH();

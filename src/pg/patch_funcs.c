@@ -12,6 +12,7 @@
  */
 #include "scim_pg.h"
 
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -85,126 +86,125 @@ keep_bytes(const char *bytes, Size len)
 #define SHAPE_OPERATIONS	'O'
 
 static void
-shape_bytes(StringInfo shape, char token, const char *bytes, int len)
+shape_bytes(StringInfo shape, char token, const char *bytes, uint32 len)
 {
-	appendStringInfoChar(shape, token);
-	appendBinaryStringInfo(shape, (const char *) &len, sizeof(len));
-	appendBinaryStringInfo(shape, bytes, len);
+	enlargeStringInfo(shape, 1 + sizeof(len) + len);
+	shape->data[shape->len++] = token;
+	memcpy(shape->data + shape->len, &len, sizeof(len));
+	memcpy(shape->data + shape->len + sizeof(len), bytes, len);
+	shape->len += sizeof(len) + len;
 }
 
-/* A scalar in a shape: in full, or (loose) only its type. */
+static void shape_container(StringInfo shape, const JsonbContainer *c, bool loose);
+
+/* An entry (ScimPgEntriesNext()) in a shape: in full, or (loose) scalars only by type. */
 static void
-shape_scalar(StringInfo shape, JsonbValue *v, bool loose)
+shape_entry(StringInfo shape, uint32 type, const char *data, uint32 len, bool loose)
 {
-	switch (v->type)
+	switch (type)
 	{
-		case jbvNull:
-			appendStringInfoChar(shape, SHAPE_NULL);
-			break;
-		case jbvBool:
-			appendStringInfoChar(shape, loose ? SHAPE_TRUE : (v->val.boolean ? SHAPE_TRUE : SHAPE_FALSE));
-			break;
-		case jbvString:
+		case JENTRY_ISSTRING:
 			if (loose)
 				appendStringInfoChar(shape, SHAPE_STRING);
 			else
-				shape_bytes(shape, SHAPE_STRING, v->val.string.val, v->val.string.len);
+				shape_bytes(shape, SHAPE_STRING, data, len);
 			break;
-		case jbvNumeric:
+		case JENTRY_ISNUMERIC:
 			if (loose)
 				appendStringInfoChar(shape, SHAPE_NUMBER);
 			else
-				shape_bytes(shape, SHAPE_NUMBER, (const char *) v->val.numeric, VARSIZE_ANY(v->val.numeric));
+				shape_bytes(shape, SHAPE_NUMBER, data, len);
+			break;
+		case JENTRY_ISBOOL_TRUE:
+			appendStringInfoChar(shape, SHAPE_TRUE);
+			break;
+		case JENTRY_ISBOOL_FALSE:
+			appendStringInfoChar(shape, loose ? SHAPE_TRUE : SHAPE_FALSE);
+			break;
+		case JENTRY_ISNULL:
+			appendStringInfoChar(shape, SHAPE_NULL);
+			break;
+		case JENTRY_ISCONTAINER:
+			shape_container(shape, (const JsonbContainer *) data, loose);
 			break;
 		default:
-			elog(ERROR, "unexpected jsonb value type %d", (int) v->type);
+			elog(ERROR, "unexpected jsonb entry type %u", type);
 	}
 }
 
-/* A value in a shape, all of it: keys always, scalars in full or (loose) by type. */
+/* A container in a shape: keys always, scalars in full or (loose) by type. */
 static void
-shape_value(StringInfo shape, JsonbValue *v, bool loose)
+shape_container(StringInfo shape, const JsonbContainer *c, bool loose)
 {
-	JsonbIterator *it;
-	JsonbValue	inner;
-	JsonbIteratorToken tok;
+	int			n = JsonContainerSize(c);
+	bool		object = JsonContainerIsObject(c);
+	ScimPgEntries keys;
+	ScimPgEntries values;
+	const char *data;
+	uint32		len;
+	uint32		type;
 
-	if (v->type != jbvBinary)
+	check_stack_depth();
+	appendStringInfoChar(shape, object ? SHAPE_BEGIN_OBJECT : SHAPE_BEGIN_ARRAY);
+	ScimPgEntriesInit(&keys, c, 0);
+	ScimPgEntriesInit(&values, c, object ? n : 0);
+	for (int i = 0; i < n; i++)
 	{
-		shape_scalar(shape, v, loose);
-		return;
-	}
-	it = JsonbIteratorInit(v->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &inner, false)) != WJB_DONE)
-	{
-		switch (tok)
+		if (object)
 		{
-			case WJB_BEGIN_OBJECT:
-				appendStringInfoChar(shape, SHAPE_BEGIN_OBJECT);
-				break;
-			case WJB_END_OBJECT:
-				appendStringInfoChar(shape, SHAPE_END_OBJECT);
-				break;
-			case WJB_BEGIN_ARRAY:
-				appendStringInfoChar(shape, SHAPE_BEGIN_ARRAY);
-				break;
-			case WJB_END_ARRAY:
-				appendStringInfoChar(shape, SHAPE_END_ARRAY);
-				break;
-			case WJB_KEY:
-				shape_bytes(shape, SHAPE_KEY, inner.val.string.val, inner.val.string.len);
-				break;
-			default:
-				shape_scalar(shape, &inner, loose);
-				break;
+			(void) ScimPgEntriesNext(&keys, &data, &len);
+			shape_bytes(shape, SHAPE_KEY, data, len);
 		}
+		type = ScimPgEntriesNext(&values, &data, &len);
+		shape_entry(shape, type, data, len, loose);
 	}
+	appendStringInfoChar(shape, object ? SHAPE_END_OBJECT : SHAPE_END_ARRAY);
 }
 
-/* The next member of an object being iterated, nested ones whole; false at its end. */
+/* Is a key (len bytes) name, as the core compares member names? */
 static bool
-next_pair(JsonbIterator **it, JsonbValue *key, JsonbValue *value)
+key_is(const char *key, uint32 len, const char *name)
 {
-	if (JsonbIteratorNext(it, key, true) != WJB_KEY)
-		return false;
-	(void) JsonbIteratorNext(it, value, true);
-	return true;
-}
-
-/* Is key name, as the core compares member names? */
-static bool
-key_is(const JsonbValue *key, const char *name)
-{
-	return ScimStrCaseEq(key->val.string.val, key->val.string.len, name, strlen(name));
+	return ScimStrCaseEq(key, len, name, strlen(name));
 }
 
 /* One element of "Operations" in a shape, its "value" loose and found. */
 static bool
-shape_operation(StringInfo shape, JsonbValue *op, JsonbValue *value)
+shape_operation(StringInfo shape, uint32 type, const char *data, JsonbValue *value)
 {
-	JsonbIterator *it;
-	JsonbValue	key;
-	JsonbValue	v;
+	const JsonbContainer *op = (const JsonbContainer *) data;
+	ScimPgEntries keys;
+	ScimPgEntries values;
 	bool		seen = false;
+	int			n;
 
-	if (op->type != jbvBinary || !JsonContainerIsObject(op->val.binary.data))
+	if (type != JENTRY_ISCONTAINER || !JsonContainerIsObject(op))
 		return false;
+	n = JsonContainerSize(op);
 	value->type = jbvNull;
 	appendStringInfoChar(shape, SHAPE_BEGIN_OBJECT);
-	it = JsonbIteratorInit(op->val.binary.data);
-	(void) JsonbIteratorNext(&it, &v, true);
-	while (next_pair(&it, &key, &v))
+	ScimPgEntriesInit(&keys, op, 0);
+	ScimPgEntriesInit(&values, op, n);
+	for (int i = 0; i < n; i++)
 	{
-		bool		is_value = key_is(&key, "value");
+		const char *key;
+		uint32		keylen;
+		const char *v;
+		uint32		vlen;
+		uint32		vtype;
+		bool		is_value;
 
+		(void) ScimPgEntriesNext(&keys, &key, &keylen);
+		vtype = ScimPgEntriesNext(&values, &v, &vlen);
+		is_value = key_is(key, keylen, "value");
 		/* two members that are each "value" to the core: which it takes is its business */
 		if (is_value && seen)
 			return false;
 		seen |= is_value;
-		shape_bytes(shape, SHAPE_KEY, key.val.string.val, key.val.string.len);
-		shape_value(shape, &v, is_value);
+		shape_bytes(shape, SHAPE_KEY, key, keylen);
+		shape_entry(shape, vtype, v, vlen, is_value);
 		if (is_value)
-			*value = v;
+			ScimPgEntryValue(value, vtype, v, vlen);
 	}
 	appendStringInfoChar(shape, SHAPE_END_OBJECT);
 	return true;
@@ -223,39 +223,50 @@ shape_operation(StringInfo shape, JsonbValue *op, JsonbValue *value)
 static bool
 request_shape(Jsonb *patch, StringInfo shape, JsonbValue **values, int *n)
 {
-	JsonbIterator *it;
-	JsonbValue	key;
-	JsonbValue	v;
+	const JsonbContainer *root = &patch->root;
+	int			count = JsonContainerSize(root);
+	ScimPgEntries keys;
+	ScimPgEntries members;
 	bool		seen = false;
 
 	if (!JB_ROOT_IS_OBJECT(patch))
 		return false;
 	*n = 0;
 	appendStringInfoChar(shape, SHAPE_BEGIN_OBJECT);
-	it = JsonbIteratorInit(&patch->root);
-	(void) JsonbIteratorNext(&it, &v, true);
-	while (next_pair(&it, &key, &v))
+	ScimPgEntriesInit(&keys, root, 0);
+	ScimPgEntriesInit(&members, root, count);
+	for (int i = 0; i < count; i++)
 	{
-		JsonbIterator *ops;
-		JsonbValue	op;
-		JsonbIteratorToken tok;
+		const char *key;
+		uint32		keylen;
+		const char *data;
+		uint32		len;
+		uint32		type;
+		const JsonbContainer *ops;
+		ScimPgEntries elems;
 
-		shape_bytes(shape, SHAPE_KEY, key.val.string.val, key.val.string.len);
-		if (!key_is(&key, "Operations"))
+		(void) ScimPgEntriesNext(&keys, &key, &keylen);
+		type = ScimPgEntriesNext(&members, &data, &len);
+		shape_bytes(shape, SHAPE_KEY, key, keylen);
+		if (!key_is(key, keylen, "Operations"))
 		{
-			shape_value(shape, &v, false);
+			shape_entry(shape, type, data, len, false);
 			continue;
 		}
-		if (seen || v.type != jbvBinary || !JsonContainerIsArray(v.val.binary.data) ||
-			JsonContainerSize(v.val.binary.data) > SCIM_PATCH_MAX_OPERATIONS)
+		ops = (const JsonbContainer *) data;
+		if (seen || type != JENTRY_ISCONTAINER || !JsonContainerIsArray(ops) ||
+			JsonContainerSize(ops) > SCIM_PATCH_MAX_OPERATIONS)
 			return false;
 		seen = true;
 		appendStringInfoChar(shape, SHAPE_OPERATIONS);
-		*values = palloc(sizeof(JsonbValue) * Max(JsonContainerSize(v.val.binary.data), 1));
-		ops = JsonbIteratorInit(v.val.binary.data);
-		while ((tok = JsonbIteratorNext(&ops, &op, true)) != WJB_DONE)
-			if (tok == WJB_ELEM && !shape_operation(shape, &op, &(*values)[(*n)++]))
+		*values = palloc(sizeof(JsonbValue) * Max(JsonContainerSize(ops), 1));
+		ScimPgEntriesInit(&elems, ops, 0);
+		for (int j = 0; j < (int) JsonContainerSize(ops); j++)
+		{
+			type = ScimPgEntriesNext(&elems, &data, &len);
+			if (!shape_operation(shape, type, data, &(*values)[(*n)++]))
 				return false;
+		}
 		appendStringInfoChar(shape, SHAPE_END_ARRAY);
 	}
 	appendStringInfoChar(shape, SHAPE_END_OBJECT);

@@ -91,6 +91,37 @@ ScimPgEntriesNext(ScimPgEntries *e, const char **data, uint32 *len)
 	return type;
 }
 
+/* An entry as a JsonbValue (a container as jbvBinary, not unpacked). */
+static inline void
+ScimPgEntryValue(JsonbValue *v, uint32 type, const char *data, uint32 len)
+{
+	switch (type)
+	{
+		case JENTRY_ISSTRING:
+			v->type = jbvString;
+			v->val.string.val = (char *) data;
+			v->val.string.len = len;
+			break;
+		case JENTRY_ISNUMERIC:
+			v->type = jbvNumeric;
+			v->val.numeric = (Numeric) data;
+			break;
+		case JENTRY_ISBOOL_TRUE:
+		case JENTRY_ISBOOL_FALSE:
+			v->type = jbvBool;
+			v->val.boolean = type == JENTRY_ISBOOL_TRUE;
+			break;
+		case JENTRY_ISNULL:
+			v->type = jbvNull;
+			break;
+		default:
+			v->type = jbvBinary;
+			v->val.binary.data = (JsonbContainer *) data;
+			v->val.binary.len = len;
+			break;
+	}
+}
+
 /* json_sink.c: a document built as jsonb, or written as jsonb_out() would write it */
 typedef struct ScimPgSink
 {
