@@ -190,18 +190,18 @@ text_scalar(StringInfo out, const JsonbValue *v)
 
 static void text_container(StringInfo out, const JsonbContainer *c);
 
-/* One entry of a container (ScimPgEntriesNext()) as JSON text. */
+/* One member's value or element as JSON text. */
 static void
-text_entry(StringInfo out, uint32 type, const char *data, uint32 len)
+text_entry(StringInfo out, const ScimPgEntry *e)
 {
-	switch (type)
+	switch (e->type)
 	{
 		case JENTRY_ISSTRING:
-			text_string(out, data, len);
+			text_string(out, e->data, e->len);
 			break;
 		case JENTRY_ISNUMERIC:
 			appendStringInfoString(out, DatumGetCString(DirectFunctionCall1(numeric_out,
-																			PointerGetDatum(data))));
+																			PointerGetDatum(e->data))));
 			break;
 		case JENTRY_ISBOOL_TRUE:
 			appendBinaryStringInfo(out, "true", 4);
@@ -213,59 +213,43 @@ text_entry(StringInfo out, uint32 type, const char *data, uint32 len)
 			appendBinaryStringInfo(out, "null", 4);
 			break;
 		case JENTRY_ISCONTAINER:
-			text_container(out, (const JsonbContainer *) data);
+			text_container(out, (const JsonbContainer *) e->data);
 			break;
 		default:
-			elog(ERROR, "unexpected jsonb entry type %u", type);
+			elog(ERROR, "unexpected jsonb entry type %u", e->type);
 	}
 }
 
 /*
  * A jsonb container as JSON text, as JsonbToCString() writes it, read
- * straight from its binary form.
+ * straight from its binary form.  A scalar document is an array of one
+ * element, written without brackets.
  */
 static void
 text_container(StringInfo out, const JsonbContainer *c)
 {
-	int			n = JsonContainerSize(c);
-	ScimPgEntries keys;
-	ScimPgEntries values;
-	const char *data;
-	uint32		len;
-	uint32		type;
+	bool		brackets = !JsonContainerIsScalar(c);
+	ScimPgWalk	w;
+	ScimPgEntry key;
+	ScimPgEntry value;
 
 	check_stack_depth();
-	if (JsonContainerIsObject(c))
+	ScimPgWalkInit(&w, c);
+	if (brackets)
+		appendStringInfoCharMacro(out, w.object ? '{' : '[');
+	for (bool first = true; ScimPgWalkNext(&w, &key, &value); first = false)
 	{
-		ScimPgEntriesInit(&keys, c, 0);
-		ScimPgEntriesInit(&values, c, n);
-		appendStringInfoCharMacro(out, '{');
-		for (int i = 0; i < n; i++)
-		{
-			if (i > 0)
-				appendBinaryStringInfo(out, ", ", 2);
-			(void) ScimPgEntriesNext(&keys, &data, &len);
-			text_string(out, data, len);
-			appendBinaryStringInfo(out, ": ", 2);
-			type = ScimPgEntriesNext(&values, &data, &len);
-			text_entry(out, type, data, len);
-		}
-		appendStringInfoCharMacro(out, '}');
-		return;
-	}
-	ScimPgEntriesInit(&values, c, 0);
-	/* a scalar document is an array of one element, written without brackets */
-	if (!JsonContainerIsScalar(c))
-		appendStringInfoCharMacro(out, '[');
-	for (int i = 0; i < n; i++)
-	{
-		if (i > 0)
+		if (!first)
 			appendBinaryStringInfo(out, ", ", 2);
-		type = ScimPgEntriesNext(&values, &data, &len);
-		text_entry(out, type, data, len);
+		if (w.object)
+		{
+			text_string(out, key.data, key.len);
+			appendBinaryStringInfo(out, ": ", 2);
+		}
+		text_entry(out, &value);
 	}
-	if (!JsonContainerIsScalar(c))
-		appendStringInfoCharMacro(out, ']');
+	if (brackets)
+		appendStringInfoCharMacro(out, w.object ? '}' : ']');
 }
 
 /* A sink into a new jsonb, or, with text, writing to text. */

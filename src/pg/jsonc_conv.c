@@ -71,32 +71,21 @@ value_to_jsonc(JsonbValue *v)
 static struct json_object *
 fill_container(JsonbContainer *c, struct json_object *out)
 {
-	int			n = JsonContainerSize(c);
-	bool		object = JsonContainerIsObject(c);
-	ScimPgEntries keys;
-	ScimPgEntries values;
+	ScimPgWalk	w;
+	ScimPgEntry key;
+	ScimPgEntry value;
 	JsonbValue	v;
-	const char *data;
-	uint32		len;
-	uint32		type;
 
-	ScimPgEntriesInit(&keys, c, 0);
-	ScimPgEntriesInit(&values, c, object ? n : 0);
-	for (int i = 0; i < n; i++)
+	ScimPgWalkInit(&w, c);
+	while (ScimPgWalkNext(&w, &key, &value))
 	{
-		char	   *key = NULL;
+		ScimPgEntryValue(&v, &value);
+		if (w.object)
+		{
+			char	   *name = pnstrdup(key.data, key.len);
 
-		if (object)
-		{
-			(void) ScimPgEntriesNext(&keys, &data, &len);
-			key = pnstrdup(data, len);
-		}
-		type = ScimPgEntriesNext(&values, &data, &len);
-		ScimPgEntryValue(&v, type, data, len);
-		if (object)
-		{
-			json_object_object_add(out, key, value_to_jsonc(&v));
-			pfree(key);
+			json_object_object_add(out, name, value_to_jsonc(&v));
+			pfree(name);
 		}
 		else if (JsonContainerIsScalar(c))
 		{
@@ -262,28 +251,20 @@ ScimJsonbToJsonCPartial(JsonbContainer *root, const char **names, int n)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	PG_TRY();
 	{
-		int			count = JsonContainerSize(root);
-		ScimPgEntries keys;
-		ScimPgEntries values;
+		ScimPgWalk	w;
+		ScimPgEntry key;
+		ScimPgEntry value;
+		JsonbValue	v;
 
-		ScimPgEntriesInit(&keys, root, 0);
-		ScimPgEntriesInit(&values, root, count);
-		for (int i = 0; i < count; i++)
+		ScimPgWalkInit(&w, root);
+		while (ScimPgWalkNext(&w, &key, &value))
 		{
-			const char *key;
-			uint32		keylen;
-			const char *data;
-			uint32		len;
-			uint32		type;
-			JsonbValue	v;
 			char	   *name;
 
-			(void) ScimPgEntriesNext(&keys, &key, &keylen);
-			type = ScimPgEntriesNext(&values, &data, &len);
-			if (!ScimPgKeyIn(key, keylen, (const char *const *) names, n))
+			if (!ScimPgKeyIn(key.data, key.len, (const char *const *) names, n))
 				continue;
-			name = pnstrdup(key, keylen);
-			ScimPgEntryValue(&v, type, data, len);
+			name = pnstrdup(key.data, key.len);
+			ScimPgEntryValue(&v, &value);
 			json_object_object_add(out, name, value_to_jsonc(&v));
 			pfree(name);
 		}
@@ -317,53 +298,39 @@ key_cmp_qsort(const void *a, const void *b)
  */
 typedef struct Member
 {
-	const char *key;
-	int			keylen;
-	uint32		type;			/* JENTRY_ISSTRING and so on */
-	const char *data;			/* the value's bytes, without alignment padding */
-	uint32		len;
+	ScimPgEntry key;
+	ScimPgEntry value;
 } Member;
 
-/* The next member of an object, as it is stored. */
+/* A json-c node as a member's value (a container is encoded for it). */
 static void
-stored_member(ScimPgEntries *keys_at, ScimPgEntries *values_at, Member *m)
-{
-	uint32		keylen;
-
-	(void) ScimPgEntriesNext(keys_at, &m->key, &keylen);
-	m->keylen = keylen;
-	m->type = ScimPgEntriesNext(values_at, &m->data, &m->len);
-}
-
-/* A json-c node as a member's value; may point into *jb, a document made for it. */
-static void
-new_member(Member *m, struct json_object *o)
+new_value(ScimPgEntry *e, struct json_object *o)
 {
 	switch (json_object_get_type(o))
 	{
 		case json_type_null:
-			m->type = JENTRY_ISNULL;
-			m->len = 0;
+			e->type = JENTRY_ISNULL;
+			e->len = 0;
 			break;
 		case json_type_boolean:
-			m->type = json_object_get_boolean(o) ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
-			m->len = 0;
+			e->type = json_object_get_boolean(o) ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
+			e->len = 0;
 			break;
 		case json_type_int:
 		case json_type_double:
 			{
 				Numeric		num = number_of(o);
 
-				m->type = JENTRY_ISNUMERIC;
-				m->data = (const char *) num;
-				m->len = VARSIZE_ANY(num);
+				e->type = JENTRY_ISNUMERIC;
+				e->data = (const char *) num;
+				e->len = VARSIZE_ANY(num);
 				break;
 			}
 		case json_type_string:
-			m->type = JENTRY_ISSTRING;
-			m->data = json_object_get_string(o);
-			m->len = json_object_get_string_len(o);
-			if (memchr(m->data, '\0', m->len) != NULL)
+			e->type = JENTRY_ISSTRING;
+			e->data = json_object_get_string(o);
+			e->len = json_object_get_string_len(o);
+			if (memchr(e->data, '\0', e->len) != NULL)
 				ereport(ERROR,
 						(errcode(ScimPgSqlState(SCIM_ERR_INVALID_VALUE)),
 						 errmsg("string values cannot contain the NUL character")));
@@ -373,12 +340,21 @@ new_member(Member *m, struct json_object *o)
 			{
 				Jsonb	   *jb = ScimJsonCToJsonb(o);
 
-				m->type = JENTRY_ISCONTAINER;
-				m->data = (const char *) &jb->root;
-				m->len = VARSIZE(jb) - VARHDRSZ;
+				e->type = JENTRY_ISCONTAINER;
+				e->data = (const char *) &jb->root;
+				e->len = VARSIZE(jb) - VARHDRSZ;
 				break;
 			}
 	}
+}
+
+/* A string as a key or a string value. */
+static void
+string_entry(ScimPgEntry *e, const char *s)
+{
+	e->type = JENTRY_ISSTRING;
+	e->data = s;
+	e->len = strlen(s);
 }
 
 /* Append n bytes to buf, keeping count of a member's length. */
@@ -408,31 +384,25 @@ write_object(StringInfo buf, const Member *m, int n)
 	buf->len += sizeof(JEntry) * n * 2;
 	for (int i = 0; i < n * 2; i++)
 	{
-		const Member *mi = &m[i % n];
-		uint32		type = i < n ? JENTRY_ISSTRING : mi->type;
+		const ScimPgEntry *e = i < n ? &m[i].key : &m[i - n].value;
 		uint32		start = total;
 		JEntry		je;
 
-		if (i < n)
-			put_bytes(buf, mi->key, mi->keylen, &total);
-		else
+		if (e->type == JENTRY_ISNUMERIC || e->type == JENTRY_ISCONTAINER)
 		{
-			if (type == JENTRY_ISNUMERIC || type == JENTRY_ISCONTAINER)
-			{
-				static const char zeros[sizeof(int32)] = {0};
+			static const char zeros[sizeof(int32)] = {0};
 
-				/* the padding counts as part of the value, as jsonb has it */
-				put_bytes(buf, zeros, INTALIGN(buf->len) - buf->len, &total);
-			}
-			put_bytes(buf, mi->data, mi->len, &total);
+			/* the padding counts as part of the value, as jsonb has it */
+			put_bytes(buf, zeros, INTALIGN(buf->len) - buf->len, &total);
 		}
+		put_bytes(buf, e->data, e->len, &total);
 		if (total > JENTRY_OFFLENMASK)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("total size of jsonb object elements exceeds the maximum of %u bytes",
 							JENTRY_OFFLENMASK)));
 		/* every JB_OFFSET_STRIDE'th entry holds its end offset, the rest their lengths */
-		je = type | (i % JB_OFFSET_STRIDE == 0 ? JENTRY_HAS_OFF | total : total - start);
+		je = e->type | (i % JB_OFFSET_STRIDE == 0 ? JENTRY_HAS_OFF | total : total - start);
 		memcpy(buf->data + jentries + i * sizeof(JEntry), &je, sizeof(JEntry));
 	}
 }
@@ -444,13 +414,13 @@ write_object(StringInfo buf, const Member *m, int n)
 static void
 write_stamped(StringInfo buf, JsonbContainer *c, const ScimPgStamp *stamp)
 {
-	int			count = JsonContainerSize(c);
-	Member	   *m = palloc(sizeof(Member) * (count + stamp->n));
+	Member	   *m = palloc(sizeof(Member) * (JsonContainerSize(c) + stamp->n));
 	int		   *order = palloc(sizeof(int) * Max(stamp->n, 1));
 	int			n = 0;
 	int			next = 0;
-	ScimPgEntries keys_at;
-	ScimPgEntries values_at;
+	ScimPgWalk	w;
+	Member		cur;
+	bool		more;
 
 	/* the stamp's keys in jsonb's order */
 	for (int i = 0; i < stamp->n; i++)
@@ -462,35 +432,27 @@ write_stamped(StringInfo buf, JsonbContainer *c, const ScimPgStamp *stamp)
 			order[j] = order[j - 1];
 		order[j] = i;
 	}
-	ScimPgEntriesInit(&keys_at, c, 0);
-	ScimPgEntriesInit(&values_at, c, count);
-	for (int i = 0; i <= count; i++)
+	ScimPgWalkInit(&w, c);
+	do
 	{
-		Member		cur;
 		int			cmp = 1;
 
-		if (i < count)
-			stored_member(&keys_at, &values_at, &cur);
+		more = ScimPgWalkNext(&w, &cur.key, &cur.value);
 		/* the stamp's strings that go before it, or in its place */
 		while (next < stamp->n &&
-			   (i == count ||
-				(cmp = ScimPgKeyCmp(stamp->keys[order[next]], strlen(stamp->keys[order[next]]),
-									cur.key, cur.keylen)) <= 0))
+			   (!more || (cmp = ScimPgKeyCmp(stamp->keys[order[next]], strlen(stamp->keys[order[next]]),
+											 cur.key.data, cur.key.len)) <= 0))
 		{
-			Member	   *s = &m[n++];
-
-			s->key = stamp->keys[order[next]];
-			s->keylen = strlen(s->key);
-			s->type = JENTRY_ISSTRING;
-			s->data = stamp->values[order[next]];
-			s->len = strlen(s->data);
+			string_entry(&m[n].key, stamp->keys[order[next]]);
+			string_entry(&m[n].value, stamp->values[order[next]]);
+			n++;
 			next++;
 			if (cmp == 0)
 				break;
 		}
-		if (i < count && cmp != 0)
+		if (more && cmp != 0)
 			m[n++] = cur;
-	}
+	} while (more);
 	write_object(buf, m, n);
 }
 
@@ -505,16 +467,16 @@ Jsonb *
 ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_object *partial,
 			   const ScimPgStamp *stamp)
 {
-	int			count = JsonContainerSize(root);
 	int			nkeys = json_object_object_length(partial);
 	const char **keys = palloc(sizeof(char *) * (nkeys + 1));
-	Member	   *m = palloc(sizeof(Member) * (count + nkeys + 1));
+	Member	   *m = palloc(sizeof(Member) * (JsonContainerSize(root) + nkeys + 1));
 	StringInfoData buf;
 	int			nm = 0;
 	int			next = 0;
 	int			k = 0;
-	ScimPgEntries keys_at;
-	ScimPgEntries values_at;
+	ScimPgWalk	w;
+	Member		cur;
+	bool		more;
 
 	{
 		json_object_object_foreach(partial, key, val)
@@ -525,50 +487,43 @@ ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_obje
 	}
 	qsort(keys, nkeys, sizeof(char *), key_cmp_qsort);
 
-	ScimPgEntriesInit(&keys_at, root, 0);
-	ScimPgEntriesInit(&values_at, root, count);
-	for (int i = 0; i <= count; i++)
+	ScimPgWalkInit(&w, root);
+	do
 	{
-		Member		cur;
 		int			cmp = 1;
 
-		if (i < count)
-		{
-			stored_member(&keys_at, &values_at, &cur);
-			if (ScimPgKeyIn(cur.key, cur.keylen, (const char *const *) names, n))
-				continue;
-		}
+		more = ScimPgWalkNext(&w, &cur.key, &cur.value);
+		if (more && ScimPgKeyIn(cur.key.data, cur.key.len, (const char *const *) names, n))
+			continue;
 		/* partial's members that go before it, or in its place (the new value wins, as in jsonb_in) */
 		while (next < nkeys &&
-			   (i == count ||
-				(cmp = ScimPgKeyCmp(keys[next], (int) strlen(keys[next]), cur.key, cur.keylen)) <= 0))
+			   (!more || (cmp = ScimPgKeyCmp(keys[next], (int) strlen(keys[next]),
+											 cur.key.data, cur.key.len)) <= 0))
 		{
-			Member	   *p = &m[nm++];
-
-			p->key = keys[next];
-			p->keylen = strlen(keys[next]);
-			new_member(p, json_object_object_get(partial, keys[next]));
+			string_entry(&m[nm].key, keys[next]);
+			new_value(&m[nm].value, json_object_object_get(partial, keys[next]));
+			nm++;
 			next++;
 			if (cmp == 0)
 				break;
 		}
-		if (i == count || cmp == 0)
+		if (!more || cmp == 0)
 			continue;
-		if (stamp != NULL && cur.keylen == strlen(stamp->member) &&
-			memcmp(cur.key, stamp->member, cur.keylen) == 0)
+		if (stamp != NULL && cur.key.len == strlen(stamp->member) &&
+			memcmp(cur.key.data, stamp->member, cur.key.len) == 0)
 		{
 			StringInfoData meta;
 
-			if (cur.type != JENTRY_ISCONTAINER ||
-				!JsonContainerIsObject((JsonbContainer *) cur.data))
+			if (cur.value.type != JENTRY_ISCONTAINER ||
+				!JsonContainerIsObject((const JsonbContainer *) cur.value.data))
 				return NULL;
 			initStringInfo(&meta);
-			write_stamped(&meta, (JsonbContainer *) cur.data, stamp);
-			cur.data = meta.data;
-			cur.len = meta.len;
+			write_stamped(&meta, (JsonbContainer *) cur.value.data, stamp);
+			cur.value.data = meta.data;
+			cur.value.len = meta.len;
 		}
 		m[nm++] = cur;
-	}
+	} while (more);
 
 	initStringInfo(&buf);
 	appendStringInfoSpaces(&buf, VARHDRSZ);

@@ -97,23 +97,23 @@ shape_bytes(StringInfo shape, char token, const char *bytes, uint32 len)
 
 static void shape_container(StringInfo shape, const JsonbContainer *c, bool loose);
 
-/* An entry (ScimPgEntriesNext()) in a shape: in full, or (loose) scalars only by type. */
+/* A member's value or an element in a shape: in full, or (loose) scalars only by type. */
 static void
-shape_entry(StringInfo shape, uint32 type, const char *data, uint32 len, bool loose)
+shape_entry(StringInfo shape, const ScimPgEntry *e, bool loose)
 {
-	switch (type)
+	switch (e->type)
 	{
 		case JENTRY_ISSTRING:
 			if (loose)
 				appendStringInfoChar(shape, SHAPE_STRING);
 			else
-				shape_bytes(shape, SHAPE_STRING, data, len);
+				shape_bytes(shape, SHAPE_STRING, e->data, e->len);
 			break;
 		case JENTRY_ISNUMERIC:
 			if (loose)
 				appendStringInfoChar(shape, SHAPE_NUMBER);
 			else
-				shape_bytes(shape, SHAPE_NUMBER, data, len);
+				shape_bytes(shape, SHAPE_NUMBER, e->data, e->len);
 			break;
 		case JENTRY_ISBOOL_TRUE:
 			appendStringInfoChar(shape, SHAPE_TRUE);
@@ -125,10 +125,10 @@ shape_entry(StringInfo shape, uint32 type, const char *data, uint32 len, bool lo
 			appendStringInfoChar(shape, SHAPE_NULL);
 			break;
 		case JENTRY_ISCONTAINER:
-			shape_container(shape, (const JsonbContainer *) data, loose);
+			shape_container(shape, (const JsonbContainer *) e->data, loose);
 			break;
 		default:
-			elog(ERROR, "unexpected jsonb entry type %u", type);
+			elog(ERROR, "unexpected jsonb entry type %u", e->type);
 	}
 }
 
@@ -136,75 +136,55 @@ shape_entry(StringInfo shape, uint32 type, const char *data, uint32 len, bool lo
 static void
 shape_container(StringInfo shape, const JsonbContainer *c, bool loose)
 {
-	int			n = JsonContainerSize(c);
-	bool		object = JsonContainerIsObject(c);
-	ScimPgEntries keys;
-	ScimPgEntries values;
-	const char *data;
-	uint32		len;
-	uint32		type;
+	ScimPgWalk	w;
+	ScimPgEntry key;
+	ScimPgEntry value;
 
 	check_stack_depth();
-	appendStringInfoChar(shape, object ? SHAPE_BEGIN_OBJECT : SHAPE_BEGIN_ARRAY);
-	ScimPgEntriesInit(&keys, c, 0);
-	ScimPgEntriesInit(&values, c, object ? n : 0);
-	for (int i = 0; i < n; i++)
+	ScimPgWalkInit(&w, c);
+	appendStringInfoChar(shape, w.object ? SHAPE_BEGIN_OBJECT : SHAPE_BEGIN_ARRAY);
+	while (ScimPgWalkNext(&w, &key, &value))
 	{
-		if (object)
-		{
-			(void) ScimPgEntriesNext(&keys, &data, &len);
-			shape_bytes(shape, SHAPE_KEY, data, len);
-		}
-		type = ScimPgEntriesNext(&values, &data, &len);
-		shape_entry(shape, type, data, len, loose);
+		if (w.object)
+			shape_bytes(shape, SHAPE_KEY, key.data, key.len);
+		shape_entry(shape, &value, loose);
 	}
-	appendStringInfoChar(shape, object ? SHAPE_END_OBJECT : SHAPE_END_ARRAY);
+	appendStringInfoChar(shape, w.object ? SHAPE_END_OBJECT : SHAPE_END_ARRAY);
 }
 
-/* Is a key (len bytes) name, as the core compares member names? */
+/* Is a key name, as the core compares member names? */
 static bool
-key_is(const char *key, uint32 len, const char *name)
+key_is(const ScimPgEntry *key, const char *name)
 {
-	return ScimStrCaseEq(key, len, name, strlen(name));
+	return ScimStrCaseEq(key->data, key->len, name, strlen(name));
 }
 
 /* One element of "Operations" in a shape, its "value" loose and found. */
 static bool
-shape_operation(StringInfo shape, uint32 type, const char *data, JsonbValue *value)
+shape_operation(StringInfo shape, const ScimPgEntry *op, JsonbValue *value)
 {
-	const JsonbContainer *op = (const JsonbContainer *) data;
-	ScimPgEntries keys;
-	ScimPgEntries values;
+	ScimPgWalk	w;
+	ScimPgEntry key;
+	ScimPgEntry v;
 	bool		seen = false;
-	int			n;
 
-	if (type != JENTRY_ISCONTAINER || !JsonContainerIsObject(op))
+	if (op->type != JENTRY_ISCONTAINER || !JsonContainerIsObject((const JsonbContainer *) op->data))
 		return false;
-	n = JsonContainerSize(op);
 	value->type = jbvNull;
 	appendStringInfoChar(shape, SHAPE_BEGIN_OBJECT);
-	ScimPgEntriesInit(&keys, op, 0);
-	ScimPgEntriesInit(&values, op, n);
-	for (int i = 0; i < n; i++)
+	ScimPgWalkInit(&w, (const JsonbContainer *) op->data);
+	while (ScimPgWalkNext(&w, &key, &v))
 	{
-		const char *key;
-		uint32		keylen;
-		const char *v;
-		uint32		vlen;
-		uint32		vtype;
-		bool		is_value;
+		bool		is_value = key_is(&key, "value");
 
-		(void) ScimPgEntriesNext(&keys, &key, &keylen);
-		vtype = ScimPgEntriesNext(&values, &v, &vlen);
-		is_value = key_is(key, keylen, "value");
 		/* two members that are each "value" to the core: which it takes is its business */
 		if (is_value && seen)
 			return false;
 		seen |= is_value;
-		shape_bytes(shape, SHAPE_KEY, key, keylen);
-		shape_entry(shape, vtype, v, vlen, is_value);
+		shape_bytes(shape, SHAPE_KEY, key.data, key.len);
+		shape_entry(shape, &v, is_value);
 		if (is_value)
-			ScimPgEntryValue(value, vtype, v, vlen);
+			ScimPgEntryValue(value, &v);
 	}
 	appendStringInfoChar(shape, SHAPE_END_OBJECT);
 	return true;
@@ -223,50 +203,38 @@ shape_operation(StringInfo shape, uint32 type, const char *data, JsonbValue *val
 static bool
 request_shape(Jsonb *patch, StringInfo shape, JsonbValue **values, int *n)
 {
-	const JsonbContainer *root = &patch->root;
-	int			count = JsonContainerSize(root);
-	ScimPgEntries keys;
-	ScimPgEntries members;
+	ScimPgWalk	w;
+	ScimPgEntry key;
+	ScimPgEntry member;
 	bool		seen = false;
 
 	if (!JB_ROOT_IS_OBJECT(patch))
 		return false;
 	*n = 0;
 	appendStringInfoChar(shape, SHAPE_BEGIN_OBJECT);
-	ScimPgEntriesInit(&keys, root, 0);
-	ScimPgEntriesInit(&members, root, count);
-	for (int i = 0; i < count; i++)
+	ScimPgWalkInit(&w, &patch->root);
+	while (ScimPgWalkNext(&w, &key, &member))
 	{
-		const char *key;
-		uint32		keylen;
-		const char *data;
-		uint32		len;
-		uint32		type;
-		const JsonbContainer *ops;
-		ScimPgEntries elems;
+		const JsonbContainer *ops = (const JsonbContainer *) member.data;
+		ScimPgWalk	elems;
+		ScimPgEntry op;
 
-		(void) ScimPgEntriesNext(&keys, &key, &keylen);
-		type = ScimPgEntriesNext(&members, &data, &len);
-		shape_bytes(shape, SHAPE_KEY, key, keylen);
-		if (!key_is(key, keylen, "Operations"))
+		shape_bytes(shape, SHAPE_KEY, key.data, key.len);
+		if (!key_is(&key, "Operations"))
 		{
-			shape_entry(shape, type, data, len, false);
+			shape_entry(shape, &member, false);
 			continue;
 		}
-		ops = (const JsonbContainer *) data;
-		if (seen || type != JENTRY_ISCONTAINER || !JsonContainerIsArray(ops) ||
+		if (seen || member.type != JENTRY_ISCONTAINER || !JsonContainerIsArray(ops) ||
 			JsonContainerSize(ops) > SCIM_PATCH_MAX_OPERATIONS)
 			return false;
 		seen = true;
 		appendStringInfoChar(shape, SHAPE_OPERATIONS);
 		*values = palloc(sizeof(JsonbValue) * Max(JsonContainerSize(ops), 1));
-		ScimPgEntriesInit(&elems, ops, 0);
-		for (int j = 0; j < (int) JsonContainerSize(ops); j++)
-		{
-			type = ScimPgEntriesNext(&elems, &data, &len);
-			if (!shape_operation(shape, type, data, &(*values)[(*n)++]))
+		ScimPgWalkInit(&elems, ops);
+		while (ScimPgWalkNext(&elems, NULL, &op))
+			if (!shape_operation(shape, &op, &(*values)[(*n)++]))
 				return false;
-		}
 		appendStringInfoChar(shape, SHAPE_END_ARRAY);
 	}
 	appendStringInfoChar(shape, SHAPE_END_OBJECT);

@@ -44,12 +44,19 @@ extern bool ScimPgSimpleEq(const char *filter, size_t len, const ScimResourceTyp
 						   const char **attr, const char **value, size_t *value_len);
 
 /*
- * A jsonb container's entries read in order straight from its binary form
- * (an object's keys, then its values; an array's elements).  Each entry's
- * offset is carried from the one before: getJsonbOffset() walks back to
- * the last stored offset for every entry, and JsonbIteratorNext() unpacks
- * every value into a JsonbValue on the way.
+ * A jsonb container's members or elements read in order straight from its
+ * binary form.  JsonbIteratorNext() unpacks every value into a JsonbValue
+ * on the way, and getJsonbOffset() walks back to the last stored offset
+ * for each entry; here each entry's offset is carried from the one before.
  */
+typedef struct ScimPgEntry
+{
+	uint32		type;			/* JENTRY_ISSTRING and so on */
+	const char *data;			/* a numeric's or a container's without the padding before it */
+	uint32		len;
+} ScimPgEntry;
+
+/* One run of entries: an object's keys, its values, or an array's elements. */
 typedef struct ScimPgEntries
 {
 	const JsonbContainer *c;
@@ -58,66 +65,98 @@ typedef struct ScimPgEntries
 	int			i;				/* the next entry */
 } ScimPgEntries;
 
-/* Start at entry i of c. */
-static inline void
-ScimPgEntriesInit(ScimPgEntries *e, const JsonbContainer *c, int i)
+typedef struct ScimPgWalk
 {
-	int			n = JsonContainerSize(c) * (JsonContainerIsObject(c) ? 2 : 1);
+	ScimPgEntries keys;
+	ScimPgEntries values;
+	bool		object;
+	int			left;
+} ScimPgWalk;
 
+static inline void
+ScimPgEntriesInit(ScimPgEntries *e, const JsonbContainer *c, int i, int nentries)
+{
 	e->c = c;
-	e->base = (const char *) &c->children[n];
+	e->base = (const char *) &c->children[nentries];
 	e->off = i > 0 ? getJsonbOffset(c, i) : 0;
 	e->i = i;
 }
 
-/*
- * The next entry: returns its type (JENTRY_ISSTRING and so on) and sets
- * *data and *len to its bytes, a numeric's or a container's without the
- * alignment padding before them.
- */
-static inline uint32
-ScimPgEntriesNext(ScimPgEntries *e, const char **data, uint32 *len)
+static inline void
+ScimPgEntriesNext(ScimPgEntries *e, ScimPgEntry *out)
 {
 	JEntry		je = e->c->children[e->i++];
-	uint32		type = je & JENTRY_TYPEMASK;
 	uint32		end = JBE_HAS_OFF(je) ? JBE_OFFLENFLD(je) : e->off + JBE_OFFLENFLD(je);
 	uint32		start = e->off;
 
-	if (type == JENTRY_ISNUMERIC || type == JENTRY_ISCONTAINER)
+	out->type = je & JENTRY_TYPEMASK;
+	if (out->type == JENTRY_ISNUMERIC || out->type == JENTRY_ISCONTAINER)
 		start = INTALIGN(start);
-	*data = e->base + start;
-	*len = end - start;
+	out->data = e->base + start;
+	out->len = end - start;
 	e->off = end;
-	return type;
+}
+
+static inline void
+ScimPgWalkInit(ScimPgWalk *w, const JsonbContainer *c)
+{
+	int			n = JsonContainerSize(c);
+
+	w->object = JsonContainerIsObject(c);
+	w->left = n;
+	ScimPgEntriesInit(&w->keys, c, 0, w->object ? 2 * n : n);
+	ScimPgEntriesInit(&w->values, c, w->object ? n : 0, w->object ? 2 * n : n);
+}
+
+/*
+ * The next member (key and value) or element (value; key, which may then
+ * be NULL, as JSON null); false after the last.
+ */
+static inline bool
+ScimPgWalkNext(ScimPgWalk *w, ScimPgEntry *key, ScimPgEntry *value)
+{
+	if (w->left <= 0)
+		return false;
+	w->left--;
+	if (w->object)
+		ScimPgEntriesNext(&w->keys, key);
+	else if (key != NULL)
+	{
+		key->type = JENTRY_ISNULL;
+		key->data = NULL;
+		key->len = 0;
+	}
+	ScimPgEntriesNext(&w->values, value);
+	return true;
 }
 
 /* An entry as a JsonbValue (a container as jbvBinary, not unpacked). */
 static inline void
-ScimPgEntryValue(JsonbValue *v, uint32 type, const char *data, uint32 len)
+ScimPgEntryValue(JsonbValue *v, const ScimPgEntry *e)
 {
-	switch (type)
+	switch (e->type)
 	{
 		case JENTRY_ISSTRING:
 			v->type = jbvString;
-			v->val.string.val = (char *) data;
-			v->val.string.len = len;
+			v->val.string.val = (char *) e->data;
+			v->val.string.len = e->len;
 			break;
 		case JENTRY_ISNUMERIC:
 			v->type = jbvNumeric;
-			v->val.numeric = (Numeric) data;
+			v->val.numeric = (Numeric) e->data;
 			break;
 		case JENTRY_ISBOOL_TRUE:
 		case JENTRY_ISBOOL_FALSE:
 			v->type = jbvBool;
-			v->val.boolean = type == JENTRY_ISBOOL_TRUE;
+			v->val.boolean = e->type == JENTRY_ISBOOL_TRUE;
 			break;
 		case JENTRY_ISNULL:
 			v->type = jbvNull;
 			break;
 		default:
 			v->type = jbvBinary;
-			v->val.binary.data = (JsonbContainer *) data;
-			v->val.binary.len = len;
+			v->val.binary.data = (JsonbContainer *) e->data;
+			v->val.binary.len = e->len;
 			break;
 	}
 }
