@@ -527,12 +527,16 @@ ScimRegistryFindSchema(const ScimRegistry *reg, const char *urn, size_t len)
 	return NULL;
 }
 
-/* Find a top-level attribute of a schema, case-insensitively (RFC 7643 §2.1). */
+/*
+ * Find a top-level attribute of a schema, case-insensitively (RFC 7643
+ * §2.1).  The lengths are compared first, here: a response looks up every
+ * member it writes, and most attributes differ from a name in length.
+ */
 const ScimAttr *
 ScimSchemaFindAttr(const ScimSchema *schema, const char *name, size_t len)
 {
 	for (int i = 0; i < schema->n_attrs; i++)
-		if (ScimStrCaseEq(schema->attrs[i].name, schema->attrs[i].name_len, name, len))
+		if (schema->attrs[i].name_len == len && ScimStrCaseEq(schema->attrs[i].name, len, name, len))
 			return &schema->attrs[i];
 	return NULL;
 }
@@ -542,7 +546,7 @@ const ScimAttr *
 ScimAttrFindSub(const ScimAttr *attr, const char *name, size_t len)
 {
 	for (int i = 0; i < attr->n_sub; i++)
-		if (ScimStrCaseEq(attr->sub[i].name, attr->sub[i].name_len, name, len))
+		if (attr->sub[i].name_len == len && ScimStrCaseEq(attr->sub[i].name, len, name, len))
 			return &attr->sub[i];
 	return NULL;
 }

@@ -378,26 +378,6 @@ values_equal(JsonbValue *a, JsonbValue *b)
 	return false;
 }
 
-/* The next member of an object being iterated (skipping nested ones); false at its end. */
-static bool
-next_member(JsonbIterator **it, JsonbValue *key, JsonbValue *value)
-{
-	JsonbIteratorToken tok;
-
-	while ((tok = JsonbIteratorNext(it, key, true)) != WJB_DONE)
-	{
-		if (tok == WJB_KEY)
-		{
-			if (JsonbIteratorNext(it, value, true) != WJB_VALUE)
-				elog(ERROR, "jsonb object key without a value");
-			return true;
-		}
-		if (tok == WJB_END_OBJECT)
-			return false;
-	}
-	return false;
-}
-
 /*
  * Do objects a and b have equal members, member "except" (when not NULL)
  * aside?  When names is not NULL only the members named there
@@ -407,31 +387,43 @@ next_member(JsonbIterator **it, JsonbValue *key, JsonbValue *value)
 static bool
 members_equal(JsonbContainer *a, JsonbContainer *b, const char *const *names, int n, const char *except)
 {
-	JsonbIterator *ia = JsonbIteratorInit(a);
-	JsonbIterator *ib = JsonbIteratorInit(b);
-	JsonbValue	ka,
+	ScimPgWalk	wa;
+	ScimPgWalk	wb;
+	ScimPgEntry ka,
 				va,
 				kb,
 				vb;
-	bool		ha = next_member(&ia, &ka, &va);
-	bool		hb = next_member(&ib, &kb, &vb);
+	bool		ha;
+	bool		hb;
 	int			except_len = except != NULL ? strlen(except) : -1;
 
+	ScimPgWalkInit(&wa, a);
+	ScimPgWalkInit(&wb, b);
+	ha = ScimPgWalkNext(&wa, &ka, &va);
+	hb = ScimPgWalkNext(&wb, &kb, &vb);
 	while (ha || hb)
 	{
-		int			c = !ha ? 1 : !hb ? -1 :
-			ScimPgKeyCmp(ka.val.string.val, ka.val.string.len, kb.val.string.val, kb.val.string.len);
-		JsonbValue *key = c <= 0 ? &ka : &kb;
-		bool		compared = !(key->val.string.len == except_len &&
-								 memcmp(key->val.string.val, except, except_len) == 0) &&
-			(names == NULL || ScimPgKeyIn(key->val.string.val, key->val.string.len, names, n));
+		int			c = !ha ? 1 : !hb ? -1 : ScimPgKeyCmp(ka.data, ka.len, kb.data, kb.len);
+		ScimPgEntry *key = c <= 0 ? &ka : &kb;
+		bool		compared = !(key->len == except_len && memcmp(key->data, except, except_len) == 0) &&
+			(names == NULL || ScimPgKeyIn(key->data, key->len, names, n));
 
-		if (compared && (c != 0 || !values_equal(&va, &vb)))
+		if (compared && c != 0)
 			return false;
+		if (compared)
+		{
+			JsonbValue	x;
+			JsonbValue	y;
+
+			ScimPgEntryValue(&x, &va);
+			ScimPgEntryValue(&y, &vb);
+			if (!values_equal(&x, &y))
+				return false;
+		}
 		if (c <= 0)
-			ha = next_member(&ia, &ka, &va);
+			ha = ScimPgWalkNext(&wa, &ka, &va);
 		if (c >= 0)
-			hb = next_member(&ib, &kb, &vb);
+			hb = ScimPgWalkNext(&wb, &kb, &vb);
 	}
 	return true;
 }
