@@ -7,9 +7,10 @@
  * '')::uuid, which the planner inlines into every policy qual, so each
  * statement execution compiled the setting lookup, the nullif and the cast
  * through text anew in every qual.  A user PATCH under the server's role
- * has four such quals, and reads the setting about ten times: together
- * 47,000 instructions.  Now each qual is one function call, and the text
- * of the setting is parsed once for as long as it stays the same.
+ * compiled three such quals and read the setting about ten times.  Now
+ * each qual is one function call, and the text of the setting is parsed
+ * once for as long as it stays the same: row-level security costs that
+ * PATCH 36,000 instructions instead of 55,000.
  */
 #include "scim_pg.h"
 
