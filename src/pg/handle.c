@@ -991,14 +991,16 @@ static bool
 meta_with(Jsonb *data, int n, const char *const *keys, const char *const *values, Jsonb **meta)
 {
 	JsonbValue *m = getKeyJsonValueFromContainer(&data->root, "meta", 4, NULL);
-	JsonbParseState *st = NULL;
+	ScimPgMember *members;
+	int			count;
 
 	*meta = NULL;
 	if (m == NULL)
 		return true;
 	if (m->type != jbvBinary || !JsonContainerIsObject(m->val.binary.data))
 		return false;
-	*meta = JsonbValueToJsonb(ScimPgPushWithStrings(&st, m->val.binary.data, n, keys, values));
+	members = ScimPgWithStrings(m->val.binary.data, n, keys, values, &count);
+	*meta = ScimPgObjectJsonb(members, count);
 	return true;
 }
 

@@ -44,40 +44,133 @@ ScimPgKeyIn(const char *key, int keylen, const char *const *names, int n)
 	return false;
 }
 
-/*
- * Push object obj with its members keys[i] set to the strings values[i]
- * in place of its own; returns what the last push returned.
- */
-JsonbValue *
-ScimPgPushWithStrings(JsonbParseState **st, JsonbContainer *obj, int n, const char *const *keys,
-					  const char *const *values)
+/* Append n bytes to buf, keeping count of a member's length. */
+static void
+put_bytes(StringInfo buf, const char *data, uint32 len, uint32 *total)
 {
-	JsonbIterator *it = JsonbIteratorInit(obj);
-	JsonbValue	v;
-	JsonbValue *res = NULL;
-	JsonbIteratorToken tok;
-	bool		skip = false;
+	appendBinaryStringInfo(buf, data, len);
+	*total += len;
+}
 
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+/*
+ * Append an object of members m[0..n-1] (in jsonb's key order, no two the
+ * same) to buf, which must end int-aligned, as JsonbValueToJsonb() would
+ * write it.  A member's value is copied as it is: a nested container's
+ * offsets are its own, so one can be copied from another document.
+ */
+void
+ScimPgWriteObject(StringInfo buf, const ScimPgMember *m, int n)
+{
+	uint32		header = (uint32) n | JB_FOBJECT;
+	int			jentries;
+	uint32		total = 0;
+
+	Assert(INTALIGN(buf->len) == buf->len);
+	appendBinaryStringInfo(buf, (const char *) &header, sizeof(header));
+	jentries = buf->len;
+	enlargeStringInfo(buf, sizeof(JEntry) * n * 2);
+	buf->len += sizeof(JEntry) * n * 2;
+	for (int i = 0; i < n * 2; i++)
 	{
-		if (tok == WJB_KEY)
+		const ScimPgEntry *e = i < n ? &m[i].key : &m[i - n].value;
+		uint32		start = total;
+		JEntry		je;
+
+		if (e->type == JENTRY_ISNUMERIC || e->type == JENTRY_ISCONTAINER)
 		{
-			skip = false;
-			for (int i = 0; i < n; i++)
-				if (v.val.string.len == strlen(keys[i]) && memcmp(v.val.string.val, keys[i], v.val.string.len) == 0)
-					skip = true;
+			static const char zeros[sizeof(int32)] = {0};
+
+			/* the padding counts as part of the value, as jsonb has it */
+			put_bytes(buf, zeros, INTALIGN(buf->len) - buf->len, &total);
 		}
-		if (skip && (tok == WJB_KEY || tok == WJB_VALUE))
-			continue;
-		if (tok == WJB_END_OBJECT)
-			for (int i = 0; i < n; i++)
-			{
-				scim_push_string(st, WJB_KEY, keys[i]);
-				scim_push_string(st, WJB_VALUE, values[i]);
-			}
-		res = scim_push_jsonb(st, tok, tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT ? NULL : &v);
+		put_bytes(buf, e->data, e->len, &total);
+		if (total > JENTRY_OFFLENMASK)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("total size of jsonb object elements exceeds the maximum of %u bytes",
+							JENTRY_OFFLENMASK)));
+		/* every JB_OFFSET_STRIDE'th entry holds its end offset, the rest their lengths */
+		je = e->type | (i % JB_OFFSET_STRIDE == 0 ? JENTRY_HAS_OFF | total : total - start);
+		memcpy(buf->data + jentries + i * sizeof(JEntry), &je, sizeof(JEntry));
 	}
-	return res;
+}
+
+/* An object of members m[0..n-1], as ScimPgWriteObject() writes it, as a document. */
+Jsonb *
+ScimPgObjectJsonb(const ScimPgMember *m, int n)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	ScimPgWriteObject(&buf, m, n);
+	SET_VARSIZE(buf.data, buf.len);
+	return (Jsonb *) buf.data;
+}
+
+/*
+ * The members of object obj with add[0..nadd-1] (in jsonb's key order, no
+ * two the same) put in: one with a key obj has takes that member's place
+ * (the new value wins, as in jsonb_in), and obj's members named in skip[]
+ * (case-insensitively) are left out.  Sets *count; obj's members are not
+ * copied, only pointed to.
+ */
+ScimPgMember *
+ScimPgMergeMembers(const JsonbContainer *obj, const ScimPgMember *add, int nadd,
+				   const char *const *skip, int nskip, int *count)
+{
+	ScimPgMember *m = palloc(sizeof(ScimPgMember) * (JsonContainerSize(obj) + nadd + 1));
+	int			n = 0;
+	int			next = 0;
+	ScimPgWalk	w;
+	ScimPgMember cur;
+	bool		more;
+
+	ScimPgWalkInit(&w, obj);
+	do
+	{
+		int			cmp = 1;
+
+		more = ScimPgWalkNext(&w, &cur.key, &cur.value);
+		if (more && nskip > 0 && ScimPgKeyIn(cur.key.data, cur.key.len, skip, nskip))
+			continue;
+		/* the new members that go before it, or in its place */
+		while (next < nadd &&
+			   (!more || (cmp = ScimPgKeyCmp(add[next].key.data, add[next].key.len,
+											 cur.key.data, cur.key.len)) <= 0))
+		{
+			m[n++] = add[next++];
+			if (cmp == 0)
+				break;
+		}
+		if (more && cmp != 0)
+			m[n++] = cur;
+	} while (more);
+	*count = n;
+	return m;
+}
+
+/*
+ * The members of object obj with its members keys[i] set to the strings
+ * values[i] in place of its own (added where it has none); sets *count.
+ */
+ScimPgMember *
+ScimPgWithStrings(const JsonbContainer *obj, int n, const char *const *keys, const char *const *values,
+				  int *count)
+{
+	ScimPgMember *add = palloc(sizeof(ScimPgMember) * Max(n, 1));
+
+	/* in jsonb's key order */
+	for (int i = 0; i < n; i++)
+	{
+		int			j = i;
+
+		for (; j > 0 && ScimPgKeyCmp(add[j - 1].key.data, add[j - 1].key.len, keys[i], strlen(keys[i])) > 0; j--)
+			add[j] = add[j - 1];
+		ScimPgStringEntry(&add[j].key, keys[i]);
+		ScimPgStringEntry(&add[j].value, values[i]);
+	}
+	return ScimPgMergeMembers(obj, add, n, NULL, 0, count);
 }
 
 #define ONES UINT64CONST(0x0101010101010101)

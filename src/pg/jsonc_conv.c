@@ -292,15 +292,10 @@ key_cmp_qsort(const void *a, const void *b)
  * JsonbValue tree and encode it again: pushJsonbValue() unpacks every
  * member it is given, so the untouched ones, most of a user, were taken
  * apart and put back together on every PATCH.  Instead the object is
- * written here in jsonb's binary form, member by member: an untouched
- * member's value is copied as bytes (a nested container's offsets are its
- * own, so it can move), and only the touched members are encoded.
+ * written in jsonb's binary form, member by member (ScimPgWriteObject()):
+ * an untouched member's value is copied as bytes, and only the touched
+ * members are encoded.
  */
-typedef struct Member
-{
-	ScimPgEntry key;
-	ScimPgEntry value;
-} Member;
 
 /* A json-c node as a member's value (a container is encoded for it). */
 static void
@@ -348,114 +343,6 @@ new_value(ScimPgEntry *e, struct json_object *o)
 	}
 }
 
-/* A string as a key or a string value. */
-static void
-string_entry(ScimPgEntry *e, const char *s)
-{
-	e->type = JENTRY_ISSTRING;
-	e->data = s;
-	e->len = strlen(s);
-}
-
-/* Append n bytes to buf, keeping count of a member's length. */
-static void
-put_bytes(StringInfo buf, const char *data, uint32 len, uint32 *total)
-{
-	appendBinaryStringInfo(buf, data, len);
-	*total += len;
-}
-
-/*
- * Append an object of members m[0..n-1] (in jsonb's key order, no two the
- * same) to buf, which must end int-aligned, as JsonbValueToJsonb() would
- * write it.
- */
-static void
-write_object(StringInfo buf, const Member *m, int n)
-{
-	uint32		header = (uint32) n | JB_FOBJECT;
-	int			jentries;
-	uint32		total = 0;
-
-	Assert(INTALIGN(buf->len) == buf->len);
-	appendBinaryStringInfo(buf, (const char *) &header, sizeof(header));
-	jentries = buf->len;
-	enlargeStringInfo(buf, sizeof(JEntry) * n * 2);
-	buf->len += sizeof(JEntry) * n * 2;
-	for (int i = 0; i < n * 2; i++)
-	{
-		const ScimPgEntry *e = i < n ? &m[i].key : &m[i - n].value;
-		uint32		start = total;
-		JEntry		je;
-
-		if (e->type == JENTRY_ISNUMERIC || e->type == JENTRY_ISCONTAINER)
-		{
-			static const char zeros[sizeof(int32)] = {0};
-
-			/* the padding counts as part of the value, as jsonb has it */
-			put_bytes(buf, zeros, INTALIGN(buf->len) - buf->len, &total);
-		}
-		put_bytes(buf, e->data, e->len, &total);
-		if (total > JENTRY_OFFLENMASK)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("total size of jsonb object elements exceeds the maximum of %u bytes",
-							JENTRY_OFFLENMASK)));
-		/* every JB_OFFSET_STRIDE'th entry holds its end offset, the rest their lengths */
-		je = e->type | (i % JB_OFFSET_STRIDE == 0 ? JENTRY_HAS_OFF | total : total - start);
-		memcpy(buf->data + jentries + i * sizeof(JEntry), &je, sizeof(JEntry));
-	}
-}
-
-/*
- * Object c's members with stamp's strings set in place of its own, into
- * buf (empty): the bytes of the new object container.
- */
-static void
-write_stamped(StringInfo buf, JsonbContainer *c, const ScimPgStamp *stamp)
-{
-	Member	   *m = palloc(sizeof(Member) * (JsonContainerSize(c) + stamp->n));
-	int		   *order = palloc(sizeof(int) * Max(stamp->n, 1));
-	int			n = 0;
-	int			next = 0;
-	ScimPgWalk	w;
-	Member		cur;
-	bool		more;
-
-	/* the stamp's keys in jsonb's order */
-	for (int i = 0; i < stamp->n; i++)
-	{
-		int			j = i;
-
-		for (; j > 0 && ScimPgKeyCmp(stamp->keys[order[j - 1]], strlen(stamp->keys[order[j - 1]]),
-									 stamp->keys[i], strlen(stamp->keys[i])) > 0; j--)
-			order[j] = order[j - 1];
-		order[j] = i;
-	}
-	ScimPgWalkInit(&w, c);
-	do
-	{
-		int			cmp = 1;
-
-		more = ScimPgWalkNext(&w, &cur.key, &cur.value);
-		/* the stamp's strings that go before it, or in its place */
-		while (next < stamp->n &&
-			   (!more || (cmp = ScimPgKeyCmp(stamp->keys[order[next]], strlen(stamp->keys[order[next]]),
-											 cur.key.data, cur.key.len)) <= 0))
-		{
-			string_entry(&m[n].key, stamp->keys[order[next]]);
-			string_entry(&m[n].value, stamp->values[order[next]]);
-			n++;
-			next++;
-			if (cmp == 0)
-				break;
-		}
-		if (more && cmp != 0)
-			m[n++] = cur;
-	} while (more);
-	write_object(buf, m, n);
-}
-
 /*
  * The jsonb object "root" with the members named in names[] replaced by
  * the members of json-c object "partial": untouched members are copied
@@ -467,71 +354,47 @@ Jsonb *
 ScimJsonbMerge(JsonbContainer *root, const char **names, int n, struct json_object *partial,
 			   const ScimPgStamp *stamp)
 {
-	int			nkeys = json_object_object_length(partial);
-	const char **keys = palloc(sizeof(char *) * (nkeys + 1));
-	Member	   *m = palloc(sizeof(Member) * (JsonContainerSize(root) + nkeys + 1));
-	StringInfoData buf;
-	int			nm = 0;
-	int			next = 0;
-	int			k = 0;
-	ScimPgWalk	w;
-	Member		cur;
-	bool		more;
+	ScimPgMember *touched = palloc(sizeof(ScimPgMember) * (json_object_object_length(partial) + 1));
+	const char **keys = palloc(sizeof(char *) * (json_object_object_length(partial) + 1));
+	ScimPgMember *m;
+	int			nkeys = 0;
+	int			count;
 
 	{
 		json_object_object_foreach(partial, key, val)
 		{
 			(void) val;
-			keys[k++] = key;
+			keys[nkeys++] = key;
 		}
 	}
 	qsort(keys, nkeys, sizeof(char *), key_cmp_qsort);
-
-	ScimPgWalkInit(&w, root);
-	do
+	for (int i = 0; i < nkeys; i++)
 	{
-		int			cmp = 1;
+		ScimPgStringEntry(&touched[i].key, keys[i]);
+		new_value(&touched[i].value, json_object_object_get(partial, keys[i]));
+	}
+	m = ScimPgMergeMembers(root, touched, nkeys, (const char *const *) names, n, &count);
 
-		more = ScimPgWalkNext(&w, &cur.key, &cur.value);
-		if (more && ScimPgKeyIn(cur.key.data, cur.key.len, (const char *const *) names, n))
+	/* the stamp's member, where it was copied: one in partial has the strings already */
+	for (int i = 0; stamp != NULL && i < count; i++)
+	{
+		const JsonbContainer *c = (const JsonbContainer *) m[i].value.data;
+		ScimPgMember *stamped;
+		int			nstamped;
+		StringInfoData meta;
+
+		if (m[i].key.len != strlen(stamp->member) || memcmp(m[i].key.data, stamp->member, m[i].key.len) != 0 ||
+			ScimPgKeyIn(m[i].key.data, m[i].key.len, (const char *const *) names, n))
 			continue;
-		/* partial's members that go before it, or in its place (the new value wins, as in jsonb_in) */
-		while (next < nkeys &&
-			   (!more || (cmp = ScimPgKeyCmp(keys[next], (int) strlen(keys[next]),
-											 cur.key.data, cur.key.len)) <= 0))
-		{
-			string_entry(&m[nm].key, keys[next]);
-			new_value(&m[nm].value, json_object_object_get(partial, keys[next]));
-			nm++;
-			next++;
-			if (cmp == 0)
-				break;
-		}
-		if (!more || cmp == 0)
-			continue;
-		if (stamp != NULL && cur.key.len == strlen(stamp->member) &&
-			memcmp(cur.key.data, stamp->member, cur.key.len) == 0)
-		{
-			StringInfoData meta;
-
-			if (cur.value.type != JENTRY_ISCONTAINER ||
-				!JsonContainerIsObject((const JsonbContainer *) cur.value.data))
-				return NULL;
-			initStringInfo(&meta);
-			write_stamped(&meta, (JsonbContainer *) cur.value.data, stamp);
-			cur.value.data = meta.data;
-			cur.value.len = meta.len;
-		}
-		m[nm++] = cur;
-	} while (more);
-
-	initStringInfo(&buf);
-	appendStringInfoSpaces(&buf, VARHDRSZ);
-	write_object(&buf, m, nm);
-	SET_VARSIZE(buf.data, buf.len);
-	pfree(keys);
-	pfree(m);
-	return (Jsonb *) buf.data;
+		if (m[i].value.type != JENTRY_ISCONTAINER || !JsonContainerIsObject(c))
+			return NULL;
+		stamped = ScimPgWithStrings(c, stamp->n, stamp->keys, stamp->values, &nstamped);
+		initStringInfo(&meta);
+		ScimPgWriteObject(&meta, stamped, nstamped);
+		m[i].value.data = meta.data;
+		m[i].value.len = meta.len;
+	}
+	return ScimPgObjectJsonb(m, count);
 }
 
 /*

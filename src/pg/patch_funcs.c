@@ -82,6 +82,7 @@ keep_bytes(const char *bytes, Size len)
 #define SHAPE_NUMBER		'n'
 #define SHAPE_TRUE			't'
 #define SHAPE_FALSE			'f'
+#define SHAPE_BOOL			'b'			/* true or false, loose */
 #define SHAPE_NULL			'0'
 #define SHAPE_OPERATIONS	'O'
 
@@ -116,10 +117,10 @@ shape_entry(StringInfo shape, const ScimPgEntry *e, bool loose)
 				shape_bytes(shape, SHAPE_NUMBER, e->data, e->len);
 			break;
 		case JENTRY_ISBOOL_TRUE:
-			appendStringInfoChar(shape, SHAPE_TRUE);
+			appendStringInfoChar(shape, loose ? SHAPE_BOOL : SHAPE_TRUE);
 			break;
 		case JENTRY_ISBOOL_FALSE:
-			appendStringInfoChar(shape, loose ? SHAPE_TRUE : SHAPE_FALSE);
+			appendStringInfoChar(shape, loose ? SHAPE_BOOL : SHAPE_FALSE);
 			break;
 		case JENTRY_ISNULL:
 			appendStringInfoChar(shape, SHAPE_NULL);
@@ -395,7 +396,6 @@ members_equal(JsonbContainer *a, JsonbContainer *b, const char *const *names, in
 				vb;
 	bool		ha;
 	bool		hb;
-	int			except_len = except != NULL ? strlen(except) : -1;
 
 	ScimPgWalkInit(&wa, a);
 	ScimPgWalkInit(&wb, b);
@@ -405,8 +405,9 @@ members_equal(JsonbContainer *a, JsonbContainer *b, const char *const *names, in
 	{
 		int			c = !ha ? 1 : !hb ? -1 : ScimPgKeyCmp(ka.data, ka.len, kb.data, kb.len);
 		ScimPgEntry *key = c <= 0 ? &ka : &kb;
-		bool		compared = !(key->len == except_len && memcmp(key->data, except, except_len) == 0) &&
-			(names == NULL || ScimPgKeyIn(key->data, key->len, names, n));
+		bool		excepted = except != NULL && key->len == strlen(except) &&
+			memcmp(key->data, except, key->len) == 0;
+		bool		compared = !excepted && (names == NULL || ScimPgKeyIn(key->data, key->len, names, n));
 
 		if (compared && c != 0)
 			return false;

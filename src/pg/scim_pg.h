@@ -172,8 +172,29 @@ typedef struct ScimPgSink
 
 extern int	ScimPgKeyCmp(const char *a, int alen, const char *b, int blen);
 extern bool ScimPgKeyIn(const char *key, int keylen, const char *const *names, int n);
-extern JsonbValue *ScimPgPushWithStrings(JsonbParseState **st, JsonbContainer *obj, int n,
-										 const char *const *keys, const char *const *values);
+
+/* An object's member in binary form, for ScimPgWriteObject(). */
+typedef struct ScimPgMember
+{
+	ScimPgEntry key;
+	ScimPgEntry value;
+} ScimPgMember;
+
+/* A C string as a key or a string value. */
+static inline void
+ScimPgStringEntry(ScimPgEntry *e, const char *s)
+{
+	e->type = JENTRY_ISSTRING;
+	e->data = s;
+	e->len = strlen(s);
+}
+
+extern void ScimPgWriteObject(StringInfo buf, const ScimPgMember *m, int n);
+extern Jsonb *ScimPgObjectJsonb(const ScimPgMember *m, int n);
+extern ScimPgMember *ScimPgMergeMembers(const JsonbContainer *obj, const ScimPgMember *add, int nadd,
+										const char *const *skip, int nskip, int *count);
+extern ScimPgMember *ScimPgWithStrings(const JsonbContainer *obj, int n, const char *const *keys,
+									   const char *const *values, int *count);
 extern void ScimPgJsonbText(StringInfo out, Jsonb *jb);
 extern void ScimPgSinkInit(ScimPgSink *s, StringInfo text);
 extern void ScimPgSinkOpen(ScimPgSink *s, JsonbIteratorToken tok);
