@@ -33,6 +33,7 @@ CORE_OBJS = \
 
 PG_OBJS = \
 	src/pg/body_parse.o \
+	src/pg/deadline.o \
 	src/pg/errors.o \
 	src/pg/filter_funcs.o \
 	src/pg/filter_type.o \
@@ -60,6 +61,7 @@ SCHEMA_JSON = src/schemas/common.json src/schemas/user.json src/schemas/group.js
 
 REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry patch patch_idp patch_prepared responses handle handle_fast handle_text handle_members \
 	filter_index filter_property
+REGRESS += security secrets
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
@@ -84,7 +86,7 @@ $(CORE_OBJS): override CFLAGS += -Wno-declaration-after-statement
 $(OBJS): $(wildcard src/core/*.h src/pg/*.h)
 
 # the install script's parts, in the order they run
-EXT_SQL = src/ext/scim.sql src/ext/store.sql src/ext/handle.sql
+EXT_SQL = src/ext/scim.sql src/ext/store.sql src/ext/handle.sql src/ext/privileges.sql
 
 scim--$(EXTVERSION).sql: $(EXT_SQL) src/ext/build-install.sh $(SCHEMA_JSON)
 	sh src/ext/build-install.sh src/schemas $(EXT_SQL) > $@.tmp && mv $@.tmp $@

@@ -327,7 +327,7 @@ CREATE FUNCTION scim._service_provider_config(base text) RETURNS jsonb
 		'patch', '{"supported": true}'::jsonb,
 		'bulk', '{"supported": false, "maxOperations": 0, "maxPayloadSize": 0}'::jsonb,
 		'filter', jsonb_build_object('supported', true, 'maxResults', scim._max_results()),
-		'changePassword', '{"supported": false}'::jsonb,
+		'changePassword', '{"supported": true}'::jsonb,
 		'sort', '{"supported": true}'::jsonb,
 		'etag', '{"supported": true}'::jsonb,
 		'pagination', jsonb_build_object('cursor', true, 'index', true, 'defaultPaginationMethod', 'index',
@@ -750,6 +750,10 @@ BEGIN
 		ELSE
 			newdata := cur.data;
 		END IF;
+		-- a password a PATCH sets, with a path or without, is stored as its secret
+		IF newdata->'password' IS DISTINCT FROM cur.data->'password' AND newdata ? 'password' THEN
+			newdata := newdata || scim._password_member(rtype, newdata);
+		END IF;
 	END IF;
 
 	-- Entra ID expects 204 for group PATCH and needs no body; asked-for attributes need 200
@@ -838,6 +842,14 @@ CREATE FUNCTION scim._patched_kind() RETURNS text
 	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION scim._patched_kind() IS 'The event kind (updated, suspended, unsuspended) of the last scim._patch_step() (internal)';
 
+-- The tenant a request acts for, set by the handler after authentication
+-- and only inside it (src/pg/tenant.c): not callable from anywhere else.
+CREATE FUNCTION scim._act_for(tenant uuid) RETURNS void
+	AS 'MODULE_PATHNAME', 'scim_act_for'
+	LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION scim._act_for(uuid) IS
+	'Makes the current scim.handle() call act for a tenant, until the call ends; raises outside scim.handle() (internal)';
+
 -- Every request the C handler (scim.handle, below) leaves: all but the
 -- lookups, reads and user PATCHes it answers, and every one that fails.
 CREATE FUNCTION scim._handle(method text, path text, query text, headers jsonb, body text)
@@ -871,7 +883,7 @@ BEGIN
 			RETURN scim._response(401, scim.error(401, NULL, 'a valid bearer token is required'),
 								  '{"www-authenticate": "Bearer realm=\"scim\""}');
 		END IF;
-		PERFORM set_config('scim.tenant', tenant::text, true);
+		PERFORM scim._act_for(tenant);
 
 		seg := array_remove(string_to_array(trim(both '/' from split_part(coalesce(path, ''), '?', 1)), '/'), '');
 		IF cardinality(seg) = 0 THEN
@@ -967,8 +979,8 @@ BEGIN
 			msg := 'internal error';
 		END IF;
 		IF tenant IS NOT NULL THEN
-			-- the failed block's SET LOCAL is undone with it: act for the tenant again
-			PERFORM set_config('scim.tenant', tenant::text, true);
+			-- the failed block's setting is undone with it: act for the tenant again
+			PERFORM scim._act_for(tenant);
 			PERFORM scim._event(tenant, 'failed', rtype, NULL, m || ' ' || coalesce(path, ''), status, stype, msg);
 		END IF;
 		RETURN scim._response(status, scim.error(status, stype, msg));
@@ -984,7 +996,7 @@ CREATE FUNCTION scim.handle(method text, path text, query text DEFAULT NULL,
 							headers jsonb DEFAULT '{}', body text DEFAULT NULL)
 	RETURNS scim.response
 	AS 'MODULE_PATHNAME', 'scim_handle'
-	LANGUAGE C VOLATILE;
+	LANGUAGE C VOLATILE SECURITY DEFINER;
 COMMENT ON FUNCTION scim.handle(text, text, text, jsonb, text) IS
 	'Answers one SCIM request (RFC 7644): /Users, /Groups, their /.search, /ServiceProviderConfig, /Schemas, /ResourceTypes; path is relative to the SCIM base, headers have lower-case names';
 
@@ -995,6 +1007,6 @@ CREATE FUNCTION scim.handle_text(method text, path text, query text DEFAULT NULL
 								 headers jsonb DEFAULT '{}', body text DEFAULT NULL)
 	RETURNS scim.response_text
 	AS 'MODULE_PATHNAME', 'scim_handle_text'
-	LANGUAGE C VOLATILE;
+	LANGUAGE C VOLATILE SECURITY DEFINER;
 COMMENT ON FUNCTION scim.handle_text(text, text, text, jsonb, text) IS
 	'scim.handle() with the response''s headers and body as JSON text, exactly as their ::text casts would give them; what scim-server calls';

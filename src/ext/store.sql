@@ -7,6 +7,36 @@
 -- tenant's token to its own rows.
 -- ---------------------------------------------------------------------------
 
+-- The roles the store's privileges are given to (src/ext/privileges.sql
+-- grants them; README "Roles").  Roles belong to the cluster, not to a
+-- database or an extension: they are made here if missing, kept by DROP
+-- EXTENSION, and shared by every database that installs scim.
+--   scim_handler  what scim.handle() runs as (it is SECURITY DEFINER, owned
+--                 by this role): it reaches a tenant's rows only through the
+--                 row-level security policies, for the tenant the handler
+--                 has authenticated.  No one logs in as it or is its member.
+--   scim_app      the application's backend: manages tenants and tokens,
+--                 reads every tenant's users, groups and events.  Trusted
+--                 across tenants; grant it to the application's own role.
+-- A superuser, or a role with BYPASSRLS, is never subject to row-level
+-- security, even FORCEd: as scim_handler it would read every tenant, so
+-- such a role is refused here (and by the handler at each call).
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'scim_handler') THEN
+		CREATE ROLE scim_handler NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
+	ELSIF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'scim_handler' AND (rolsuper OR rolbypassrls)) THEN
+		RAISE EXCEPTION 'role "scim_handler" is a superuser or bypasses row-level security'
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'scim.handle() runs as scim_handler, and row-level security keeps each token to its tenant only for roles it binds.',
+				  HINT = 'ALTER ROLE scim_handler NOSUPERUSER NOBYPASSRLS, then create the extension again.';
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'scim_app') THEN
+		CREATE ROLE scim_app NOLOGIN;
+	END IF;
+END
+$$;
+
 CREATE FUNCTION scim._random_token() RETURNS text
 	AS 'MODULE_PATHNAME', 'scim_random_token'
 	LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
@@ -29,9 +59,17 @@ COMMENT ON FUNCTION scim.sort_sql(text, text, text) IS
 CREATE TABLE scim.tenant (
 	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	name text NOT NULL,
-	created timestamptz NOT NULL DEFAULT now()
+	created timestamptz NOT NULL DEFAULT now(),
+	request_timeout interval CHECK (request_timeout > interval '0' AND request_timeout <= interval '1 hour')
 );
 COMMENT ON TABLE scim.tenant IS 'Tenants of the store: one per customer directory (one Entra ID, Okta or Google Workspace connection)';
+COMMENT ON COLUMN scim.tenant.request_timeout IS
+	'The deadline of this tenant''s requests, in place of the setting scim.request_timeout; NULL for the setting';
+-- scim.handle() keeps the tenants' limits it has read: any change tells
+-- every backend to forget them (ALWAYS: also under session_replication_role = replica)
+CREATE TRIGGER tenant_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scim.tenant
+	FOR EACH STATEMENT EXECUTE FUNCTION scim._registry_changed();
+ALTER TABLE scim.tenant ENABLE ALWAYS TRIGGER tenant_changed;
 
 CREATE TABLE scim.token (
 	tenant uuid NOT NULL REFERENCES scim.tenant (id) ON DELETE CASCADE,
@@ -128,13 +166,18 @@ CREATE TABLE scim.event (
 COMMENT ON SEQUENCE scim.event_id_seq IS 'Numbers the events (identity of scim.event.id)';
 COMMENT ON TABLE scim.event IS 'What each provisioning request did, per tenant: the log an admin reviews after a cycle';
 
-CREATE VIEW scim.events AS
+-- security_invoker: the reader's own privileges and policies apply, so
+-- the view shows no more of the log than its reader could read directly.
+CREATE VIEW scim.events WITH (security_invoker = true) AS
 	SELECT e.tenant, t.name AS tenant_name, e.at, e.kind, e.resource_type, e.resource_id,
 		   e.operation, e.status, e.scim_type, e.detail
 	FROM scim.event e LEFT JOIN scim.tenant t ON t.id = e.tenant;
 COMMENT ON VIEW scim.events IS 'The event log with tenant names (NULL once a tenant is deleted), newest last';
 
--- row-level security: a request sets scim.tenant for its transaction
+-- Row-level security: scim_handler sees the rows of the tenant the
+-- handler acts for (scim.current_tenant(), which only the handler can
+-- set), scim_app every tenant's.  Any other role that is not the owner or
+-- a superuser sees none: no policy applies to it.
 ALTER TABLE scim.users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE scim.users FORCE ROW LEVEL SECURITY;
 ALTER TABLE scim.groups ENABLE ROW LEVEL SECURITY;
@@ -150,12 +193,17 @@ CREATE FUNCTION scim.current_tenant() RETURNS uuid
 	LANGUAGE c STABLE PARALLEL SAFE
 	AS 'MODULE_PATHNAME', 'scim_current_tenant';
 COMMENT ON FUNCTION scim.current_tenant() IS
-	'The tenant the current transaction acts for (set by scim.handle() after authentication), or NULL';
+	'The tenant the current scim.handle() call acts for (the scim.tenant setting, which only the handler sets), or NULL';
 
-CREATE POLICY tenant_rows ON scim.users USING (tenant = scim.current_tenant());
-CREATE POLICY tenant_rows ON scim.groups USING (tenant = scim.current_tenant());
-CREATE POLICY tenant_rows ON scim.group_members USING (tenant = scim.current_tenant());
-CREATE POLICY tenant_rows ON scim.event USING (tenant = scim.current_tenant());
+CREATE POLICY tenant_rows ON scim.users TO scim_handler USING (tenant = scim.current_tenant());
+CREATE POLICY tenant_rows ON scim.groups TO scim_handler USING (tenant = scim.current_tenant());
+CREATE POLICY tenant_rows ON scim.group_members TO scim_handler USING (tenant = scim.current_tenant());
+CREATE POLICY tenant_rows ON scim.event TO scim_handler USING (tenant = scim.current_tenant());
+CREATE POLICY application ON scim.users FOR SELECT TO scim_app USING (true);
+CREATE POLICY application ON scim.groups FOR SELECT TO scim_app USING (true);
+CREATE POLICY application ON scim.group_members FOR SELECT TO scim_app USING (true);
+CREATE POLICY application ON scim.event FOR SELECT TO scim_app USING (true);
+CREATE POLICY application_prune ON scim.event FOR DELETE TO scim_app USING (true);
 
 CREATE FUNCTION scim.create_tenant(name text) RETURNS uuid
 	LANGUAGE sql VOLATILE

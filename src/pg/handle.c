@@ -1144,12 +1144,12 @@ active_text(Jsonb *doc)
 	return "";					/* a number or a structure: neither true nor false */
 }
 
-/* Is doc's userName, byte for byte, the same in a and b? */
+/* Is member key of a, byte for byte, the same string in b (or absent from both)? */
 static bool
-same_user_name(Jsonb *a, Jsonb *b)
+same_string(Jsonb *a, Jsonb *b, const char *key)
 {
-	JsonbValue *x = getKeyJsonValueFromContainer(&a->root, "userName", 8, NULL);
-	JsonbValue *y = getKeyJsonValueFromContainer(&b->root, "userName", 8, NULL);
+	JsonbValue *x = getKeyJsonValueFromContainer(&a->root, key, strlen(key), NULL);
+	JsonbValue *y = getKeyJsonValueFromContainer(&b->root, key, strlen(key), NULL);
 
 	if (x == NULL || y == NULL)
 		return x == y;
@@ -1291,6 +1291,7 @@ scim_patch_step(PG_FUNCTION_ARGS)
 	ScimError	err;
 	MemoryContext old;
 
+	ScimPgRequireHandler("scim._patch_step()");
 	if (patch_cxt == NULL)
 		patch_cxt = AllocSetContextCreate(TopMemoryContext, "scim patch step", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextReset(patch_cxt);
@@ -1307,7 +1308,10 @@ scim_patch_step(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(false);
 	}
 	/* a new userName may be taken: scim._handle() answers the 409 */
-	if (!same_user_name(data, newdata))
+	if (!same_string(data, newdata, "userName"))
+		PG_RETURN_BOOL(false);
+	/* a new password is stored as its secret, which scim._handle() makes */
+	if (!same_string(data, newdata, "password"))
 		PG_RETURN_BOOL(false);
 
 	was = active_text(data);
@@ -1327,6 +1331,19 @@ scim_patch_step(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
+/*
+ * Forget the last patched resource: it may hold a password's secret, and
+ * nothing of one call is for a later caller to read.
+ */
+static void
+forget_patched(void)
+{
+	if (patch_cxt != NULL)
+		MemoryContextReset(patch_cxt);
+	patch_result = NULL;
+	patch_kind = NULL;
+}
+
 /* A copy of the resource the last scim._patch_step() made, in the current context. */
 static Jsonb *
 patched_copy(void)
@@ -1343,6 +1360,7 @@ PG_FUNCTION_INFO_V1(scim_patched);
 Datum
 scim_patched(PG_FUNCTION_ARGS)
 {
+	ScimPgRequireHandler("scim._patched()");
 	if (patch_result == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_JSONB_P(patched_copy());
@@ -1354,6 +1372,7 @@ PG_FUNCTION_INFO_V1(scim_patched_kind);
 Datum
 scim_patched_kind(PG_FUNCTION_ARGS)
 {
+	ScimPgRequireHandler("scim._patched_kind()");
 	if (patch_result == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(patch_kind));
@@ -1468,7 +1487,6 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
 	const struct ScimProjection *proj;
 	ScimError	err;
 	Datum		tenant;
-	int			nest = 0;
 	bool		done = false;
 
 	if (!read_request(fcinfo, &req))
@@ -1481,20 +1499,20 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
 	if (!req.users && ScimProjectionWants(proj, "members"))
 		return false;
 
-	/* as scim._handle() runs: search_path pinned, scim.tenant set for the transaction */
+	/*
+	 * As scim._handle() runs: search_path pinned, so that no object of the
+	 * caller's stands in for one the statements name, and the tenant set,
+	 * both until handle() leaves the handler's GUC level.
+	 */
 	if (!path_pinned())
-	{
-		nest = NewGUCNestLevel();
 		(void) set_config_option("search_path", PINNED_PATH, PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
-	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "scim.handle(): SPI_connect failed");
 	MemoryContextSwitchTo(cxt);
 	if (authenticate(&req, cxt, &tenant))
 	{
-		(void) set_config_option("scim.tenant", req.tenant_text,
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+		ScimPgActFor(req.tenant_text);
 		switch (req.kind)
 		{
 			case REQ_LIST:
@@ -1510,8 +1528,6 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
 	}
 	SPI_finish();
 	MemoryContextSwitchTo(cxt);
-	if (nest > 0)
-		AtEOXact_GUC(true, nest);
 	return done;
 }
 
@@ -1572,7 +1588,7 @@ fall_back(FunctionCallInfo fcinfo, HandleCache *cache)
 
 /* Serve one request, through the fast path or scim._handle(). */
 static Datum
-handle(FunctionCallInfo fcinfo, bool text)
+serve(FunctionCallInfo fcinfo, bool text)
 {
 	HandleCache *cache = (HandleCache *) fcinfo->flinfo->fn_extra;
 	Datum		result;
@@ -1586,6 +1602,38 @@ handle(FunctionCallInfo fcinfo, bool text)
 	if (answer(fcinfo, cache, &result))
 		return result;
 	return fall_back(fcinfo, cache);
+}
+
+/*
+ * serve() inside the handler (tenant.c): the tenant it acts for, the
+ * pinned search_path and the last patched resource end with the call, on
+ * success and on error.
+ */
+static Datum
+handle(FunctionCallInfo fcinfo, bool text)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile Datum result = (Datum) 0;
+	int			nest = ScimPgHandlerEnter();
+
+	ScimPgDeadlineArm(scim_request_timeout, true);
+	PG_TRY();
+	{
+		result = serve(fcinfo, text);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		forget_patched();
+		ScimPgHandlerAbort();
+		ScimPgDeadlineCatch();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	ScimPgDeadlineDisarm();
+	forget_patched();
+	ScimPgHandlerLeave(nest);
+	return result;
 }
 
 PG_FUNCTION_INFO_V1(scim_handle);

@@ -4,13 +4,59 @@
  */
 #include "scim_pg.h"
 
+#include <limits.h>
+
 #include "nodes/pg_list.h"
 #include "nodes/value.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
 
 PG_MODULE_MAGIC;
+
+/*
+ * The settings.  Every one is PGC_SUSET: the HTTP layer's role can SET
+ * anything a user may set, so a user-settable limit would be no limit.  A
+ * superuser sets them in postgresql.conf or with ALTER ROLE / ALTER
+ * DATABASE ... SET; scim.handle() sets a tenant's own limits for its call.
+ * The SQL functions read them with current_setting().
+ */
+int			scim_max_results = 1000;
+int			scim_default_count = 100;
+int			scim_cursor_timeout = 3600;
+int			scim_request_timeout = 10000;
+static char *scim_event_retention = NULL;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	ScimPgDefineTenantSetting();
+	DefineCustomIntVariable("scim.max_results",
+							"The largest page scim.handle() answers (maxResults, RFC 7644 section 3.4.2.4).",
+							NULL, &scim_max_results, 1000, 1, 100000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("scim.default_count",
+							"The page size of a list request without count.",
+							NULL, &scim_default_count, 100, 0, 100000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("scim.cursor_timeout",
+							"Seconds a nextCursor stays valid (RFC 9865).",
+							NULL, &scim_cursor_timeout, 3600, 1, 7 * 24 * 3600,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("scim.request_timeout",
+							"The deadline of one scim.handle() call; past it the call is canceled and writes nothing.",
+							"0 means no deadline. scim.tenant.request_timeout overrides it per tenant.",
+							&scim_request_timeout, 10000, 0, INT_MAX,
+							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomStringVariable("scim.event_retention",
+							   "How long scim.prune_events() keeps events when called without an argument.",
+							   NULL, &scim_event_retention, "90 days",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("scim");
+}
 
 static void
 arena_reset_callback(void *arg)

@@ -25,6 +25,25 @@
 
 extern Jsonb *ScimPgParseBody(const char *s, size_t len);
 
+/* module.c: the settings */
+extern int	scim_max_results;
+extern int	scim_default_count;
+extern int	scim_cursor_timeout;
+extern int	scim_request_timeout;
+
+/* tenant.c */
+extern void ScimPgDefineTenantSetting(void);
+extern int	ScimPgHandlerEnter(void);
+extern void ScimPgHandlerLeave(int nest);
+extern void ScimPgHandlerAbort(void);
+extern void ScimPgRequireHandler(const char *function);
+extern void ScimPgActFor(const char *tenant);
+
+/* deadline.c */
+extern void ScimPgDeadlineArm(int ms, bool first);
+extern void ScimPgDeadlineDisarm(void);
+extern void ScimPgDeadlineCatch(void);
+
 /* errors.c */
 extern void ScimPgRaise(const ScimError *err) pg_attribute_noreturn();
 extern int	ScimPgSqlState(ScimErrorKind kind);

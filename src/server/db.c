@@ -236,6 +236,9 @@ DbTakeResult(PGresult *res, DbResult *out)
 		/* class 22: the request's text itself (invalid UTF-8, NUL bytes) */
 		if (state != NULL && strncmp(state, "22", 2) == 0)
 			DbFail(out, 400, "invalidSyntax", "the request is not valid UTF-8 text");
+		/* query_canceled: past scim.request_timeout, or canceled; nothing was written */
+		else if (state != NULL && strcmp(state, "57014") == 0)
+			DbFail(out, 503, NULL, "the request took longer than the service allows and was canceled; nothing was changed");
 		else
 		{
 			fprintf(stderr, "scim-server: scim.handle_text() failed: %s", PQresultErrorMessage(res));
