@@ -38,6 +38,12 @@ WHERE p.pronamespace = 'scim'::regnamespace AND p.prosecdef ORDER BY 1;
 SELECT p.oid::regprocedure FROM pg_proc p
 WHERE p.pronamespace = 'scim'::regnamespace AND p.proname LIKE '\_%'
   AND has_function_privilege('public', p.oid, 'EXECUTE');
+-- SQL and PL/pgSQL functions callable from outside the handler that do not
+-- pin search_path: only those that must stay inlinable, whose bodies
+-- qualify every name they use
+SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+WHERE p.pronamespace = 'scim'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
+  AND p.proname NOT LIKE '\_%' AND p.proconfig IS NULL ORDER BY 1;
 -- views that do not run with their reader's rights: none
 SELECT c.oid::regclass FROM pg_class c
 WHERE c.relnamespace = 'scim'::regnamespace AND c.relkind = 'v'
@@ -157,11 +163,19 @@ SET force_parallel_mode = on;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
+SET enable_indexscan = off;
+SET enable_indexonlyscan = off;
+SET enable_bitmapscan = off;
+SET parallel_leader_participation = off;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM scim.users;
 SELECT count(*) AS alpha_users, count(*) FILTER (WHERE tenant = :'alpha') AS own FROM scim.users;
 RESET ROLE;
 RESET force_parallel_mode;
 RESET max_parallel_workers_per_gather;
+RESET enable_indexscan;
+RESET enable_indexonlyscan;
+RESET enable_bitmapscan;
+RESET parallel_leader_participation;
 RESET scim.tenant;
 
 -- the application's role is trusted across tenants, and reads through the view

@@ -160,7 +160,7 @@ COMMENT ON FUNCTION scim.error_codes() IS
 
 CREATE FUNCTION scim.elements(value jsonb) RETURNS SETOF jsonb
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
-	AS $$ SELECT jsonb_array_elements(CASE WHEN jsonb_typeof(value) = 'array' THEN value END) $$;
+	AS $$ SELECT pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(value) OPERATOR(pg_catalog.=) 'array' THEN value END) $$;
 COMMENT ON FUNCTION scim.elements(jsonb) IS
 	'The elements of a multi-valued attribute: nothing unless the value is a JSON array';
 
@@ -277,9 +277,9 @@ CREATE FUNCTION scim.error(status integer, scim_type text DEFAULT NULL, detail t
 	RETURNS jsonb
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
 	AS $$
-	SELECT jsonb_strip_nulls(jsonb_build_object(
-		'schemas', jsonb_build_array('urn:ietf:params:scim:api:messages:2.0:Error'),
-		'status', status::text,
+	SELECT pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+		'schemas', pg_catalog.jsonb_build_array('urn:ietf:params:scim:api:messages:2.0:Error'),
+		'status', status::pg_catalog.text,
 		'scimType', scim_type,
 		'detail', detail))
 	$$;

@@ -207,6 +207,7 @@ CREATE POLICY application_prune ON scim.event FOR DELETE TO scim_app USING (true
 
 CREATE FUNCTION scim.create_tenant(name text) RETURNS uuid
 	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
 	AS $$ INSERT INTO scim.tenant (name) VALUES (create_tenant.name) RETURNING id $$;
 COMMENT ON FUNCTION scim.create_tenant(text) IS 'Creates a tenant and returns its id';
 
@@ -227,6 +228,7 @@ COMMENT ON FUNCTION scim.create_token(uuid, timestamptz) IS
 
 CREATE FUNCTION scim.revoke_token(token text) RETURNS boolean
 	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
 	AS $$
 	WITH r AS (UPDATE scim.token SET revoked_at = now()
 			   WHERE hash = sha256(convert_to(revoke_token.token, 'UTF8')) AND revoked_at IS NULL
@@ -252,6 +254,7 @@ REVOKE ALL ON TABLE scim.token FROM PUBLIC;
 
 CREATE FUNCTION scim.prune_events(retention interval DEFAULT NULL) RETURNS bigint
 	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
 	AS $$
 	WITH d AS (DELETE FROM scim.event
 			   WHERE at < now() - coalesce(retention, nullif(current_setting('scim.event_retention', true), '')::interval,
