@@ -117,9 +117,9 @@ FROM (SELECT (scim.handle('GET', d.path, d.query, current_setting('test.h')::jso
 	  FROM draws d) x;
 -- how many of them the C path answered itself
 BEGIN;
-SELECT pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) AS calls0 \gset
+SELECT coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0) AS calls0 \gset
 SELECT count((scim.handle('GET', d.path, d.query, current_setting('test.h')::jsonb || d.extra, NULL)).status) FROM draws d;
-SELECT 600 - (pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) - :calls0)
+SELECT 600 - (coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0) - :calls0)
 	AS answered_in_c;
 ROLLBACK;
 -- any that disagree, to read
@@ -139,15 +139,15 @@ SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq+%22x%22', NULL, 
 -- the requests above that the C path answers never reached scim._handle()
 -- (a transaction's own function counts only grow until it ends)
 BEGIN;
-SELECT pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) AS calls0 \gset
+SELECT coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0) AS calls0 \gset
 SELECT status FROM scim.handle('GET', '/Users', 'filter=userName+eq+%22ann@northwind.example%22', current_setting('test.h')::jsonb, NULL);
 SELECT status FROM scim.handle('GET', '/Users/' || pg_temp.id('bob'), NULL, current_setting('test.h')::jsonb, NULL);
 SELECT status FROM scim.handle('GET', '/Groups', 'filter=displayName+eq+%22Team+Red%22&excludedAttributes=members', current_setting('test.h')::jsonb, NULL);
-SELECT pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) - :calls0 AS plpgsql_calls;
+SELECT coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0) - :calls0 AS plpgsql_calls;
 -- and those it leaves did
 SELECT status FROM scim.handle('GET', '/Groups', 'filter=displayName+eq+%22Team+Red%22', current_setting('test.h')::jsonb, NULL);
 SELECT status FROM scim.handle('GET', '/Users', 'filter=userName+sw+%22a%22', current_setting('test.h')::jsonb, NULL);
-SELECT pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) - :calls0 AS plpgsql_calls;
+SELECT coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0) - :calls0 AS plpgsql_calls;
 ROLLBACK;
 
 -- PATCH: the same request on twin users through each path; the stored
@@ -172,9 +172,9 @@ BEGIN
 		'{"userName": "twin-b", "displayName": "Twin", "active": true, "emails": [{"type": "work", "value": "t@x.example"}]}')).body->>'id';
 	UPDATE scim.users SET data = data - 'userName' || '{"userName": "twin"}' WHERE data->>'userName' IN ('twin-a', 'twin-b')
 		AND tenant = scim.current_tenant() AND id = a::uuid;
-	calls := pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure);
+	calls := coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0);
 	f := scim.handle('PATCH', '/Users/' || a, NULL, current_setting('test.h')::jsonb || extra, body);
-	calls := pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) - calls;
+	calls := coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0) - calls;
 	UPDATE scim.users SET data = data - 'userName' || '{"userName": "twin-a"}' WHERE id = a::uuid AND tenant = scim.current_tenant();
 	UPDATE scim.users SET data = data - 'userName' || '{"userName": "twin"}' WHERE id = b::uuid AND tenant = scim.current_tenant();
 	s := scim._handle('PATCH', '/Users/' || b, NULL, current_setting('test.h')::jsonb || extra, body);
@@ -329,10 +329,10 @@ FROM patched p, scim.users u WHERE u.tenant = :'tenant' AND u.id = pg_temp.id('b
 -- the C path cannot stamp it and leaves the PATCH to scim._handle()
 BEGIN;
 UPDATE scim.users SET data = jsonb_set(data, '{meta}', '"by hand"') WHERE tenant = :'tenant' AND id = pg_temp.id('cy')::uuid;
-SELECT pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) AS calls0 \gset
+SELECT coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0) AS calls0 \gset
 SELECT status, body->'meta' AS meta FROM scim.handle('PATCH', '/Users/' || pg_temp.id('cy'), NULL, current_setting('test.h')::jsonb,
 	'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "path": "title", "value": "Boss"}]}');
-SELECT pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) - :calls0 AS plpgsql_calls;
+SELECT coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0) - :calls0 AS plpgsql_calls;
 ROLLBACK;
 
 -- the order of a page and of a user's groups, which the C path sorts itself:
