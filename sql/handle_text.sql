@@ -73,11 +73,11 @@ SELECT * FROM pg_temp.same('GET', '/Groups/' || pg_temp.id('g-c\\d'), 'excludedA
 -- those never reached scim._handle() (a transaction's own function counts
 -- only grow until it ends)
 BEGIN;
-SELECT pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) AS calls0 \gset
+SELECT coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0) AS calls0 \gset
 SELECT status FROM scim.handle_text('GET', '/Users', 'filter=userName+eq+%22quote@text.example%22', current_setting('test.h')::jsonb, NULL);
 SELECT status FROM scim.handle_text('GET', '/Users/' || pg_temp.id('utf'), NULL, current_setting('test.h')::jsonb, NULL);
 SELECT status FROM scim.handle_text('GET', '/Groups/' || pg_temp.id('g-c\\d'), 'excludedAttributes=members', current_setting('test.h')::jsonb, NULL);
-SELECT pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) - :calls0 AS plpgsql_calls;
+SELECT coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0) - :calls0 AS plpgsql_calls;
 ROLLBACK;
 
 -- what scim._handle() answers: other requests, errors, no body at all

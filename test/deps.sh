@@ -5,9 +5,12 @@
 # exact command to run is printed and the script fails.  Packages already
 # present are left alone, so this is quick on a prepared machine.  Packages
 # named as arguments are wanted as well (bench/run.sh adds wrk).
+#
+# clang links the fuzzers with libFuzzer, which is in libclang-rt-dev: only a
+# recommendation of clang's, so not installed along with it here.
 set -eu
 
-PACKAGES="${SCIM_PACKAGES:-make gcc pkg-config postgresql-15 postgresql-server-dev-15 postgresql-common libjson-c-dev libmicrohttpd-dev libpq-dev valgrind clang python3 procps openssl} $*"
+PACKAGES="${SCIM_PACKAGES:-make gcc pkg-config postgresql-15 postgresql-server-dev-15 postgresql-common libjson-c-dev libmicrohttpd-dev libpq-dev valgrind clang libclang-rt-dev python3 procps openssl} $*"
 
 missing=""
 for p in $PACKAGES; do

@@ -73,6 +73,42 @@ def patch(path, ops, **kw):
     return request("PATCH", path, {"schemas": [PATCHOP], "Operations": ops}, **kw)
 
 
+def concurrently(fn, args, bound, meanwhile=None):
+    """fn(a) for each a in args, each in a thread of its own, all within bound seconds
+    (meanwhile(), if given, runs once they are started).
+
+    Returns one outcome per a, in order: what fn returned, "raised ..." for an
+    exception, or "no answer within N s" for a thread still running at the
+    bound.  A worker that fails is thus recorded, never lost with its thread."""
+    outcomes = ["no answer within %g s" % bound] * len(args)
+
+    def run(i, a):
+        try:
+            outcomes[i] = fn(a)
+        except Exception as e:
+            outcomes[i] = "raised %r" % e
+
+    threads = [threading.Thread(target=run, args=(i, a), daemon=True) for i, a in enumerate(args)]
+    deadline = time.time() + bound
+    for t in threads:
+        t.start()
+    if meanwhile:
+        meanwhile()
+    for t in threads:
+        t.join(max(0, deadline - time.time()))
+    return list(outcomes)
+
+
+def every(outcomes, n, want):
+    """True when there are exactly n outcomes, n > 0, and each is want (all([]) is true)."""
+    return n > 0 and len(outcomes) == n and all(o == want for o in outcomes)
+
+
+def unlike(outcomes, want):
+    """The outcomes other than want, with their positions: a failed check's detail."""
+    return [(i, o) for i, o in enumerate(outcomes) if o != want]
+
+
 def spawn_server(port, *flags, context=None):
     """A scim-server on port with flags, once it answers /healthz (over TLS with context)."""
     proc = subprocess.Popen([os.environ["SCIM_SERVER"], "--port", str(port)] + list(flags),
@@ -192,9 +228,16 @@ def okta():
     check(st == 201 and "password" not in b and "groups" not in b, "Okta: create (readOnly groups ignored, password not returned)", b)
     uid = b["id"]
     st, h, got = request("GET", "/Users/" + uid)
+    etag = h.get("etag")
+    check(st == 200 and etag == 'W/"1"' and got["meta"]["version"] == etag,
+          "Okta: GET answers an ETag, the resource's meta.version", (st, etag, got))
     got["name"]["familyName"] = "Smith"
-    st, _, b = request("PUT", "/Users/" + uid, got, headers={"If-Match": h.get("etag", "*")})
-    check(st == 200 and b["name"]["familyName"] == "Smith" and b["meta"]["version"] == 'W/"2"', "Okta: GET then PUT", b)
+    # without an ETag, an If-Match that nothing matches: the PUT fails, and the test goes on
+    st, h2, b = request("PUT", "/Users/" + uid, got, headers={"If-Match": etag or '"none"'})
+    check(st == 200 and b["name"]["familyName"] == "Smith" and b["meta"]["version"] == 'W/"2"'
+          and h2.get("etag") == 'W/"2"', "Okta: GET then PUT with If-Match: the ETag", (st, h2.get("etag"), b))
+    st, _, b = request("PUT", "/Users/" + uid, got, headers={"If-Match": etag or '"none"'})
+    check(st == 412, "Okta: a PUT with the ETag of before is refused, 412", (st, b))
     st, _, b = patch("/Users/" + uid, [{"op": "replace", "value": {"active": False}}])
     check(st == 200 and b["active"] is False, "Okta: deactivate with a no-path replace", b)
     for i in range(230):
@@ -261,26 +304,26 @@ def errors():
 
 def concurrent_clients():
     """20 clients at once, each creating, reading and patching its own users."""
-    failures = []
+    want = [(201, 200, 200)] * 10
 
     def client(n):
+        """The statuses of each user's POST, GET and PATCH."""
+        answers = []
         for i in range(10):
             st, _, b = request("POST", "/Users", {"userName": "c%02d.u%02d@example.com" % (n, i)})
             if st != 201:
-                failures.append((n, i, st, b))
+                answers.append((st, None, None))
                 continue
-            st, _, _ = request("GET", "/Users/" + b["id"])
-            st2, _, _ = patch("/Users/" + b["id"], [{"op": "add", "path": "title", "value": "t%d" % i}])
-            if st != 200 or st2 != 200:
-                failures.append((n, i, st, st2))
+            st2, _, _ = request("GET", "/Users/" + b["id"])
+            st3, _, _ = patch("/Users/" + b["id"], [{"op": "add", "path": "title", "value": "t%d" % i}])
+            answers.append((st, st2, st3))
+        return answers
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = concurrently(client, range(20), 60)
     st, _, b = request("GET", "/Users?filter=userName%20sw%20%22c%22&count=0")
-    check(not failures and b["totalResults"] == 200, "20 concurrent clients: 600 requests, all answered", failures[:3])
+    check(every(outcomes, 20, want) and st == 200 and b["totalResults"] == 200,
+          "20 concurrent clients: 600 requests, all answered 201, 200, 200 within 60 s",
+          (unlike(outcomes, want)[:3], st, b))
 
 
 def memberships():
@@ -294,8 +337,8 @@ def memberships():
     uid, gid = u["id"], g["id"]
 
     def lookups():
-        """32 lookups at once, by id and by userName, spread over the workers' connections."""
-        seen = []
+        """32 lookups at once, by id and by userName, spread over the workers' connections:
+        each one's status and the ids of the user's groups."""
 
         def one(i):
             if i % 2:
@@ -303,26 +346,25 @@ def memberships():
             else:
                 st, _, b = request("GET", "/Users?filter=userName%20eq%20%22crew.member%40example.com%22",
                                    token=TOKEN2)
-                b = b["Resources"][0] if st == 200 and b["Resources"] else b
-            seen.append((st, [x["value"] for x in b.get("groups", [])]))
+                if st == 200 and b["totalResults"] == 1:
+                    b = b["Resources"][0]
+                elif st == 200:
+                    return st, "found %d users" % b["totalResults"]
+            return st, [x["value"] for x in b.get("groups", [])]
 
-        threads = [threading.Thread(target=one, args=(i,)) for i in range(32)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return seen
+        return concurrently(one, range(32), 30)
 
     seen = lookups()
-    check(all(x == (200, []) for x in seen), "memberships: in no group, on every connection", seen[:3])
+    check(every(seen, 32, (200, [])), "memberships: in no group, on every connection (32 lookups)",
+          unlike(seen, (200, []))[:3])
     st, _, _ = patch("/Groups/" + gid, [{"op": "add", "path": "members", "value": [{"value": uid}]}], token=TOKEN2)
     seen = lookups()
-    check(st == 204 and all(x == (200, [gid]) for x in seen),
-          "memberships: a new membership shows on every connection", seen[:3])
+    check(st == 204 and every(seen, 32, (200, [gid])),
+          "memberships: a new membership shows on every connection (32 lookups)", (st, unlike(seen, (200, [gid]))[:3]))
     st, _, _ = patch("/Groups/" + gid, [{"op": "remove", "path": "members[value eq \"%s\"]" % uid}], token=TOKEN2)
     seen = lookups()
-    check(st == 204 and all(x == (200, []) for x in seen),
-          "memberships: a removed one is gone from every connection", seen[:3])
+    check(st == 204 and every(seen, 32, (200, [])),
+          "memberships: a removed one is gone from every connection (32 lookups)", (st, unlike(seen, (200, []))[:3]))
     request("DELETE", "/Groups/" + gid, token=TOKEN2)
     request("DELETE", "/Users/" + uid, token=TOKEN2)
 
@@ -403,7 +445,8 @@ def prompt_writes():
 def write_behind_lock(base, name, seconds, title):
     """A new user, locked for seconds by another session, and a PATCH of its title in the background.
 
-    Yields the user's id, the writer thread and a dict that gets the PATCH's status."""
+    Yields the user's id, the writer thread and a dict whose "st" gets the PATCH's status
+    (or the exception it raised instead)."""
     st, _, b = request("POST", base + "/Users", {"userName": name})
     uid = b["id"]
     locker = subprocess.Popen(["psql", "-X", "-q", "-o", "/dev/null", "-c",
@@ -411,9 +454,15 @@ def write_behind_lock(base, name, seconds, title):
                                "SELECT pg_sleep(%d); COMMIT;" % (uid, seconds)])
     try:
         time.sleep(0.5)
-        answer = {}
-        writer = threading.Thread(target=lambda: answer.update(st=patch(
-            base + "/Users/" + uid, [{"op": "replace", "path": "title", "value": title}], timeout=20)[0]))
+        answer = {"st": "no answer yet"}
+
+        def write():
+            try:
+                answer["st"] = patch(base + "/Users/" + uid, [{"op": "replace", "path": "title", "value": title}],
+                                     timeout=20)[0]
+            except Exception as e:
+                answer["st"] = "raised %r" % e
+        writer = threading.Thread(target=write, daemon=True)
         writer.start()
         time.sleep(0.3)
         yield uid, writer, answer
@@ -435,7 +484,7 @@ def waiting_write():
             took = time.time() - t0
             check(st == 200 and took < 1 and writer.is_alive(),
                   "%s: a read is answered while a write waits on a lock" % what, (st, round(took, 2)))
-            writer.join()
+            writer.join(25)
             st, _, b = request("GET", base + "/Users/" + uid)
             check(answer.get("st") == 200 and b.get("title") == "waited",
                   "%s: the write is answered once the lock goes" % what, (answer, b.get("title")))
@@ -457,7 +506,7 @@ def draining():
                 refused = True
             check(refused and writer.is_alive(), "SIGTERM: new clients are refused while a write is under way",
                   (refused, writer.is_alive()))
-            writer.join()
+            writer.join(25)
             code = srv.wait(timeout=20)
             check(answer.get("st") == 200 and code == 0,
                   "SIGTERM: the write under way is answered, then the server exits 0", (answer, code))
@@ -473,30 +522,18 @@ def no_writers():
         base = "http://127.0.0.1:%d/scim/v2" % port
         st, _, b = request("POST", base + "/Users", {"userName": "nowriters.%d@example.com" % port})
         uid = b["id"]
-        reads, writes = [], []
-
-        def read():
-            for _ in range(50):
-                try:
-                    reads.append(request("GET", base + "/Users/" + uid)[0])
-                except Exception as e:
-                    reads.append(repr(e))
-
-        def write():
-            for k in range(20):
-                try:
-                    writes.append(patch(base + "/Users/" + uid, [{"op": "replace", "path": "title", "value": "w%d" % k}])[0])
-                except Exception as e:
-                    writes.append(repr(e))
-        threads = [threading.Thread(target=read) for _ in range(4)] + [threading.Thread(target=write)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        def work(kind):
+            """4 threads read 50 times each, one writes 20 times: the statuses."""
+            if kind == "read":
+                return [request("GET", base + "/Users/" + uid)[0] for _ in range(50)]
+            return [patch(base + "/Users/" + uid, [{"op": "replace", "path": "title", "value": "w%d" % k}])[0]
+                    for k in range(20)]
+        want = [[200] * 50] * 4 + [[200] * 20]
+        outcomes = concurrently(work, ["read"] * 4 + ["write"], 60)
         st, _, b = request("GET", base + "/Users/" + uid)
-        check(reads == [200] * 200 and writes == [200] * 20 and b.get("title") == "w19",
-              "--writers 0: reads and writes mixed on one worker all answered",
-              (len(reads), set(reads), len(writes), set(writes), b.get("title")))
+        check(outcomes == want and b.get("title") == "w19",
+              "--writers 0: 200 reads and 20 writes mixed on one worker all answered 200 within 60 s",
+              ([o if isinstance(o, str) else (len(o), sorted(set(o))) for o in outcomes], b.get("title")))
 
 
 def tls():
@@ -546,34 +583,62 @@ def bad_settings():
         check(run.returncode == 2 and says in run.stderr, "%s %s is refused" % flags, (run.returncode, run.stderr))
 
 
-def writers(prefix, seconds, acked, statuses):
-    """Create users for a while; record those answered 201."""
+def timed(bound, method, path, body=None):
+    """One request that must be answered within bound seconds: (status, body), or
+    (what came instead as text, None): "raised ..." or "200 after 12.3 s"."""
+    t0 = time.time()
+    try:
+        st, _, b = request(method, path, body, timeout=bound)
+    except Exception as e:
+        return "raised %s" % type(e).__name__, None
+    took = time.time() - t0
+    return (st, b) if took < bound else ("%s after %.1f s" % (st, took), None)
+
+
+def writers(prefix, seconds, bound):
+    """Create users for a while: returns those answered 201, as (name, id), and what
+    each request got (see timed())."""
+    acked, statuses = [], []
     deadline = time.time() + seconds
     n = 0
     while time.time() < deadline:
         n += 1
         name = "%s%05d@example.com" % (prefix, n)
-        try:
-            st, _, b = request("POST", "/Users", {"userName": name, "title": "complete"}, timeout=5)
-        except Exception as e:          # the connection may drop mid-request
-            statuses.append(type(e).__name__)
-            time.sleep(0.05)
-            continue
+        st, b = timed(bound, "POST", "/Users", {"userName": name, "title": "complete"})
         statuses.append(st)
         if st == 201:
             acked.append((name, b["id"]))
-        elif st >= 500:
+        else:
             time.sleep(0.05)
+    return acked, statuses
 
 
-def readers(seconds, statuses):
-    """Read for a while; record each answer's status (or the error, as text)."""
+def readers(seconds, bound):
+    """Read for a while: returns what each request got (see timed())."""
+    statuses = []
     deadline = time.time() + seconds
     while time.time() < deadline:
-        try:
-            statuses.append(request("GET", "/Users?count=1", timeout=10)[0])
-        except Exception as e:
-            statuses.append(repr(e))
+        statuses.append(timed(bound, "GET", "/Users?count=1")[0])
+    return statuses
+
+
+def load(seconds, bound, prefix, nwriters, nreaders, meanwhile):
+    """nwriters writers() and nreaders readers() for seconds while meanwhile() runs.
+
+    Returns the writes acknowledged, each writer's statuses and each reader's; a
+    thread that raised or did not end in time shows as a writer or reader whose
+    statuses are that outcome alone."""
+    jobs = [("%s%d." % (prefix, k), None) for k in range(nwriters)] + [(None, None)] * nreaders
+    outcomes = concurrently(lambda job: writers(job[0], seconds, bound) if job[0] else readers(seconds, bound),
+                            jobs, seconds + 3 * bound, meanwhile)
+    acked, wrote, read = [], [], []
+    for job, o in zip(jobs, outcomes):
+        if job[0] and isinstance(o, tuple):
+            acked += o[0]
+            wrote.append(o[1])
+        else:
+            (wrote if job[0] else read).append([o] if isinstance(o, str) else o)
+    return acked, wrote, read
 
 
 def verify(acked):
@@ -599,12 +664,30 @@ def wait_gone(pid):
 
 
 def fault_database():
-    """SIGKILL PostgreSQL under write and read load; restart it; nothing acknowledged is lost."""
-    acked, statuses, reads = [], [], []
-    threads = [threading.Thread(target=writers, args=("db%d." % k, 6, acked, statuses)) for k in range(4)]
-    threads += [threading.Thread(target=readers, args=(6, reads)) for k in range(2)]
-    for t in threads:
-        t.start()
+    """SIGKILL PostgreSQL under write and read load; restart it; nothing acknowledged is lost.
+
+    Each request must be answered within 10 s (the server's connect_timeout is 5 s, and
+    a refused connection is answered at once): writes 201 or 503, reads 200 or 503."""
+    bound = 10
+    acked, wrote, read = load(6, bound, "db", 4, 2, kill_database)
+    writes = sum(wrote, [])
+    reads = sum(read, [])
+    check(len(acked) > 0 and 503 in writes and set(writes) <= {201, 503},
+          "database killed under load: %d writes answered 201, or 503 during the outage, within %d s"
+          % (len(writes), bound), (len(acked), sorted(set(map(str, writes)))))
+    check(200 in reads and 503 in reads and set(reads) <= {200, 503},
+          "database killed under load: %d reads answered 200, or 503 during the outage, within %d s"
+          % (len(reads), bound), (len(reads), sorted(set(map(str, reads)))))
+    check(len(wrote) == 4 and len(read) == 2 and all(s[-1:] == [201] for s in wrote) and all(s[-1:] == [200] for s in read),
+          "and each reader and writer answered 200 or 201 again once it is back", [s[-1:] for s in wrote + read])
+    bad = verify(acked)
+    check(not bad, "database killed: all %d acknowledged writes are there, whole" % len(acked), bad[:5])
+    st, _, _ = request("GET", "/Users?count=0")
+    check(st == 200, "the server recovered without a restart of its own", st)
+
+
+def kill_database():
+    """SIGKILL PostgreSQL (after 1.5 s of load), and start it again."""
     time.sleep(1.5)
     pid = int(open(os.path.join(os.environ["DATADIR"], "postmaster.pid")).readline())
     subprocess.run(["pkill", "-9", "-P", str(pid)])
@@ -620,37 +703,24 @@ def fault_database():
             pass
     time.sleep(0.5)
     subprocess.run(["pg_ctlcluster", "15", "regress", "start"], check=True)
-    for t in threads:
-        t.join()
-    outage = [s for s in statuses if s != 201]
-    check(len(acked) > 0 and any(s == 503 for s in outage) and all(s in (503, 500) or isinstance(s, str) for s in outage),
-          "database killed under load: requests answered 503 during the outage, never hung",
-          (len(acked), sorted(set(map(str, outage)))))
-    check(reads.count(200) > 0 and 503 in reads and all(s in (200, 503) for s in reads),
-          "database killed under load: reads answered 200 or 503, never hung",
-          (len(reads), sorted(set(map(str, reads)))))
-    check(reads[-1] == 200, "and answered 200 again once it is back", reads[-1:])
-    bad = verify(acked)
-    check(not bad, "database killed: all %d acknowledged writes are there, whole" % len(acked), bad[:5])
-    st, _, _ = request("GET", "/Users?count=0")
-    check(st == 200, "the server recovered without a restart of its own", st)
 
 
 def fault_server():
-    """SIGKILL the server under write load; restart it; nothing acknowledged is lost."""
-    acked, statuses = [], []
-    threads = [threading.Thread(target=writers, args=("srv%d." % k, 4, acked, statuses)) for k in range(4)]
-    for t in threads:
-        t.start()
-    time.sleep(1.5)
-    server.kill()
-    server.wait()
-    time.sleep(0.3)
-    start_server()
-    for t in threads:
-        t.join()
+    """SIGKILL the server under write load; restart it; nothing acknowledged is lost.
+
+    While it is away a request fails to connect, or loses its connection: any answer
+    is fine then, but each writer's last write (after the restart) must be acknowledged."""
+    def kill_server():
+        time.sleep(1.5)
+        server.kill()
+        server.wait()
+        time.sleep(0.3)
+        start_server()
+    acked, wrote, _ = load(4, 10, "srv", 4, 0, kill_server)
     bad = verify(acked)
     check(len(acked) > 0 and not bad, "server killed under load: all %d acknowledged writes are there" % len(acked), bad[:5])
+    check(len(wrote) == 4 and all(s[-1:] == [201] for s in wrote),
+          "and each writer's write once it is back is acknowledged", [s[-3:] for s in wrote])
 
 
 def main():
