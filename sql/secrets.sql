@@ -32,6 +32,16 @@ SELECT pg_temp.p('PATCH with another change', 'Clear-Both-8', 'PATCH', '{"schema
 SELECT pg_temp.p('PATCH, PL/pgSQL path', 'Clear-If-9', 'PATCH', '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "password", "value": "Clear-If-9"}]}', :'auth_if');
 SELECT pg_temp.p('Okta password sync', 'Clear-Okta-10', 'PATCH', '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "value": {"password": "Clear-Okta-10", "active": true}}]}');
 
+-- a password that is not a string is refused on every path, and nothing is written
+SELECT status, body->>'detail' AS detail FROM scim.handle('POST', '/Users', NULL, :'auth', '{"userName": "pat2@secrets.example", "password": {"x": "Clear-Obj-11"}}');
+SELECT status, body->>'detail' AS detail FROM scim.handle('PUT', '/Users/' || :'uid', NULL, :'auth', '{"userName": "pat@secrets.example", "password": ["Clear-Arr-12"]}');
+SELECT status, body->>'detail' AS detail FROM scim.handle('PATCH', '/Users/' || :'uid', NULL, :'auth', '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "password", "value": 13131313}]}');
+INSERT INTO clear VALUES ('POST, an object', 'Clear-Obj-11'), ('PUT, an array', 'Clear-Arr-12'), ('PATCH, a number', '13131313');
+-- a PUT with a null password keeps the one stored
+SELECT data->'password' AS before FROM scim.users WHERE id = :'uid' \gset
+SELECT status FROM scim.handle('PUT', '/Users/' || :'uid', NULL, :'auth', '{"userName": "pat@secrets.example", "title": "Boss", "password": null}');
+SELECT data->'password' = :'before'::jsonb AS kept FROM scim.users WHERE id = :'uid';
+
 -- what is stored: a SCRAM secret, never the clear value, in any table or event
 SELECT data->>'password' ~ '^SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$' AS scram_secret,
 	   data->>'title' AS title

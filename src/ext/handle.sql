@@ -149,8 +149,12 @@ CREATE FUNCTION scim._password_member(rtype text, body jsonb) RETURNS jsonb
 DECLARE
 	pw jsonb := scim._body_member(body, 'password');
 BEGIN
-	IF rtype <> 'User' OR pw IS NULL THEN
+	IF rtype <> 'User' OR pw IS NULL OR jsonb_typeof(pw) = 'null' THEN
 		RETURN '{}'::jsonb;
+	END IF;
+	IF jsonb_typeof(pw) <> 'string' THEN
+		-- as a PATCH refuses it: the secret of a structure's JSON text is no password a person typed
+		PERFORM scim._fail(400, 'invalidValue', 'attribute "password" must be a string');
 	END IF;
 	RETURN jsonb_build_object('password', scim._hash_password(pw #>> '{}'));
 END;
