@@ -156,6 +156,8 @@ ALTER ROLE scim_handler NOBYPASSRLS;
 SELECT status FROM scim.handle('GET', '/Users', NULL, :'auth_a', NULL);
 
 -- parallel workers see the tenant the leader acts for
+CREATE FUNCTION pg_temp.plan(q text) RETURNS SETOF text LANGUAGE plpgsql
+	AS $$ BEGIN RETURN QUERY EXECUTE 'EXPLAIN (COSTS OFF) ' || q; END $$;
 SET scim.tenant = :'alpha';
 SET ROLE scim_handler;
 SET max_parallel_workers_per_gather = 2;
@@ -167,7 +169,9 @@ SET enable_indexscan = off;
 SET enable_indexonlyscan = off;
 SET enable_bitmapscan = off;
 SET parallel_leader_participation = off;
-EXPLAIN (COSTS OFF) SELECT count(*) FROM scim.users;
+SELECT bool_or(p ~ 'Gather') AS gathered, bool_or(p ~ 'Workers Planned') AS in_workers,
+	   bool_or(p ~ 'tenant = scim.current_tenant\(\)') AS policy_in_plan
+FROM pg_temp.plan('SELECT count(*) FROM scim.users') p;
 SELECT count(*) AS alpha_users, count(*) FILTER (WHERE tenant = :'alpha') AS own FROM scim.users;
 RESET ROLE;
 RESET force_parallel_mode;
