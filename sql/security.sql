@@ -173,6 +173,47 @@ SELECT bool_or(p ~ 'Gather') AS gathered, bool_or(p ~ 'Workers Planned') AS in_w
 	   bool_or(p ~ 'tenant = scim.current_tenant\(\)') AS policy_in_plan
 FROM pg_temp.plan('SELECT count(*) FROM scim.users') p;
 SELECT count(*) AS alpha_users, count(*) FILTER (WHERE tenant = :'alpha') AS own FROM scim.users;
+-- under row-level security the handler's lookups stay index conditions: a
+-- condition that is not LEAKPROOF waits for the policy's and filters the
+-- tenant's every row (src/pg/handle.c's statements, the same conditions)
+RESET force_parallel_mode;
+RESET max_parallel_workers_per_gather;
+RESET enable_indexscan;
+RESET enable_indexonlyscan;
+RESET enable_bitmapscan;
+RESET ROLE;
+SELECT scim.create_tenant('Many') AS many \gset
+INSERT INTO scim.users (tenant, data)
+SELECT :'many', jsonb_build_object('userName', 'u' || i || '@many.example', 'externalId', 'x' || i) FROM generate_series(1, 3000) i;
+INSERT INTO scim.groups (tenant, data)
+SELECT :'many', jsonb_build_object('displayName', 'g' || i, 'externalId', 'x' || i) FROM generate_series(1, 3000) i;
+INSERT INTO scim.group_members (tenant, group_id, value, type)
+SELECT :'many', g.id, u.id::text, 'User' FROM scim.users u JOIN scim.groups g
+	ON g.tenant = u.tenant AND g.data->>'externalId' = u.data->>'externalId' WHERE u.tenant = :'many';
+ANALYZE scim.users, scim.groups, scim.group_members;
+SET scim.tenant = :'many';
+SET ROLE scim_handler;
+SELECT count(*) FILTER (WHERE p ~ 'Index Cond: .*scim\.key_lower\(data, ''userName''::text\) =') AS by_user_name,
+	   count(*) FILTER (WHERE p ~ '^ *(->  )?Filter:') AS filtered
+FROM pg_temp.plan(format('SELECT r.id FROM scim.users r WHERE r.tenant = %L AND scim.key_lower(r.data, %L) = lower(%L)', :'many', 'userName', 'x')) p;
+SELECT count(*) FILTER (WHERE p ~ 'Index Cond: .*scim\.key\(data, ''externalId''::text\) =') AS by_external_id,
+	   count(*) FILTER (WHERE p ~ '^ *(->  )?Filter:') AS filtered
+FROM pg_temp.plan(format('SELECT r.id FROM scim.users r WHERE r.tenant = %L AND scim.key(r.data, %L) = %L', :'many', 'externalId', 'x')) p;
+SELECT count(*) FILTER (WHERE p ~ 'Index Cond: .*scim\.key_lower\(data, ''displayName''::text\) =') AS by_display_name,
+	   count(*) FILTER (WHERE p ~ '^ *(->  )?Filter:') AS filtered
+FROM pg_temp.plan(format('SELECT r.id FROM scim.groups r WHERE r.tenant = %L AND scim.key_lower(r.data, %L) = lower(%L)', :'many', 'displayName', 'x')) p;
+SELECT count(*) FILTER (WHERE p ~ 'Index Cond: .*value = ') AS member_join,
+	   count(*) FILTER (WHERE p ~ '^ *(->  )?Filter:') AS filtered
+FROM pg_temp.plan(format('SELECT g.id FROM scim.users r JOIN scim.group_members m ON m.tenant = r.tenant AND m.value = scim.id_text(r.id) '
+						 'JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id WHERE r.tenant = %L AND scim.key_lower(r.data, %L) = %L',
+						 :'many', 'userName', 'u7@many.example')) p;
+RESET enable_seqscan;
+RESET ROLE;
+DELETE FROM scim.group_members WHERE tenant = :'many';
+DELETE FROM scim.groups WHERE tenant = :'many';
+DELETE FROM scim.users WHERE tenant = :'many';
+SET scim.tenant = :'alpha';
+SET ROLE scim_handler;
 RESET ROLE;
 RESET force_parallel_mode;
 RESET max_parallel_workers_per_gather;

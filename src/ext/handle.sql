@@ -502,17 +502,17 @@ BEGIN
 			IF rtype = 'User' THEN
 				SELECT array_agg(to_jsonb(r) ORDER BY r.created, r.id) INTO rows FROM scim.users r
 				WHERE r.tenant = _list.tenant AND CASE simple[1]
-					WHEN 'userName' THEN lower(r.data->>'userName') = lower(simple[2])
-					WHEN 'externalId' THEN (r.data->>'externalId') = simple[2]
+					WHEN 'userName' THEN scim.key_lower(r.data, 'userName') = lower(simple[2])
+					WHEN 'externalId' THEN scim.key(r.data, 'externalId') = simple[2]
 					WHEN 'id' THEN (r.data->>'id') = simple[2]
-					WHEN 'displayName' THEN lower(r.data->>'displayName') = lower(simple[2]) END;
+					WHEN 'displayName' THEN scim.key_lower(r.data, 'displayName') = lower(simple[2]) END;
 			ELSE
 				SELECT array_agg(to_jsonb(r) ORDER BY r.created, r.id) INTO rows FROM scim.groups r
 				WHERE r.tenant = _list.tenant AND CASE simple[1]
-					WHEN 'displayName' THEN lower(r.data->>'displayName') = lower(simple[2])
-					WHEN 'externalId' THEN (r.data->>'externalId') = simple[2]
+					WHEN 'displayName' THEN scim.key_lower(r.data, 'displayName') = lower(simple[2])
+					WHEN 'externalId' THEN scim.key(r.data, 'externalId') = simple[2]
 					WHEN 'id' THEN (r.data->>'id') = simple[2]
-					WHEN 'userName' THEN lower(r.data->>'userName') = lower(simple[2]) END;
+					WHEN 'userName' THEN scim.key_lower(r.data, 'userName') = lower(simple[2]) END;
 			END IF;
 			RETURN scim._page(rtype, rows, q, base);
 		END IF;

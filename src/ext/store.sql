@@ -56,6 +56,26 @@ CREATE FUNCTION scim.sort_sql(path text, resource_type text DEFAULT 'User', data
 COMMENT ON FUNCTION scim.sort_sql(text, text, text) IS
 	'The ORDER BY key for a sortBy path (RFC 7644 section 3.4.2.3): case-insensitive where the schema says so, instants for dateTimes, the primary value of a multi-valued attribute';
 
+-- The store's lookup keys, LEAKPROOF so that under row-level security a
+-- lookup by userName, displayName or externalId is still an index scan
+-- (src/pg/values.c says why).
+CREATE FUNCTION scim.key(resource jsonb, name text) RETURNS text
+	AS 'MODULE_PATHNAME', 'scim_key'
+	LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+COMMENT ON FUNCTION scim.key(jsonb, text) IS
+	'resource->>name, LEAKPROOF: the store''s index key for externalId';
+CREATE FUNCTION scim.key_lower(resource jsonb, name text) RETURNS text
+	AS 'MODULE_PATHNAME', 'scim_key_lower'
+	LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+COMMENT ON FUNCTION scim.key_lower(jsonb, text) IS
+	'lower(resource->>name) in the database''s collation, LEAKPROOF: the store''s index key for userName and displayName';
+
+CREATE FUNCTION scim.id_text(id uuid) RETURNS text
+	AS 'MODULE_PATHNAME', 'scim_id_text'
+	LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+COMMENT ON FUNCTION scim.id_text(uuid) IS
+	'id::text, LEAKPROOF: joins a resource to its memberships on their index under row-level security';
+
 CREATE TABLE scim.tenant (
 	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	name text NOT NULL,
@@ -97,8 +117,8 @@ CREATE TABLE scim.users (
 	version bigint NOT NULL DEFAULT 1,
 	PRIMARY KEY (tenant, id)
 );
-CREATE UNIQUE INDEX users_username_idx ON scim.users (tenant, lower(data->>'userName'));
-CREATE INDEX users_externalid_idx ON scim.users (tenant, (data->>'externalId'));
+CREATE UNIQUE INDEX users_username_idx ON scim.users (tenant, scim.key_lower(data, 'userName'));
+CREATE INDEX users_externalid_idx ON scim.users (tenant, scim.key(data, 'externalId'));
 CREATE INDEX users_order_idx ON scim.users (tenant, created, id);
 CREATE INDEX users_emails_idx ON scim.users USING gin (scim.values_lower(data->'emails', 'value'));
 COMMENT ON TABLE scim.users IS 'SCIM Users: data holds the resource as stored (canonical names, meta without location)';
@@ -112,8 +132,8 @@ CREATE TABLE scim.groups (
 	version bigint NOT NULL DEFAULT 1,
 	PRIMARY KEY (tenant, id)
 );
-CREATE UNIQUE INDEX groups_displayname_idx ON scim.groups (tenant, lower(data->>'displayName'));
-CREATE INDEX groups_externalid_idx ON scim.groups (tenant, (data->>'externalId'));
+CREATE UNIQUE INDEX groups_displayname_idx ON scim.groups (tenant, scim.key_lower(data, 'displayName'));
+CREATE INDEX groups_externalid_idx ON scim.groups (tenant, scim.key(data, 'externalId'));
 CREATE INDEX groups_order_idx ON scim.groups (tenant, created, id);
 COMMENT ON TABLE scim.groups IS 'SCIM Groups: data holds the resource without its members, which live in scim.group_members';
 

@@ -83,7 +83,7 @@
 #define USER_COLUMNS "SELECT r.id, r.data, r.version, g.id, g.data->>'displayName', r.created FROM "
 #define USER_GROUPS \
 	" LEFT JOIN (scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id) " \
-	"ON m.tenant = r.tenant AND m.value = r.id::text"
+	"ON m.tenant = r.tenant AND m.value = scim.id_text(r.id)"
 #define USER_ROW USER_COLUMNS "scim.users r" USER_GROUPS " WHERE r.tenant = $1 AND "
 /* without the join: groups, and users of a tenant with no memberships (see without_members()) */
 #define ALONE_COLUMNS "SELECT r.id, r.data, r.version, NULL::uuid, NULL::text, r.created FROM "
@@ -92,8 +92,9 @@
 #define BY_ID "r.id = $2::uuid"
 /* the filter id eq "...": on the stored attribute, as scim._handle() compares it */
 #define ID_EQ BY_ID " AND r.data->>'id' = $2"
-#define USERNAME_EQ "lower(r.data->>'userName') = lower($2)"
-#define EXTERNALID_EQ "r.data->>'externalId' = $2"
+/* on the store's LEAKPROOF keys, which row-level security lets index scans use */
+#define USERNAME_EQ "scim.key_lower(r.data, 'userName') = lower($2)"
+#define EXTERNALID_EQ "scim.key(r.data, 'externalId') = $2"
 /* the PATCH, in two parts: the UPDATE with the step, and the event read from it */
 #define USER_PATCH_UPDATE(returning) \
 	"WITH u AS (UPDATE scim.users r SET data = scim._patched(), version = r.version + 1, last_modified = $4 " \
@@ -144,7 +145,7 @@ static const StatementDef statements[ST__COUNT] = {
 	[ST_USER_EXTERNALID] = {USER_ROW EXTERNALID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_ID] = {USER_ROW ID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_GET] = {USER_ROW BY_ID, 2, {UUIDOID, TEXTOID}},
-	[ST_GROUP_DISPLAYNAME] = {GROUP_ROW "lower(r.data->>'displayName') = lower($2)", 2, {UUIDOID, TEXTOID}},
+	[ST_GROUP_DISPLAYNAME] = {GROUP_ROW "scim.key_lower(r.data, 'displayName') = lower($2)", 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_EXTERNALID] = {GROUP_ROW EXTERNALID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_ID] = {GROUP_ROW ID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_GET] = {GROUP_ROW BY_ID, 2, {UUIDOID, TEXTOID}},

@@ -14,6 +14,7 @@
 #include "utils/formatting.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 #include "datetime.h"
 #include "filter.h"
@@ -225,4 +226,73 @@ scim_index_ddl(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * resource->>name as the ->> operator gives it, or NULL: the text of a
+ * string, the JSON text of anything else, NULL for JSON null or no member.
+ */
+static text *
+member_text(Jsonb *resource, text *name)
+{
+	JsonbValue *v;
+
+	if (!JB_ROOT_IS_OBJECT(resource))
+		return NULL;
+	v = getKeyJsonValueFromContainer(&resource->root, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), NULL);
+	if (v == NULL || v->type == jbvNull)
+		return NULL;
+	switch (v->type)
+	{
+		case jbvString:
+			return cstring_to_text_with_len(v->val.string.val, v->val.string.len);
+		case jbvBool:
+			return cstring_to_text(v->val.boolean ? "true" : "false");
+		case jbvNumeric:
+			return cstring_to_text(DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(v->val.numeric))));
+		default:
+			return cstring_to_text(JsonbToCString(NULL, v->val.binary.data, v->val.binary.len));
+	}
+}
+
+/*
+ * scim.key(resource, name) and scim.key_lower(resource, name): the store's
+ * lookup keys, resource->>name and lower(resource->>name).  LEAKPROOF,
+ * which ->> and lower() are not: under row-level security a condition
+ * that is not leakproof is evaluated only after the policy's, so it
+ * cannot be an index condition, and a lookup by userName read every row
+ * of the tenant.  These raise no error that depends on the resource.
+ */
+PG_FUNCTION_INFO_V1(scim_key);
+
+Datum
+scim_key(PG_FUNCTION_ARGS)
+{
+	text	   *t = member_text(PG_GETARG_JSONB_P(0), PG_GETARG_TEXT_PP(1));
+
+	if (t == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(t);
+}
+
+PG_FUNCTION_INFO_V1(scim_key_lower);
+
+Datum
+scim_key_lower(PG_FUNCTION_ARGS)
+{
+	text	   *t = member_text(PG_GETARG_JSONB_P(0), PG_GETARG_TEXT_PP(1));
+
+	if (t == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(str_tolower(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), DEFAULT_COLLATION_OID)));
+}
+
+PG_FUNCTION_INFO_V1(scim_id_text);
+
+/* scim.id_text(id uuid) → text: id::text, LEAKPROOF, to join memberships on their index. */
+Datum
+scim_id_text(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(DatumGetCString(DirectFunctionCall1(uuid_out, PG_GETARG_DATUM(0)))));
 }
