@@ -16,6 +16,15 @@
 #     (c) bench/bare_server.c, libmicrohttpd's pool of threads, each with
 #         a libpq connection, around (b)'s raw SELECT and UPDATE and nothing
 #         else: the share of (b) that a server built on them reaches here.
+# scim-server connects as the role it is deployed with, scim_server, made
+# by src/server/server_role.sql as src/server/run.sh ("make run") makes it,
+# so that row-level security is in its figures; pgbench and the bare server
+# run their statements as the table owner (the superuser that created the
+# extension), which row-level security does not hold back, as an
+# application's own SQL would.  With BENCH_AS_SUPERUSER=1, scim-server
+# connects as that superuser too (the figures before the server role).
+# The role is given SELECT on the bench's ids table (and USAGE on its
+# schema) for bench/instructions.sh's PATCH, and nothing else.
 # Each measurement runs BENCH_HTTP_ROUNDS times, interleaved with the
 # others, and the medians are compared: the machines are shared and a
 # single run of each can land on a neighbour's busy second.  The first
@@ -52,6 +61,18 @@ SELECT c.tenant, i.id, u.data || jsonb_build_object('id', i.id::text)
 FROM users u JOIN http_ids i ON i.n = u.id, http_conf c;
 VACUUM (ANALYZE) scim.users;
 ANALYZE http_ids, http_conf;
+SQL
+# the server's role as deployed, whichever privileges server_role.sql gives
+# it, and what the bench's own statements under that role read: the ids
+psql -X -q -v ON_ERROR_STOP=1 -f src/server/server_role.sql
+psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
+SET client_min_messages = warning;
+DO $$
+BEGIN
+	EXECUTE format('GRANT USAGE ON SCHEMA %s TO scim_server',
+		(SELECT relnamespace::regnamespace FROM pg_class WHERE oid = 'http_ids'::regclass));
+END $$;
+GRANT SELECT ON http_ids TO scim_server;
 SQL
 # measured warm: the store's table and indexes in shared_buffers where
 # pg_prewarm is available (bench/run.sh installs it), whatever the load evicted
@@ -150,12 +171,20 @@ printf '%s\n' "\\set n random(1, $patched)" "\\set k random(1, 1000000000)" \
 	> "$work/raw_patch.sql"
 
 dbconn="host=${PGHOST:-} port=${PGPORT:-5432} user=${PGUSER:-postgres} dbname=${PGDATABASE:-postgres}"
+# scim-server's connection: the same, as the server role unless BENCH_AS_SUPERUSER=1
+if [ "${BENCH_AS_SUPERUSER:-0}" = 1 ]; then
+	server_conn=$dbconn
+	echo "== http: scim-server connects as ${PGUSER:-postgres} (BENCH_AS_SUPERUSER=1)"
+else
+	server_conn="host=${PGHOST:-} port=${PGPORT:-5432} user=scim_server dbname=${PGDATABASE:-postgres}"
+	echo "== http: scim-server connects as scim_server"
+fi
 # the server as it ships (a worker per two CPUs, 16 connections for writes) unless
 # BENCH_HTTP_WORKERS and BENCH_HTTP_WRITERS say otherwise; the bare server
 # (c) keeps libmicrohttpd's own pool of 8 threads, the fastest wiring of
 # the raw statement found
 bare_workers=${BENCH_HTTP_WORKERS:-8}
-SCIM_WORKERS=${BENCH_HTTP_WORKERS:-} SCIM_WRITERS=${BENCH_HTTP_WRITERS:-} SCIM_DB=$dbconn \
+SCIM_WORKERS=${BENCH_HTTP_WORKERS:-} SCIM_WRITERS=${BENCH_HTTP_WRITERS:-} SCIM_DB=$server_conn \
 	./scim-server --port "$port" 2> "$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
@@ -166,6 +195,22 @@ bare=$!
 trap 'kill $server $bare 2>/dev/null || true' EXIT
 sleep 1
 
+# A server whose role lacks a privilege answers errors, fast: one GET and
+# one PATCH must succeed, the GET finding its user, before anything is
+# measured (and every run below must answer 2xx only)
+smoke() {		# smoke WHAT EXPECTED CURL_ARG...: fail unless the answer has EXPECTED
+	_out=$(curl -s -S -w '\nstatus %{http_code}' -H "Authorization: Bearer $token" "$@" 2>&1) || true
+	# EXPECTED has no spaces: whatever spacing the JSON has
+	case "$(printf '%s' "$_out" | tr -d ' ')" in
+	*"$2"*"status200") ;;
+	*) echo "http: $1 through scim-server failed: $_out" >&2; sed -n '1,20p' "$work/server.log" >&2; exit 1 ;;
+	esac
+}
+smoke GET '"totalResults":1' "http://127.0.0.1:$port/scim/v2/Users?filter=userName%20eq%20%22user1%22"
+smoke PATCH '"displayName":"Smoke-test"' -X PATCH -H 'Content-Type: application/scim+json' \
+	--data '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"displayName","value":"Smoke-test"}]}' \
+	"http://127.0.0.1:$port/scim/v2/Users/$(head -n 1 "$work/http_ids.txt")"
+
 wrk_run() {		# wrk_run CONNECTIONS SCRIPT [PORT] -> "rps p50ms p99ms non2xx requests"
 	wrk -t 2 -c "$1" -d "${secs}s" --latency -s "$2" "http://127.0.0.1:${3:-$port}" 2>&1 | awk '
 		/Requests\/sec/ { rps = $2 }
@@ -173,6 +218,12 @@ wrk_run() {		# wrk_run CONNECTIONS SCRIPT [PORT] -> "rps p50ms p99ms non2xx requ
 		/Non-2xx/ { bad = $NF }
 		/requests in/ { n = $1 }
 		END { printf "%s %s %s %s %s\n", rps, p50, p99, bad ? bad : 0, n }'
+}
+all_2xx() {		# all_2xx WHAT WRK_RESULT: fail if any answer was not 2xx
+	if [ "$(echo "$2" | cut -d' ' -f4)" != 0 ]; then
+		echo "http: $1: $(echo "$2" | cut -d' ' -f4) answers not 2xx out of $(echo "$2" | cut -d' ' -f5): the figure would not be the request's" >&2
+		exit 1
+	fi
 }
 pgb_run() {		# pgb_run CLIENTS SCRIPT -> "tps"
 	PGOPTIONS="${PGOPTIONS:-} -c search_path=pg_catalog,pg_temp" pgbench -n -M prepared -c "$1" -j 2 -T "$secs" -f "$2" \
@@ -209,6 +260,7 @@ for c in 8 32; do
 		g=$(wrk_run "$c" "$work/get.lua")
 		# shellcheck disable=SC2086
 		set -- "$1" "$2" "$3" "$(busy)" "$(ticks $backends)" "$(ticks "$server")"
+		all_2xx "GET through scim-server" "$g"
 		if [ "$r" = 1 ]; then
 			echo "$g $*" | awk -v hz="$hz" -v c="$c" '{ us = 1e6 / hz / $5
 				printf "SUMMARY %d connections: CPU per GET through the server %.0f us (backends %.0f, scim-server %.0f, wrk and the rest %.0f)\n",
@@ -223,6 +275,7 @@ for c in 8 32; do
 		b=$(pgb_run "$c" "$work/raw_get.sql")
 		e0=$(events)
 		p=$(wrk_run "$c" "$work/patch.lua")
+		all_2xx "PATCH through scim-server" "$p"
 		check_writes "$p" "$e0"
 		pa=$(pgb_run "$c" "$work/handle_patch.sql")
 		u=$(pgb_run "$c" "$work/raw_patch.sql")

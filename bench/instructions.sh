@@ -16,6 +16,16 @@
 #   2. PATCH /Users/{id} with Entra ID's three replaces, values new on
 #      every call, as scim-server calls it, against the raw UPDATE with
 #      the same effect.
+# The scim.handle_text() and scim.handle() statements run as the role
+# scim-server is deployed with, scim_server (bench/http.sh runs
+# src/server/server_role.sql and grants it SELECT on the ids table), so
+# that row-level security is in their figures: SET ROLE in their backend's
+# preamble, after the settings and before PREPARE, so that the plan is made
+# under the role too.  The raw SELECT and UPDATE run as the table owner
+# (the backend's user, the superuser that created the extension), which
+# row-level security does not hold back, as an application's own SQL would.
+# With BENCH_AS_SUPERUSER=1 every statement runs as that superuser (the
+# figures before the server role).
 # The single-user backend prints each result row where a server would send
 # it; both sides pay that.  The GIN pending list is made large enough not
 # to be flushed during a run, on both sides: a flush lands in one run or
@@ -31,6 +41,14 @@ cd "$(dirname "$0")/.."
 
 n1=${BENCH_INS_N1:-200}
 n2=${BENCH_INS_N2:-1200}
+# the role the scim.handle*() statements run as; empty: the superuser
+if [ "${BENCH_AS_SUPERUSER:-0}" = 1 ]; then
+	role=
+	as="as the superuser"
+else
+	role=scim_server
+	as="as scim_server"
+fi
 work=${WORK:-$(mktemp -d)}
 
 if [ "${OWN_CLUSTER:-0}" != 1 ] || [ -z "${PGDATA_DIR:-}" ]; then
@@ -58,14 +76,17 @@ get_raw="SELECT data FROM scim.users WHERE tenant = '$tenant' AND lower(data->>'
 patch_handle="SELECT status, headers, body FROM scim.handle_text('PATCH', '/Users/' || (SELECT id FROM $ids WHERE n = \$1 % $patched + 1), '', '$hdrs'::jsonb, '{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Name ' || \$2 || 'TAG\"},{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"' || CASE WHEN \$2 % 2 = 0 THEN 'True' ELSE 'False' END || '\"},{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"' || \$2 || 'TAG@example.com\"}]}')"
 patch_raw="UPDATE scim.users SET data = jsonb_set(jsonb_set(jsonb_set(data, '{displayName}', to_jsonb('Name ' || \$2 || 'TAG')), '{active}', to_jsonb(\$2 % 2 = 0)), '{emails,0,value}', to_jsonb(\$2 || 'TAG@example.com')), version = version + 1, last_modified = now() WHERE tenant = '$tenant' AND id = (SELECT id FROM $ids WHERE n = \$1 % $patched + 1)"
 
-# count NAME SQL N TAG: instructions for N calls of SQL ($1 a random user
-# number, $2 the call's number, TAG replaced by TAG) in one single-user backend
+# count NAME SQL N TAG [ROLE]: instructions for N calls of SQL ($1 a random
+# user number, $2 the call's number, TAG replaced by TAG) in one single-user
+# backend, as ROLE if given (else as the backend's superuser)
 count() {
 	{
 		# as scim-server's sessions have it (src/server/db.c)
 		printf 'SET search_path = pg_catalog, pg_temp;\n\n'
 		printf 'SET plan_cache_mode = force_generic_plan;\n\n'
 		printf "SET gin_pending_list_limit = '64MB';\n\n"
+		# last: what comes before may need the superuser
+		[ -z "${5:-}" ] || printf 'SET ROLE %s;\n\n' "$5"
 		printf 'PREPARE q(int, int) AS %s;\n\n' "$(printf '%s' "$2" | sed "s/TAG/$4/g")"
 		awk -v n="$3" -v rows="$rows" -v seed="$4" 'BEGIN {
 			srand(length(seed) * 7919 + n)
@@ -84,21 +105,21 @@ count() {
 	sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/ins.$1.err"
 }
 
-# per_call NAME SQL RUN: instructions per call, from N1 and N2 calls
+# per_call NAME SQL RUN [ROLE]: instructions per call, from N1 and N2 calls
 per_call() {
-	a=$(count "$1.1" "$2" "$n1" "${3}a")
-	b=$(count "$1.2" "$2" "$n2" "${3}b")
+	a=$(count "$1.1" "$2" "$n1" "${3}a" "${4:-}")
+	b=$(count "$1.2" "$2" "$n2" "${3}b" "${4:-}")
 	echo $(((b - a) / (n2 - n1)))
 }
 
-echo "== instructions: single-user backend under callgrind, $n1 and $n2 calls a statement"
+echo "== instructions: single-user backend under callgrind, $n1 and $n2 calls a statement, scim.handle*() $as"
 e0=$(events)
 as_server pg_ctl -D "$PGDATA_DIR" -m fast -w stop >/dev/null
 run=$(date +%s)
-gh=$(per_call get_handle "$get_handle" "g$run")
-gj=$(per_call get_jsonb "$get_jsonb" "g$run")
+gh=$(per_call get_handle "$get_handle" "g$run" "$role")
+gj=$(per_call get_jsonb "$get_jsonb" "g$run" "$role")
 gr=$(per_call get_raw "$get_raw" "g$run")
-ph=$(per_call patch_handle "$patch_handle" "h$run")
+ph=$(per_call patch_handle "$patch_handle" "h$run" "$role")
 pr=$(per_call patch_raw "$patch_raw" "r$run")
 as_server pg_ctl -D "$PGDATA_DIR" -l "$work/server.log" -w start >/dev/null
 # every PATCH must have written (one event each): one that changed nothing
@@ -107,9 +128,9 @@ wrote=$(($(events) - e0))
 [ "$wrote" = $((n1 + n2)) ] ||
 	{ echo "instructions: $((n1 + n2)) PATCHes through scim.handle_text() but $wrote events" >&2; exit 1; }
 
-printf 'GET by userName: scim.handle_text() %d instructions a call, scim.handle() %d, raw SELECT %d\n' "$gh" "$gj" "$gr"
-printf 'PATCH: scim.handle_text() %d instructions a call, raw UPDATE %d\n' "$ph" "$pr"
-awk -v gh="$gh" -v gj="$gj" -v gr="$gr" -v ph="$ph" -v pr="$pr" 'BEGIN {
-	printf "SUMMARY instructions: GET by userName through the server\047s scim.handle_text() %.2fx the raw SELECT (%d against %d a call; scim.handle() with the body cast to text %.2fx, %d); PATCH %.2fx the raw UPDATE (%d against %d)\n",
-		gh / gr, gh, gr, gj / gr, gj, ph / pr, ph, pr
+printf 'GET by userName: scim.handle_text() %d instructions a call, scim.handle() %d (%s), raw SELECT %d (as the table owner)\n' "$gh" "$gj" "$as" "$gr"
+printf 'PATCH: scim.handle_text() %d instructions a call (%s), raw UPDATE %d (as the table owner)\n' "$ph" "$as" "$pr"
+awk -v gh="$gh" -v gj="$gj" -v gr="$gr" -v ph="$ph" -v pr="$pr" -v as="$as" 'BEGIN {
+	printf "SUMMARY instructions (scim.handle*() %s, raw statements as the table owner): GET by userName through the server\047s scim.handle_text() %.2fx the raw SELECT (%d against %d a call; scim.handle() with the body cast to text %.2fx, %d); PATCH %.2fx the raw UPDATE (%d against %d)\n",
+		as, gh / gr, gh, gr, gj / gr, gj, ph / pr, ph, pr
 }'

@@ -32,6 +32,11 @@
 #                     the server's, 16)
 #   BENCH_INS_N1, BENCH_INS_N2  calls per statement in instructions.sh's two
 #                     counted runs (default 200 and 1200)
+#   BENCH_AS_SUPERUSER  1: scim-server in http.sh and the scim.handle*() calls in
+#                     instructions.sh run as the superuser, as they did before,
+#                     not as the server's role scim_server (made by
+#                     src/server/server_role.sql) (default 0; the raw statements
+#                     run as the table owner either way)
 #   PG_CONFIG         pg_config to use (default: pg_config on PATH)
 #   CC                C compiler (default cc)
 set -eu
@@ -223,7 +228,8 @@ part instructions
 	echo
 	echo "4. scim-server over loopback (wrk, ${BENCH_HTTP_T:-8}s runs, median of ${BENCH_HTTP_ROUNDS:-3} interleaved"
 	echo "   rounds) next to pgbench running (a) the server's scim.handle_text() call and (b) the raw"
-	echo "   indexed SELECT / UPDATE; higher percentages are better"
+	echo "   indexed SELECT / UPDATE; higher percentages are better; scim-server connects as"
+	echo "   $( [ "${BENCH_AS_SUPERUSER:-0}" = 1 ] && echo 'the superuser (BENCH_AS_SUPERUSER=1)' || echo 'scim_server'), pgbench and (c) as the table owner"
 	echo "   (targets: GET >= 60% of (a) and >= 40% of (b); PATCH >= 60% of (b))"
 	grep '^SUMMARY' "$WORK/http.out" | sed 's/^SUMMARY /   /'
 	echo
