@@ -111,7 +111,7 @@ run_once(Ctx *c, Stage stage, const char *text, size_t len)
 		return r;
 	}
 	ScimArenaReset(c->arena);
-	f = ScimFilterParse(c->arena, text, len, &err);
+	f = ScimFilterParse(c->arena, text, len, NULL, &err);
 	if (f == NULL)
 		die("ScimFilterParse", &err);
 	if (stage == STAGE_PARSE)

@@ -96,6 +96,32 @@ ScimArenaAlloc(ScimArena *arena, size_t size)
 	return BLOCK_DATA(b) + b->used - aligned;
 }
 
+/* Bytes the next allocation can take without a new block. */
+size_t
+ScimArenaRoom(const ScimArena *arena)
+{
+	return arena->head->size - arena->head->used;
+}
+
+/*
+ * Shrink p, the latest allocation, to size bytes and give the rest back.
+ * Only an allocation that ScimArenaRoom() said would fit can shrink (an
+ * oversized one lives in a block of its own); others are left alone.
+ */
+void
+ScimArenaShrink(ScimArena *arena, void *p, size_t size)
+{
+	ArenaBlock *b = arena->head;
+	uintptr_t	data = (uintptr_t) BLOCK_DATA(b);
+	uintptr_t	at = (uintptr_t) p;
+	size_t		aligned = (size + ARENA_ALIGN - 1) & ~((size_t) ARENA_ALIGN - 1);
+
+	if (aligned == 0)
+		aligned = ARENA_ALIGN;
+	if (at >= data && at < data + b->used && (at - data) + aligned <= b->used)
+		b->used = (at - data) + aligned;
+}
+
 /* Allocate zeroed memory. */
 void *
 ScimArenaAlloc0(ScimArena *arena, size_t size)

@@ -19,6 +19,8 @@ extern ScimArena *ScimArenaCreate(void);
 extern void *ScimArenaAlloc(ScimArena *arena, size_t size);
 extern void *ScimArenaAlloc0(ScimArena *arena, size_t size);
 extern char *ScimArenaStrndup(ScimArena *arena, const char *s, size_t len);
+extern size_t ScimArenaRoom(const ScimArena *arena);
+extern void ScimArenaShrink(ScimArena *arena, void *p, size_t size);
 extern void ScimArenaReset(ScimArena *arena);
 extern void ScimArenaFree(ScimArena *arena);
 

@@ -22,7 +22,36 @@
 
 /* Filters longer than this are refused before parsing. */
 #define SCIM_FILTER_MAX_LENGTH 65536
-/* Parentheses, "not" and brackets deeper than this are refused. */
+
+/*
+ * How complex a filter may be (ScimFilterParse refuses more, as it reads).
+ * A term is an attribute expression ("userName eq "x"", "title pr"),
+ * also inside a value filter "emails[...]"; every later step (resolving,
+ * SQL generation, evaluation, and the query the SQL becomes) costs in
+ * proportion to the terms, and a few thousand "co" terms in one request
+ * cost the database seconds.  The depth is the nesting of parentheses
+ * (with or without "not") and value filters; the parser recurses once per
+ * level.  Identity providers send 1-3 terms, 1-2 levels deep.
+ *
+ * The defaults admit a hundred terms (a lookup of a page's worth of
+ * userNames or ids joined by "or") and 20 levels, far more than any
+ * generated filter needs.  Callers may set other limits within the
+ * ceilings, which keep every recursion over the tree shallow: a tree has
+ * fewer than two nodes per term plus one per level.  The setting names,
+ * when given, are named in the hint of a refusal.
+ */
+typedef struct ScimFilterLimits
+{
+	int			max_terms;		/* 1 .. SCIM_FILTER_MAX_TERMS */
+	int			max_depth;		/* 1 .. SCIM_FILTER_MAX_DEPTH */
+	const char *max_terms_setting;	/* e.g. "scim.filter_max_terms", or NULL */
+	const char *max_depth_setting;
+} ScimFilterLimits;
+
+#define SCIM_FILTER_DEFAULT_MAX_TERMS 100
+#define SCIM_FILTER_DEFAULT_MAX_DEPTH 20
+/* ceilings: 64 kB of text hold about 8000 terms; nesting past 100 is hostile */
+#define SCIM_FILTER_MAX_TERMS 10000
 #define SCIM_FILTER_MAX_DEPTH 100
 
 typedef enum ScimFilterKind
@@ -85,9 +114,11 @@ typedef struct ScimFilter
 	size_t		folded_len;
 } ScimFilter;
 
-extern ScimFilter *ScimFilterParse(ScimArena *arena, const char *text, size_t len, ScimError *err);
+extern ScimFilter *ScimFilterParse(ScimArena *arena, const char *text, size_t len,
+								   const ScimFilterLimits *limits, ScimError *err);
 extern bool ScimFilterResolve(ScimFilter *f, const ScimRegistry *reg, const ScimResourceType *type,
 							  const char *text, ScimError *err);
+extern bool ScimPathFilterable(const ScimPath *p, ScimErrorKind kind, const char *use, ScimError *err);
 extern void ScimFilterPrint(const ScimFilter *f, ScimBuf *out);
 extern const char *ScimFilterOpName(ScimFilterOp op);
 extern void ScimJsonQuote(ScimBuf *out, const char *s, size_t len);

@@ -13,7 +13,9 @@
  *
  * The parser checks the grammar only; ScimFilterResolve binds paths to a
  * schema.  It works on bytes and refuses invalid UTF-8 and NUL bytes up
- * front, so positions reported in characters are meaningful.
+ * front, so positions reported in characters are meaningful.  It counts
+ * terms and levels as it reads (ScimFilterLimits), so that an oversized
+ * filter is refused at its first term too many, before its tree is built.
  */
 #include "filter.h"
 
@@ -29,6 +31,10 @@ typedef struct Parser
 	size_t		pos;
 	int			depth;
 	int			max_depth;		/* deepest nesting reached so far */
+	int			terms;			/* attribute expressions read so far */
+	int			limit_terms;	/* ScimFilterLimits, clamped */
+	int			limit_depth;
+	const ScimFilterLimits *limits;
 	bool		in_bracket;
 	const char *bracket_attr;	/* for messages */
 	size_t		bracket_attr_len;
@@ -211,6 +217,38 @@ syntax_error(Parser *p, size_t at, const char *expected)
 	return false;
 }
 
+/* Refuse the term that starts at byte offset "at": one more than the limit. */
+static bool
+too_many_terms(Parser *p, size_t at)
+{
+	int			charpos = ScimCharPosition(p->s, (int) at);
+
+	ScimErrorSet(p->err, SCIM_ERR_INVALID_FILTER, charpos, "SCIM filter has more than %d term%s",
+				 p->limit_terms, p->limit_terms == 1 ? "" : "s");
+	ScimErrorDetail(p->err, "Term %d starts at character %d. Each attribute expression, such as userName eq \"bjensen\", is a term, also inside a value filter \"[...]\".",
+					p->terms, charpos);
+	if (p->limits->max_terms_setting != NULL)
+		ScimErrorHint(p->err, "Send several smaller filters, or have a superuser raise %s.",
+					  p->limits->max_terms_setting);
+	return false;
+}
+
+/* Refuse the level "level" that opens at byte offset "at": one more than the limit. */
+static bool
+too_deep(Parser *p, size_t at, int level)
+{
+	int			charpos = ScimCharPosition(p->s, (int) at);
+
+	ScimErrorSet(p->err, SCIM_ERR_INVALID_FILTER, charpos, "SCIM filter nests more than %d level%s deep",
+				 p->limit_depth, p->limit_depth == 1 ? "" : "s");
+	ScimErrorDetail(p->err, "Level %d opens at character %d. Parentheses, also those after \"not\", and value filters \"[...]\" each open a level.",
+					level, charpos);
+	if (p->limits->max_depth_setting != NULL)
+		ScimErrorHint(p->err, "Write the filter with fewer nested parentheses, or have a superuser raise %s.",
+					  p->limits->max_depth_setting);
+	return false;
+}
+
 static ScimFilter *
 new_node(Parser *p, ScimFilterKind kind, size_t offset)
 {
@@ -292,14 +330,30 @@ parse_string(Parser *p, ScimFilter *f)
 {
 	size_t		start = p->pos;
 	size_t		i = p->pos + 1;
+	size_t		end;
+	size_t		need;
 	char	   *out;
 	size_t		n = 0;
 	size_t		written;
 	size_t		used;
 	unsigned int cp;
 
-	/* decoded text is never longer than the source */
-	out = ScimArenaAlloc(p->arena, p->len - start + 1);
+	/*
+	 * Decoded text is never longer than the source, so the rest of the
+	 * filter bounds it: decode into that much room and give back what is
+	 * not used.  When the current block lacks the room, size by the
+	 * literal's extent instead: a new block sized by the rest of the filter
+	 * for each of many strings would cost memory quadratic in its length.
+	 */
+	need = p->len - start + 1;
+	if (need > ScimArenaRoom(p->arena))
+	{
+		for (end = i; end < p->len && p->s[end] != '"'; end++)
+			if (p->s[end] == '\\')
+				end++;
+		need = (end < p->len ? end : p->len) - start + 1;
+	}
+	out = ScimArenaAlloc(p->arena, need);
 	if (out == NULL)
 		return ScimErrorSet(p->err, SCIM_ERR_OUT_OF_MEMORY, 0, "out of memory");
 	while (i < p->len && p->s[i] != '"')
@@ -349,6 +403,7 @@ parse_string(Parser *p, ScimFilter *f)
 		return false;
 	}
 	out[n] = '\0';
+	ScimArenaShrink(p->arena, out, n + 1);
 	f->lit_kind = SCIM_LIT_STRING;
 	f->lit = out;
 	f->lit_len = n;
@@ -495,10 +550,9 @@ parse_attr(Parser *p)
 		p->bracket_attr_len = n;
 		inner_max_before = p->max_depth;
 		p->max_depth = 0;
-		if (++p->depth > SCIM_FILTER_MAX_DEPTH)
+		if (++p->depth > p->limit_depth)
 		{
-			syntax_error(p, p->pos, "a shallower filter");
-			ScimErrorDetail(p->err, "Filters may nest at most %d levels deep.", SCIM_FILTER_MAX_DEPTH);
+			too_deep(p, p->pos - 1, p->depth);
 			return NULL;
 		}
 		if (p->depth > p->max_depth)
@@ -531,6 +585,11 @@ parse_attr(Parser *p)
 					syntax_error(p, sstart, "a sub-attribute name after \"].\"");
 				return NULL;
 			}
+			if (++p->terms > p->limit_terms)
+			{
+				too_many_terms(p, sstart);
+				return NULL;
+			}
 			sub = new_node(p, SCIM_F_ATTR, sstart);
 			conj = new_node(p, SCIM_F_AND, start);
 			if (sub == NULL || conj == NULL)
@@ -541,10 +600,12 @@ parse_attr(Parser *p)
 			if (!parse_comparison(p, sub))
 				return NULL;
 			/* an "or" inside gains parentheses when printed: one level more */
-			if (inner->kind == SCIM_F_OR && inner_max + 1 > SCIM_FILTER_MAX_DEPTH)
+			if (inner->kind == SCIM_F_OR && inner_max + 1 > p->limit_depth)
 			{
-				syntax_error(p, start, "a shallower filter");
-				ScimErrorDetail(p->err, "Filters may nest at most %d levels deep.", SCIM_FILTER_MAX_DEPTH);
+				too_deep(p, start, inner_max + 1);
+				ScimErrorDetail(p->err, "Level %d opens at character %d: the canonical form of \"%.*s[...].%.*s\" puts the filter inside the brackets in parentheses.",
+								inner_max + 1, ScimCharPosition(p->s, (int) start),
+								(int) (n > 60 ? 60 : n), p->s + start, (int) (sn > 60 ? 60 : sn), p->s + sstart);
 				return NULL;
 			}
 			conj->left = inner;
@@ -556,6 +617,11 @@ parse_attr(Parser *p)
 		return f;
 	}
 
+	if (++p->terms > p->limit_terms)
+	{
+		too_many_terms(p, start);
+		return NULL;
+	}
 	f = new_node(p, SCIM_F_ATTR, start);
 	if (f == NULL)
 		return NULL;
@@ -630,10 +696,9 @@ parse_unary(Parser *p)
 		p->pos++;
 		if (++p->depth > p->max_depth)
 			p->max_depth = p->depth;
-		if (p->depth > SCIM_FILTER_MAX_DEPTH)
+		if (p->depth > p->limit_depth)
 		{
-			syntax_error(p, open, "a shallower filter");
-			ScimErrorDetail(p->err, "Filters may nest at most %d levels deep.", SCIM_FILTER_MAX_DEPTH);
+			too_deep(p, open, p->depth);
 			return NULL;
 		}
 		inner = parse_or(p);
@@ -700,12 +765,26 @@ parse_or(Parser *p)
 	return parse_chain(p, "or", SCIM_F_OR, parse_and);
 }
 
+static const ScimFilterLimits default_limits = {
+	SCIM_FILTER_DEFAULT_MAX_TERMS, SCIM_FILTER_DEFAULT_MAX_DEPTH, NULL, NULL
+};
+
+/* v within [1, ceiling] */
+static int
+clamp_limit(int v, int ceiling)
+{
+	return v < 1 ? 1 : v > ceiling ? ceiling : v;
+}
+
 /*
- * Parse filter text into a tree allocated in arena.  Returns NULL with err
- * set on any error.  The tree points into a copy of the text it keeps.
+ * Parse filter text into a tree allocated in arena, within limits (NULL:
+ * the defaults; values outside the ceilings are clamped to them).  Returns
+ * NULL with err set on any error.  The tree points into a copy of the text
+ * it keeps.
  */
 ScimFilter *
-ScimFilterParse(ScimArena *arena, const char *text, size_t len, ScimError *err)
+ScimFilterParse(ScimArena *arena, const char *text, size_t len, const ScimFilterLimits *limits,
+				ScimError *err)
 {
 	Parser		p;
 	ScimFilter *f;
@@ -738,6 +817,9 @@ ScimFilterParse(ScimArena *arena, const char *text, size_t len, ScimError *err)
 	p.len = len;
 	p.arena = arena;
 	p.err = err;
+	p.limits = limits != NULL ? limits : &default_limits;
+	p.limit_terms = clamp_limit(p.limits->max_terms, SCIM_FILTER_MAX_TERMS);
+	p.limit_depth = clamp_limit(p.limits->max_depth, SCIM_FILTER_MAX_DEPTH);
 
 	skip_ws(&p);
 	if (p.pos >= p.len)

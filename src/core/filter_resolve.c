@@ -7,6 +7,10 @@
  * (RFC 7644 §3.12: "the specified attribute and filter comparison
  * combination is not supported"), never silently dropped: a dropped clause
  * broadens the result, and an identity provider then creates duplicates.
+ *
+ * Attributes that are never returned (a password) are never filtered or
+ * sorted on either: a filter that names one answers yes or no about its
+ * value, one guess per request, which is the value returned after all.
  */
 #include "filter.h"
 
@@ -158,6 +162,32 @@ check_operand(Resolver *r, ScimFilter *f)
 }
 #undef NAME
 
+/* Refuse path p for "use" (ScimPathFilterable), out of the way of the common case. */
+static __attribute__((noinline)) bool
+refuse_unfilterable(const ScimPath *p, ScimErrorKind kind, const char *use, ScimError *err)
+{
+	if (p->sub != NULL)
+		ScimErrorSet(err, kind, 0, "attribute \"%s.%s\" cannot be %s", p->attr->name, p->sub->name, use);
+	else
+		ScimErrorSet(err, kind, 0, "attribute \"%s\" cannot be %s", p->attr->name, use);
+	ScimErrorDetail(err, "Attributes that are never returned, such as passwords, cannot be filtered or sorted on.");
+	return false;
+}
+
+/*
+ * May path p be filtered or sorted on?  Not if its attribute or
+ * sub-attribute is "returned": "never" (RFC 7643 §2.2), whatever schema
+ * defines it.  "use" completes the message: "used in a filter", "sorted by".
+ * On refusal err gets kind and the message.
+ */
+bool
+ScimPathFilterable(const ScimPath *p, ScimErrorKind kind, const char *use, ScimError *err)
+{
+	if (p->attr->returned != SCIM_RET_NEVER && (p->sub == NULL || p->sub->returned != SCIM_RET_NEVER))
+		return true;
+	return refuse_unfilterable(p, kind, use, err);
+}
+
 /* Resolve an attribute expression outside or inside brackets. */
 static bool
 resolve_attr(Resolver *r, ScimFilter *f, const ScimFilter *bracket)
@@ -200,6 +230,8 @@ resolve_attr(Resolver *r, ScimFilter *f, const ScimFilter *bracket)
 		}
 		f->rpath.sub = value;
 	}
+	if (!ScimPathFilterable(&f->rpath, SCIM_ERR_INVALID_FILTER, "used in a filter", r->err))
+		return fail(r, f->offset, NULL);
 	f->resolved = true;
 	return check_operand(r, f);
 }
@@ -219,6 +251,8 @@ resolve(Resolver *r, ScimFilter *f, const ScimFilter *bracket)
 		case SCIM_F_VALUE_PATH:
 			if (!ScimResolvePath(r->reg, r->type, f->path, f->path_len, &f->rpath, r->err,
 								 SCIM_ERR_INVALID_FILTER, 0))
+				return fail(r, f->offset, NULL);
+			if (!ScimPathFilterable(&f->rpath, SCIM_ERR_INVALID_FILTER, "used in a filter", r->err))
 				return fail(r, f->offset, NULL);
 			if (f->rpath.sub != NULL || f->rpath.attr->type != SCIM_TYPE_COMPLEX)
 			{

@@ -56,6 +56,7 @@ typedef struct Patcher
 	const ScimResourceType *type;
 	struct json_object *res;	/* the working copy */
 	ScimArena  *arena;			/* parsed paths of the current operation */
+	const ScimFilterLimits *limits; /* for value filters in paths */
 	ScimError  *err;
 	int			op_index;		/* 1-based, for messages */
 	bool		kind_known;		/* op has been read: messages may name it */
@@ -289,7 +290,7 @@ parse_path(Patcher *pt, const char *text, size_t len, PatchPath *out)
 		return fail(pt, SCIM_ERR_INVALID_PATH, "invalid PATCH path \"%.*s\": \"[\" is not closed",
 					(int) (len > 200 ? 200 : len), text);
 
-	out->filter = ScimFilterParse(pt->arena, text, close + 1, &ferr);
+	out->filter = ScimFilterParse(pt->arena, text, close + 1, pt->limits, &ferr);
 	if (out->filter == NULL || out->filter->kind != SCIM_F_VALUE_PATH)
 	{
 		if (out->filter == NULL)
@@ -1476,13 +1477,14 @@ ScimPatchFree(ScimPatch *patch)
 
 /*
  * Check a PatchOp request and parse its paths once, for a resource type.
+ * Value filters in paths are held to limits (NULL: the defaults).
  * Returns NULL with err set when the request is malformed or names what
  * the schema does not have.  The prepared request holds a reference to
  * "request" and can be executed on any number of resources.
  */
 ScimPatch *
 ScimPatchPrepare(const ScimRegistry *reg, const ScimResourceType *type,
-				 struct json_object *request, ScimError *err)
+				 struct json_object *request, const ScimFilterLimits *limits, ScimError *err)
 {
 	Patcher		pt;
 	ScimArena  *arena;
@@ -1493,6 +1495,7 @@ ScimPatchPrepare(const ScimRegistry *reg, const ScimResourceType *type,
 	memset(&pt, 0, sizeof(pt));
 	pt.reg = reg;
 	pt.type = type;
+	pt.limits = limits;
 	pt.err = err;
 	ScimErrorClear(err);
 	ops = operations(&pt, request);
@@ -1648,9 +1651,10 @@ ScimPatchExecute(const ScimPatch *patch, struct json_object *resource, bool *cha
 }
 
 /*
- * Apply PatchOp request "patch" to "resource" (neither is modified).  On
- * success returns the new resource (the caller puts it) and sets *changed;
- * on any failure returns NULL with err set and nothing applied.
+ * Apply PatchOp request "patch" to "resource" (neither is modified), with
+ * the default filter limits.  On success returns the new resource (the
+ * caller puts it) and sets *changed; on any failure returns NULL with err
+ * set and nothing applied.
  */
 struct json_object *
 ScimPatchApply(const ScimRegistry *reg, const ScimResourceType *type,
@@ -1661,7 +1665,7 @@ ScimPatchApply(const ScimRegistry *reg, const ScimResourceType *type,
 	ScimPatch  *patch;
 
 	*changed = false;
-	patch = ScimPatchPrepare(reg, type, request, err);
+	patch = ScimPatchPrepare(reg, type, request, NULL, err);
 	if (patch == NULL)
 		return NULL;
 	if (!json_object_is_type(resource, json_type_object))

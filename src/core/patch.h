@@ -7,6 +7,7 @@
 #define SCIM_PATCH_H
 
 #include "error.h"
+#include "filter.h"
 #include "schema.h"
 
 struct json_object;
@@ -19,7 +20,8 @@ struct json_object;
 typedef struct ScimPatch ScimPatch;
 
 extern ScimPatch *ScimPatchPrepare(const ScimRegistry *reg, const ScimResourceType *type,
-								   struct json_object *request, ScimError *err);
+								   struct json_object *request, const ScimFilterLimits *limits,
+								   ScimError *err);
 extern bool ScimPatchExecute(const ScimPatch *patch, struct json_object *resource,
 							 bool *changed, ScimError *err);
 extern bool ScimPatchBind(ScimPatch *patch, struct json_object *const *values, int n);

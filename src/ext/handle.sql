@@ -533,7 +533,10 @@ BEGIN
 			IF rtype IS NOT NULL THEN
 				RAISE;
 			END IF;
-			GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT;
+			-- the first type's reason: Users' "cannot be used in a filter" over Groups' "unknown attribute"
+			IF failed = 0 THEN
+				GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT;
+			END IF;
 			failed := failed + 1;
 			CONTINUE;
 		END;
@@ -543,7 +546,9 @@ BEGIN
 							   CASE t WHEN 'User' THEN 'scim.users' ELSE 'scim.groups' END, cond);
 	END LOOP;
 	IF failed = cardinality(types) THEN
-		PERFORM scim._fail(400, 'invalidFilter', err_msg);
+		-- as the one-type search answers it: a bad sortBy is invalidValue
+		PERFORM scim._fail(400, coalesce((SELECT c.scim_type FROM scim.error_codes() c
+										  WHERE c.sqlstate = err_state AND c.http_status = 400), 'invalidFilter'), err_msg);
 	END IF;
 	IF q ? 'sortby' THEN
 		IF cursor_mode THEN

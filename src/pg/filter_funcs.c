@@ -2,10 +2,11 @@
  * filter_funcs.c
  *		scim.filter_sql() and scim.matches().
  *
- * Both parse and resolve through the core.  scim.matches() keeps the
- * resolved filter in fn_extra, keyed by the filter text, the resource type
- * and the registry generation, so a WHERE clause over a million rows parses
- * the filter once per statement, not once per row.
+ * Both parse and resolve through the core, within the filter limits
+ * (scim.filter_max_terms, scim.filter_max_depth).  scim.matches() keeps the
+ * resolved filter in fn_extra, keyed by the filter text, the resource type,
+ * the registry generation and the limits, so a WHERE clause over a million
+ * rows parses the filter once per statement, not once per row.
  */
 #include "scim_pg.h"
 
@@ -27,7 +28,7 @@ parse_resolved(ScimArena *arena, text *filter, text *resource_type, const ScimRe
 	ScimError	err;
 	ScimFilter *f;
 
-	f = ScimFilterParse(arena, s, len, &err);
+	f = ScimFilterParse(arena, s, len, ScimPgFilterLimits(), &err);
 	if (f == NULL)
 		ScimPgRaise(&err);		/* the arena belongs to a memory context */
 	if (!ScimFilterResolve(f, reg, type, s, &err))
@@ -66,6 +67,8 @@ typedef struct MatchCache
 {
 	MemoryContext cxt;			/* holds this struct, the keys and the arena */
 	uint64		generation;
+	int			max_terms;		/* the limits it was parsed under */
+	int			max_depth;
 	text	   *filter;
 	text	   *resource_type;
 	ScimFilter *f;
@@ -88,12 +91,14 @@ cached_filter(FunctionCallInfo fcinfo, text *filter, text *resource_type)
 	MatchCache *cache = (MatchCache *) fcinfo->flinfo->fn_extra;
 	uint64		generation;
 	const ScimRegistry *reg = ScimPgRegistry(&generation);
+	const ScimFilterLimits *limits = ScimPgFilterLimits();
 	MemoryContext cxt;
 	MemoryContext old;
 	ScimArena  *arena;
 	ScimError	err;
 
 	if (cache != NULL && cache->generation == generation &&
+		cache->max_terms == limits->max_terms && cache->max_depth == limits->max_depth &&
 		same_text(cache->filter, filter) && same_text(cache->resource_type, resource_type))
 		return cache->f;
 
@@ -126,6 +131,8 @@ cached_filter(FunctionCallInfo fcinfo, text *filter, text *resource_type)
 	}
 	PG_END_TRY();
 	cache->generation = generation;
+	cache->max_terms = limits->max_terms;
+	cache->max_depth = limits->max_depth;
 	fcinfo->flinfo->fn_extra = cache;
 	return cache->f;
 }
@@ -162,7 +169,7 @@ ScimPgSimpleEq(const char *filter, size_t len, const ScimResourceType *type,
 	ScimFilter *f;
 	ScimError	err;
 
-	f = ScimFilterParse(arena, filter, len, &err);
+	f = ScimFilterParse(arena, filter, len, ScimPgFilterLimits(), &err);
 	if (f == NULL || f->kind != SCIM_F_ATTR || f->op != SCIM_OP_EQ || f->lit_kind != SCIM_LIT_STRING ||
 		!ScimFilterResolve(f, reg, type, filter, &err) ||
 		f->rpath.extension != NULL || f->rpath.sub != NULL || f->rpath.attr->multi_valued ||

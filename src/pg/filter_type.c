@@ -35,7 +35,7 @@ canonical_filter(const char *s, size_t len, ScimError *err)
 		return NULL;
 	}
 	ScimBufInit(&buf);
-	f = ScimFilterParse(arena, s, len, err);
+	f = ScimFilterParse(arena, s, len, ScimPgFilterLimits(), err);
 	if (f != NULL)
 	{
 		ScimFilterPrint(f, &buf);

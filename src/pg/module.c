@@ -1,6 +1,7 @@
 /*
  * module.c
- *		Module entry point and small helpers the other glue files share.
+ *		Module entry point, the settings, and small helpers the other glue
+ *		files share.
  */
 #include "scim_pg.h"
 
@@ -12,6 +13,8 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
+
+#include "filter.h"
 
 PG_MODULE_MAGIC;
 
@@ -27,6 +30,8 @@ int			scim_default_count = 100;
 int			scim_cursor_timeout = 3600;
 int			scim_request_timeout = 10000;
 static char *scim_event_retention = NULL;
+static int	filter_max_terms = SCIM_FILTER_DEFAULT_MAX_TERMS;
+static int	filter_max_depth = SCIM_FILTER_DEFAULT_MAX_DEPTH;
 
 void		_PG_init(void);
 
@@ -55,7 +60,30 @@ _PG_init(void)
 							   "How long scim.prune_events() keeps events when called without an argument.",
 							   NULL, &scim_event_retention, "90 days",
 							   PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("scim.filter_max_terms",
+							"Most attribute expressions a SCIM filter may have.",
+							"Each comparison or presence test is a term, also inside a value filter such as emails[...]. "
+							"A filter with more is refused with invalidFilter before it is read to the end.",
+							&filter_max_terms, SCIM_FILTER_DEFAULT_MAX_TERMS, 1, SCIM_FILTER_MAX_TERMS,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("scim.filter_max_depth",
+							"Most levels a SCIM filter may nest.",
+							"Parentheses, also those after not, and value filters such as emails[...] each open a level. "
+							"A filter that nests deeper is refused with invalidFilter.",
+							&filter_max_depth, SCIM_FILTER_DEFAULT_MAX_DEPTH, 1, SCIM_FILTER_MAX_DEPTH,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("scim");
+}
+
+/* The filter limits in force, for every call of the filter parser. */
+const ScimFilterLimits *
+ScimPgFilterLimits(void)
+{
+	static ScimFilterLimits limits = {0, 0, "scim.filter_max_terms", "scim.filter_max_depth"};
+
+	limits.max_terms = filter_max_terms;
+	limits.max_depth = filter_max_depth;
+	return &limits;
 }
 
 static void

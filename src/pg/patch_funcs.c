@@ -24,7 +24,8 @@
  * UPDATE ... SET data = scim.patch(data, $1) run once per row by a
  * prepared statement gets a fresh executor (and fn_extra) every time, and
  * preparing the request again cost more than applying it.  Entries belong
- * to one registry generation and are dropped when it changes.
+ * to one registry generation and are dropped when it changes; they are
+ * found only under the filter limits they were prepared with.
  *
  * An identity provider sends the same few requests over and over with
  * other values ("replace displayName, active and the work email"), so an
@@ -37,6 +38,8 @@
 typedef struct PreparedEntry
 {
 	uint64		generation;
+	int			max_terms;		/* the filter limits of its paths */
+	int			max_depth;
 	char	   *request;		/* the bound request's jsonb bytes, in TopMemoryContext */
 	Size		request_len;
 	char	   *shape;			/* its shape (request_shape()), or NULL */
@@ -275,7 +278,7 @@ prepare(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *type, Sci
 	PG_TRY();
 	{
 		request = ScimJsonbToJsonC(&patch->root);
-		prepared = ScimPatchPrepare(reg, type, request, err);
+		prepared = ScimPatchPrepare(reg, type, request, ScimPgFilterLimits(), err);
 	}
 	PG_CATCH();
 	{
@@ -294,6 +297,7 @@ prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *ty
 {
 	const char *bytes = VARDATA_ANY(patch);
 	Size		len = VARSIZE_ANY_EXHDR(patch);
+	const ScimFilterLimits *limits = ScimPgFilterLimits();
 	PreparedEntry *e;
 	ScimPatch  *prepared;
 	StringInfoData shape;
@@ -306,9 +310,10 @@ prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *ty
 		e = &prepared_ring[i];
 		if (e->prepared == NULL)
 			continue;
-		if (e->generation != generation)
+		if (e->generation != generation ||
+			e->max_terms != limits->max_terms || e->max_depth != limits->max_depth)
 		{
-			entry_free(e);		/* its paths point into an old registry */
+			entry_free(e);		/* its paths point into an old registry, or other limits held them */
 			continue;
 		}
 		if (e->request_len == len && strcmp(e->type, type->name) == 0 &&
@@ -347,6 +352,8 @@ prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *ty
 	}
 	strlcpy(e->type, type->name, sizeof(e->type));
 	e->generation = generation;
+	e->max_terms = limits->max_terms;
+	e->max_depth = limits->max_depth;
 	e->prepared = prepared;
 	e->partial = ScimPatchTouched(prepared, &e->touched, &e->ntouched);
 	return e;

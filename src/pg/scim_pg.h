@@ -275,6 +275,8 @@ typedef struct ScimQueryParam
 extern int	ScimPgQueryParams(const char *s, int len, ScimQueryParam **params, bool *valid);
 
 /* module.c */
+struct ScimFilterLimits;
+extern const struct ScimFilterLimits *ScimPgFilterLimits(void);
 extern ScimArena *ScimPgArenaCreate(MemoryContext cxt);
 extern char *ScimPgQuoteColumn(text *column);
 

@@ -16,7 +16,14 @@
  *     parentheses balance, and it is one parenthesised expression; a literal
  *     that holds a backslash must be an E'' literal, so that its meaning does
  *     not depend on standard_conforming_strings;
- *   - "not" inverts: the evaluator uses two-valued logic (filter_eval.c).
+ *   - "not" inverts: the evaluator uses two-valued logic (filter_eval.c);
+ *   - the complexity limits (ScimFilterLimits) refuse exactly what they
+ *     should: each input is parsed again under tight limits picked by its
+ *     first byte (1-8 terms, 1-4 levels), and that parse succeeds only
+ *     when the default one does, with the same canonical form, at most the
+ *     allowed terms, and a canonical form that parses under the same tight
+ *     limits; it fails with a limit error whenever the tree has more terms,
+ *     and with the default parse's own message when it fails otherwise.
  *
  * The registry (fixture_registry() of test/unit/fixtures.h: User with the
  * enterprise extension, Group) and the JSON documents are built once and
@@ -283,11 +290,12 @@ sql_unsafe(const char *sql, size_t len)
 	return NULL;
 }
 
-/* Parse text and print its canonical form into out; NULL tree if it does not parse. */
+/* Parse text within limits (NULL: the defaults) and print its canonical form into out. */
 static ScimFilter *
-parse_print(ScimArena *arena, const char *text, size_t len, ScimBuf *out, ScimError *err)
+parse_print_within(ScimArena *arena, const char *text, size_t len, const ScimFilterLimits *limits,
+				   ScimBuf *out, ScimError *err)
 {
-	ScimFilter *f = ScimFilterParse(arena, text, len, err);
+	ScimFilter *f = ScimFilterParse(arena, text, len, limits, err);
 
 	if (f != NULL)
 	{
@@ -296,6 +304,82 @@ parse_print(ScimArena *arena, const char *text, size_t len, ScimBuf *out, ScimEr
 			abort();
 	}
 	return f;
+}
+
+/* Parse text and print its canonical form into out; NULL tree if it does not parse. */
+static ScimFilter *
+parse_print(ScimArena *arena, const char *text, size_t len, ScimBuf *out, ScimError *err)
+{
+	return parse_print_within(arena, text, len, NULL, out, err);
+}
+
+/* The attribute expressions of a tree: what the limits call terms. */
+static int
+count_terms(const ScimFilter *f)
+{
+	switch (f->kind)
+	{
+		case SCIM_F_AND:
+		case SCIM_F_OR:
+			return count_terms(f->left) + count_terms(f->right);
+		case SCIM_F_NOT:
+		case SCIM_F_VALUE_PATH:
+			return count_terms(f->left);
+		case SCIM_F_ATTR:
+			return 1;
+	}
+	return 0;
+}
+
+static bool
+is_limit_error(const ScimError *err)
+{
+	return strncmp(err->message, "SCIM filter has more than ", 26) == 0 ||
+		strncmp(err->message, "SCIM filter nests more than ", 28) == 0;
+}
+
+/*
+ * Parse text again under tight limits and check that they refuse exactly
+ * what they should.  f is the default parse (NULL if it failed, with
+ * err_default), canon its canonical form.
+ */
+static void
+check_limits(ScimArena *arena, const char *text, size_t len, uint8_t pick,
+			 const ScimFilter *f, const ScimError *err_default, const char *canon)
+{
+	ScimFilterLimits tight = {1 + (pick & 7), 1 + ((pick >> 3) & 3), NULL, NULL};
+	ScimError	err;
+	ScimBuf		out;
+	ScimBuf		again;
+	ScimFilter *g;
+
+	ScimBufInit(&out);
+	ScimBufInit(&again);
+	g = parse_print_within(arena, text, len, &tight, &out, &err);
+	if (g != NULL)
+	{
+		if (f == NULL)
+			violation("parses under tight limits but not under the defaults", text, out.data, err_default->message);
+		if (strcmp(out.data, canon) != 0)
+			violation("tight limits give another canonical form", text, out.data, canon);
+		if (count_terms(g) > tight.max_terms)
+			violation("more terms than the limit admits", text, out.data, NULL);
+		if (parse_print_within(arena, out.data, out.len, &tight, &again, &err) == NULL)
+			violation("canonical form does not parse under the limits its filter met", text, out.data, err.message);
+	}
+	else if (!is_limit_error(&err))
+	{
+		if (f != NULL)
+			violation("tight limits refuse a filter with another error than a limit's", text, err.message, canon);
+		if (strcmp(err.message, err_default->message) != 0)
+			violation("tight limits change a syntax error", text, err.message, err_default->message);
+	}
+	if (f != NULL && count_terms(f) > tight.max_terms && g != NULL)
+		violation("tight limits admit more terms", text, out.data, NULL);
+	if (f == NULL && is_limit_error(err_default) && g != NULL)
+		violation("tight limits admit what the defaults refuse", text, out.data, err_default->message);
+	ScimBufFree(&out);
+	ScimBufFree(&again);
 }
 
 /* Evaluate f on every resource into results[]. */
@@ -427,6 +511,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ScimBufInit(&second);
 
 	f = parse_print(arena, text, len, &first, &err);
+	check_limits(arena, text, len, data[0], f, &err, first.data ? first.data : "");
 	if (f != NULL)
 	{
 		/* the canonical form parses, and prints as itself */

@@ -425,7 +425,7 @@ check_bound(const ScimResourceType *type, struct json_object *resource, struct j
 	bool		ok = true;
 	size_t		n;
 
-	patch = ScimPatchPrepare(registry, type, first, &err);
+	patch = ScimPatchPrepare(registry, type, first, NULL, &err);
 	json_object_put(first);
 	if (patch == NULL)
 	{
@@ -480,7 +480,7 @@ check_prepared(const ScimResourceType *type, struct json_object *resource,
 	bool		wchanged;
 	bool		ok;
 
-	patch = ScimPatchPrepare(registry, type, request, &err);
+	patch = ScimPatchPrepare(registry, type, request, NULL, &err);
 	if (patch == NULL)
 	{
 		if (err.kind == SCIM_OK)

@@ -16,12 +16,12 @@
 
 static ScimRegistry *reg;
 
-/* Parse and print canonically; returns a malloc'ed string or NULL. */
+/* Parse within limits (NULL: the defaults) and print canonically; returns a malloc'ed string or NULL. */
 static char *
-canonical(const char *text, ScimError *err)
+canonical_within(const char *text, const ScimFilterLimits *limits, ScimError *err)
 {
 	ScimArena  *arena = ScimArenaCreate();
-	ScimFilter *f = ScimFilterParse(arena, text, strlen(text), err);
+	ScimFilter *f = ScimFilterParse(arena, text, strlen(text), limits, err);
 	char	   *out = NULL;
 
 	if (f != NULL)
@@ -35,6 +35,12 @@ canonical(const char *text, ScimError *err)
 	}
 	ScimArenaFree(arena);
 	return out;
+}
+
+static char *
+canonical(const char *text, ScimError *err)
+{
+	return canonical_within(text, NULL, err);
 }
 
 static void
@@ -68,7 +74,7 @@ static char *
 to_sql(const char *type, const char *text, ScimError *err)
 {
 	ScimArena  *arena = ScimArenaCreate();
-	ScimFilter *f = ScimFilterParse(arena, text, strlen(text), err);
+	ScimFilter *f = ScimFilterParse(arena, text, strlen(text), NULL, err);
 	char	   *out = NULL;
 
 	if (f != NULL && ScimFilterResolve(f, reg, ScimRegistryFindType(reg, type, strlen(type)), text, err))
@@ -113,7 +119,7 @@ eval(const char *type, const char *text, const char *json)
 {
 	ScimError	err;
 	ScimArena  *arena = ScimArenaCreate();
-	ScimFilter *f = ScimFilterParse(arena, text, strlen(text), &err);
+	ScimFilter *f = ScimFilterParse(arena, text, strlen(text), NULL, &err);
 	struct json_object *doc = json_tokener_parse(json);
 	ScimValue	root;
 	int			r = -1;
@@ -140,6 +146,281 @@ static const char *bjensen =
 "\"meta\":{\"created\":\"2010-01-23T04:56:22Z\",\"lastModified\":\"2011-05-13T04:42:34Z\",\"version\":\"W/\\\"3694e05e9dff591\\\"\"},"
 "\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\":{\"employeeNumber\":\"701984\","
 "\"manager\":{\"value\":\"26118915-6090-4610-87e4-49d8ca9f808d\"}}}";
+
+/* A malloc'ed filter: n copies of term joined by sep, each inside open/close. */
+static char *
+repeat_terms(int n, const char *term, const char *sep)
+{
+	size_t		tl = strlen(term);
+	size_t		sl = strlen(sep);
+	char	   *s = malloc((tl + sl) * (size_t) n + 1);
+	size_t		len = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+		{
+			memcpy(s + len, sep, sl);
+			len += sl;
+		}
+		memcpy(s + len, term, tl);
+		len += tl;
+	}
+	s[len] = '\0';
+	return s;
+}
+
+/* A malloc'ed filter: prefix n times, then middle, then suffix n times, then tail. */
+static char *
+nested(int n, const char *prefix, const char *middle, const char *suffix, const char *tail)
+{
+	size_t		len = strlen(prefix) * n + strlen(middle) + strlen(suffix) * n + strlen(tail);
+	char	   *s = malloc(len + 1);
+
+	s[0] = '\0';
+	for (int i = 0; i < n; i++)
+		strcat(s, prefix);
+	strcat(s, middle);
+	for (int i = 0; i < n; i++)
+		strcat(s, suffix);
+	strcat(s, tail);
+	return s;
+}
+
+/* A malloc'ed a, b, c one after the other; frees b. */
+static char *
+around(const char *a, char *b, const char *c)
+{
+	char	   *s = malloc(strlen(a) + strlen(b) + strlen(c) + 1);
+
+	sprintf(s, "%s%s%s", a, b, c);
+	free(b);
+	return s;
+}
+
+/* Does text parse within limits, and does its canonical form parse within them again? */
+static bool
+parses_within(const char *text, const ScimFilterLimits *limits)
+{
+	ScimError	err;
+	char	   *first = canonical_within(text, limits, &err);
+	char	   *second = first ? canonical_within(first, limits, &err) : NULL;
+	bool		ok = second != NULL && strcmp(first, second) == 0;
+
+	free(first);
+	free(second);
+	return ok;
+}
+
+/* Check a refusal within limits: message, detail and hint (NULL: not checked). */
+static void
+check_refused(const char *what, const char *text, const ScimFilterLimits *limits,
+			  const char *message, const char *detail, const char *hint)
+{
+	ScimError	err;
+	char	   *got = canonical_within(text, limits, &err);
+
+	CHECK(got == NULL && err.kind == SCIM_ERR_INVALID_FILTER, "refused: %s", what);
+	if (got == NULL)
+	{
+		CHECK_STR(err.message, message, "message: %s", what);
+		if (detail)
+			CHECK_STR(err.detail, detail, "detail: %s", what);
+		if (hint)
+			CHECK_STR(err.hint, hint, "hint: %s", what);
+	}
+	free(got);
+}
+
+/* Sort key SQL for path on User, or the error message; *kind gets the error kind. */
+static char *
+sort_sql(const char *path, ScimErrorKind *kind)
+{
+	const ScimResourceType *type = ScimRegistryFindType(reg, "User", 4);
+	ScimPath	p;
+	ScimError	err;
+	ScimBuf		buf;
+	char	   *out;
+
+	ScimErrorClear(&err);
+	ScimBufInit(&buf);
+	if (ScimResolvePath(reg, type, path, strlen(path), &p, &err, SCIM_ERR_INVALID_VALUE, 0) &&
+		ScimSortSql(&p, "data", &buf, &err))
+		out = strdup(buf.data);
+	else
+		out = strdup(err.message);
+	*kind = err.kind;
+	ScimBufFree(&buf);
+	return out;
+}
+
+/* The complexity limits: terms and nesting, counted as the parser reads. */
+static void
+test_limits(void)
+{
+	static const ScimFilterLimits small = {3, 2, "scim.filter_max_terms", "scim.filter_max_depth"};
+	static const ScimFilterLimits one = {1, 1, NULL, NULL};
+	static const ScimFilterLimits zero = {0, -5, NULL, NULL};
+	static const ScimFilterLimits huge = {1000000, 1000000, NULL, NULL};
+	char	   *s;
+
+	/* terms: 100 by default; the 101st is refused where it starts */
+	s = repeat_terms(100, "userName eq \"u\"", " or ");
+	CHECK(parses_within(s, NULL), "100 terms parse");
+	free(s);
+	s = repeat_terms(101, "userName eq \"u\"", " or ");
+	check_refused("101 terms", s, NULL, "SCIM filter has more than 100 terms",
+				  "Term 101 starts at character 1901. Each attribute expression, such as userName eq \"bjensen\", is a term, also inside a value filter \"[...]\".", "");
+	free(s);
+	/* terms inside value filters count, and "pr" is a term */
+	s = repeat_terms(50, "emails[type eq \"work\" and value pr]", " and ");
+	CHECK(parses_within(s, NULL), "50 value filters of 2 terms parse");
+	free(s);
+	s = around("emails[", repeat_terms(101, "type pr", " or "), "]");
+	check_refused("101 terms in a value filter", s, NULL, "SCIM filter has more than 100 terms", NULL, NULL);
+	free(s);
+	/* Entra's emails[...].value eq "x" is two terms */
+	check_refused("Entra's value path is two terms", "emails[type eq \"work\"].value eq \"x\"", &one,
+				  "SCIM filter has more than 1 term",
+				  "Term 2 starts at character 24. Each attribute expression, such as userName eq \"bjensen\", is a term, also inside a value filter \"[...]\".", NULL);
+	CHECK(parses_within("emails[type eq \"work\"].value eq \"x\"", &small), "Entra's value path within 3 terms");
+	/* the caller's limits, and the setting named in the hint */
+	CHECK(parses_within("a pr and (b pr or c pr)", &small), "3 terms within 3");
+	check_refused("4 terms past 3", "a pr and (b pr or c pr) or d pr", &small, "SCIM filter has more than 3 terms",
+				  "Term 4 starts at character 28. Each attribute expression, such as userName eq \"bjensen\", is a term, also inside a value filter \"[...]\".",
+				  "Send several smaller filters, or have a superuser raise scim.filter_max_terms.");
+	/* refused at the term too many, before the rest is read (the end is bad too) */
+	s = around("", repeat_terms(5000, "a eq \"x\"", " or "), " xor");
+	check_refused("5000 terms, then a syntax error", s, NULL, "SCIM filter has more than 100 terms", NULL, NULL);
+	free(s);
+	s = repeat_terms(100000, "a pr", " or ");
+	check_refused("100,000 terms", s, NULL, "SCIM filter is too long", "The filter is 799996 bytes; the limit is 65536.", NULL);
+	free(s);
+
+	/* depth: 20 levels by default; parentheses, "not" and brackets each open one */
+	s = nested(20, "(", "a pr", ")", "");
+	CHECK(parses_within(s, NULL), "20 parentheses parse");
+	free(s);
+	s = nested(21, "(", "a pr", ")", "");
+	check_refused("21 parentheses", s, NULL, "SCIM filter nests more than 20 levels deep",
+				  "Level 21 opens at character 21. Parentheses, also those after \"not\", and value filters \"[...]\" each open a level.", "");
+	free(s);
+	s = nested(20, "not (", "a pr", ")", "");
+	CHECK(parses_within(s, NULL), "20 nots parse");
+	free(s);
+	s = nested(21, "not(", "a pr", ")", "");
+	check_refused("21 nots", s, NULL, "SCIM filter nests more than 20 levels deep",
+				  "Level 21 opens at character 84. Parentheses, also those after \"not\", and value filters \"[...]\" each open a level.", NULL);
+	free(s);
+	s = nested(19, "(", "emails[not (type pr)]", ")", "");
+	check_refused("a bracket is a level", s, NULL, "SCIM filter nests more than 20 levels deep",
+				  "Level 21 opens at character 31. Parentheses, also those after \"not\", and value filters \"[...]\" each open a level.", NULL);
+	free(s);
+	s = nested(19, "(", "emails[type pr]", ")", "");
+	CHECK(parses_within(s, NULL), "a bracket inside 19 parentheses parses");
+	free(s);
+	/* emails[... or ...].value prints as emails[(... or ...) and value ...]: one level more */
+	s = around("emails[", nested(18, "not(", "type pr", ")", " or type pr"), "].value pr");
+	CHECK(parses_within(s, NULL), "Entra value path whose canonical form is 20 deep");
+	free(s);
+	s = around("emails[", nested(19, "not(", "type pr", ")", " or type pr"), "].value pr");
+	check_refused("Entra value path whose canonical form is 21 deep", s, NULL,
+				  "SCIM filter nests more than 20 levels deep",
+				  "Level 21 opens at character 1: the canonical form of \"emails[...].value\" puts the filter inside the brackets in parentheses.", NULL);
+	free(s);
+	check_refused("3 levels past 2", "((a pr or (b pr)))", &small, "SCIM filter nests more than 2 levels deep", NULL,
+				  "Write the filter with fewer nested parentheses, or have a superuser raise scim.filter_max_depth.");
+	check_refused("1 level", "not ((a pr))", &one, "SCIM filter nests more than 1 level deep", NULL, NULL);
+
+	/* limits outside the ceilings are clamped to them */
+	CHECK(parses_within("(a pr)", &zero), "limits below 1 admit one term, one level");
+	check_refused("limits below 1: two terms", "a pr or b pr", &zero, "SCIM filter has more than 1 term", NULL, NULL);
+	s = nested(100, "(", "a pr", ")", "");
+	CHECK(parses_within(s, &huge), "100 levels within the ceiling");
+	free(s);
+	s = nested(101, "(", "a pr", ")", "");
+	check_refused("101 levels past the ceiling", s, &huge, "SCIM filter nests more than 100 levels deep", NULL, NULL);
+	free(s);
+	/* the length limit admits no more than about 8000 terms, below the ceiling */
+	s = repeat_terms(8000, "a pr", " or ");
+	CHECK(parses_within(s, &huge), "8000 terms within the ceiling");
+	free(s);
+	/* strings longer than the arena has room for are sized by their extent, escapes and all */
+	s = repeat_terms(3000, "a eq \"\\u00e9\\\"\"", " or ");
+	CHECK(strlen(s) < SCIM_FILTER_MAX_LENGTH && parses_within(s, &huge), "3000 escaped strings parse");
+	free(s);
+}
+
+/* Never-returned attributes (password) cannot be filtered or sorted on. */
+static void
+test_never_returned(void)
+{
+	ScimErrorKind kind;
+	char	   *got;
+
+	check_resolve_error("password eq \"t1meMa$heen\"", "attribute \"password\" cannot be used in a filter (character 1)");
+	check_resolve_error("PassWord pr", "attribute \"password\" cannot be used in a filter (character 1)");
+	check_resolve_error("urn:ietf:params:scim:schemas:core:2.0:User:password sw \"SCRAM\"",
+						"attribute \"password\" cannot be used in a filter (character 1)");
+	check_resolve_error("URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER:PASSWORD co \"a\"",
+						"attribute \"password\" cannot be used in a filter (character 1)");
+	check_resolve_error("userName eq \"bjensen\" and not (password gt \"m\")",
+						"attribute \"password\" cannot be used in a filter (character 32)");
+	check_resolve_error("emails[type eq \"work\"] or (title pr and password ew \"x\")",
+						"attribute \"password\" cannot be used in a filter (character 41)");
+	check_resolve_error("password[value eq \"x\"]", "attribute \"password\" cannot be used in a filter (character 1)");
+	check_resolve_error("password eq null", "attribute \"password\" cannot be used in a filter (character 1)");
+
+	got = sort_sql("password", &kind);
+	CHECK(kind == SCIM_ERR_INVALID_VALUE, "sortBy password: invalidValue, as an unknown attribute");
+	CHECK_STR(got, "attribute \"password\" cannot be sorted by", "sortBy password");
+	free(got);
+	got = sort_sql("urn:ietf:params:scim:schemas:core:2.0:User:PASSWORD", &kind);
+	CHECK_STR(got, "attribute \"password\" cannot be sorted by", "sortBy URN-qualified password");
+	free(got);
+	got = sort_sql("userName", &kind);
+	CHECK(kind == SCIM_OK, "sortBy userName");
+	free(got);
+}
+
+/*
+ * The rule follows the schema, not the name: a custom extension's
+ * never-returned attributes and sub-attributes are refused too.
+ */
+static void
+test_never_returned_custom(void)
+{
+	static const char schema[] =
+		"{\"id\": \"urn:example:secrets:2.0:User\", \"attributes\": ["
+		" {\"name\": \"pin\", \"type\": \"string\", \"returned\": \"never\", \"mutability\": \"writeOnly\"},"
+		" {\"name\": \"keys\", \"type\": \"complex\", \"multiValued\": true, \"subAttributes\": ["
+		"  {\"name\": \"value\", \"type\": \"string\", \"returned\": \"never\"},"
+		"  {\"name\": \"label\", \"type\": \"string\"}]}]}";
+	ScimRegistry *saved = reg;
+	ScimError	err;
+	ScimErrorKind kind;
+	char	   *got;
+
+	reg = fixture_registry();
+	CHECK(ScimRegistryAddSchema(reg, schema, strlen(schema), &err) != NULL &&
+		  ScimRegistryAddExtension(reg, "User", "urn:example:secrets:2.0:User", false, &err),
+		  "register a schema with never-returned attributes");
+	check_resolve_error("pin eq \"1234\"", "attribute \"pin\" cannot be used in a filter (character 1)");
+	check_resolve_error("urn:example:secrets:2.0:User:pin pr", "attribute \"pin\" cannot be used in a filter (character 1)");
+	check_resolve_error("keys[label eq \"a\" and value eq \"k\"]", "attribute \"keys.value\" cannot be used in a filter (character 23)");
+	check_resolve_error("keys.value sw \"k\"", "attribute \"keys.value\" cannot be used in a filter (character 1)");
+	check_resolve_error("keys co \"k\"", "attribute \"keys.value\" cannot be used in a filter (character 1)");
+	check_sql("User", "keys[label eq \"a\"]",
+			  "(EXISTS (SELECT 1 FROM scim.elements(data->'urn:example:secrets:2.0:User'->'keys') AS e(v) WHERE (lower(v->>'label') = lower('a'))))");
+	got = sort_sql("pin", &kind);
+	CHECK_STR(got, "attribute \"pin\" cannot be sorted by", "sortBy a never-returned extension attribute");
+	free(got);
+	got = sort_sql("keys", &kind);
+	CHECK_STR(got, "attribute \"keys.value\" cannot be sorted by", "sortBy a multi-valued attribute whose value is never returned");
+	free(got);
+	ScimRegistryFree(reg);
+	reg = saved;
+}
 
 int
 main(void)
@@ -190,8 +471,8 @@ main(void)
 		for (int i = 0; i < 99; i++)
 			n += sprintf(deep + n, ")");
 		sprintf(deep + n, " or type pr].value pr");
-		check_syntax_error(deep, "invalid SCIM filter at or near \"emails\" (character 1)",
-						   "Filters may nest at most 100 levels deep.");
+		check_refused("canonical form 101 deep", deep, &(ScimFilterLimits) {100, 100, NULL, NULL},
+					  "SCIM filter nests more than 100 levels deep", NULL, NULL);
 	}
 	check_syntax_error("é eq \"x\"", "invalid SCIM filter at or near \"é\" (character 1)", NULL);
 	{
@@ -205,7 +486,8 @@ main(void)
 		for (int i = 0; i < 150; i++)
 			deep[n++] = ')';
 		deep[n] = '\0';
-		check_syntax_error(deep, "invalid SCIM filter at or near \"(\" (character 101)", "Filters may nest at most 100 levels deep.");
+		check_syntax_error(deep, "SCIM filter nests more than 20 levels deep",
+						   "Level 21 opens at character 21. Parentheses, also those after \"not\", and value filters \"[...]\" each open a level.");
 	}
 
 	/* resolution: canonical names, types, operators */
@@ -276,6 +558,10 @@ main(void)
 	CHECK(eval("User", "title eq null", "{\"title\":null}") == 1, "eval eq null on null");
 	CHECK(eval("User", "emails.value eq \"x\"", "{\"emails\":\"x\"}") == 0, "eval non-array multi-valued");
 	CHECK(eval("User", "userName eq \"x\"", "[1,2]") == 0, "eval array root");
+
+	test_limits();
+	test_never_returned();
+	test_never_returned_custom();
 
 	ScimRegistryFree(reg);
 	return UNIT_DONE();

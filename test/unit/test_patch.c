@@ -335,7 +335,7 @@ main(void)
 			ra = json_tokener_parse(a);
 			rb = json_tokener_parse(b);
 			res = json_tokener_parse("{\"userName\":\"u\",\"nickName\":\"n\"}");
-			prepared = ScimPatchPrepare(reg, user_type, ra, &err);
+			prepared = ScimPatchPrepare(reg, user_type, ra, NULL, &err);
 			json_object_put(ra);	/* the prepared request holds its own */
 			values[0] = json_object_object_get(json_object_array_get_idx(json_object_object_get(rb, "Operations"), 0), "value");
 			/* pair 0 has two operations, the others one */
@@ -372,6 +372,42 @@ main(void)
 			}
 			ScimPatchFree(prepared);
 			json_object_put(res);
+		}
+	}
+
+	/* value filters in paths are held to the caller's filter limits */
+	{
+		static const ScimFilterLimits two = {2, 1, "scim.filter_max_terms", "scim.filter_max_depth"};
+		static const char *const paths[] = {
+			"emails[type eq \\\"work\\\" or type eq \\\"home\\\"].value",	/* 2 terms, 1 level */
+			"emails[type eq \\\"work\\\" or type eq \\\"home\\\" or primary eq true].value",
+			"emails[(type eq \\\"work\\\")].value",
+		};
+		static const char *const want[] = {
+			NULL,
+			"invalid value filter in PATCH path: SCIM filter has more than 2 terms",
+			"invalid value filter in PATCH path: SCIM filter nests more than 1 level deep",
+		};
+
+		for (int i = 0; i < 3; i++)
+		{
+			char		buf[1024];
+			struct json_object *request;
+			ScimPatch  *prepared;
+
+			snprintf(buf, sizeof(buf), "{\"schemas\":[\"%s\"],\"Operations\":[{\"op\":\"remove\",\"path\":\"%s\"}]}",
+					 SCIM_PATCHOP_URN, paths[i]);
+			request = json_tokener_parse(buf);
+			prepared = ScimPatchPrepare(reg, user_type, request, &two, &err);
+			if (want[i] == NULL)
+				CHECK(prepared != NULL, "limits %d: within them (%s)", i, prepared ? "" : err.message);
+			else
+			{
+				CHECK(prepared == NULL && err.kind == SCIM_ERR_INVALID_PATH, "limits %d: refused as invalidPath", i);
+				CHECK_STR(err.message, want[i], "limits %d: message", i);
+			}
+			ScimPatchFree(prepared);
+			json_object_put(request);
 		}
 	}
 
