@@ -136,6 +136,18 @@ SELECT * FROM pg_temp.r('POST', '/.search', NULL, jsonb_build_object('filter', p
 SELECT * FROM pg_temp.r('PATCH', '/Users/' || :'uid', NULL, jsonb_build_object('schemas', '["urn:ietf:params:scim:api:messages:2.0:PatchOp"]'::jsonb,
 	'Operations', jsonb_build_array(jsonb_build_object('op', 'remove', 'path', 'emails[' || pg_temp.f(101, 'type eq "work"') || ']')))::text);
 
+-- a tenant given more terms (scim.tenant.filter_max_terms): for its own requests only
+SELECT scim.create_tenant('Bigger filters') AS big \gset
+UPDATE scim.tenant SET filter_max_terms = 150 WHERE id = :'big';
+SELECT status, body->'totalResults' AS total, body->>'scimType' AS scim_type
+FROM scim.handle('GET', '/Users', 'filter=' || pg_temp.f(120), jsonb_build_object('authorization', 'Bearer ' || scim.create_token(:'big')), NULL);
+SELECT status, body->>'scimType' AS scim_type FROM scim.handle('GET', '/Users', 'filter=' || pg_temp.f(151), jsonb_build_object('authorization', 'Bearer ' || scim.create_token(:'big')), NULL);
+SELECT status, body->>'scimType' AS scim_type FROM scim.handle('GET', '/Users', 'filter=' || pg_temp.f(120), current_setting('test.h')::jsonb, NULL);
+SELECT current_setting('scim.filter_max_terms') AS after_the_calls;
+\set VERBOSITY terse
+UPDATE scim.tenant SET filter_max_terms = 10001 WHERE id = :'big';
+\set VERBOSITY default
+
 SET client_min_messages = warning;
 DROP ROLE regress_scim_plain;
 RESET client_min_messages;

@@ -80,11 +80,14 @@ CREATE TABLE scim.tenant (
 	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	name text NOT NULL,
 	created timestamptz NOT NULL DEFAULT now(),
-	request_timeout interval CHECK (request_timeout > interval '0' AND request_timeout <= interval '1 hour')
+	request_timeout interval CHECK (request_timeout > interval '0' AND request_timeout <= interval '1 hour'),
+	filter_max_terms integer CHECK (filter_max_terms BETWEEN 1 AND 10000)
 );
 COMMENT ON TABLE scim.tenant IS 'Tenants of the store: one per customer directory (one Entra ID, Okta or Google Workspace connection)';
 COMMENT ON COLUMN scim.tenant.request_timeout IS
 	'The deadline of this tenant''s requests, in place of the setting scim.request_timeout; NULL for the setting';
+COMMENT ON COLUMN scim.tenant.filter_max_terms IS
+	'The most terms a filter of this tenant''s may have, in place of the setting scim.filter_max_terms; NULL for the setting';
 -- scim.handle() keeps the tenants' limits it has read: any change tells
 -- every backend to forget them (ALWAYS: also under session_replication_role = replica)
 CREATE TRIGGER tenant_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scim.tenant

@@ -192,6 +192,7 @@ typedef struct LimitsEntry
 	bool		valid;
 	pg_uuid_t	tenant;
 	int			request_timeout;	/* ms, 0 for the setting */
+	int			filter_max_terms;	/* 0 for the setting */
 } LimitsEntry;
 
 static LimitsEntry limits[LIMITS_SLOTS];
@@ -246,8 +247,8 @@ tenant_limits(const pg_uuid_t *tenant)
 	{
 		Oid			argtype = UUIDOID;
 
-		plan = SPI_prepare("SELECT pg_catalog.ceil(pg_catalog.date_part('epoch', t.request_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4 "
-						   "FROM scim.tenant t WHERE t.id OPERATOR(pg_catalog.=) $1", 1, &argtype);
+		plan = SPI_prepare("SELECT pg_catalog.ceil(pg_catalog.date_part('epoch', t.request_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4, "
+						   "t.filter_max_terms FROM scim.tenant t WHERE t.id OPERATOR(pg_catalog.=) $1", 1, &argtype);
 		if (plan == NULL)
 			elog(ERROR, "could not prepare the tenant limits' statement: %s", SPI_result_code_string(SPI_result));
 		SPI_keepplan(plan);
@@ -266,6 +267,8 @@ tenant_limits(const pg_uuid_t *tenant)
 	{
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		e->request_timeout = isnull ? 0 : Max(DatumGetInt32(d), 1);
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		e->filter_max_terms = isnull ? 0 : DatumGetInt32(d);
 	}
 	SPI_finish();
 	e->valid = true;
@@ -286,6 +289,14 @@ ScimPgActFor(const char *tenant)
 	e = tenant_limits(tenant_value);
 	if (e->request_timeout > 0)
 		ScimPgDeadlineArm(e->request_timeout, false);
+	if (e->filter_max_terms > 0)
+	{
+		char		buf[16];
+
+		snprintf(buf, sizeof(buf), "%d", e->filter_max_terms);
+		(void) set_config_option("scim.filter_max_terms", buf, PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
 }
 
 PG_FUNCTION_INFO_V1(scim_act_for);
