@@ -63,6 +63,7 @@ REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry patc
 	filter_index filter_property
 REGRESS += security secrets deadline
 REGRESS += filter_limits
+REGRESS += handle_revocation
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)

@@ -60,6 +60,8 @@ SELECT count(*) FROM scim.event;
 SELECT count(*) FROM scim.events;
 SELECT count(*) FROM scim.tenant;
 SELECT count(*) FROM scim.token;
+SELECT count(*) FROM scim.tokens;
+SELECT scim.revoke_token(:'beta', gen_random_uuid());
 INSERT INTO scim.users (tenant, data) VALUES (:'beta', '{"userName": "planted"}');
 UPDATE scim.users SET data = '{}' WHERE tenant = :'beta';
 DELETE FROM scim.group_members WHERE tenant = :'beta';
@@ -227,6 +229,7 @@ RESET scim.tenant;
 SET ROLE scim_app;
 SELECT count(DISTINCT tenant) AS tenants_seen FROM scim.users WHERE tenant IN (:'alpha', :'beta');
 SELECT count(DISTINCT tenant) AS tenants_logged FROM scim.events WHERE tenant IN (:'alpha', :'beta');
+SELECT count(DISTINCT tenant) AS tenants_with_tokens FROM scim.tokens WHERE tenant IN (:'alpha', :'beta');
 SELECT count(*) FROM scim.users WHERE data->>'userName' = 'planted';
 RESET ROLE;
 -- nothing an attacker tried was written

@@ -45,6 +45,7 @@ GRANT SELECT ON scim.common_attributes, scim.schema, scim.resource_type, scim.re
 	TO scim_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON scim.tenant TO scim_app;
 GRANT SELECT, INSERT, UPDATE ON scim.token TO scim_app;
+GRANT SELECT ON scim.tokens TO scim_app;
 GRANT SELECT ON scim.users, scim.groups, scim.group_members, scim.event, scim.events TO scim_app;
 GRANT DELETE ON scim.event TO scim_app;
 GRANT EXECUTE ON FUNCTION scim._random_token() TO scim_app;

@@ -101,15 +101,26 @@ CREATE TABLE scim.token (
 	created timestamptz NOT NULL DEFAULT now(),
 	expires_at timestamptz,
 	revoked_at timestamptz,
+	prefix text,
 	PRIMARY KEY (tenant, id)
 );
 -- looked up before the tenant is known: the one index that cannot lead with it
 CREATE UNIQUE INDEX token_hash_idx ON scim.token (hash);
 COMMENT ON TABLE scim.token IS 'Bearer tokens of the tenants, stored as SHA-256 hashes; the token itself is shown once';
+COMMENT ON COLUMN scim.token.prefix IS
+	'The first 12 characters of the token ("scim_" and 7 of its 43 random ones, leaving 214 secret bits), to tell tokens apart; NULL for tokens issued before it was kept';
 -- scim.handle() keeps the tokens it has seen: a revocation, expiry change or
--- new token tells every backend to forget them
+-- new token tells every backend to forget them.  ALWAYS: a session under
+-- session_replication_role = replica (pg_restore --disable-triggers, tools
+-- that apply changes) must tell too.  Logical replication's apply fires row
+-- triggers only, hence the row trigger for the replica role.  A backend
+-- caches tokens only while both are enabled so (src/pg/handle.c, watched()).
 CREATE TRIGGER token_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scim.token
 	FOR EACH STATEMENT EXECUTE FUNCTION scim._registry_changed();
+ALTER TABLE scim.token ENABLE ALWAYS TRIGGER token_changed;
+CREATE TRIGGER token_applied AFTER INSERT OR UPDATE OR DELETE ON scim.token
+	FOR EACH ROW EXECUTE FUNCTION scim._registry_changed();
+ALTER TABLE scim.token ENABLE REPLICA TRIGGER token_applied;
 
 CREATE TABLE scim.users (
 	tenant uuid NOT NULL REFERENCES scim.tenant (id) ON DELETE CASCADE,
@@ -151,9 +162,16 @@ CREATE TABLE scim.group_members (
 );
 CREATE INDEX group_members_value_idx ON scim.group_members (tenant, value);
 -- scim.handle() keeps which tenants have no memberships, to read their
--- users without a join: any change tells every backend to forget
+-- users without a join: any change tells every backend to forget, under
+-- any session_replication_role, as for scim.token.  The row trigger fires
+-- only under the replica role, so an ordinary write of many members
+-- invalidates once.
 CREATE TRIGGER members_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scim.group_members
 	FOR EACH STATEMENT EXECUTE FUNCTION scim._registry_changed();
+ALTER TABLE scim.group_members ENABLE ALWAYS TRIGGER members_changed;
+CREATE TRIGGER members_applied AFTER INSERT OR UPDATE OR DELETE ON scim.group_members
+	FOR EACH ROW EXECUTE FUNCTION scim._registry_changed();
+ALTER TABLE scim.group_members ENABLE REPLICA TRIGGER members_applied;
 COMMENT ON TABLE scim.group_members IS
 	'Group membership, one row per member: adding one member to a 100,000-member group is an index insert';
 
@@ -241,13 +259,13 @@ AS $$
 DECLARE
 	token text := scim._random_token();
 BEGIN
-	INSERT INTO scim.token (tenant, hash, expires_at)
-		VALUES (create_token.tenant, sha256(convert_to(token, 'UTF8')), create_token.expires_at);
+	INSERT INTO scim.token (tenant, hash, expires_at, prefix)
+		VALUES (create_token.tenant, sha256(convert_to(token, 'UTF8')), create_token.expires_at, left(token, 12));
 	RETURN token;
 END;
 $$;
 COMMENT ON FUNCTION scim.create_token(uuid, timestamptz) IS
-	'Issues a bearer token for a tenant and returns it; only its SHA-256 hash is kept, so this is the one time it can be read';
+	'Issues a bearer token for a tenant and returns it; only its SHA-256 hash and its first 12 characters are kept, so this is the one time it can be read';
 
 CREATE FUNCTION scim.revoke_token(token text) RETURNS boolean
 	LANGUAGE sql VOLATILE
@@ -259,6 +277,25 @@ CREATE FUNCTION scim.revoke_token(token text) RETURNS boolean
 	SELECT count(*) > 0 FROM r
 	$$;
 COMMENT ON FUNCTION scim.revoke_token(text) IS 'Revokes a bearer token; true if it was live';
+
+-- By id, so that the token never appears in statement text (and so in the
+-- server's log): two arguments, so scim.revoke_token('...') stays the one above.
+CREATE FUNCTION scim.revoke_token(tenant uuid, id uuid) RETURNS boolean
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	WITH r AS (UPDATE scim.token t SET revoked_at = pg_catalog.now()
+			   WHERE t.tenant = revoke_token.tenant AND t.id = revoke_token.id AND t.revoked_at IS NULL
+			   RETURNING 1)
+	SELECT pg_catalog.count(*) > 0 FROM r
+	$$;
+COMMENT ON FUNCTION scim.revoke_token(uuid, uuid) IS
+	'Revokes a bearer token by its tenant and id (as scim.tokens shows them); true if it was live';
+
+CREATE VIEW scim.tokens WITH (security_invoker = true) AS
+	SELECT t.tenant, t.id, t.prefix, t.created, t.expires_at, t.revoked_at FROM scim.token t;
+COMMENT ON VIEW scim.tokens IS
+	'The bearer tokens without their hashes: prefix (the first 12 characters, NULL for tokens issued before it was kept) tells which is which; read with the rights on scim.token';
 
 CREATE FUNCTION scim._authenticate(token text) RETURNS uuid
 	LANGUAGE plpgsql STABLE SECURITY DEFINER

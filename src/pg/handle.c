@@ -26,10 +26,13 @@
  */
 #include "scim_pg.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/cryptohash.h"
@@ -44,6 +47,7 @@
 #include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -601,7 +605,7 @@ read_request(FunctionCallInfo fcinfo, Request *req)
  * mostly the executor's set-up of two more index scans and their join.
  *
  * Any change to scim.group_members invalidates the table's relcache entry
- * in every backend (a statement trigger, as for scim.token), and the
+ * in every backend (triggers, as for scim.token: see watched()), and the
  * callback forgets what it knew.  A backend reads invalidations when its
  * transaction starts and when a statement first locks a table, so a
  * statement run without the join checks afterwards that none arrived
@@ -623,7 +627,7 @@ typedef struct MembersEntry
 static MembersEntry members[MEMBERS_SLOTS];
 static int	members_next;
 static Oid	members_relid = InvalidOid;
-static bool members_watched;	/* scim.group_members has its trigger */
+static bool members_watched;	/* scim.group_members has its triggers, enabled */
 static uint64 members_seen;		/* invalidations of scim.group_members read */
 
 /*
@@ -631,11 +635,14 @@ static uint64 members_seen;		/* invalidations of scim.group_members read */
  * lookup request, and hashing it (OpenSSL's SHA-256 context set-up) a
  * fiftieth, so the cache is keyed by the token itself, compared in
  * constant time, and kept in this backend's memory only.  Any change to scim.token (a new token, a
- * revocation, a tenant dropped) fires a statement trigger that invalidates
- * the table's relcache entry in every backend, and the callback below
- * forgets them all; invalidations are read at the start of each
+ * revocation, a new expiry, a tenant dropped) fires a trigger that
+ * invalidates the table's relcache entry in every backend, and the callback
+ * below forgets them all; invalidations are read at the start of each
  * transaction, so a revocation holds from the next request on, as it did
- * when every request read the table.  Expiry is checked on every use.
+ * when every request read the table.  Expiry is checked on every use.  The
+ * tokens are cached only while the triggers fire whatever the session's
+ * session_replication_role (see watched()); otherwise each request reads
+ * the table.
  */
 #define TOKEN_SLOTS 16
 
@@ -655,6 +662,7 @@ typedef struct TokenEntry
 static TokenEntry tokens[TOKEN_SLOTS];
 static int	token_next;
 static Oid	token_relid = InvalidOid;
+static bool token_watched;		/* scim.token has its triggers, enabled */
 static bool caches_callback;
 
 /* What the relcache says has changed: the tokens, the memberships, or anything. */
@@ -684,6 +692,48 @@ watch_caches(void)
 		CacheRegisterRelcacheCallback(caches_invalidate, (Datum) 0);
 		caches_callback = true;
 	}
+}
+
+/*
+ * Will every change to table relid tell every backend?  A cache of the
+ * table is kept only then.  The install script gives scim.token and
+ * scim.group_members two triggers calling scim._registry_changed(): a
+ * statement trigger (name "stmt") enabled ALWAYS, so that it fires in a
+ * session under session_replication_role = replica too (pg_restore
+ * --disable-triggers, a tool applying changes), and a row trigger ("row")
+ * enabled REPLICA, for logical replication's apply, which fires row
+ * triggers only.  If the table owner disables either (ALTER TABLE ...
+ * DISABLE TRIGGER, as pg_restore --disable-triggers does too) or enables
+ * the statement trigger for the origin role alone, the changes made
+ * meanwhile would go untold: then nothing is cached, and every request
+ * reads the table.  Changing a trigger's state invalidates the table's
+ * relcache entry in every backend, so this is asked again at once.  Read
+ * once per invalidation, it costs a request nothing.
+ */
+static bool
+watched(Oid relid, const char *stmt, const char *row)
+{
+	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		stmt_on = false;
+	bool		row_on = false;
+
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_trigger t = (Form_pg_trigger) GETSTRUCT(tup);
+
+		if (strcmp(NameStr(t->tgname), stmt) == 0)
+			stmt_on = t->tgenabled == TRIGGER_FIRES_ALWAYS;
+		else if (strcmp(NameStr(t->tgname), row) == 0)
+			row_on = t->tgenabled == TRIGGER_FIRES_ALWAYS || t->tgenabled == TRIGGER_FIRES_ON_REPLICA;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return stmt_on && row_on;
 }
 
 /* Is the cached entry e token t (of length len)?  In time that depends on len alone. */
@@ -742,6 +792,7 @@ authenticate(Request *req, MemoryContext cxt, Datum *tenant)
 	bytea	   *arg;
 	Datum		argd;
 	TokenEntry *e;
+	TokenEntry	once;
 	HeapTuple	tup;
 	Oid			owner;
 	Oid			save_user;
@@ -759,8 +810,9 @@ authenticate(Request *req, MemoryContext cxt, Datum *tenant)
 		token_relid = get_relname_relid("token", get_namespace_oid("scim", false));
 		if (!OidIsValid(token_relid))
 			return false;
+		token_watched = watched(token_relid, "token_changed", "token_applied");
 	}
-	for (int i = 0; i < TOKEN_SLOTS; i++)
+	for (int i = 0; token_watched && i < TOKEN_SLOTS; i++)
 	{
 		e = &tokens[i];
 		if (token_is(e, req->token, len))
@@ -793,16 +845,20 @@ authenticate(Request *req, MemoryContext cxt, Datum *tenant)
 	if (isnull)
 		return false;
 
-	e = &tokens[token_next];
-	token_next = (token_next + 1) % TOKEN_SLOTS;
-	memcpy(e->token, req->token, len);
-	e->len = len;
+	/* kept only while a change to the row would be told (watched()), else for this request alone */
+	e = token_watched ? &tokens[token_next] : &once;
 	memcpy(&e->tenant, DatumGetUUIDP(d), sizeof(pg_uuid_t));
 	strlcpy(e->tenant_text, DatumGetCString(DirectFunctionCall1(uuid_out, d)), sizeof(e->tenant_text));
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	e->expires = !isnull;
 	e->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
-	e->valid = true;
+	if (token_watched)
+	{
+		token_next = (token_next + 1) % TOKEN_SLOTS;
+		memcpy(e->token, req->token, len);
+		e->len = len;
+		e->valid = true;
+	}
 	return found(req, e, tenant);
 }
 
@@ -820,8 +876,8 @@ without_members(Datum tenant, MemoryContext cxt)
 		members_relid = get_relname_relid("group_members", get_namespace_oid("scim", false));
 		if (!OidIsValid(members_relid))
 			return false;
-		/* installed by an older script, nothing would tell of a change: always join */
-		members_watched = OidIsValid(get_trigger_oid(members_relid, "members_changed", true));
+		/* without its triggers firing, nothing would tell of a change: always join */
+		members_watched = watched(members_relid, "members_changed", "members_applied");
 	}
 	if (!members_watched)
 		return false;
