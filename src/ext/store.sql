@@ -89,10 +89,16 @@ COMMENT ON COLUMN scim.tenant.request_timeout IS
 COMMENT ON COLUMN scim.tenant.filter_max_terms IS
 	'The most terms a filter of this tenant''s may have, in place of the setting scim.filter_max_terms; NULL for the setting';
 -- scim.handle() keeps the tenants' limits it has read: any change tells
--- every backend to forget them (ALWAYS: also under session_replication_role = replica)
+-- every backend to forget them, as for scim.token below (ALWAYS, and a row
+-- trigger for logical replication's apply).  With them disabled a backend
+-- keeps the limits it read until it ends: they bound requests, they
+-- grant nothing.
 CREATE TRIGGER tenant_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scim.tenant
 	FOR EACH STATEMENT EXECUTE FUNCTION scim._registry_changed();
 ALTER TABLE scim.tenant ENABLE ALWAYS TRIGGER tenant_changed;
+CREATE TRIGGER tenant_applied AFTER INSERT OR UPDATE OR DELETE ON scim.tenant
+	FOR EACH ROW EXECUTE FUNCTION scim._registry_changed();
+ALTER TABLE scim.tenant ENABLE REPLICA TRIGGER tenant_applied;
 
 CREATE TABLE scim.token (
 	tenant uuid NOT NULL REFERENCES scim.tenant (id) ON DELETE CASCADE,
