@@ -62,6 +62,7 @@ SCHEMA_JSON = src/schemas/common.json src/schemas/user.json src/schemas/group.js
 REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry patch patch_idp patch_prepared responses handle handle_fast handle_text handle_members \
 	filter_index filter_property
 REGRESS += security secrets deadline
+REGRESS += handle_hygiene
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
