@@ -118,7 +118,7 @@ SELECT * FROM pg_temp.delete('/Groups/' || pg_temp.id('g4'), pg_temp.id('g4'));
 -- WARNING (any would show here).  page(): status and startIndex/itemsPerPage/totalResults,
 -- or the error
 CREATE FUNCTION pg_temp.page(m text, p text, q text, b text DEFAULT NULL) RETURNS text LANGUAGE sql AS $$
-	SELECT x.status || ' ' || coalesce(x.body->>'scimType', (x.body->>'startIndex') || '/' || (x.body->>'itemsPerPage') || '/' || (x.body->>'totalResults'))
+	SELECT x.status || coalesce(' ' || coalesce(x.body->>'scimType', (x.body->>'startIndex') || '/' || (x.body->>'itemsPerPage') || '/' || (x.body->>'totalResults')), '')
 	FROM scim.handle(m, p, q, current_setting('test.h')::jsonb, b) x
 $$;
 -- the same on the C path (a lookup): its answer, whether scim._handle() gives the same, whether C answered
@@ -129,7 +129,7 @@ DECLARE
 	in_c boolean := pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure) IS NOT DISTINCT FROM calls;
 	s scim.response := scim._handle('GET', '/Users', q, current_setting('test.h')::jsonb, NULL);
 BEGIN
-	RETURN f.status || ' ' || coalesce(f.body->>'scimType', (f.body->>'startIndex') || '/' || (f.body->>'itemsPerPage') || '/' || (f.body->>'totalResults'))
+	RETURN f.status || coalesce(' ' || coalesce(f.body->>'scimType', (f.body->>'startIndex') || '/' || (f.body->>'itemsPerPage') || '/' || (f.body->>'totalResults')), '')
 		|| CASE WHEN f IS NOT DISTINCT FROM s THEN ' same' ELSE ' DIFFERENT' END || CASE WHEN in_c THEN ' in C' ELSE '' END;
 END $$;
 BEGIN;

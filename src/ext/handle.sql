@@ -541,7 +541,8 @@ DECLARE
 	err_msg text;
 	failed integer := 0;
 	ord text := 'r.created, r.id';
-	src text;
+	src text;					-- the table a type's rows come from
+	fcol text;					-- the document its filter reads
 	member text[];
 	start_index bigint := 1;
 	cnt bigint := scim._default_count();
@@ -585,6 +586,7 @@ BEGIN
 		cond := '';
 		sortkey := 'NULL::text';
 		src := CASE t WHEN 'User' THEN 'scim.users' ELSE 'scim.groups' END;
+		fcol := 'x.data';
 		member := NULL;
 		IF t = 'Group' AND strpos(lower(q->>'filter'), 'members') > 0 THEN
 			-- a group's members are not in its document but in scim.group_members:
@@ -601,11 +603,12 @@ BEGIN
 							(SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(''value'', m.value, ''type'', m.type, ''display'', m.display)))
 							 FROM scim.group_members m WHERE m.tenant = g.tenant AND m.group_id = g.id), ''[]'')) AS shown
 						 FROM scim.groups g)';
+				fcol := 'x.shown';
 			END IF;
 		END IF;
 		BEGIN
 			IF q ? 'filter' AND member IS NULL THEN
-				cond := ' AND ' || scim.filter_sql(q->>'filter', t, CASE WHEN src LIKE '(%' THEN 'x.shown' ELSE 'x.data' END);
+				cond := ' AND ' || scim.filter_sql(q->>'filter', t, fcol);
 			END IF;
 			IF q ? 'sortby' THEN
 				sortkey := scim.sort_sql(q->>'sortby', t, 'x.data');
