@@ -240,6 +240,16 @@ hmac_sha256(const uint8 *key, size_t keylen, const uint8 *data, size_t len, uint
 	pg_hmac_free(ctx);
 }
 
+/* A bytea the size of a SHA-256 digest, for one to be written into. */
+static bytea *
+digest_bytea(void)
+{
+	bytea	   *out = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+
+	SET_VARSIZE(out, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	return out;
+}
+
 PG_FUNCTION_INFO_V1(scim_hmac);
 
 /* scim._hmac(key bytea, data bytea) → bytea: HMAC-SHA-256 (RFC 2104) */
@@ -248,9 +258,8 @@ scim_hmac(PG_FUNCTION_ARGS)
 {
 	bytea	   *key = PG_GETARG_BYTEA_PP(0);
 	bytea	   *data = PG_GETARG_BYTEA_PP(1);
-	bytea	   *out = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	bytea	   *out = digest_bytea();
 
-	SET_VARSIZE(out, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 	hmac_sha256((const uint8 *) VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
 				(const uint8 *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), (uint8 *) VARDATA(out));
 	PG_RETURN_BYTEA_P(out);
@@ -311,9 +320,8 @@ Datum
 scim_cursor_sign(PG_FUNCTION_ARGS)
 {
 	bytea	   *data = PG_GETARG_BYTEA_PP(0);
-	bytea	   *out = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	bytea	   *out = digest_bytea();
 
-	SET_VARSIZE(out, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 	cursor_mac((const uint8 *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), (uint8 *) VARDATA(out));
 	PG_RETURN_BYTEA_P(out);
 }
