@@ -64,6 +64,7 @@ REGRESS = filter_parse filter_sql filter_matches filter_idp schema_registry patc
 REGRESS += security secrets deadline
 REGRESS += filter_limits
 REGRESS += handle_revocation
+REGRESS += handle_hygiene
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)

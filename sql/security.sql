@@ -204,7 +204,7 @@ FROM pg_temp.plan(format('SELECT r.id FROM scim.users r WHERE r.tenant = %L AND 
 SELECT count(*) FILTER (WHERE p ~ 'Index Cond: .*scim\.key_lower\(data, ''displayName''::text\) =') AS by_display_name,
 	   count(*) FILTER (WHERE p ~ '^ *(->  )?Filter:') AS filtered
 FROM pg_temp.plan(format('SELECT r.id FROM scim.groups r WHERE r.tenant = %L AND scim.key_lower(r.data, %L) = lower(%L)', :'many', 'displayName', 'x')) p;
-SELECT count(*) FILTER (WHERE p ~ 'Index Cond: .*value = ') AS member_join,
+SELECT count(*) FILTER (WHERE p ~ 'Index Cond: .*value\)?(::text)? = scim\.id_text') AS member_join,
 	   count(*) FILTER (WHERE p ~ '^ *(->  )?Filter:') AS filtered
 FROM pg_temp.plan(format('SELECT g.id FROM scim.users r JOIN scim.group_members m ON m.tenant = r.tenant AND m.value = scim.id_text(r.id) '
 						 'JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id WHERE r.tenant = %L AND scim.key_lower(r.data, %L) = %L',

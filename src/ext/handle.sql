@@ -202,6 +202,20 @@ CREATE FUNCTION scim._wants_members(q jsonb) RETURNS boolean
 COMMENT ON FUNCTION scim._wants_members(jsonb) IS
 	'Whether a Group response carries members: Entra ID reads with excludedAttributes=members, and then the membership table is not read (internal)';
 
+-- A member's value as scim.group_members holds it: the id as uuid_out()
+-- writes it (lower case, hyphenated) whatever case, braces or hyphens
+-- uuid_in() accepts, so that one member is one row and a deleted user's or
+-- group's memberships are found by its id; NULL when v is no UUID.  The
+-- pattern is uuid_in()'s grammar, so that the cast cannot fail.
+CREATE FUNCTION scim._member_id(v text) RETURNS text
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	AS $$
+	SELECT CASE WHEN v ~ '^(\{[0-9A-Fa-f]{4}(-?[0-9A-Fa-f]{4}){7}\}|[0-9A-Fa-f]{4}(-?[0-9A-Fa-f]{4}){7})$'
+				THEN v::uuid::text END
+	$$;
+COMMENT ON FUNCTION scim._member_id(text) IS
+	'A member value in canonical form (lower-case hyphenated UUID), or NULL when it is not a UUID (internal)';
+
 -- Replace, add or remove members of a group: the membership table, not the document.
 CREATE FUNCTION scim._set_members(tenant uuid, gid uuid, op text, members jsonb) RETURNS boolean
 	LANGUAGE plpgsql VOLATILE
@@ -209,6 +223,7 @@ CREATE FUNCTION scim._set_members(tenant uuid, gid uuid, op text, members jsonb)
 DECLARE
 	m jsonb;
 	v text;
+	mid text;
 	mtype text;
 	n bigint;
 	changed boolean := false;
@@ -229,24 +244,27 @@ BEGIN
 		IF v IS NULL THEN
 			PERFORM scim._fail(400, 'invalidValue', 'each member needs a "value", the id of a User or Group');
 		END IF;
+		mid := scim._member_id(v);
+		IF mid IS NULL THEN
+			-- never a member: not even a remove can name it
+			PERFORM scim._fail(400, 'invalidValue', format('member "%s" is not a User or Group of this tenant', v));
+		END IF;
 		IF op = 'remove' THEN
 			DELETE FROM scim.group_members g
-			WHERE g.tenant = _set_members.tenant AND g.group_id = gid AND g.value = v;
+			WHERE g.tenant = _set_members.tenant AND g.group_id = gid AND g.value = mid;
 			GET DIAGNOSTICS n = ROW_COUNT;
 			changed := changed OR n > 0;
 			CONTINUE;
 		END IF;
 		mtype := CASE
-			WHEN v ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' AND EXISTS (
-				SELECT 1 FROM scim.users u WHERE u.tenant = _set_members.tenant AND u.id = v::uuid) THEN 'User'
-			WHEN v ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' AND EXISTS (
-				SELECT 1 FROM scim.groups x WHERE x.tenant = _set_members.tenant AND x.id = v::uuid) THEN 'Group'
+			WHEN EXISTS (SELECT 1 FROM scim.users u WHERE u.tenant = _set_members.tenant AND u.id = mid::uuid) THEN 'User'
+			WHEN EXISTS (SELECT 1 FROM scim.groups x WHERE x.tenant = _set_members.tenant AND x.id = mid::uuid) THEN 'Group'
 			END;
 		IF mtype IS NULL THEN
 			PERFORM scim._fail(400, 'invalidValue', format('member "%s" is not a User or Group of this tenant', v));
 		END IF;
 		INSERT INTO scim.group_members (tenant, group_id, value, type, display)
-		VALUES (_set_members.tenant, gid, v, mtype, m->>'display')
+		VALUES (_set_members.tenant, gid, mid, mtype, m->>'display')
 		ON CONFLICT ON CONSTRAINT group_members_pkey DO NOTHING;
 		GET DIAGNOSTICS n = ROW_COUNT;
 		changed := changed OR n > 0;
@@ -255,7 +273,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION scim._set_members(uuid, uuid, text, jsonb) IS
-	'Adds, removes or replaces group members in scim.group_members; each member must be a User or Group of the tenant; true if membership changed (internal)';
+	'Adds, removes or replaces group members in scim.group_members, their values in canonical form; each member must be a User or Group of the tenant; true if membership changed (internal)';
 
 -- Apply the member operations of a Group PATCH to the membership table and
 -- return the request without them, for scim.patch to apply to the document.
@@ -287,11 +305,12 @@ BEGIN
 					changed := scim._set_members(tenant, gid, kind, op->'value') OR changed;
 				END IF;
 			ELSIF kind = 'remove' THEN
-				-- members[value eq "id"] is an index lookup; other filters test each member
+				-- members[value eq "id"] is an index lookup (of the id in the form
+				-- it is stored in: value is not caseExact); other filters test each member
 				IF filter ~* '^\s*value\s+eq\s+"[^"\\]*"\s*$' THEN
 					DELETE FROM scim.group_members g
 					WHERE g.tenant = _patch_members.tenant AND g.group_id = gid
-					  AND g.value = substring(filter from '"([^"\\]*)"');
+					  AND g.value = scim._member_id(substring(filter from '"([^"\\]*)"'));
 					GET DIAGNOSTICS n = ROW_COUNT;
 					changed := changed OR n > 0;
 				ELSE
@@ -388,35 +407,54 @@ CREATE FUNCTION scim._cursor_timeout() RETURNS integer
 COMMENT ON FUNCTION scim._cursor_timeout() IS 'Seconds a cursor stays valid (setting scim.cursor_timeout, default 3600) (internal)';
 
 -- A cursor (RFC 9865) is the position after the last row of a page, the
--- query it belongs to and when it was issued, base64url-encoded: opaque to
--- clients, and only ever a position within the caller's own tenant.
+-- query it belongs to (its tenant among it) and when it was issued, signed
+-- with HMAC-SHA-256 under the database's key (scim.secret), base64url-encoded:
+-- opaque to clients, and only ever a position within the caller's own
+-- tenant.  The issue time is signed with the rest, so no cursor outlives
+-- scim.cursor_timeout.
 CREATE FUNCTION scim._cursor_encode(created timestamptz, id uuid, query_hash text) RETURNS text
-	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	LANGUAGE plpgsql STABLE
 	AS $$
-	SELECT translate(replace(encode(convert_to(concat_ws('|', 'c1',
-		(extract(epoch FROM created) * 1000000)::bigint, id, query_hash,
-		extract(epoch FROM now())::bigint), 'UTF8'), 'base64'), E'\n', ''), '+/=', '-_')
-	$$;
-COMMENT ON FUNCTION scim._cursor_encode(timestamptz, uuid, text) IS 'A nextCursor value (internal)';
+DECLARE
+	data bytea := convert_to(concat_ws('|', 'c2', (extract(epoch FROM created) * 1000000)::bigint, id, query_hash,
+									   extract(epoch FROM now())::bigint), 'UTF8');
+BEGIN
+	RETURN translate(replace(encode(data || scim._cursor_sign(data), 'base64'), E'\n', ''), '+/=', '-_');
+END;
+$$;
+COMMENT ON FUNCTION scim._cursor_encode(timestamptz, uuid, text) IS 'A nextCursor value, signed (internal)';
 
 CREATE FUNCTION scim._cursor_decode(cursor text, query_hash text, OUT created timestamptz, OUT id uuid)
 	LANGUAGE plpgsql STABLE
 	AS $$
 DECLARE
 	parts text[];
-	raw text;
+	raw bytea;
+	data bytea;
+	bad text := 'the cursor is not one this service issued; start again with an empty cursor';
 BEGIN
 	BEGIN
-		raw := translate(cursor, '-_', '+/');
-		raw := raw || repeat('=', (4 - length(raw) % 4) % 4);
-		parts := string_to_array(convert_from(decode(raw, 'base64'), 'UTF8'), '|');
-		IF cardinality(parts) <> 5 OR parts[1] <> 'c1' THEN
+		raw := decode(translate(cursor, '-_', '+/') || repeat('=', (4 - length(cursor) % 4) % 4), 'base64');
+	EXCEPTION WHEN OTHERS THEN
+		PERFORM scim._fail(400, 'invalidCursor', bad);
+	END;
+	-- the contents, then their 32-byte signature; nothing is read before it is checked
+	IF length(raw) <= 32 THEN
+		PERFORM scim._fail(400, 'invalidCursor', bad);
+	END IF;
+	data := substring(raw FROM 1 FOR length(raw) - 32);
+	IF NOT scim._cursor_verify(data, substring(raw FROM length(raw) - 31)) THEN
+		PERFORM scim._fail(400, 'invalidCursor', bad);
+	END IF;
+	BEGIN
+		parts := string_to_array(convert_from(data, 'UTF8'), '|');
+		IF cardinality(parts) <> 5 OR parts[1] <> 'c2' THEN
 			RAISE EXCEPTION 'bad cursor';
 		END IF;
 		created := to_timestamp(parts[2]::numeric / 1000000);
 		id := parts[3]::uuid;
 	EXCEPTION WHEN OTHERS THEN
-		PERFORM scim._fail(400, 'invalidCursor', 'the cursor is not one this service issued; start again with an empty cursor');
+		PERFORM scim._fail(400, 'invalidCursor', bad);
 	END;
 	IF parts[4] <> query_hash THEN
 		PERFORM scim._fail(400, 'invalidCursor', 'the cursor belongs to a different query; repeat the query''s parameters unchanged');
@@ -426,7 +464,34 @@ BEGIN
 	END IF;
 END;
 $$;
-COMMENT ON FUNCTION scim._cursor_decode(text, text) IS 'The position a cursor stands for, or an invalidCursor / expiredCursor error (internal)';
+COMMENT ON FUNCTION scim._cursor_decode(text, text) IS
+	'The position a cursor stands for, once its signature is checked, or an invalidCursor / expiredCursor error (internal)';
+
+-- startIndex or count (RFC 7644 section 3.4.2.4) as a page uses it: any
+-- integer int8in() reads, however many digits, clamped into [lo, hi] (below
+-- 1 is 1, a negative count 0, past the integer range the bound), so that no
+-- number a client sends is an error; only what is no integer is.  NULL
+-- (an empty array in a SearchRequest) is lo, as greatest() took it before.
+CREATE FUNCTION scim._page_param(value text, name text, lo integer, hi integer, scim_type text DEFAULT 'invalidValue')
+	RETURNS integer
+	LANGUAGE plpgsql IMMUTABLE
+	AS $$
+BEGIN
+	IF value IS NULL THEN
+		RETURN lo;
+	END IF;
+	IF value !~ '^[ \t\n\r\f\v]*[+-]?[0-9]+[ \t\n\r\f\v]*$' THEN
+		PERFORM scim._fail(400, scim_type, name || ' must be an integer');
+	END IF;
+	-- more than ten significant digits is past any integer: the bound, without a cast that overflows
+	IF length(ltrim(substring(value from '[0-9]+'), '0')) > 10 THEN
+		RETURN CASE WHEN value ~ '^[ \t\n\r\f\v]*-' THEN lo ELSE hi END;
+	END IF;
+	RETURN least(greatest(value::bigint, lo), hi);
+END;
+$$;
+COMMENT ON FUNCTION scim._page_param(text, text, integer, integer, text) IS
+	'startIndex or count clamped into [lo, hi], however large; a value that is no integer is an invalidValue error (internal)';
 
 -- A page of stored rows (as to_jsonb of the table's rows) as a ListResponse.
 CREATE FUNCTION scim._page(rtype text, rows jsonb[], q jsonb, base text) RETURNS scim.response
@@ -438,19 +503,13 @@ DECLARE
 	cnt bigint := scim._default_count();
 	members boolean := rtype = 'Group' AND scim._wants_members(q);
 BEGIN
+	-- a startIndex past the integer range echoes as the largest integer: a
+	-- page as empty, and a number every client's integer type can read
 	IF q ? 'startindex' THEN
-		BEGIN
-			start_index := greatest((q->>'startindex')::bigint, 1);
-		EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
-			PERFORM scim._fail(400, 'invalidValue', 'startIndex must be an integer');
-		END;
+		start_index := scim._page_param(q->>'startindex', 'startIndex', 1, 2147483647);
 	END IF;
 	IF q ? 'count' THEN
-		BEGIN
-			cnt := least(greatest((q->>'count')::bigint, 0), scim._max_results());
-		EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
-			PERFORM scim._fail(400, 'invalidValue', 'count must be an integer');
-		END;
+		cnt := scim._page_param(q->>'count', 'count', 0, scim._max_results());
 	END IF;
 	IF cnt = 0 OR start_index > total THEN
 		-- an empty page still reports the total
@@ -482,12 +541,16 @@ DECLARE
 	err_msg text;
 	failed integer := 0;
 	ord text := 'r.created, r.id';
+	src text;					-- the table a type's rows come from
+	fcol text;					-- the document its filter reads
+	member text[];
 	start_index bigint := 1;
 	cnt bigint := scim._default_count();
 	total bigint;
 	result jsonb;
 	cursor_mode boolean := q ? 'cursor';
-	qhash text := left(md5(concat_ws('|', q->>'filter', q->>'sortby', q->>'sortorder')), 12);
+	-- what a cursor must be used with again: the tenant, the resource type and the query
+	qhash text := left(md5(jsonb_build_array(tenant, rtype, q->'filter', q->'sortby', q->'sortorder')::text), 12);
 	c_created timestamptz;
 	c_id uuid;
 	simple text[];
@@ -522,9 +585,30 @@ BEGIN
 	FOREACH t IN ARRAY types LOOP
 		cond := '';
 		sortkey := 'NULL::text';
+		src := CASE t WHEN 'User' THEN 'scim.users' ELSE 'scim.groups' END;
+		fcol := 'x.data';
+		member := NULL;
+		IF t = 'Group' AND strpos(lower(q->>'filter'), 'members') > 0 THEN
+			-- a group's members are not in its document but in scim.group_members:
+			-- the members.value eq "id" of a lookup is an index scan there, for the
+			-- id in the form it is stored in; other filters see the members added
+			-- to the document
+			member := regexp_match(q->>'filter', '^\s*(urn:ietf:params:scim:schemas:core:2\.0:group:)?members'
+								   '(\.value\s+eq\s+"([^"\\]*)"|\[\s*value\s+eq\s+"([^"\\]*)"\s*\])\s*$', 'i');
+			IF member IS NOT NULL THEN
+				cond := format(' AND x.id IN (SELECT m.group_id FROM scim.group_members m WHERE m.tenant = $1 AND m.value = %L)',
+							   scim._member_id(coalesce(member[3], member[4])));
+			ELSE
+				src := '(SELECT g.tenant, g.id, g.data, g.created, g.data || jsonb_build_object(''members'', coalesce(
+							(SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(''value'', m.value, ''type'', m.type, ''display'', m.display)))
+							 FROM scim.group_members m WHERE m.tenant = g.tenant AND m.group_id = g.id), ''[]'')) AS shown
+						 FROM scim.groups g)';
+				fcol := 'x.shown';
+			END IF;
+		END IF;
 		BEGIN
-			IF q ? 'filter' THEN
-				cond := ' AND ' || scim.filter_sql(q->>'filter', t, 'x.data');
+			IF q ? 'filter' AND member IS NULL THEN
+				cond := ' AND ' || scim.filter_sql(q->>'filter', t, fcol);
 			END IF;
 			IF q ? 'sortby' THEN
 				sortkey := scim.sort_sql(q->>'sortby', t, 'x.data');
@@ -541,9 +625,8 @@ BEGIN
 			CONTINUE;
 		END;
 		parts := parts || format('SELECT %L AS rtype, x.tenant, x.id, x.data, x.created, %s AS sortkey FROM %s x WHERE x.tenant = $1%s',
-								 t, sortkey, CASE t WHEN 'User' THEN 'scim.users' ELSE 'scim.groups' END, cond);
-		keys := keys || format('SELECT x.created, x.id FROM %s x WHERE x.tenant = $1%s',
-							   CASE t WHEN 'User' THEN 'scim.users' ELSE 'scim.groups' END, cond);
+								 t, sortkey, src, cond);
+		keys := keys || format('SELECT x.created, x.id FROM %s x WHERE x.tenant = $1%s', src, cond);
 	END LOOP;
 	IF failed = cardinality(types) THEN
 		-- as the one-type search answers it: a bad sortBy is invalidValue
@@ -557,23 +640,18 @@ BEGIN
 		ord := 'r.sortkey' || CASE WHEN lower(coalesce(q->>'sortorder', 'ascending')) = 'descending'
 								   THEN ' DESC NULLS FIRST' ELSE ' ASC NULLS LAST' END || ', r.created, r.id';
 	END IF;
-	IF q ? 'count' THEN
-		BEGIN
-			cnt := (q->>'count')::bigint;
-		EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
-			PERFORM scim._fail(400, CASE WHEN cursor_mode THEN 'invalidCount' ELSE 'invalidValue' END, 'count must be an integer');
-		END;
-		IF cursor_mode AND (cnt < 1 OR cnt > scim._max_results()) THEN
+	IF q ? 'count' AND cursor_mode THEN
+		-- with a cursor a count out of range is an error (RFC 9865 invalidCount), however far out
+		cnt := scim._page_param(q->>'count', 'count', 0, scim._max_results() + 1, 'invalidCount');
+		IF cnt < 1 OR cnt > scim._max_results() THEN
 			PERFORM scim._fail(400, 'invalidCount', format('count must be between 1 and %s with a cursor', scim._max_results()));
 		END IF;
-		cnt := least(greatest(cnt, 0), scim._max_results());
+	ELSIF q ? 'count' THEN
+		cnt := scim._page_param(q->>'count', 'count', 0, scim._max_results());
 	END IF;
 	IF q ? 'startindex' AND NOT cursor_mode THEN
-		BEGIN
-			start_index := greatest((q->>'startindex')::bigint, 1);
-		EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
-			PERFORM scim._fail(400, 'invalidValue', 'startIndex must be an integer');
-		END;
+		-- as scim._page() reads it
+		start_index := scim._page_param(q->>'startindex', 'startIndex', 1, 2147483647);
 	END IF;
 
 	EXECUTE format('SELECT count(*) FROM (%s) r', array_to_string(parts, ' UNION ALL ')) INTO total USING tenant;

@@ -37,6 +37,9 @@ GRANT SELECT ON scim.common_attributes, scim.schema, scim.resource_type, scim.re
 	TO scim_handler;
 GRANT SELECT, INSERT, UPDATE, DELETE ON scim.users, scim.groups, scim.group_members TO scim_handler;
 GRANT INSERT ON scim.event TO scim_handler;
+-- the key cursors are signed with (scim._cursor_sign() and scim._cursor_verify()
+-- read it with the caller's rights): the handler's alone, no other role's
+GRANT SELECT ON scim.secret TO scim_handler;
 
 -- scim_app: tenants and tokens, every tenant's resources and events to
 -- read, events to prune, and the handler to call as an HTTP layer would.

@@ -43,6 +43,43 @@ CREATE FUNCTION scim._random_token() RETURNS text
 COMMENT ON FUNCTION scim._random_token() IS
 	'A new secret token: 256 bits from the strong random source, base64url (internal)';
 
+-- Cursors (RFC 9865) carry an HMAC-SHA-256 signature under a key of the
+-- database's own, so that a client can neither edit one nor make one up.
+CREATE FUNCTION scim._hmac(key bytea, data bytea) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'scim_hmac'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scim._hmac(bytea, bytea) IS 'HMAC-SHA-256 (RFC 2104) of data under key (internal)';
+REVOKE ALL ON FUNCTION scim._hmac(bytea, bytea) FROM PUBLIC;
+
+CREATE FUNCTION scim._random_key() RETURNS bytea
+	AS 'MODULE_PATHNAME', 'scim_random_key'
+	LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION scim._random_key() IS 'A new 256-bit key from the strong random source, as scim.secret holds (internal)';
+REVOKE ALL ON FUNCTION scim._random_key() FROM PUBLIC;
+
+-- One row; no tenant column and no row-level security: the key is the
+-- database's, and a cursor names its tenant in what is signed.
+CREATE TABLE scim.secret (
+	one boolean PRIMARY KEY DEFAULT true CHECK (one),
+	key bytea NOT NULL CHECK (octet_length(key) >= 32)
+);
+INSERT INTO scim.secret (key) VALUES (scim._random_key());
+REVOKE ALL ON TABLE scim.secret FROM PUBLIC;
+COMMENT ON TABLE scim.secret IS
+	'The key cursors are signed with (HMAC-SHA-256), made at install from the strong random source; the role scim.handle() runs as must be granted SELECT on it, and no other role needs it. Replacing it (UPDATE scim.secret SET key = scim._random_key()) invalidates every cursor issued; pg_dump leaves it out and a restore makes a new one.';
+
+-- In C: they read the key with the caller's rights, so that reading
+-- scim.secret is the one privilege signing and checking a cursor needs.
+CREATE FUNCTION scim._cursor_sign(data bytea) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'scim_cursor_sign'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION scim._cursor_sign(bytea) IS 'The signature of a cursor''s contents under the key in scim.secret (internal)';
+CREATE FUNCTION scim._cursor_verify(data bytea, mac bytea) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'scim_cursor_verify'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION scim._cursor_verify(bytea, bytea) IS
+	'Whether mac is the signature of a cursor''s contents, compared in constant time (internal)';
+
 CREATE FUNCTION scim.parse_query(query text) RETURNS jsonb
 	AS 'MODULE_PATHNAME', 'scim_parse_query'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -157,10 +194,18 @@ CREATE INDEX groups_externalid_idx ON scim.groups (tenant, scim.key(data, 'exter
 CREATE INDEX groups_order_idx ON scim.groups (tenant, created, id);
 COMMENT ON TABLE scim.groups IS 'SCIM Groups: data holds the resource without its members, which live in scim.group_members';
 
+-- A member's id as uuid_out() writes it, and nothing else: one member is
+-- one row whatever case a client sends, and deleting a user or group finds
+-- its memberships by its id (scim._member_id() makes the form).  A domain,
+-- for the reason scim.event_kind is one (below).
+CREATE DOMAIN scim.member_id AS text
+	CHECK (VALUE ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$');
+COMMENT ON DOMAIN scim.member_id IS 'The id of a group member, a lower-case hyphenated UUID';
+
 CREATE TABLE scim.group_members (
 	tenant uuid NOT NULL,
 	group_id uuid NOT NULL,
-	value text NOT NULL,
+	value scim.member_id NOT NULL,
 	type text CHECK (type IN ('User', 'Group')),
 	display text,
 	PRIMARY KEY (tenant, group_id, value),

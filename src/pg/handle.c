@@ -395,7 +395,12 @@ param(ScimQueryParam *params, int n, const char *name)
 	return NULL;
 }
 
-/* A bigint as PostgreSQL would read it, limited to plain digits; false otherwise. */
+/*
+ * An integer of plain digits with an optional minus sign, of any length:
+ * past 15 digits it saturates (at 10^15), which any bound it is clamped to
+ * is below, as scim._page_param() clamps it.  False for anything else, for
+ * scim._handle() to judge.
+ */
 static bool
 plain_int(const ScimQueryParam *p, int64 *out)
 {
@@ -409,13 +414,14 @@ plain_int(const ScimQueryParam *p, int64 *out)
 		neg = true;
 		i = 1;
 	}
-	if (i >= p->value_len || p->value_len - i > 15)
+	if (i >= p->value_len)
 		return false;
 	for (; i < p->value_len; i++)
 	{
 		if (s[i] < '0' || s[i] > '9')
 			return false;
-		v = v * 10 + (s[i] - '0');
+		if (v < INT64CONST(1000000000000000))
+			v = v * 10 + (s[i] - '0');
 	}
 	*out = neg ? -v : v;
 	return true;
@@ -564,9 +570,8 @@ read_request(FunctionCallInfo fcinfo, Request *req)
 		{
 			if (!plain_int(p, &req->start_index))
 				return false;
-			req->start_index = Max(req->start_index, 1);
-			if (req->start_index > PG_INT32_MAX)
-				return false;
+			/* past the integer range: an empty page that says it starts at the largest integer */
+			req->start_index = Min(Max(req->start_index, 1), PG_INT32_MAX);
 		}
 	}
 
