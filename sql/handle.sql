@@ -3,12 +3,36 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS scim;
 RESET client_min_messages;
 
--- ids, timestamps and versions vary from run to run: show them as placeholders
-CREATE FUNCTION pg_temp.masked(j jsonb) RETURNS text LANGUAGE sql AS $$
-	SELECT regexp_replace(regexp_replace(regexp_replace(j::text,
-		'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<id>', 'g'),
+-- ids, timestamps and versions vary from run to run: show them as placeholders,
+-- each id as a name of its own, given in order of first appearance (<user 1>,
+-- <group 1>, <tenant 1>, or <id 1> for one that is none of them), so that a
+-- member, a $ref or a location naming the wrong resource shows
+CREATE TEMP TABLE seen_id (id uuid PRIMARY KEY, name text NOT NULL UNIQUE);
+CREATE FUNCTION pg_temp.masked(j jsonb) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	t text := j::text;
+	m text;
+	kind text;
+	n text;
+BEGIN
+	FOR m IN SELECT r.x[1] FROM regexp_matches(t, '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', 'g')
+				 WITH ORDINALITY AS r(x, i) ORDER BY r.i
+	LOOP
+		SELECT s.name INTO n FROM pg_temp.seen_id s WHERE s.id = m::uuid;
+		IF n IS NULL THEN
+			kind := CASE WHEN EXISTS (SELECT 1 FROM scim.users u WHERE u.id = m::uuid) THEN 'user'
+						 WHEN EXISTS (SELECT 1 FROM scim.groups g WHERE g.id = m::uuid) THEN 'group'
+						 WHEN EXISTS (SELECT 1 FROM scim.tenant t WHERE t.id = m::uuid) THEN 'tenant'
+						 ELSE 'id' END;
+			n := format('<%s %s>', kind, 1 + (SELECT count(*) FROM pg_temp.seen_id s WHERE s.name LIKE '<' || kind || ' %'));
+			INSERT INTO pg_temp.seen_id VALUES (m::uuid, n);
+		END IF;
+		t := replace(t, m, n);
+	END LOOP;
+	RETURN regexp_replace(regexp_replace(t,
 		'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z', '<time>', 'g'),
-		'"nextCursor": "[A-Za-z0-9_-]+"', '"nextCursor": "<cursor>"', 'g')
+		'"nextCursor": "[A-Za-z0-9_-]+"', '"nextCursor": "<cursor>"', 'g');
+END;
 $$;
 
 SELECT scim.create_tenant('Contoso') AS contoso \gset

@@ -15,14 +15,15 @@
 # must be the ones just built, or those suites fail without running (a stale
 # build would otherwise be tested in place of this one).
 #
-# Each suite runs under a bound (coreutils timeout), about ten times its
-# usual duration; one that outlives it counts as failed.  The bounds, in
-# seconds, can be set from the environment:
-#   SCIM_TIMEOUT_UNIT     each unit test program (usually 1-2 s)       60
-#   SCIM_TIMEOUT_REGRESS  pg_regress (usually 20 s)                    180
-#   SCIM_TIMEOUT_STORE    each store test (usually 5 s)                120
+# Each suite runs under a bound (coreutils timeout), several times its usual
+# duration; one that outlives it counts as failed.  Were every suite to hang,
+# the whole would still end within about 15 minutes.  The bounds, in seconds,
+# can be set from the environment:
+#   SCIM_TIMEOUT_UNIT     each unit test program (usually 1-2 s)       30
+#   SCIM_TIMEOUT_REGRESS  pg_regress (usually 20-25 s)                 180
+#   SCIM_TIMEOUT_STORE    each store test (usually 5-6 s)              60
 #   SCIM_TIMEOUT_FUZZ     each fuzz target (usually FUZZ_SECONDS + 2)  2 x FUZZ_SECONDS + 30
-#   SCIM_TIMEOUT_E2E      the end-to-end tests (usually 45 s)          240
+#   SCIM_TIMEOUT_E2E      the end-to-end tests (usually 30-45 s)       240
 # A missing tool (valgrind, pg_virtualenv, pgbench, clang, python3) fails
 # the suites that need it; no suite drops out of the count.
 set -u
@@ -112,7 +113,7 @@ for src in test/unit/test_*.c; do
 		fail "$name: FAILED, not built ($t; make unit)"
 		continue
 	fi
-	bounded "$name" "${SCIM_TIMEOUT_UNIT:-60}" SCIM_TIMEOUT_UNIT "$log/$name.out" \
+	bounded "$name" "${SCIM_TIMEOUT_UNIT:-30}" SCIM_TIMEOUT_UNIT "$log/$name.out" \
 		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$t"
 	# a crash or a valgrind error fails the program as a whole
 	tally "$name" "$log/$name.out"
@@ -182,7 +183,7 @@ for t in test/store/*.sh; do
 		continue
 	fi
 	need "$name" pg_virtualenv "$PGBIN/pgbench" || continue
-	bounded "store $name" "${SCIM_TIMEOUT_STORE:-120}" SCIM_TIMEOUT_STORE "$log/store-$name.out" \
+	bounded "store $name" "${SCIM_TIMEOUT_STORE:-60}" SCIM_TIMEOUT_STORE "$log/store-$name.out" \
 		pg_virtualenv -t -v 15 sh "$t"
 	tally "store $name" "$log/store-$name.out"
 	grep -E '^(ok|not ok) |^#' "$log/store-$name.out" | sed "s/^/   $name: /"
