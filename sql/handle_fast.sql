@@ -175,8 +175,8 @@ BEGIN
 	calls := coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0);
 	f := scim.handle('PATCH', '/Users/' || a, NULL, current_setting('test.h')::jsonb || extra, body);
 	calls := coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0) - calls;
-	UPDATE scim.users SET data = data - 'userName' || '{"userName": "twin-a"}' WHERE id = a::uuid AND tenant = scim.current_tenant();
-	UPDATE scim.users SET data = data - 'userName' || '{"userName": "twin"}' WHERE id = b::uuid AND tenant = scim.current_tenant();
+	UPDATE scim.users SET data = data - 'userName' || '{"userName": "twin-a"}' WHERE id = a::uuid AND tenant = current_setting('test.tenant')::uuid;
+	UPDATE scim.users SET data = data - 'userName' || '{"userName": "twin"}' WHERE id = b::uuid AND tenant = current_setting('test.tenant')::uuid;
 	s := scim._handle('PATCH', '/Users/' || b, NULL, current_setting('test.h')::jsonb || extra, body);
 	status := f.status;
 	fast_equal := (f.status, pg_temp.norm(f.headers), pg_temp.norm(f.body))
@@ -190,12 +190,11 @@ BEGIN
 		(SELECT array_agg(format('%s %s %s %s', e.kind, e.status, e.scim_type, e.detail) ORDER BY e.id)
 		 FROM scim.event e WHERE e.operation = 'PATCH /Users/' || b);
 	fast_plpgsql_calls := calls;
-	DELETE FROM scim.users WHERE id IN (a::uuid, b::uuid) AND tenant = scim.current_tenant();
+	DELETE FROM scim.users WHERE id IN (a::uuid, b::uuid) AND tenant = current_setting('test.tenant')::uuid;
 	RETURN NEXT;
 END;
 $$;
--- the request handler's transaction-local tenant setting lets the test read the store
-SELECT set_config('scim.tenant', :'tenant', false) IS NOT NULL AS ok;
+SELECT set_config('test.tenant', :'tenant', false) IS NOT NULL AS ok;
 BEGIN;
 -- Entra ID's three replaces, with "False" for active: suspended
 SELECT * FROM pg_temp.twin_patch($${"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [

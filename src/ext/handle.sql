@@ -933,9 +933,9 @@ COMMENT ON FUNCTION scim._patched_kind() IS 'The event kind (updated, suspended,
 -- and only inside it (src/pg/tenant.c): not callable from anywhere else.
 CREATE FUNCTION scim._act_for(tenant uuid) RETURNS void
 	AS 'MODULE_PATHNAME', 'scim_act_for'
-	LANGUAGE C VOLATILE STRICT;
+	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION scim._act_for(uuid) IS
-	'Makes the current scim.handle() call act for a tenant, until the call ends; raises outside scim.handle() (internal)';
+	'Makes the current scim.handle() call act for a tenant (NULL: for none), until the call ends; raises outside scim.handle() but for a superuser (internal)';
 
 -- Every request the C handler (scim.handle, below) leaves: all but the
 -- lookups, reads and user PATCHes it answers, and every one that fails.
@@ -959,6 +959,7 @@ DECLARE
 	status integer;
 	stype text;
 BEGIN
+	PERFORM scim._act_for(NULL);
 	BEGIN
 		q := scim.parse_query(coalesce(query, ''));
 		-- authentication: Authorization: Bearer <token>
@@ -1066,7 +1067,7 @@ BEGIN
 			msg := 'internal error';
 		END IF;
 		IF tenant IS NOT NULL THEN
-			-- the failed block's setting is undone with it: act for the tenant again
+			-- (the block's own _act_for may not have run)
 			PERFORM scim._act_for(tenant);
 			PERFORM scim._event(tenant, 'failed', rtype, NULL, m || ' ' || coalesce(path, ''), status, stype, msg);
 		END IF;
@@ -1083,7 +1084,7 @@ CREATE FUNCTION scim.handle(method text, path text, query text DEFAULT NULL,
 							headers jsonb DEFAULT '{}', body text DEFAULT NULL)
 	RETURNS scim.response
 	AS 'MODULE_PATHNAME', 'scim_handle'
-	LANGUAGE C VOLATILE SECURITY DEFINER;
+	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION scim.handle(text, text, text, jsonb, text) IS
 	'Answers one SCIM request (RFC 7644): /Users, /Groups, their /.search, /ServiceProviderConfig, /Schemas, /ResourceTypes; path is relative to the SCIM base, headers have lower-case names';
 
@@ -1094,6 +1095,6 @@ CREATE FUNCTION scim.handle_text(method text, path text, query text DEFAULT NULL
 								 headers jsonb DEFAULT '{}', body text DEFAULT NULL)
 	RETURNS scim.response_text
 	AS 'MODULE_PATHNAME', 'scim_handle_text'
-	LANGUAGE C VOLATILE SECURITY DEFINER;
+	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION scim.handle_text(text, text, text, jsonb, text) IS
 	'scim.handle() with the response''s headers and body as JSON text, exactly as their ::text casts would give them; what scim-server calls';

@@ -11,7 +11,7 @@
 -- grants them; README "Roles").  Roles belong to the cluster, not to a
 -- database or an extension: they are made here if missing, kept by DROP
 -- EXTENSION, and shared by every database that installs scim.
---   scim_handler  what scim.handle() runs as (it is SECURITY DEFINER, owned
+--   scim_handler  what scim.handle() runs as (it runs as its owner, which is
 --                 by this role): it reaches a tenant's rows only through the
 --                 row-level security policies, for the tenant the handler
 --                 has authenticated.  No one logs in as it or is its member.
@@ -281,11 +281,13 @@ ALTER TABLE scim.event FORCE ROW LEVEL SECURITY;
 
 -- In C, not SQL: an inlined SQL body is compiled again in every policy
 -- qual of every statement execution (src/pg/tenant.c).
+-- PARALLEL RESTRICTED: the tenant is the handler's process's alone, which a
+-- parallel worker cannot see; the policies' scans stay in the leader.
 CREATE FUNCTION scim.current_tenant() RETURNS uuid
-	LANGUAGE c STABLE PARALLEL SAFE
+	LANGUAGE c STABLE PARALLEL RESTRICTED
 	AS 'MODULE_PATHNAME', 'scim_current_tenant';
 COMMENT ON FUNCTION scim.current_tenant() IS
-	'The tenant the current scim.handle() call acts for (the scim.tenant setting, which only the handler sets), or NULL';
+	'The tenant the current scim.handle() call acts for (set by the handler alone, after it has authenticated a token), or NULL';
 
 CREATE POLICY tenant_rows ON scim.users TO scim_handler USING (tenant = scim.current_tenant());
 CREATE POLICY tenant_rows ON scim.groups TO scim_handler USING (tenant = scim.current_tenant());

@@ -1567,14 +1567,17 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
 	 * both until handle() leaves the handler's GUC level.
 	 */
 	if (!path_pinned())
+	{
+		ScimPgHandlerNest();
 		(void) set_config_option("search_path", PINNED_PATH, PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
+	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "scim.handle(): SPI_connect failed");
 	MemoryContextSwitchTo(cxt);
 	if (authenticate(&req, cxt, &tenant))
 	{
-		ScimPgActFor(req.tenant_text);
+		ScimPgActFor(&req.tenant);
 		switch (req.kind)
 		{
 			case REQ_LIST:
@@ -1676,7 +1679,9 @@ handle(FunctionCallInfo fcinfo, bool text)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile Datum result = (Datum) 0;
-	int			nest = ScimPgHandlerEnter();
+	ScimPgCall	call;
+
+	ScimPgHandlerEnter(fcinfo, &call);
 
 	ScimPgDeadlineArm(scim_request_timeout, true);
 	PG_TRY();
@@ -1687,14 +1692,14 @@ handle(FunctionCallInfo fcinfo, bool text)
 	{
 		MemoryContextSwitchTo(cxt);
 		forget_patched();
-		ScimPgHandlerAbort();
+		ScimPgHandlerAbort(&call);
 		ScimPgDeadlineCatch();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 	ScimPgDeadlineDisarm();
 	forget_patched();
-	ScimPgHandlerLeave(nest);
+	ScimPgHandlerLeave(&call);
 	return result;
 }
 

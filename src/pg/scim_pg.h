@@ -13,7 +13,9 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "fmgr.h"
 #include "utils/jsonb.h"
+#include "utils/uuid.h"
 
 #include "arena.h"
 #include "error.h"
@@ -31,13 +33,24 @@ extern int	scim_default_count;
 extern int	scim_cursor_timeout;
 extern int	scim_request_timeout;
 
-/* tenant.c */
-extern void ScimPgDefineTenantSetting(void);
-extern int	ScimPgHandlerEnter(void);
-extern void ScimPgHandlerLeave(int nest);
-extern void ScimPgHandlerAbort(void);
+/* tenant.c: a scim.handle() call, as ScimPgHandlerEnter() keeps it */
+typedef struct ScimPgCall
+{
+	Oid			save_user;		/* the caller's role and security context */
+	int			save_sec;
+	int			nest;			/* the call's GUC nesting level, 0 until it needs one */
+	bool		tenant_was_set; /* the tenant before the call */
+	pg_uuid_t	tenant_was;
+	struct ScimPgCall *outer;
+} ScimPgCall;
+
+extern void ScimPgTenantInit(void);
+extern void ScimPgHandlerEnter(FunctionCallInfo fcinfo, ScimPgCall *call);
+extern void ScimPgHandlerNest(void);
+extern void ScimPgHandlerLeave(ScimPgCall *call);
+extern void ScimPgHandlerAbort(ScimPgCall *call);
 extern void ScimPgRequireHandler(const char *function);
-extern void ScimPgActFor(const char *tenant);
+extern void ScimPgActFor(const pg_uuid_t *tenant);
 
 /* deadline.c */
 extern void ScimPgDeadlineArm(int ms, bool first);

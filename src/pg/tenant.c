@@ -1,32 +1,38 @@
 /*
  * tenant.c
- *		The tenant a request acts for: the scim.tenant setting, which only
- *		the handler can set, and scim.current_tenant(), which the row-level
- *		security policies read.
+ *		The handler's call: the role it runs as, the tenant it acts for
+ *		(which scim.current_tenant() gives the row-level security
+ *		policies), that tenant's limits, and the end of all three with the
+ *		call.
  *
- * Why a setting, and why one no caller can set.  The policies of the store
- * compare each row's tenant with scim.current_tenant().  Whatever that
- * reads must be something the HTTP layer's role cannot choose: it was a
- * user-settable placeholder, and SET scim.tenant = '<another tenant>'
- * opened that tenant's rows to anyone who could read the tables.  It is
- * now a superuser-only (PGC_SUSET) setting defined here: SET and
- * set_config() by any other role fail, and the handler's C code sets it
- * with the privilege of the code, not of its caller.  A setting rather
- * than a C variable because parallel workers see the leader's settings and
- * nothing else: a tenant held only in this process would be NULL in a
- * worker scanning a table under the same policy.
+ * The tenant is this process's alone.  It was a user-settable setting,
+ * and SET scim.tenant = '<another tenant>' opened that tenant's rows to
+ * anyone who could read the tables.  Now it is a C variable that only
+ * ScimPgActFor() sets, inside a scim.handle() call, after the handler has
+ * authenticated a token; no SQL can set it (scim._act_for() raises outside
+ * the handler, and no one but its role may call it).  A parallel worker
+ * cannot see another process's variable, so scim.current_tenant() is
+ * PARALLEL RESTRICTED: the planner keeps the policies' quals, and the
+ * scans they filter, in the leader.  A setting would reach the workers,
+ * but setting one and restoring it cost a lookup 3% of its instructions
+ * (set_config_option(), and AtEOXact_GUC() walking every setting).
  *
- * The handler sets it in a GUC nesting level of its own (ScimPgActFor()
- * inside ScimPgHandlerEnter()/Leave()), so the value ends with the call:
- * a later statement of the caller's transaction reads NULL again.
- *
- * Reading it costs nothing: the check hook parses the text once, when it
- * is set, and scim.current_tenant() returns what the hook kept.
+ * The role.  scim.handle() runs as its owner, scim_handler, as a SECURITY
+ * DEFINER function would; ScimPgHandlerEnter() switches to the owner
+ * itself.  fmgr's SECURITY DEFINER wrapper looks the function up a second
+ * time at every execution of the statement that calls it (each EXECUTE of
+ * scim-server's prepared call starts its executor anew): 7,000
+ * instructions, 3.5% of a lookup.  Run as a role that row-level security
+ * does not bind (a superuser, BYPASSRLS) the handler would read every
+ * tenant whatever the policies say, so it refuses to.
  */
 #include "scim_pg.h"
 
+#include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -38,142 +44,111 @@
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 
-#include "utf8.h"
+/* The tenant the current call acts for, when tenant_set. */
+static bool tenant_set = false;
+static pg_uuid_t tenant_value;
 
-/* The setting as text (GUC-owned), and the UUID its check hook parsed. */
-static char *tenant_setting = NULL;
-static const pg_uuid_t *tenant_value = NULL;
+/* The call under way (calls do not nest in practice, but may), or NULL. */
+static ScimPgCall *current_call = NULL;
 
-/* How deep in scim.handle() this backend is: internal functions run only inside it. */
-static int	handler_depth = 0;
-
-/*
- * A UUID in the forms uuid_in() takes (hyphens after any group of four
- * digits, optional braces), without raising: a check hook must not.
- */
-static bool
-parse_uuid(const char *s, pg_uuid_t *out)
-{
-	bool		braces = *s == '{';
-
-	if (braces)
-		s++;
-	for (int i = 0; i < UUID_LEN; i++)
-	{
-		int			hi = ScimHexDigit(s[0]);
-		int			lo = hi < 0 ? -1 : ScimHexDigit(s[1]);
-
-		if (lo < 0)
-			return false;
-		out->data[i] = (unsigned char) (hi << 4 | lo);
-		s += 2;
-		if (*s == '-' && i % 2 == 1 && i < UUID_LEN - 1)
-			s++;
-	}
-	if (braces && *s++ != '}')
-		return false;
-	return *s == '\0';
-}
-
-/* check hook: the text must be empty or a UUID; its parsed value becomes the extra */
-static bool
-check_tenant(char **newval, void **extra, GucSource source)
-{
-	pg_uuid_t	parsed;
-
-	if (*newval == NULL || (*newval)[0] == '\0')
-	{
-		*extra = NULL;
-		return true;
-	}
-	if (!parse_uuid(*newval, &parsed))
-	{
-		GUC_check_errdetail("The tenant must be given as a UUID.");
-		return false;
-	}
-	/* the GUC machinery frees extras with free(): malloc, not palloc */
-	*extra = malloc(sizeof(pg_uuid_t));
-	if (*extra == NULL)
-		return false;
-	memcpy(*extra, &parsed, sizeof(pg_uuid_t));
-	return true;
-}
-
+/* At the end of a transaction no call is under way, and no tenant is set. */
 static void
-assign_tenant(const char *newval, void *extra)
+tenant_xact_callback(XactEvent event, void *arg)
 {
-	tenant_value = (const pg_uuid_t *) extra;
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+	{
+		tenant_set = false;
+		current_call = NULL;
+	}
 }
 
-/* Define scim.tenant (from _PG_init). */
+/* From _PG_init. */
 void
-ScimPgDefineTenantSetting(void)
+ScimPgTenantInit(void)
 {
-	DefineCustomStringVariable("scim.tenant",
-							   "The tenant the current scim.handle() call acts for.",
-							   "Set by scim.handle() after it has authenticated a token, for the call only. "
-							   "Only a superuser can set it by hand.",
-							   &tenant_setting,
-							   "",
-							   PGC_SUSET,
-							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_NO_RESET_ALL | GUC_DISALLOW_IN_FILE,
-							   check_tenant, assign_tenant, NULL);
+	RegisterXactCallback(tenant_xact_callback, NULL);
 }
 
 /*
- * Enter the handler: a GUC nesting level that ScimPgHandlerLeave() pops,
- * taking the tenant (and the pinned search_path) with it.  Refuses to run
- * as a role that row-level security does not bind: a SECURITY DEFINER
- * function owned by a superuser, or by a role with BYPASSRLS, would read
- * every tenant's rows whatever scim.tenant says.
+ * Enter the handler, function fcinfo's call: run as the function's owner,
+ * which must be a role row-level security binds.
  */
-int
-ScimPgHandlerEnter(void)
+void
+ScimPgHandlerEnter(FunctionCallInfo fcinfo, ScimPgCall *call)
 {
-	Oid			user = GetUserId();
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+	Oid			owner;
 
-	if (superuser_arg(user) || has_bypassrls_privilege(user))
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
+	owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+	ReleaseSysCache(tup);
+	if (superuser_arg(owner) || has_bypassrls_privilege(owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("scim.handle() cannot run as role \"%s\"", GetUserNameFromId(user, false)),
+				 errmsg("scim.handle() cannot run as role \"%s\"", GetUserNameFromId(owner, false)),
 				 errdetail("The role is a superuser or bypasses row-level security, which keeps each token to its tenant."),
 				 errhint("scim.handle() runs as its owner, scim_handler, which must have neither attribute: "
 						 "ALTER ROLE scim_handler NOSUPERUSER NOBYPASSRLS.")));
-	handler_depth++;
-	return NewGUCNestLevel();
+	GetUserIdAndSecContext(&call->save_user, &call->save_sec);
+	SetUserIdAndSecContext(owner, call->save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	call->nest = 0;
+	call->outer = current_call;
+	call->tenant_was_set = tenant_set;
+	call->tenant_was = tenant_value;
+	tenant_set = false;
+	current_call = call;
 }
 
 /*
- * Leave the handler normally: every setting it changed, scim.tenant
- * first, goes back to what the caller had.  On an error the transaction's
- * or subtransaction's abort does the same, and ScimPgHandlerAbort() resets
- * the depth.
+ * A GUC nesting level for the call, opened the first time the call
+ * changes a setting (the search_path it pins, a tenant's filter limit),
+ * so that ScimPgHandlerLeave() puts the caller's back.
  */
 void
-ScimPgHandlerLeave(int nest)
+ScimPgHandlerNest(void)
 {
-	AtEOXact_GUC(false, nest);
-	handler_depth--;
+	Assert(current_call != NULL);
+	if (current_call->nest == 0)
+		current_call->nest = NewGUCNestLevel();
 }
 
-/* Leave the handler on an error; the abort that follows restores the settings. */
+/* Leave the handler normally: the caller's role, settings and tenant again. */
 void
-ScimPgHandlerAbort(void)
+ScimPgHandlerLeave(ScimPgCall *call)
 {
-	if (handler_depth > 0)
-		handler_depth--;
+	if (call->nest > 0)
+		AtEOXact_GUC(false, call->nest);
+	SetUserIdAndSecContext(call->save_user, call->save_sec);
+	tenant_set = call->tenant_was_set;
+	tenant_value = call->tenant_was;
+	current_call = call->outer;
+}
+
+/*
+ * Leave it on an error.  The abort that follows puts back the role and
+ * the settings (as for a SECURITY DEFINER function); the tenant goes here.
+ */
+void
+ScimPgHandlerAbort(ScimPgCall *call)
+{
+	tenant_set = call->tenant_was_set;
+	tenant_value = call->tenant_was;
+	current_call = call->outer;
 }
 
 /*
  * Raise unless a scim.handle() call is under way: for the internal
  * functions only it may call.  A superuser may call them anywhere (the
- * tests compare the PL/pgSQL handler with the C one): nothing is closed
- * to a superuser anyway.
+ * tests compare the PL/pgSQL handler with the C one, and act for a tenant
+ * by hand): nothing is closed to a superuser anyway.
  */
 void
 ScimPgRequireHandler(const char *function)
 {
-	if (handler_depth <= 0 && !superuser())
+	if (current_call == NULL && !superuser())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("%s can only be called by scim.handle()", function)));
@@ -276,23 +251,25 @@ tenant_limits(const pg_uuid_t *tenant)
 }
 
 /*
- * Act for tenant (its text, as uuid_out() writes it) until the handler is
- * left, under the tenant's own limits where it has any.
+ * Act for tenant until the call ends (or, for a superuser outside a call,
+ * until the transaction does), under the tenant's own limits where it has
+ * any.
  */
 void
-ScimPgActFor(const char *tenant)
+ScimPgActFor(const pg_uuid_t *tenant)
 {
 	const LimitsEntry *e;
 
-	(void) set_config_option("scim.tenant", tenant, PGC_SUSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	e = tenant_limits(tenant_value);
+	tenant_value = *tenant;
+	tenant_set = true;
+	e = tenant_limits(&tenant_value);
 	if (e->request_timeout > 0)
 		ScimPgDeadlineArm(e->request_timeout, false);
-	if (e->filter_max_terms > 0)
+	if (e->filter_max_terms > 0 && current_call != NULL)
 	{
 		char		buf[16];
 
+		ScimPgHandlerNest();
 		snprintf(buf, sizeof(buf), "%d", e->filter_max_terms);
 		(void) set_config_option("scim.filter_max_terms", buf, PGC_SUSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
@@ -301,12 +278,19 @@ ScimPgActFor(const char *tenant)
 
 PG_FUNCTION_INFO_V1(scim_act_for);
 
-/* scim._act_for(tenant uuid): ScimPgActFor() for the PL/pgSQL handler. */
+/*
+ * scim._act_for(tenant uuid): ScimPgActFor() for the PL/pgSQL handler;
+ * NULL to act for none, as scim._handle() starts (a superuser's direct
+ * calls of it would otherwise see the tenant of the one before).
+ */
 Datum
 scim_act_for(PG_FUNCTION_ARGS)
 {
 	ScimPgRequireHandler("scim._act_for()");
-	ScimPgActFor(DatumGetCString(DirectFunctionCall1(uuid_out, PG_GETARG_DATUM(0))));
+	if (PG_ARGISNULL(0))
+		tenant_set = false;
+	else
+		ScimPgActFor(PG_GETARG_UUID_P(0));
 	PG_RETURN_VOID();
 }
 
@@ -318,9 +302,9 @@ scim_current_tenant(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t  *result;
 
-	if (tenant_value == NULL)
+	if (!tenant_set)
 		PG_RETURN_NULL();
 	result = palloc(sizeof(pg_uuid_t));
-	*result = *tenant_value;
+	*result = tenant_value;
 	PG_RETURN_UUID_P(result);
 }
