@@ -26,7 +26,7 @@
 
 #include <libpq-fe.h>
 
-#define LOOKUP "SELECT data::text FROM scim.users WHERE tenant = $1 AND lower(data->>'userName') = lower($2)"
+#define LOOKUP "SELECT data::text FROM scim.users WHERE tenant = $1 AND scim.key_lower(data, 'userName') = lower($2)"
 /* the raw UPDATE of bench/http.sh's (b), its values taken from the PatchOp as sent */
 #define UPDATE \
 	"UPDATE scim.users SET data = jsonb_set(jsonb_set(jsonb_set(data, '{displayName}', p.o->0->'value'), " \

@@ -164,7 +164,7 @@ printf '%s\n' "\\set n random(1, $patched)" "\\set k random(1, 1000000000)" \
 	"SELECT status, headers, body FROM scim.handle_text('PATCH', '/Users/' || (SELECT id FROM $ids WHERE n = :n), '', :hp::jsonb, '{\"schemas\":[\"' || $urn || '\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Name ' || :k || '\"},{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"' || CASE WHEN :k % 2 = 0 THEN 'True' ELSE 'False' END || '\"},{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"' || :k || '@example.com\"}]}');" \
 	> "$work/handle_patch.sql"
 printf '%s\n' "\\set n random(1, $rows)" \
-	"SELECT data FROM scim.users WHERE tenant = '$tenant' AND lower(data->>'userName') = lower('user' || :n);" \
+	"SELECT data FROM scim.users WHERE tenant = '$tenant' AND scim.key_lower(data, 'userName') = lower('user' || :n);" \
 	> "$work/raw_get.sql"
 printf '%s\n' "\\set n random(1, $patched)" "\\set k random(1, 1000000000)" \
 	"UPDATE scim.users SET data = jsonb_set(jsonb_set(jsonb_set(data, '{displayName}', to_jsonb('Name ' || :k::text)), '{active}', to_jsonb(:k::integer % 2 = 0)), '{emails,0,value}', to_jsonb(:k::text || '@example.com')), version = version + 1, last_modified = now() WHERE tenant = '$tenant' AND id = (SELECT id FROM $ids WHERE n = :n);" \

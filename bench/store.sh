@@ -100,7 +100,7 @@ script() {	# script NAME LINE...
 script un_handle "\\set n random(1, $rows)" \
 	"SELECT status FROM scim.handle('GET', '/Users', 'filter=userName%20eq%20%22user' || :n || '%22', $h, NULL);"
 script un_raw "\\set n random(1, $rows)" \
-	"SELECT data FROM scim.users WHERE tenant = '$tenant' AND lower(data->>'userName') = lower('user' || :n);"
+	"SELECT data FROM scim.users WHERE tenant = '$tenant' AND scim.key_lower(data, 'userName') = lower('user' || :n);"
 script patch_handle "\\set n random(1, $rows)" "\\set k random(1, 1000)" \
 	"SELECT status FROM scim.handle('PATCH', '/Users/' || (SELECT id FROM http_ids WHERE n = :n), NULL, $h, (SELECT body FROM store_bodies WHERE k = :k));"
 script patch_raw "\\set n random(1, $rows)" "\\set k random(1, 1000)" \
