@@ -544,8 +544,9 @@ ScimIndexSql(const ScimPath *p, const char *column, ScimBuf *out, bool *gin, Sci
  * by code point, folded when not caseExact; dateTimes as instants; a
  * multi-valued attribute by its primary value, else its first.  Missing
  * values are NULL, which PostgreSQL sorts last ascending and first
- * descending, as the RFC asks.  Never-returned attributes are refused
- * (ScimPathFilterable): an order reveals what a filter would.
+ * descending, as the RFC asks.  Never-returned attributes are refused as
+ * in a filter (ScimPathFilterable, invalidFilter): an order reveals what
+ * a filter would.
  */
 bool
 ScimSortSql(const ScimPath *p, const char *column, ScimBuf *out, ScimError *err)
@@ -564,7 +565,8 @@ ScimSortSql(const ScimPath *p, const char *column, ScimBuf *out, ScimError *err)
 	if (f.rpath.sub == NULL && f.rpath.attr->type == SCIM_TYPE_COMPLEX)
 		return ScimErrorSet(err, SCIM_ERR_INVALID_VALUE, 0,
 							"complex attribute \"%s\" cannot be sorted by", p->attr->name);
-	if (!ScimPathFilterable(&f.rpath, SCIM_ERR_INVALID_VALUE, "sorted by", err))
+	/* invalidFilter, not invalidValue: it is the filter's rule, and the same answer */
+	if (!ScimPathFilterable(&f.rpath, SCIM_ERR_INVALID_FILTER, "sorted by", err))
 		return false;
 	t = target(&f);
 	if (f.rpath.attr->multi_valued)

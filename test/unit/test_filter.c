@@ -372,7 +372,7 @@ test_never_returned(void)
 	check_resolve_error("password eq null", "attribute \"password\" cannot be used in a filter (character 1)");
 
 	got = sort_sql("password", &kind);
-	CHECK(kind == SCIM_ERR_INVALID_VALUE, "sortBy password: invalidValue, as an unknown attribute");
+	CHECK(kind == SCIM_ERR_INVALID_FILTER, "sortBy password: invalidFilter, as in a filter");
 	CHECK_STR(got, "attribute \"password\" cannot be sorted by", "sortBy password");
 	free(got);
 	got = sort_sql("urn:ietf:params:scim:schemas:core:2.0:User:PASSWORD", &kind);
