@@ -45,6 +45,7 @@ typedef struct Request
 	char		tenant[40];
 	char		method[16];
 	char	   *path;
+	char	   *raw_path;		/* the path as sent, for the access log */
 	Call	   *call;			/* its call, once under way, or NULL */
 } Request;
 
@@ -110,10 +111,36 @@ log_flush(void)
 		return;					/* nowhere left to say so */
 }
 
+/*
+ * s for the access log, into out (of size n, cut short if need be): bytes
+ * outside printable ASCII, the space and the backslash as \xNN, so that a
+ * request is always one line of space-separated fields whatever its path
+ * holds (a path is logged as sent: a decoded %0A would start a forged
+ * line).
+ */
+static void
+log_escape(char *out, size_t n, const char *s)
+{
+	size_t		o = 0;
+
+	for (; *s && o + 5 < n; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+
+		if (c <= ' ' || c >= 0x7f || c == '\\')
+			o += (size_t) snprintf(out + o, n - o, "\\x%02x", c);
+		else
+			out[o++] = (char) c;
+	}
+	out[o] = '\0';
+}
+
 static void
 log_request(const Request *r)
 {
 	char		line[1024];
+	char		logged_path[520];
+	char		logged_method[68];
 	time_t		now = time(NULL);
 	long		tenths = tenths_since(&r->start);
 	int			n;
@@ -126,8 +153,10 @@ log_request(const Request *r)
 		strftime(log_when, sizeof(log_when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		log_second = now;
 	}
-	n = snprintf(line, sizeof(line), "%s %s %.512s %d %ld.%ldms %s\n", log_when, r->method,
-				 r->path ? r->path : "-", r->status, tenths / 10, tenths % 10,
+	log_escape(logged_path, sizeof(logged_path), r->raw_path ? r->raw_path : "-");
+	log_escape(logged_method, sizeof(logged_method), r->method);
+	n = snprintf(line, sizeof(line), "%s %s %s %d %ld.%ldms %s\n", log_when, logged_method,
+				 logged_path, r->status, tenths / 10, tenths % 10,
 				 r->tenant[0] ? r->tenant : "-");
 	if (n >= (int) sizeof(line))
 	{
@@ -163,6 +192,7 @@ request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 	free(r->body);
 	free(r->path);
+	free(r->raw_path);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&in_flight, 1);
@@ -339,7 +369,8 @@ suspend_for_call(struct MHD_Connection *c, Request *r, const char *query, const 
 		return MHD_NO;
 	r->call = call;
 	call->connection = c;
-	call->method = r->method;
+	/* HEAD is GET without a body, which libmicrohttpd leaves out of the answer */
+	call->method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
 	call->path = r->path;
 	call->query = strdup(query);
 	call->headers = strdup(headers);
@@ -353,6 +384,29 @@ suspend_for_call(struct MHD_Connection *c, Request *r, const char *query, const 
 	else
 		DbSend(call, answered);
 	return MHD_YES;
+}
+
+/* The methods the SCIM endpoint answers, spelt as RFC 9110 spells them. */
+#define ALLOWED_METHODS "GET, HEAD, POST, PUT, PATCH, DELETE"
+
+static bool
+known_method(const char *m)
+{
+	return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "POST") == 0 ||
+		strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0 || strcmp(m, "DELETE") == 0;
+}
+
+/* 405 with the Allow header RFC 9110 section 15.5.6 requires. */
+static enum MHD_Result
+respond_method_not_allowed(struct MHD_Connection *c, Request *r)
+{
+	char	   *doc = ErrorDocument(405, NULL, "the method is not one this endpoint answers: " ALLOWED_METHODS
+									" (methods are case-sensitive)");
+	enum MHD_Result ret = respond(c, r, 405, "{\"content-type\": \"application/scim+json; charset=utf-8\", "
+								  "\"allow\": \"" ALLOWED_METHODS "\"}", doc);
+
+	free(doc);
+	return ret;
 }
 
 /* Hand a complete request to the database and queue its answer. */
@@ -375,6 +429,13 @@ dispatch(struct MHD_Connection *c, Request *r, const char *url)
 	}
 	if (strncmp(url, cfg.base_path, blen) != 0 || (url[blen] != '\0' && url[blen] != '/'))
 		return respond_error(c, r, 404, "not found; the SCIM endpoint is under the base path");
+	/*
+	 * Methods are case-sensitive (RFC 9110 section 9.1): "post" is no POST,
+	 * and must never reach the database, which would take it for one (on
+	 * the read connection, whose calls may be sent again).
+	 */
+	if (!known_method(r->method))
+		return respond_method_not_allowed(c, r);
 	if (r->too_large)
 	{
 		char		detail[128];
@@ -442,6 +503,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		clock_gettime(CLOCK_MONOTONIC, &r->start);
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		r->path = strdup(url);
+		r->raw_path = strdup(url);
 		*con_cls = r;
 		atomic_fetch_add(&in_flight, 1);
 		/* refuse an announced oversized body before reading it */

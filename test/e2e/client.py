@@ -269,6 +269,33 @@ def google():
           "Google: suspend, unsuspend, hard delete", (st1, st2, st3, st4))
 
 
+def methods():
+    """Methods as RFC 9110 spells them, HEAD as GET without a body, one log line a request."""
+    for m in ("post", "Post", "FOO", "OPTIONS", "TRACE"):
+        st, h, b = request(m, "/Users", {"userName": "method.%s@example.com" % m.lower()})
+        check(st == 405 and h.get("allow") == "GET, HEAD, POST, PUT, PATCH, DELETE" and b["status"] == "405",
+              "method %s: 405 with Allow" % m, (st, h, b))
+    st, _, b = request("GET", "/Users?filter=userName%20sw%20%22method.%22")
+    check(st == 200 and b["totalResults"] == 0, "no method but POST's spelling created a user", b)
+    st, _, b = request("POST", "/Users", {"userName": "head.user@example.com"})
+    uid = b["id"]
+    st, gh, gb = request("GET", "/Users/" + uid)
+    st2, hh, hb = request("HEAD", "/Users/" + uid)
+    check(st2 == 200 and hb is None and hh.get("etag") == gh.get("etag") and hh.get("etag"),
+          "HEAD: GET's status and ETag, no body", (st2, hh, hb))
+    st, _, hb = request("HEAD", "/Users?filter=userName%20eq%20%22head.user@example.com%22")
+    check(st == 200 and hb is None, "HEAD of a list: 200 without a body", (st, hb))
+    # a %0A in the path is logged as sent: one line, not a forged second one
+    marker = "FORGED%0A2026-01-01T00:00:00Z%20DELETE%20/scim/v2/Users/x%20204%20someone"
+    st, _, _ = request("GET", "/Users/" + marker)
+    check(st == 404, "a path with %0A: 404", st)
+    time.sleep(0.5)
+    with open("build/test-logs/e2e-server.log", errors="replace") as f:
+        lines = [l for l in f if "FORGED" in l or "someone" in l]
+    check(len(lines) == 1 and " GET /scim/v2/Users/FORGED%0A" in lines[0] and lines[0].count(" ") == 5,
+          "the access log holds that request as one line, its path as sent", lines)
+
+
 def errors():
     st, h, b = request("GET", "/Users", token=None)
     check(st == 401 and h.get("www-authenticate", "").startswith("Bearer") and b["status"] == "401", "no token: 401", (st, h))
@@ -727,7 +754,7 @@ def main():
     os.makedirs("build/test-logs", exist_ok=True)
     start_server()
     try:
-        for part in (errors, entra, okta, google, memberships, concurrent_clients, many_connections, prompt_writes,
+        for part in (errors, methods, entra, okta, google, memberships, concurrent_clients, many_connections, prompt_writes,
                      waiting_write, draining, no_writers, tls, timeouts,
                      bad_settings, fault_database, fault_server):
             try:
