@@ -40,12 +40,93 @@ ServerUsage(FILE *out)
 			"                      until one closes)\n"
 			"  --tls-cert=FILE     serve HTTPS with this PEM certificate [SCIM_TLS_CERT]\n"
 			"  --tls-key=FILE      and this PEM key [SCIM_TLS_KEY]\n"
+			"  --public-url=URL    the endpoint's public base URL, as clients reach it\n"
+			"                      (https://scim.example.com/scim/v2): Location and\n"
+			"                      meta.location are made from it, never from the\n"
+			"                      request's headers [SCIM_PUBLIC_URL]; recommended in\n"
+			"                      production\n"
+			"  --trust-proxy       honour X-Forwarded-Proto (http or https only), as set\n"
+			"                      by a proxy in front; without it the header is ignored\n"
+			"                      [SCIM_TRUST_PROXY=1]\n"
 			"  --help              show this help and exit\n"
 			"\n"
 			"GET /healthz answers 200 when the database answers, 503 otherwise.\n"
 			"One line per request goes to standard error: time, method, path, status,\n"
 			"milliseconds and tenant.  SIGINT or SIGTERM stop accepting connections and\n"
 			"let requests in progress finish.\n");
+}
+
+/*
+ * Is s a host as a Host header may name one: a DNS name or IPv4 address
+ * (letters, digits, dots, hyphens) or a bracketed IPv6 address, then an
+ * optional port (up to 65535); len bytes of it.
+ */
+bool
+HostValid(const char *s, size_t len)
+{
+	size_t		i = 0;
+
+	if (len == 0 || len > 255)
+		return false;
+	if (s[0] == '[')
+	{
+		for (i = 1; i < len && s[i] != ']'; i++)
+			if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+				  (s[i] >= 'A' && s[i] <= 'F') || s[i] == ':' || s[i] == '.'))
+				return false;
+		if (i == len || i == 1)
+			return false;
+		i++;
+	}
+	else
+	{
+		for (; i < len && s[i] != ':'; i++)
+			if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+				  (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '.' || s[i] == '-'))
+				return false;
+		if (i == 0)
+			return false;
+	}
+	if (i == len)
+		return true;
+	if (s[i] != ':' || len - i - 1 < 1 || len - i - 1 > 5)
+		return false;
+	{
+		long		port = 0;
+
+		for (i++; i < len; i++)
+		{
+			if (s[i] < '0' || s[i] > '9')
+				return false;
+			port = port * 10 + (s[i] - '0');
+		}
+		return port <= 65535;
+	}
+}
+
+/* Is url a base URL --public-url may give: http(s)://host[:port][/path], nothing else. */
+bool
+PublicUrlValid(const char *url)
+{
+	const char *host;
+	const char *end;
+
+	if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else
+		return false;
+	end = strchr(host, '/');
+	if (end == NULL)
+		end = host + strlen(host);
+	if (!HostValid(host, (size_t) (end - host)))
+		return false;
+	for (const char *p = end; *p; p++)
+		if ((unsigned char) *p <= ' ' || (unsigned char) *p >= 0x7f || *p == '?' || *p == '#' ||
+			*p == '"' || *p == '<' || *p == '>' || *p == '\\')
+			return false;
+	return true;
 }
 
 /* The value of "--name=value" or "--name value" at argv[*i], or NULL. */
@@ -119,6 +200,8 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	cfg->base_path = env_or("SCIM_BASE_PATH", "/scim/v2");
 	cfg->tls_cert = env_or("SCIM_TLS_CERT", NULL);
 	cfg->tls_key = env_or("SCIM_TLS_KEY", NULL);
+	cfg->public_url = env_or("SCIM_PUBLIC_URL", NULL);
+	cfg->trust_proxy = strcmp(env_or("SCIM_TRUST_PROXY", "0"), "1") == 0;
 
 	for (int i = 1; i < argc; i++)
 	{
@@ -151,6 +234,10 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 			cfg->tls_cert = v;
 		else if ((v = flag_value("--tls-key", argc, argv, &i)))
 			cfg->tls_key = v;
+		else if ((v = flag_value("--public-url", argc, argv, &i)))
+			cfg->public_url = v;
+		else if (strcmp(argv[i], "--trust-proxy") == 0)
+			cfg->trust_proxy = true;
 		else
 		{
 			fprintf(stderr, "scim-server: unknown option \"%s\"\nTry \"scim-server --help\".\n", argv[i]);
@@ -192,6 +279,12 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	if (cfg->base_path[0] != '/')
 	{
 		fprintf(stderr, "scim-server: --base-path must start with \"/\"\n");
+		return false;
+	}
+	if (cfg->public_url != NULL && !PublicUrlValid(cfg->public_url))
+	{
+		fprintf(stderr, "scim-server: --public-url must be http:// or https://, a host, an optional port and a path,"
+				" without spaces, query or fragment, not \"%s\"\n", cfg->public_url);
 		return false;
 	}
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))

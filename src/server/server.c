@@ -290,7 +290,13 @@ collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *
 		return MHD_YES;
 	for (size_t i = 0; i <= n; i++)
 		name[i] = (key[i] >= 'A' && key[i] <= 'Z') ? (char) (key[i] + 'a' - 'A') : key[i];
+	/* the database's own headers; and what a link is made of, unless vouched for */
 	if (strncmp(name, "x-scim-", 7) == 0)
+		return MHD_YES;
+	if (strcmp(name, "x-forwarded-proto") == 0 &&
+		(!cfg.trust_proxy || cfg.public_url != NULL || (strcmp(value, "http") != 0 && strcmp(value, "https") != 0)))
+		return MHD_YES;
+	if (strcmp(name, "host") == 0 && cfg.public_url != NULL)
 		return MHD_YES;
 	add_header(col, name, value);
 	return MHD_YES;
@@ -436,6 +442,14 @@ dispatch(struct MHD_Connection *c, Request *r, const char *url)
 	 */
 	if (!known_method(r->method))
 		return respond_method_not_allowed(c, r);
+	/* links are made from Host (without --public-url): only a host[:port] may be copied into them */
+	if (cfg.public_url == NULL)
+	{
+		const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+
+		if (host != NULL && !HostValid(host, strlen(host)))
+			return respond_error(c, r, 400, "the Host header is not a host name or address with an optional port");
+	}
 	if (r->too_large)
 	{
 		char		detail[128];
@@ -455,7 +469,9 @@ dispatch(struct MHD_Connection *c, Request *r, const char *url)
 	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &col);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_argument, &col);
 	add_header(&col, "x-scim-base-path", cfg.base_path);
-	if (cfg.tls_cert != NULL)
+	if (cfg.public_url != NULL)
+		add_header(&col, "x-scim-base-url", cfg.public_url);
+	else if (cfg.tls_cert != NULL)
 		add_header(&col, "x-forwarded-proto", "https");
 	TextAppend(&col.headers, "}", 1);
 	if (col.headers.failed || col.query.failed)

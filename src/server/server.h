@@ -26,6 +26,8 @@ typedef struct ServerConfig
 	long		max_connections;	/* clients connected at once */
 	const char *tls_cert;		/* PEM files; both or neither */
 	const char *tls_key;
+	bool		trust_proxy;	/* honour X-Forwarded-Proto (http or https) */
+	const char *public_url;		/* the base URL links are made from, or NULL */
 } ServerConfig;
 
 /* json_text.c */
@@ -45,6 +47,8 @@ extern bool JsonEachString(const char *json, void (*fn) (void *arg, const char *
 /* config.c */
 extern bool ServerConfigParse(ServerConfig *cfg, int argc, char **argv);
 extern void ServerUsage(FILE *out);
+extern bool HostValid(const char *s, size_t len);
+extern bool PublicUrlValid(const char *url);
 
 /* db.c */
 typedef struct DbResult

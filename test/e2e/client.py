@@ -286,14 +286,62 @@ def methods():
     st, _, hb = request("HEAD", "/Users?filter=userName%20eq%20%22head.user@example.com%22")
     check(st == 200 and hb is None, "HEAD of a list: 200 without a body", (st, hb))
     # a %0A in the path is logged as sent: one line, not a forged second one
-    marker = "FORGED%0A2026-01-01T00:00:00Z%20DELETE%20/scim/v2/Users/x%20204%20someone"
+    forged = "FORGED%d" % os.getpid()
+    marker = forged + "%0A2026-01-01T00:00:00Z%20DELETE%20/scim/v2/Users/x%20204%20someone"
     st, _, _ = request("GET", "/Users/" + marker)
     check(st == 404, "a path with %0A: 404", st)
     time.sleep(0.5)
     with open("build/test-logs/e2e-server.log", errors="replace") as f:
-        lines = [l for l in f if "FORGED" in l or "someone" in l]
-    check(len(lines) == 1 and " GET /scim/v2/Users/FORGED%0A" in lines[0] and lines[0].count(" ") == 5,
+        lines = [l for l in f if forged in l or ("someone" in l and "FORGED" not in l)]
+    check(len(lines) == 1 and (" GET /scim/v2/Users/%s%%0A" % forged) in lines[0] and lines[0].count(" ") == 5,
           "the access log holds that request as one line, its path as sent", lines)
+
+
+def reflection():
+    """Links are made from a host and a scheme the server vouches for, never from markup."""
+    port = os.environ["PORT"]
+
+    def links(base, headers, name):
+        st, h, b = request("POST", base + "/Users", {"userName": name}, headers=headers)
+        return st, h.get("location", ""), (b or {}).get("meta", {}).get("location", "") if isinstance(b, dict) else ""
+
+    own = "http://127.0.0.1:%s/scim/v2/Users/" % port
+    st, loc, meta = links(BASE, {"X-Forwarded-Proto": "javascript"}, "reflect.proto@example.com")
+    check(st == 201 and loc.startswith(own) and meta.startswith(own),
+          "X-Forwarded-Proto: javascript is ignored", (st, loc, meta))
+    st, loc, meta = links(BASE, {"X-Forwarded-Proto": "https"}, "reflect.https@example.com")
+    check(st == 201 and loc.startswith(own), "X-Forwarded-Proto is ignored without --trust-proxy", (st, loc))
+    st, loc, meta = links(BASE, {"X-Scim-Base-Url": "javascript://evil/scim/v2"}, "reflect.base@example.com")
+    check(st == 201 and loc.startswith(own), "a client's X-Scim-Base-Url is ignored", (st, loc))
+    for host in ("<script>x</script>", "evil.example/path", "a b", "evil.example:99999", "[::1"):
+        st, _, b = request("GET", "/Users", headers={"Host": host})
+        check(st == 400 and b["status"] == "400", "Host %r: 400" % host, (st, b))
+    st, loc, _ = links(BASE, {"Host": "scim.example.com:8443"}, "reflect.host@example.com")
+    check(st == 201 and loc.startswith("http://scim.example.com:8443/scim/v2/Users/"), "a valid Host is used", (st, loc))
+
+    p2 = free_port()
+    proxied = spawn_server(p2, "--trust-proxy", "--workers", "1")
+    try:
+        base2 = "http://127.0.0.1:%s/scim/v2" % p2
+        st, loc, _ = links(base2, {"X-Forwarded-Proto": "https"}, "reflect.proxied@example.com")
+        check(st == 201 and loc.startswith("https://127.0.0.1:%s/scim/v2/Users/" % p2),
+              "--trust-proxy: X-Forwarded-Proto https is honoured", (st, loc))
+        st, loc, _ = links(base2, {"X-Forwarded-Proto": "javascript"}, "reflect.proxied2@example.com")
+        check(st == 201 and loc.startswith("http://127.0.0.1:%s/" % p2),
+              "--trust-proxy: any other X-Forwarded-Proto is ignored", (st, loc))
+    finally:
+        proxied.terminate()
+        proxied.wait(timeout=20)
+    p3 = free_port()
+    public = spawn_server(p3, "--public-url", "https://scim.example.com/scim/v2", "--trust-proxy", "--workers", "1")
+    try:
+        base3 = "http://127.0.0.1:%s/scim/v2" % p3
+        st, loc, meta = links(base3, {"X-Forwarded-Proto": "http", "Host": "evil.example"}, "reflect.public@example.com")
+        check(st == 201 and loc.startswith("https://scim.example.com/scim/v2/Users/") and meta.startswith("https://scim.example.com/scim/v2/Users/"),
+              "--public-url: links from it, whatever Host and X-Forwarded-Proto say", (st, loc, meta))
+    finally:
+        public.terminate()
+        public.wait(timeout=20)
 
 
 def errors():
@@ -605,7 +653,10 @@ def bad_settings():
                         (("--writers", "-1"), "--writers must be from 0 to 1024"),
                         (("--writers", "4294967297"), "--writers must be from 0 to 1024"),
                         (("--port", "70000"), "--port must be from 1 to 65535"),
-                        (("--max-connections", "ten"), "--max-connections must be from 1 to 1000000")):
+                        (("--max-connections", "ten"), "--max-connections must be from 1 to 1000000"),
+                        (("--public-url", "javascript://x/scim/v2"), "--public-url must be http:// or https://"),
+                        (("--public-url", "https://<b>/scim/v2"), "--public-url must be http:// or https://"),
+                        (("--public-url", "https://scim.example.com/scim/v2?x=1"), "--public-url must be http:// or https://")):
         run = subprocess.run([os.environ["SCIM_SERVER"]] + list(flags), capture_output=True, text=True, timeout=10)
         check(run.returncode == 2 and says in run.stderr, "%s %s is refused" % flags, (run.returncode, run.stderr))
 
@@ -754,7 +805,7 @@ def main():
     os.makedirs("build/test-logs", exist_ok=True)
     start_server()
     try:
-        for part in (errors, methods, entra, okta, google, memberships, concurrent_clients, many_connections, prompt_writes,
+        for part in (errors, methods, reflection, entra, okta, google, memberships, concurrent_clients, many_connections, prompt_writes,
                      waiting_write, draining, no_writers, tls, timeouts,
                      bad_settings, fault_database, fault_server):
             try:
