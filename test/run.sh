@@ -182,7 +182,7 @@ for t in test/store/*.sh; do
 		fail "$name: FAILED, not run: the installed extension is not this build"
 		continue
 	fi
-	need "$name" pg_virtualenv "$PGBIN/pgbench" || continue
+	need "$name" pg_virtualenv "$PGBIN/pgbench" curl python3 || continue
 	bounded "store $name" "${SCIM_TIMEOUT_STORE:-60}" SCIM_TIMEOUT_STORE "$log/store-$name.out" \
 		pg_virtualenv -t -v 15 sh "$t"
 	tally "store $name" "$log/store-$name.out"
