@@ -262,10 +262,13 @@ ScimPgActFor(const pg_uuid_t *tenant)
 
 	tenant_value = *tenant;
 	tenant_set = true;
+	/* a superuser acting by hand: no call, no deadline of one to move */
+	if (current_call == NULL)
+		return;
 	e = tenant_limits(&tenant_value);
 	if (e->request_timeout > 0)
 		ScimPgDeadlineArm(e->request_timeout, false);
-	if (e->filter_max_terms > 0 && current_call != NULL)
+	if (e->filter_max_terms > 0)
 	{
 		char		buf[16];
 
