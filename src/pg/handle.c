@@ -427,23 +427,6 @@ plain_int(const ScimQueryParam *p, int64 *out)
 	return true;
 }
 
-/* An integer setting, or dflt when unset; false when it is set but not a plain integer. */
-static bool
-int_setting(const char *name, int64 dflt, int64 *out)
-{
-	const char *s = GetConfigOption(name, true, false);
-	ScimQueryParam p;
-
-	if (s == NULL || *s == '\0')
-	{
-		*out = dflt;
-		return true;
-	}
-	p.value = (char *) s;
-	p.value_len = strlen(s);
-	return plain_int(&p, out) && *out >= PG_INT32_MIN && *out <= PG_INT32_MAX;
-}
-
 /* Is s a UUID as scim._resource() accepts one?  Then id is it in lower case. */
 static bool
 uuid_text(const char *s, char **id)
@@ -555,9 +538,9 @@ read_request(FunctionCallInfo fcinfo, Request *req)
 			return false;
 		req->filter = p->value;
 		req->filter_len = p->value_len;
-		if (!int_setting("scim.max_results", 1000, &max_results) ||
-			!int_setting("scim.default_count", 100, &default_count))
-			return false;
+		/* registered settings (module.c): always set, always integers in range */
+		max_results = scim_max_results;
+		default_count = scim_default_count;
 		req->count = Min(default_count, max_results);
 		req->start_index = 1;
 		if ((p = param(params, nparams, "count")) != NULL)
@@ -798,7 +781,6 @@ authenticate(Request *req, MemoryContext cxt, Datum *tenant)
 	Datum		argd;
 	TokenEntry *e;
 	TokenEntry	once;
-	HeapTuple	tup;
 	Oid			owner;
 	Oid			save_user;
 	int			save_sec;
@@ -830,11 +812,9 @@ authenticate(Request *req, MemoryContext cxt, Datum *tenant)
 
 	if (!token_hash(req->token, hash))
 		return false;
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(token_relid));
-	if (!HeapTupleIsValid(tup))
+	owner = ScimPgRelOwner(token_relid);
+	if (!OidIsValid(owner))
 		return false;
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
 
 	arg = palloc(VARHDRSZ + sizeof(hash));
 	SET_VARSIZE(arg, VARHDRSZ + sizeof(hash));

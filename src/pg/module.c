@@ -13,6 +13,9 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
+#include "utils/syscache.h"
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
 
 #include "filter.h"
 
@@ -139,4 +142,22 @@ ScimPgQuoteColumn(text *column)
 		appendStringInfoString(&out, quote_identifier(strVal(lfirst(lc))));
 	}
 	return out.data;
+}
+
+/*
+ * The owner of relation relid, or InvalidOid when it is gone: the handler
+ * reads scim.token and scim.tenant with their owner's rights, as a
+ * SECURITY DEFINER function of the owner's would.
+ */
+Oid
+ScimPgRelOwner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
 }

@@ -33,6 +33,9 @@ extern int	scim_default_count;
 extern int	scim_cursor_timeout;
 extern int	scim_request_timeout;
 
+/* module.c */
+extern Oid	ScimPgRelOwner(Oid relid);
+
 /* tenant.c: a scim.handle() call, as ScimPgHandlerEnter() keeps it */
 typedef struct ScimPgCall
 {

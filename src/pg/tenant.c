@@ -191,7 +191,6 @@ tenant_limits(const pg_uuid_t *tenant)
 {
 	static SPIPlanPtr plan = NULL;
 	LimitsEntry *e;
-	HeapTuple	tup;
 	Oid			owner;
 	Oid			save_user;
 	int			save_sec;
@@ -211,11 +210,9 @@ tenant_limits(const pg_uuid_t *tenant)
 		if (limits[i].valid && memcmp(&limits[i].tenant, tenant, sizeof(pg_uuid_t)) == 0)
 			return &limits[i];
 
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(tenant_relid));
-	if (!HeapTupleIsValid(tup))
+	owner = ScimPgRelOwner(tenant_relid);
+	if (!OidIsValid(owner))
 		elog(ERROR, "cache lookup failed for relation %u", tenant_relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (plan == NULL)
