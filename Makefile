@@ -97,13 +97,13 @@ scim--$(EXTVERSION).sql: $(EXT_SQL) src/ext/build-install.sh $(SCHEMA_JSON)
 # ---- scim-server: the HTTP layer (libmicrohttpd + libpq) -----------------
 
 SERVER_SRCS = src/server/config.c src/server/db.c src/server/json_text.c \
-	src/server/server.c src/server/writes.c src/core/utf8.c
+	src/server/pool.c src/server/resolve.c src/server/server.c src/core/utf8.c
 SERVER_CFLAGS = -std=gnu11 -O2 -g $(WARNINGS) $(if $(SCIM_WERROR),-Werror) -pthread -Isrc/core \
 	$(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null) -I$(shell $(PG_CONFIG) --includedir) $(JSONC_CFLAGS)
 SERVER_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) \
 	-L$(shell $(PG_CONFIG) --libdir) -lpq $(JSONC_LIBS) -pthread
 
-scim-server: $(SERVER_SRCS) src/server/server.h src/core/utf8.h
+scim-server: $(SERVER_SRCS) src/server/server.h src/core/utf8.h src/core/defaults.h
 	$(CC) $(SERVER_CFLAGS) -o $@ $(SERVER_SRCS) $(SERVER_LIBS)
 
 all: scim-server

@@ -222,7 +222,7 @@ done
 echo "== end-to-end"
 if [ "$installed" -eq 0 ]; then
 	fail "e2e: FAILED, not run: the installed extension is not this build"
-elif need e2e pg_virtualenv python3 openssl; then
+elif need e2e pg_virtualenv python3 openssl ss; then
 	bounded e2e "${SCIM_TIMEOUT_E2E:-240}" SCIM_TIMEOUT_E2E "$log/e2e.out" sh test/e2e/run.sh
 	tally e2e "$log/e2e.out"
 	grep -E '^not ok' "$log/e2e.out" || [ "$rc" -eq 0 ] || tail -20 "$log/e2e.out"

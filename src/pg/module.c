@@ -17,6 +17,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
 
+#include "defaults.h"
 #include "filter.h"
 
 PG_MODULE_MAGIC;
@@ -31,7 +32,7 @@ PG_MODULE_MAGIC;
 int			scim_max_results = 1000;
 int			scim_default_count = 100;
 int			scim_cursor_timeout = 3600;
-int			scim_request_timeout = 10000;
+int			scim_request_timeout = SCIM_REQUEST_TIMEOUT_DEFAULT_MS;
 static char *scim_event_retention = NULL;
 static int	filter_max_terms = SCIM_FILTER_DEFAULT_MAX_TERMS;
 static int	filter_max_depth = SCIM_FILTER_DEFAULT_MAX_DEPTH;
@@ -57,7 +58,7 @@ _PG_init(void)
 	DefineCustomIntVariable("scim.request_timeout",
 							"The deadline of one scim.handle() call; past it the call is canceled and writes nothing.",
 							"0 means no deadline. scim.tenant.request_timeout overrides it per tenant.",
-							&scim_request_timeout, 10000, 0, INT_MAX,
+							&scim_request_timeout, SCIM_REQUEST_TIMEOUT_DEFAULT_MS, 0, INT_MAX,
 							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomStringVariable("scim.event_retention",
 							   "How long scim.prune_events() keeps events when called without an argument.",

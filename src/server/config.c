@@ -26,12 +26,14 @@ ServerUsage(FILE *out)
 			"  --db=CONNINFO       libpq connection string or URI [SCIM_DB, then PGURL]\n"
 			"                      (default: libpq's own PG* environment)\n"
 			"  --base-path=PATH    where the SCIM base is [SCIM_BASE_PATH] (default /scim/v2)\n"
-			"  --workers=N         threads serving connections, one database connection\n"
-			"                      each; they answer reads [SCIM_WORKERS] (default: half\n"
-			"                      the number of CPUs, at least 1)\n"
+			"  --workers=N         threads serving connections [SCIM_WORKERS] (default:\n"
+			"                      half the number of CPUs, at least 1)\n"
+			"  --readers=N         database connections for reads (GET, HEAD), shared\n"
+			"                      among the workers, at least one each; opened as\n"
+			"                      needed [SCIM_READERS] (default: 4 per worker)\n"
 			"  --writers=N         database connections for writes (POST, PUT, PATCH,\n"
-			"                      DELETE), shared among the workers; 0 has each worker\n"
-			"                      write on its own connection and wait [SCIM_WRITERS]\n"
+			"                      DELETE), shared among the workers; 0 sends writes\n"
+			"                      on the connections for reads, alone [SCIM_WRITERS]\n"
 			"                      (default 16)\n"
 			"  --max-body=BYTES    largest request body [SCIM_MAX_BODY] (default 1048576)\n"
 			"  --timeout=SECONDS   idle and read timeout [SCIM_TIMEOUT] (default 30)\n"
@@ -188,6 +190,7 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	long		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	char		cpus[24];
 	const char *workers;
+	const char *readers = env_or("SCIM_READERS", NULL);
 	const char *writers = env_or("SCIM_WRITERS", "16");
 	const char *max_body = env_or("SCIM_MAX_BODY", "1048576");
 	const char *timeout = env_or("SCIM_TIMEOUT", "30");
@@ -222,6 +225,8 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 			cfg->base_path = v;
 		else if ((v = flag_value("--workers", argc, argv, &i)))
 			workers = v;
+		else if ((v = flag_value("--readers", argc, argv, &i)))
+			readers = v;
 		else if ((v = flag_value("--writers", argc, argv, &i)))
 			writers = v;
 		else if ((v = flag_value("--max-body", argc, argv, &i)))
@@ -248,6 +253,7 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	cfg->port = (int) in_range(port, 1, 65535);
 	cfg->workers = (int) in_range(workers, 1, 1024);
 	cfg->writers = (int) in_range(writers, 0, 1024);
+	cfg->readers = readers != NULL ? (int) in_range(readers, 1, 4096) : (cfg->workers > 0 ? 4 * cfg->workers : 0);
 	cfg->max_body = (size_t) in_range(max_body, 1, LONG_MAX);
 	cfg->timeout = (int) in_range(timeout, 1, INT_MAX);
 	cfg->max_connections = in_range(max_connections, 1, 1000000);
@@ -259,6 +265,12 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	if (cfg->workers < 0)
 	{
 		fprintf(stderr, "scim-server: --workers must be from 1 to 1024, not \"%s\"\n", workers);
+		return false;
+	}
+	if (cfg->readers < cfg->workers)
+	{
+		fprintf(stderr, "scim-server: --readers must be from the number of workers (%d) to 4096, not \"%s\"\n",
+				cfg->workers, readers);
 		return false;
 	}
 	if (cfg->writers < 0)

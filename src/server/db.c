@@ -1,30 +1,20 @@
 /*
  * db.c
- *		A worker's connection for reads, and what every connection shares:
- *		connecting, one prepared call of scim.handle_text() per request, and
- *		reading its answer.  A call is either waited for (DbHandle()) or, for
- *		reads, sent in pipeline mode and taken when it comes in (DbSend(),
- *		DbReceive()); writes.c has the connections for writes.
- *
- * A request that finds the connection gone reconnects once; if the
- * database still does not answer, the client gets 503 and a SCIM Error at
- * once, never a hang (connect_timeout bounds the wait).  A write whose
- * connection broke mid-flight is not retried: it may have committed, and
- * only the client can decide to send it again.
+ *		What every database connection shares: the connection parameters,
+ *		one prepared call of scim.handle_text() per request, and reading its
+ *		answer.  pool.c drives the connections from the worker's event loop.
  */
 #include <json-c/json.h>
-#include <errno.h>
 #include <libpq-fe.h>
-#include <poll.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "server.h"
 
 static const char *conninfo = "";
-static __thread PGconn *conn;
-static __thread unsigned long connections;	/* made by this thread */
+static int	connect_timeout_ms = 5000;
 
 #define HANDLE_STATEMENT "scim_server_handle"
 /*
@@ -66,11 +56,85 @@ CallQueuePop(CallQueue *q)
 	return call;
 }
 
-/* Set the libpq connection string every thread connects with. */
+/* Add a call at the front. */
+void
+CallQueuePushFront(CallQueue *q, Call *call)
+{
+	call->next = q->head;
+	q->head = call;
+	if (q->tail == NULL)
+		q->tail = call;
+}
+
+/* Take call out of the queue; false if it was not in it. */
+bool
+CallQueueRemove(CallQueue *q, Call *call)
+{
+	Call	   *prev = NULL;
+
+	for (Call *c = q->head; c != NULL; prev = c, c = c->next)
+	{
+		if (c != call)
+			continue;
+		if (prev != NULL)
+			prev->next = c->next;
+		else
+			q->head = c->next;
+		if (q->tail == c)
+			q->tail = prev;
+		c->next = NULL;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Set the libpq connection string every thread connects with, and take its
+ * connect_timeout: PQconnectPoll() ignores it, so pool.c times each attempt
+ * itself (5 s unless the string says otherwise).
+ */
 void
 DbSetConninfo(const char *s)
 {
+	PQconninfoOption *opts = PQconninfoParse(s, NULL);
+
 	conninfo = s;
+	for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "connect_timeout") == 0 && o->val != NULL && atoi(o->val) > 0)
+			connect_timeout_ms = atoi(o->val) * 1000;
+	PQconninfoFree(opts);
+}
+
+/* How long a connection attempt may take. */
+int
+DbConnectTimeoutMs(void)
+{
+	return connect_timeout_ms;
+}
+
+/*
+ * A setting of milliseconds as current_setting() shows it ("10s", "500ms",
+ * "2min", or a bare number of milliseconds), in milliseconds; -1 if it is
+ * none of those.
+ */
+long
+DbTimeoutMs(const char *setting)
+{
+	static const struct
+	{
+		const char *unit;
+		long		ms;
+	}			units[] = {{"", 1}, {"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
+	char	   *end;
+	long		v;
+
+	if (setting == NULL || setting[0] < '0' || setting[0] > '9')
+		return -1;
+	v = strtol(setting, &end, 10);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].unit) == 0)
+			return v <= LONG_MAX / units[i].ms ? v * units[i].ms : LONG_MAX;
+	return -1;
 }
 
 /* A SCIM Error document (RFC 7644 §3.12), malloc'ed. */
@@ -95,57 +159,79 @@ ErrorDocument(int status, const char *scim_type, const char *detail)
 	return text;
 }
 
-/* Did a set-up command succeed?  If not, the connection is dropped, after a message. */
-static bool
-set_up(PGconn **c, PGresult *res, const char *what)
+/*
+ * Start connecting, without waiting (PQconnectPoll() goes on from the
+ * event loop), or NULL when that cannot even start.  The server's defaults come
+ * first and the connection string after them, so that it may override
+ * them: keepalives and tcp_user_timeout, so that a database host that
+ * vanishes breaks the connection in seconds rather than the kernel's
+ * hours.  Host names were resolved off the event loop (resolve.c):
+ * libpq would resolve them inside PQconnectPoll(), blocking.
+ */
+PGconn *
+DbConnectStart(void)
 {
-	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	const char *keys[16];
+	const char *values[16];
+	int			n = 0;
+	bool		failed = false;
+	Resolved   *hosts = ResolvedHosts(&failed);
+	PGconn	   *c;
 
-	if (!ok)
+	/* the names did not resolve (resolve.c said why): fail at once, never resolve here */
+	if (failed)
+		return NULL;
+
+#define PARAM(k, v) (keys[n] = (k), values[n] = (v), n++)
+	PARAM("application_name", "scim-server");
+	PARAM("keepalives", "1");
+	PARAM("keepalives_idle", "10");
+	PARAM("keepalives_interval", "5");
+	PARAM("keepalives_count", "3");
+	PARAM("tcp_user_timeout", "15000");
+	/* dbname expands a full connection string or URI, over the above */
+	PARAM("dbname", conninfo);
+	if (hosts != NULL)
 	{
-		fprintf(stderr, "scim-server: could not %s: %s", what, PQerrorMessage(*c));
-		PQfinish(*c);
-		*c = NULL;
+		PARAM("host", hosts->host);
+		PARAM("hostaddr", hosts->hostaddr);
+		if (hosts->port != NULL)
+			PARAM("port", hosts->port);
 	}
-	PQclear(res);
-	return ok;
+	PARAM(NULL, NULL);
+#undef PARAM
+	c = PQconnectStartParams(keys, values, conninfo[0] != '\0');
+	ResolvedFree(hosts);
+	if (c != NULL && PQstatus(c) != CONNECTION_BAD && PQsetnonblocking(c, 1) != 0)
+	{
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
 }
 
 /*
- * Connect *c (again, unless it is fine) and prepare the statement; false if
- * the database is away.  *made counts the connections made.
+ * Send a new connection's set-up, in pipeline mode, not waiting: its
+ * settings in one statement, whose row is scim.request_timeout as this
+ * session sees it (NULL before the extension's library is loaded, unless
+ * set for the role or database), then the prepared call, then a Sync.
+ *
+ * scim.handle() runs its statements under this search_path, and sets it
+ * for each request unless the session has it already: 5% of a lookup.
+ * client_connection_check_interval has the backend notice within a
+ * quarter of a second that pool.c closed a connection to end a call,
+ * also while the call waits on a lock.
  */
 bool
-DbConnect(PGconn **c, unsigned long *made)
+DbSendSetup(PGconn *c)
 {
-	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
-	const char *values[] = {conninfo, "scim-server", "5", NULL};
-
-	if (*c != NULL && PQstatus(*c) == CONNECTION_OK)
-		return true;
-	if (*c != NULL)
-		PQfinish(*c);
-	/* dbname expands a full connection string or URI; the rest are defaults */
-	*c = PQconnectdbParams(keys, values, conninfo[0] != '\0');
-	(*made)++;
-	if (PQstatus(*c) != CONNECTION_OK)
-	{
-		fprintf(stderr, "scim-server: could not connect to the database: %s", PQerrorMessage(*c));
-		return false;
-	}
-	/*
-	 * scim.handle() runs its statements under this search_path, and sets
-	 * it for each request unless the session has it already: 5% of a lookup.
-	 */
-	return set_up(c, PQexec(*c, "SET search_path = pg_catalog, pg_temp"), "set the search_path") &&
-		set_up(c, PQprepare(*c, HANDLE_STATEMENT, HANDLE_SQL, 5, NULL), "prepare scim.handle_text()");
-}
-
-/* This thread's own connection, for reads and for DbHandle(). */
-static bool
-db_connect(void)
-{
-	return DbConnect(&conn, &connections);
+	return PQenterPipelineMode(c) &&
+		PQsendQueryParams(c, "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false), "
+						  "pg_catalog.set_config('client_connection_check_interval', '250', false), "
+						  "pg_catalog.current_setting('scim.request_timeout', true)",
+						  0, NULL, NULL, NULL, NULL, 0) &&
+		PQsendPrepare(c, HANDLE_STATEMENT, HANDLE_SQL, 5, NULL) &&
+		PQpipelineSync(c);
 }
 
 /* Send one call on c, not waiting for its answer (results in binary). */
@@ -255,207 +341,15 @@ DbTakeResult(PGresult *res, DbResult *out)
 	}
 }
 
-/*
- * Call scim.handle_text() with the request; fills call->res with the
- * response (or a 503/400/500 Error when the database cannot answer).
- */
+/* Fill out from the answer to /healthz's SELECT 1. */
 void
-DbHandle(Call *call)
+DbTakeHealth(PGresult *res, DbResult *out)
 {
-	const char *params[5] = {call->method, call->path, call->query, call->headers, call->body};
-	DbResult   *out = &call->res;
-	PGresult   *res = NULL;
-	bool		idempotent = !IsWrite(call->method);
+	bool		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 
-	memset(out, 0, sizeof(*out));
-	for (int attempt = 0; attempt < 2; attempt++)
-	{
-		if (!db_connect())
-		{
-			DbFail(out, 503, NULL, "the database is not available; try again later");
-			return;
-		}
-		res = PQexecPrepared(conn, HANDLE_STATEMENT, 5, params, NULL, NULL, 1);
-		if (PQresultStatus(res) == PGRES_TUPLES_OK || PQstatus(conn) == CONNECTION_OK)
-			break;
-		/* the connection broke: a read may go again, a write may have happened */
-		PQclear(res);
-		res = NULL;
-		if (!idempotent)
-		{
-			DbFail(out, 503, NULL, "the database connection was lost during the request; its outcome is unknown");
-			return;
-		}
-	}
-	if (res == NULL)
-	{
-		DbFail(out, 503, NULL, "the database is not available; try again later");
-		return;
-	}
-	DbTakeResult(res, out);
-	PQclear(res);
-}
-
-/*
- * Reads in libpq's pipeline mode.  A worker sends each read as soon as its
- * request is complete, without waiting for the ones before to be answered,
- * and takes the answers as they come in, from its event loop: the backend
- * finds the next call already waiting and answers them back to back, and
- * the worker serves its clients meanwhile.  Each call is followed by a
- * Sync, so each runs in a transaction of its own (scim.tenant is set
- * transaction-locally) and an error ends only its own.  The calls sent and
- * not yet answered wait here in order, their answers coming in that order.
- */
-static __thread CallQueue sent;
-static __thread PGresult *head_res;		/* the first call's result, before its Sync */
-
-/*
- * The connection broke: end it, and answer the calls it held through
- * DbHandle(), which reconnects.  They are reads, so they may go again.
- * Once a connection cannot be made the rest get 503 at once: trying again
- * for each would hold up the worker for connect_timeout each time.
- */
-static void
-pipeline_broken(void (*answered) (Call *))
-{
-	Call	   *call;
-	bool		away = false;
-
-	PQclear(head_res);
-	head_res = NULL;
-	PQfinish(conn);
-	conn = NULL;
-	while ((call = CallQueuePop(&sent)) != NULL)
-	{
-		if (away)
-			DbFail(&call->res, 503, NULL, "the database is not available; try again later");
-		else
-		{
-			DbHandle(call);
-			away = conn == NULL || PQstatus(conn) != CONNECTION_OK;
-		}
-		answered(call);
-	}
-}
-
-/* Send a read (see above); answered() gets it once it has its answer. */
-void
-DbSend(Call *call, void (*answered) (Call *))
-{
-	if (sent.head == NULL && !db_connect())
-	{
-		DbFail(&call->res, 503, NULL, "the database is not available; try again later");
-		answered(call);
-		return;
-	}
-	CallQueuePush(&sent, call);
-	if ((PQpipelineStatus(conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(conn)) ||
-		!DbSendCall(conn, call) || !PQpipelineSync(conn))
-		pipeline_broken(answered);
-}
-
-/*
- * Take what the database has sent, without waiting: answered() gets each
- * call whose answer is complete.  For the socket being readable.
- */
-void
-DbReceive(void (*answered) (Call *))
-{
-	if (conn == NULL)
-		return;
-	if (!PQconsumeInput(conn))
-	{
-		pipeline_broken(answered);
-		return;
-	}
-	while (sent.head != NULL && !PQisBusy(conn))
-	{
-		PGresult   *res = PQgetResult(conn);
-
-		if (res == NULL)
-		{
-			/* the end of a call's results, before its Sync */
-			if (PQstatus(conn) != CONNECTION_OK)
-			{
-				pipeline_broken(answered);
-				return;
-			}
-			continue;
-		}
-		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
-		{
-			Call	   *call = CallQueuePop(&sent);
-
-			PQclear(res);
-			if (head_res != NULL)
-				DbTakeResult(head_res, &call->res);
-			else
-				DbFail(&call->res, 500, NULL, "internal error");
-			PQclear(head_res);
-			head_res = NULL;
-			answered(call);
-			continue;
-		}
-		if (PQstatus(conn) != CONNECTION_OK)
-		{
-			PQclear(res);
-			pipeline_broken(answered);
-			return;
-		}
-		if (head_res == NULL)
-			head_res = res;
-		else
-			PQclear(res);
-	}
-	/* idle again: out of pipeline mode, for DbHealthy()'s PQexec() */
-	if (sent.head == NULL && PQpipelineStatus(conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode(conn))
-		pipeline_broken(answered);
-}
-
-/* Wait until every read sent is answered, out of pipeline mode after. */
-void
-DbDrain(void (*answered) (Call *))
-{
-	while (sent.head != NULL)
-	{
-		struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
-
-		if (poll(&p, 1, -1) < 0 && errno != EINTR)
-		{
-			pipeline_broken(answered);
-			return;
-		}
-		DbReceive(answered);
-	}
-}
-
-/*
- * This thread's database socket, to watch for DbReceive(), or -1; *generation
- * changes with each new connection (a new one may get the old number).
- */
-int
-DbSocket(unsigned long *generation)
-{
-	*generation = connections;
-	return conn != NULL ? PQsocket(conn) : -1;
-}
-
-/* Does the database answer this thread? */
-bool
-DbHealthy(void)
-{
-	PGresult   *res;
-	bool		ok;
-
-	/* reads under way on it: they will tell soon enough */
-	if (sent.head != NULL)
-		return PQstatus(conn) == CONNECTION_OK;
-	if (!db_connect())
-		return false;
-	res = PQexec(conn, "SELECT 1");
-	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-	PQclear(res);
-	return ok;
+	out->status = ok ? 200 : 503;
+	out->headers = strdup("{\"content-type\": \"text/plain\"}");
+	out->body = strdup(ok ? "ok\n" : "database unavailable\n");
 }
 
 void
@@ -464,12 +358,4 @@ DbResultFree(DbResult *r)
 	free(r->headers);
 	free(r->body);
 	r->headers = r->body = NULL;
-}
-
-/* Close this thread's connection, if it has one. */
-void
-DbClose(void)
-{
-	PQfinish(conn);
-	conn = NULL;
 }

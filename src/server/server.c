@@ -51,7 +51,7 @@ typedef struct Request
 
 /*
  * A worker: a libmicrohttpd daemon of its own, run by a thread of its own,
- * its database connections (one for reads, some for writes) and an
+ * its database connections (pool.c: some for reads, some for writes) and an
  * eventfd by which the main thread wakes it to stop.
  */
 typedef struct Worker
@@ -59,7 +59,8 @@ typedef struct Worker
 	struct MHD_Daemon *daemon;
 	pthread_t	thread;
 	int			wake;
-	int			writes;			/* connections for writes */
+	int			reads;			/* database connections for reads */
+	int			writes;			/* and for writes */
 } Worker;
 
 static atomic_bool draining;	/* stop taking new clients */
@@ -360,14 +361,13 @@ answered(Call *call)
 }
 
 /*
- * Suspend the client until its call is answered: a write goes to one of
- * this worker's connections for writes (WritesSubmit()), a read to its
- * connection for reads (DbSend()), neither waiting for the answer.  Either
- * way on_request() is called again after the resume and answers then.  The
- * call keeps copies of query and headers.
+ * Suspend the client until its call is answered: pool.c sends it on one
+ * of this worker's database connections without waiting for the answer,
+ * and on_request() is called again after the resume and answers then.
+ * The call keeps copies of query and headers.
  */
 static enum MHD_Result
-suspend_for_call(struct MHD_Connection *c, Request *r, const char *query, const char *headers)
+suspend_for_call(struct MHD_Connection *c, Request *r, CallKind kind, const char *query, const char *headers)
 {
 	Call	   *call = calloc(1, sizeof(Call));
 
@@ -375,6 +375,7 @@ suspend_for_call(struct MHD_Connection *c, Request *r, const char *query, const 
 		return MHD_NO;
 	r->call = call;
 	call->connection = c;
+	call->kind = kind;
 	/* HEAD is GET without a body, which libmicrohttpd leaves out of the answer */
 	call->method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
 	call->path = r->path;
@@ -383,12 +384,8 @@ suspend_for_call(struct MHD_Connection *c, Request *r, const char *query, const 
 	call->body = r->body;
 	if (call->query == NULL || call->headers == NULL)
 		return MHD_NO;
-	/* suspended first: a broken connection answers at once */
 	MHD_suspend_connection(c);
-	if (IsWrite(r->method))
-		WritesSubmit(call, answered);
-	else
-		DbSend(call, answered);
+	PoolSubmit(call);
 	return MHD_YES;
 }
 
@@ -427,12 +424,7 @@ dispatch(struct MHD_Connection *c, Request *r, const char *url)
 	enum MHD_Result ret;
 
 	if (strcmp(url, "/healthz") == 0)
-	{
-		bool		ok = DbHealthy();
-
-		return respond(c, r, ok ? 200 : 503, "{\"content-type\": \"text/plain\"}",
-					   ok ? "ok\n" : "database unavailable\n");
-	}
+		return suspend_for_call(c, r, CALL_HEALTH, "", "{}");
 	if (strncmp(url, cfg.base_path, blen) != 0 || (url[blen] != '\0' && url[blen] != '/'))
 		return respond_error(c, r, 404, "not found; the SCIM endpoint is under the base path");
 	/*
@@ -482,19 +474,7 @@ dispatch(struct MHD_Connection *c, Request *r, const char *url)
 	}
 	query = col.query.data ? col.query.data : "";
 	headers = col.headers.data;
-	if (WritesCount() == 0 && IsWrite(r->method))
-	{
-		/* no connections for writes: the worker writes and waits, holding up its other clients */
-		Call		call = {.connection = c, .method = r->method, .path = r->path,
-		.query = query, .headers = headers, .body = r->body};
-
-		DbDrain(answered);
-		DbHandle(&call);
-		ret = respond(c, r, call.res.status, call.res.headers, call.res.body);
-		DbResultFree(&call.res);
-	}
-	else
-		ret = suspend_for_call(c, r, query, headers);
+	ret = suspend_for_call(c, r, IsWrite(r->method) ? CALL_WRITE : CALL_READ, query, headers);
 	free(col.headers.data);
 	free(col.query.data);
 	return ret;
@@ -576,33 +556,9 @@ connections_of(struct MHD_Daemon *d)
 	return info ? info->num_connections : 0;
 }
 
-/* What an event in a worker's epoll set is about (its data.u64). */
+/* What an event in a worker's epoll set is about (its data.u64); pool.c's are EV_POOL and up. */
 #define EV_CLIENTS	0			/* libmicrohttpd's epoll set */
 #define EV_WAKE		1
-#define EV_READS	2			/* the connection for reads */
-#define EV_WRITES	3			/* + i: connection i for writes */
-
-/*
- * Watch a database connection's socket, when it is new: a new connection
- * may have the old one's number (the old one's watch went with its close).
- */
-typedef struct Watched
-{
-	int			fd;
-	unsigned long made;			/* the connection's count when watched */
-} Watched;
-
-static void
-watch_socket(int ep, int fd, unsigned long made, uint64_t what, Watched *watched)
-{
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = what};
-
-	if (fd >= 0 && (fd != watched->fd || made != watched->made) &&
-		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST)
-		epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
-	watched->fd = fd;
-	watched->made = made;
-}
 
 /*
  * A worker's loop, over its clients' sockets (libmicrohttpd's epoll set) and
@@ -621,32 +577,27 @@ worker_main(void *arg)
 	int			ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event cev = {.events = EPOLLIN, .data.u64 = EV_CLIENTS};
 	struct epoll_event wev = {.events = EPOLLIN, .data.u64 = EV_WAKE};
-	Watched    *watched = calloc((size_t) (1 + w->writes), sizeof(Watched));
 	unsigned int known = 0;
 	bool		quiesced = false;
 
-	if (ep < 0 || watched == NULL || !WritesInit(w->writes) ||
+	if (ep < 0 || !PoolInit(ep, w->reads, w->writes, answered) ||
 		epoll_ctl(ep, EPOLL_CTL_ADD, info->epoll_fd, &cev) != 0 ||
 		epoll_ctl(ep, EPOLL_CTL_ADD, w->wake, &wev) != 0)
 	{
 		fprintf(stderr, "scim-server: could not set up a worker: %s\n", strerror(errno));
 		exit(1);
 	}
-	for (int i = 0; i <= w->writes; i++)
-		watched[i].fd = -1;
 	log_gathers = true;
 	while (!atomic_load(&stopping))
 	{
 		struct epoll_event ready[16];
 		MHD_UNSIGNED_LONG_LONG left;
-		int			ms = -1;
+		int			ms = PoolTimeout();
 		int			n;
-		unsigned long m;
-		int			fd;
 
 		if (resumed)
-			ms = 0;				/* resumed during the last pass (DbDrain(), a broken connection) */
-		else if (MHD_get_timeout(w->daemon, &left) == MHD_YES)
+			ms = 0;				/* resumed during the last pass (a connection that broke) */
+		else if (MHD_get_timeout(w->daemon, &left) == MHD_YES && (ms < 0 || left < (MHD_UNSIGNED_LONG_LONG) ms))
 			ms = left < INT_MAX ? (int) left : INT_MAX;
 		log_flush();
 		n = epoll_wait(ep, ready, 16, ms);
@@ -654,10 +605,8 @@ worker_main(void *arg)
 		{
 			uint64_t	what = ready[i].data.u64;
 
-			if (what == EV_READS)
-				DbReceive(answered);
-			else if (what >= EV_WRITES)
-				WritesEvent((int) (what - EV_WRITES), answered);
+			if (what >= EV_POOL)
+				PoolEvent(what, ready[i].events);
 			else if (what == EV_WAKE)
 			{
 				eventfd_t	v;
@@ -665,6 +614,7 @@ worker_main(void *arg)
 				(void) eventfd_read(w->wake, &v);
 			}
 		}
+		PoolTick();
 		resumed = false;		/* this pass takes up the resumes so far */
 		MHD_run(w->daemon);
 		if (connections_of(w->daemon) < known)
@@ -679,14 +629,6 @@ worker_main(void *arg)
 		}
 		known = connections_of(w->daemon);
 
-		fd = DbSocket(&m);
-		watch_socket(ep, fd, m, EV_READS, &watched[0]);
-		for (int i = 0; i < w->writes; i++)
-		{
-			fd = WritesSocket(i, &m);
-			watch_socket(ep, fd, m, EV_WRITES + (uint64_t) i, &watched[1 + i]);
-		}
-
 		if (!quiesced && atomic_load(&draining))
 		{
 			MHD_socket s = MHD_quiesce_daemon(w->daemon);
@@ -698,10 +640,8 @@ worker_main(void *arg)
 	}
 	log_flush();
 	log_gathers = false;
-	DbClose();
-	WritesClose();
+	PoolClose();
 	close(ep);
-	free(watched);
 	return NULL;
 }
 
@@ -733,9 +673,9 @@ read_file(const char *path)
 
 /*
  * Room for cfg->max_connections clients: each is an open file, as is each
- * worker's listening socket, connection for reads, two epoll descriptors
- * (libmicrohttpd's and its own) and eventfd, each connection for writes,
- * and a few more (log, TLS files).  The soft limit is raised as far as the
+ * worker's listening socket, two epoll descriptors (libmicrohttpd's and
+ * its own) and eventfd, each database connection, and a few more (log,
+ * TLS files).  The soft limit is raised as far as the
  * hard limit allows; where that is not far enough, the connection limit
  * comes down to fit.
  */
@@ -743,7 +683,7 @@ static void
 fit_open_files(void)
 {
 	struct rlimit rl;
-	rlim_t		spare = (rlim_t) cfg.workers * 5 + (rlim_t) cfg.writers + 64;
+	rlim_t		spare = (rlim_t) cfg.workers * 4 + (rlim_t) cfg.readers + (rlim_t) cfg.writers + 64;
 	rlim_t		need = (rlim_t) cfg.max_connections + spare;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -785,6 +725,11 @@ main(int argc, char **argv)
 	if (!ServerConfigParse(&cfg, argc, argv))
 		return 2;
 	DbSetConninfo(cfg.db);
+	if (!ResolveStart(cfg.db))
+	{
+		fprintf(stderr, "scim-server: could not start resolving the database's host names: %s\n", strerror(errno));
+		return 1;
+	}
 	fit_open_files();
 
 	memset(&addr, 0, sizeof(addr));
@@ -840,7 +785,8 @@ main(int argc, char **argv)
 	per_worker = (unsigned int) ((cfg.max_connections + cfg.workers - 1) / cfg.workers);
 	for (int i = 0; i < cfg.workers; i++)
 	{
-		/* the connections for writes, shared out: the first workers take the odd ones */
+		/* the database connections, shared out: the first workers take the odd ones */
+		workers[i].reads = cfg.readers / cfg.workers + (i < cfg.readers % cfg.workers ? 1 : 0);
 		workers[i].writes = cfg.writers / cfg.workers + (i < cfg.writers % cfg.workers ? 1 : 0);
 		workers[i].wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (workers[i].wake < 0)
@@ -872,9 +818,10 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	fprintf(stderr, "scim-server: serving %s://%s:%d%s with %d worker%s and %d connection%s for writes\n",
+	fprintf(stderr, "scim-server: serving %s://%s:%d%s with %d worker%s, %d database connection%s for reads "
+			"and %d for writes\n",
 			cfg.tls_cert ? "https" : "http", cfg.listen, cfg.port, cfg.base_path,
-			cfg.workers, cfg.workers == 1 ? "" : "s", cfg.writers, cfg.writers == 1 ? "" : "s");
+			cfg.workers, cfg.workers == 1 ? "" : "s", cfg.readers, cfg.readers == 1 ? "" : "s", cfg.writers);
 
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "scim-server: %s received, finishing requests in progress\n",

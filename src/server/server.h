@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct ServerConfig
@@ -20,6 +21,7 @@ typedef struct ServerConfig
 	const char *db;				/* libpq connection string */
 	const char *base_path;		/* "/scim/v2" */
 	int			workers;		/* threads serving clients, each with a connection for reads */
+	int			readers;		/* database connections for reads, shared among the workers */
 	int			writers;		/* database connections for writes, shared among the workers */
 	size_t		max_body;		/* bytes */
 	int			timeout;		/* idle and read timeout, seconds */
@@ -58,15 +60,25 @@ typedef struct DbResult
 	char	   *body;			/* JSON text or NULL, malloc'ed */
 } DbResult;
 
+/* What a call asks of the database. */
+typedef enum CallKind
+{
+	CALL_READ,					/* GET, HEAD: may be sent again */
+	CALL_WRITE,					/* POST, PUT, PATCH, DELETE: never sent twice */
+	CALL_HEALTH					/* /healthz: SELECT 1 */
+} CallKind;
+
 /*
  * One request's call of scim.handle_text(): its arguments, and its answer
  * once done (res starts zeroed and is filled once).  The client's
- * connection stays suspended until then.
+ * connection stays suspended until then.  pool.c keeps the rest.
  */
 struct MHD_Connection;
+struct Link;
 typedef struct Call
 {
 	struct MHD_Connection *connection;
+	CallKind	kind;
 	const char *method;
 	const char *path;
 	const char *query;
@@ -74,10 +86,15 @@ typedef struct Call
 	const char *body;			/* or NULL */
 	DbResult	res;
 	atomic_bool done;
-	struct Call *next;			/* in a queue of calls sent or waiting */
+	struct Call *next;			/* in a queue of calls waiting to be sent */
+	struct Link *link;			/* the connection it was sent on, or NULL */
+	long		since;			/* when it was queued (ms, CLOCK_MONOTONIC) */
+	bool		retried;		/* a read sent again after its connection broke */
+	bool		watched;		/* its client's socket is watched for leaving */
+	int			client_fd;
 } Call;
 
-/* Calls in order: sent and waiting for their answers, or waiting to be sent. */
+/* Calls waiting to be sent, in order. */
 typedef struct CallQueue
 {
 	Call	   *head;
@@ -85,29 +102,42 @@ typedef struct CallQueue
 } CallQueue;
 
 extern void CallQueuePush(CallQueue *q, Call *call);
+extern void CallQueuePushFront(CallQueue *q, Call *call);
 extern Call *CallQueuePop(CallQueue *q);
+extern bool CallQueueRemove(CallQueue *q, Call *call);
 extern void DbSetConninfo(const char *conninfo);
-extern bool DbConnect(PGconn **c, unsigned long *made);
+extern PGconn *DbConnectStart(void);
+extern int	DbConnectTimeoutMs(void);
+extern long DbTimeoutMs(const char *setting);
+extern bool DbSendSetup(PGconn *c);
 extern bool DbSendCall(PGconn *c, const Call *call);
 extern void DbTakeResult(PGresult *res, DbResult *out);
+extern void DbTakeHealth(PGresult *res, DbResult *out);
 extern void DbFail(DbResult *out, int status, const char *scim_type, const char *detail);
 extern bool IsWrite(const char *method);
-extern void DbHandle(Call *call);
-extern void DbSend(Call *call, void (*answered) (Call *));
-extern void DbReceive(void (*answered) (Call *));
-extern void DbDrain(void (*answered) (Call *));
-extern int	DbSocket(unsigned long *generation);
-extern bool DbHealthy(void);
-extern void DbClose(void);
 extern void DbResultFree(DbResult *r);
 extern char *ErrorDocument(int status, const char *scim_type, const char *detail);
 
-/* writes.c */
-extern bool WritesInit(int n);
-extern void WritesSubmit(Call *call, void (*answered) (Call *));
-extern void WritesEvent(int i, void (*answered) (Call *));
-extern int	WritesCount(void);
-extern int	WritesSocket(int i, unsigned long *made);
-extern void WritesClose(void);
+/* resolve.c */
+typedef struct Resolved
+{
+	char	   *host;			/* libpq's host, hostaddr and port lists */
+	char	   *hostaddr;
+	char	   *port;			/* or NULL: as the connection string has it */
+} Resolved;
+
+extern bool ResolveStart(const char *conninfo);
+extern Resolved *ResolvedHosts(bool *failed);
+extern void ResolvedFree(Resolved *r);
+
+/* pool.c */
+#define EV_POOL		16			/* epoll data of pool.c's sockets: EV_POOL + link */
+#define EV_CLIENT	(1ULL << 63)	/* | a Call *: its client's socket, watched for leaving */
+extern bool PoolInit(int ep, int readers, int writers, void (*answered) (Call *));
+extern void PoolSubmit(Call *call);
+extern void PoolEvent(uint64_t what, uint32_t events);
+extern int	PoolTimeout(void);
+extern void PoolTick(void);
+extern void PoolClose(void);
 
 #endif

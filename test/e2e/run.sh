@@ -3,7 +3,7 @@
 #
 # Makes a throwaway cluster (pg_virtualenv), installs the extension, starts
 # scim-server on a free loopback port as an unprivileged role, and drives it
-# with test/e2e/client.py.  Prints TAP lines.
+# with test/e2e/client.py, then database_faults.py.  Prints TAP lines.
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -22,4 +22,7 @@ DATADIR=$(psql -X -A -t -c "SHOW data_directory")
 export TOKEN TOKEN2 PORT DB DATADIR
 export SCIM_SERVER=./scim-server
 
-python3 test/e2e/client.py
+rc=0
+python3 test/e2e/client.py || rc=1
+python3 test/e2e/database_faults.py || rc=1
+exit $rc
