@@ -80,54 +80,113 @@ SELECT * FROM pg_temp.same('GET', '/Users/not-a-uuid', NULL);
 SELECT * FROM pg_temp.same('GET', '/Users/' || pg_temp.id('ann'), NULL, NULL,
 						   jsonb_build_object('if-none-match', 'W/"1"'));
 
--- 600 GETs drawn at random from the pieces identity providers and
--- attackers use (paths in any case, ids good and bad, filters, paging,
--- projections, odd headers): the two handlers must agree on every one
+-- 600 GETs drawn at random.  Most are the lookups and reads identity
+-- providers make all day, which the C path answers itself: paths in any
+-- case, ids and values that exist and that do not, the paging and the
+-- projections it reads, the headers they send.  The rest are drawn from
+-- the pieces attackers use (bad ids and paths, filters it has no statement
+-- for, odd paging, odd headers), which it hands to scim._handle().  The two
+-- handlers must agree on every one; how many the C path answered itself
+-- (scim._handle() not called) shows that the comparison compares two.
+CREATE FUNCTION pg_temp.pick(a text[]) RETURNS text LANGUAGE sql VOLATILE AS $$
+	SELECT a[1 + floor(random() * cardinality(a))::int]
+$$;
+CREATE FUNCTION pg_temp.plpgsql_calls() RETURNS bigint LANGUAGE sql AS $$
+	SELECT coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0)
+$$;
+-- both(path, query, extra): scim.handle()'s status, whether scim._handle()
+-- answers the same, and whether scim.handle() answered without it
+CREATE FUNCTION pg_temp.both(p text, q text, extra jsonb)
+	RETURNS TABLE (status integer, same boolean, in_c boolean) LANGUAGE plpgsql AS $$
+DECLARE
+	calls bigint := pg_temp.plpgsql_calls();
+	f scim.response;
+	s scim.response;
+BEGIN
+	f := scim.handle('GET', p, q, current_setting('test.h')::jsonb || extra, NULL);
+	in_c := pg_temp.plpgsql_calls() = calls;
+	s := scim._handle('GET', p, q, current_setting('test.h')::jsonb || extra, NULL);
+	status := f.status;
+	same := (f.status, f.headers, f.body) IS NOT DISTINCT FROM (s.status, s.headers, s.body);
+	RETURN NEXT;
+END;
+$$;
 SELECT setseed(0.42);
-CREATE TEMP TABLE draws AS
-WITH pick AS (
-	SELECT n,
-		(ARRAY['/Users', 'Users/', '/users', '/Groups', '/GROUPS/', '/Users/' || pg_temp.id('ann'),
-			   '/Users/' || upper(pg_temp.id('bob')), '/Groups/' || pg_temp.id('g-red'),
-			   '/Users/' || pg_temp.id('g-red'), '/Users/' || pg_temp.id('ann') || '/x', '/Users/nope',
-			   '//Users//'])[1 + floor(random() * 12)::int] AS path,
-		(ARRAY['filter=userName+eq+%22ann@northwind.example%22', 'filter=USERNAME%20EQ%20%22Bob@Northwind.example%22',
-			   'filter=externalId+eq+%22ext-shared%22', 'filter=externalId+eq+%22ext-cy%22',
-			   'filter=id+eq+%22' || pg_temp.id('cy') || '%22', 'filter=displayName+eq+%22Team+Blue%22',
-			   'filter=userName+eq+%22%22', 'filter=userName+ne+%22x%22', 'filter=emails.value+eq+%22ann@northwind.example%22',
-			   'filter=urn:ietf:params:scim:schemas:core:2.0:User:userName+eq+%22cy@northwind.example%22',
-			   'filter=userName+eq+%22a%5C%22b%22', 'filter=userName+eq+%22%C3%A9%22', 'filter=(userName+eq+%22x%22)',
-			   '', 'count=1', 'filter=userName%20eq%20%22ann@northwind.example%22%00'])[1 + floor(random() * 16)::int]
-		|| (ARRAY['', '', '&startIndex=2', '&startIndex=0', '&startIndex=%2B1', '&count=0', '&count=1', '&count=-1',
-				  '&count=5000', '&count=1.5', '&sortBy=userName', '&cursor=', '&startindex=1&COUNT=2'])[1 + floor(random() * 13)::int]
-		|| (ARRAY['', '', '&attributes=userName', '&attributes=groups', '&excludedAttributes=groups,emails',
-				  '&excludedAttributes=members', '&attributes=members.value', '&attributes=meta.location',
-				  '&excludedAttributes=', '&attributes=nosuch', '&attributes=name.givenName,ID'])[1 + floor(random() * 11)::int]
-		AS query,
-		(ARRAY['{}', '{}', '{"x-forwarded-proto": "https"}', '{"host": "h.example", "x-scim-base-path": "/v2/"}',
-			   '{"if-none-match": "W/\"1\""}', '{"authorization": "bearer  ' || :'tok' || '"}',
-			   '{"authorization": "Bearer"}', '{"host": 7}'])[1 + floor(random() * 8)::int]::jsonb AS extra
-	FROM generate_series(1, 600) n)
-SELECT * FROM pick;
-SELECT count(*) AS requests,
-	   count(*) FILTER (WHERE f IS DISTINCT FROM s) AS disagreements,
-	   count(DISTINCT (f).status) > 3 AS several_statuses
-FROM (SELECT (scim.handle('GET', d.path, d.query, current_setting('test.h')::jsonb || d.extra, NULL)) AS f,
-			 (scim._handle('GET', d.path, d.query, current_setting('test.h')::jsonb || d.extra, NULL)) AS s
-	  FROM draws d) x;
--- how many of them the C path answered itself
-BEGIN;
-SELECT coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0) AS calls0 \gset
-SELECT count((scim.handle('GET', d.path, d.query, current_setting('test.h')::jsonb || d.extra, NULL)).status) FROM draws d;
-SELECT 600 - (coalesce(pg_stat_get_xact_function_calls('scim._handle(text,text,text,jsonb,text)'::regprocedure), 0) - :calls0)
-	AS answered_in_c;
-ROLLBACK;
+CREATE TEMP TABLE draws (n serial, kind text, path text, query text, extra jsonb);
+-- what a lookup or read may carry: paging, headers, a user's and a group's projections
+CREATE TEMP TABLE piece AS SELECT
+	ARRAY['', '', '', '&startIndex=1', '&startIndex=2', '&count=1', '&count=0', '&count=-1', '&startIndex=0',
+		  '&startIndex=1&count=2', '&count=5000', '&startindex=2&COUNT=1', '&startIndex=99999999999999999999'] AS paging,
+	ARRAY['{}', '{}', '{}', '{"x-forwarded-proto": "https"}', '{"host": "h.example", "x-scim-base-path": "/v2/"}',
+		  '{"x-scim-base-url": "https://id.example.com/scim//"}', '{"host": null}',
+		  '{"authorization": "bearer  ' || :'tok' || '"}', '{"if-match": "W/\"1\""}'] AS extra,
+	ARRAY['', '', '', '&attributes=userName', '&attributes=groups', '&excludedAttributes=groups,emails',
+		  '&attributes=name.givenName,ID', '&attributes=meta.location', '&excludedAttributes=', '&attributes=emails.value',
+		  '&attributes=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department',
+		  '&excludedAttributes=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'] AS user_proj,
+	ARRAY['&excludedAttributes=members', '&excludedAttributes=members', '&attributes=displayName',
+		  '&attributes=id,externalId', '&excludedAttributes=members,meta', '&attributes=meta.version',
+		  '&excludedAttributes=MEMBERS,externalId'] AS group_proj;
+-- lookups of users: 150
+INSERT INTO draws (kind, path, query, extra)
+SELECT 'user lookup', pg_temp.pick(ARRAY['/Users', 'Users/', '/users', '//Users//', 'USERS']),
+	pg_temp.pick(ARRAY['filter=userName+eq+%22ann@northwind.example%22', 'filter=USERNAME%20EQ%20%22Bob@Northwind.example%22',
+		'filter=userName+eq+%22nobody%22', 'filter=externalId+eq+%22ext-shared%22', 'filter=externalId+eq+%22ext-cy%22',
+		'filter=externalId+eq+%22EXT-SHARED%22', 'filter=id+eq+%22' || pg_temp.id('cy') || '%22',
+		'filter=id+eq+%22' || pg_temp.id('g-red') || '%22',
+		'filter=urn:ietf:params:scim:schemas:core:2.0:User:userName+eq+%22cy@northwind.example%22',
+		'filter=userName eq "bob@northwind.example"'])
+	|| pg_temp.pick(p.paging) || pg_temp.pick(p.user_proj), pg_temp.pick(p.extra)::jsonb
+FROM generate_series(1, 150), piece p;
+-- lookups of groups: 100
+INSERT INTO draws (kind, path, query, extra)
+SELECT 'group lookup', pg_temp.pick(ARRAY['/Groups', '/GROUPS/', 'groups']),
+	pg_temp.pick(ARRAY['filter=displayName+eq+%22Team+Red%22', 'filter=displayName+eq+%22team+blue%22',
+		'filter=externalId+eq+%22gx-blue%22', 'filter=externalId+eq+%22GX-BLUE%22', 'filter=id+eq+%22' || pg_temp.id('g-red') || '%22',
+		'filter=displayName+eq+%22Team+Green%22', 'filter=DisplayName eq "Team Blue"'])
+	|| pg_temp.pick(p.paging) || pg_temp.pick(p.group_proj), pg_temp.pick(p.extra)::jsonb
+FROM generate_series(1, 100), piece p;
+-- reads by id: 150, a user in two of three
+INSERT INTO draws (kind, path, query, extra)
+SELECT 'read by id', CASE WHEN u THEN pg_temp.pick(ARRAY['/Users/' || pg_temp.id('ann'), '/Users/' || upper(pg_temp.id('bob')),
+											  'users/' || pg_temp.id('cy') || '/', '/Users/' || pg_temp.id('bob')])
+					ELSE pg_temp.pick(ARRAY['/Groups/' || pg_temp.id('g-red'), 'GROUPS/' || pg_temp.id('g-blue'), '/Groups/' || upper(pg_temp.id('g-blue'))]) END,
+	nullif(substr(CASE WHEN u THEN pg_temp.pick(p.user_proj) ELSE pg_temp.pick(p.group_proj) END, 2), ''), pg_temp.pick(p.extra)::jsonb
+FROM (SELECT random() < 0.67 AS u FROM generate_series(1, 150)) x, piece p;
+-- and 200 from the pieces attackers use
+INSERT INTO draws (kind, path, query, extra)
+SELECT 'odd',
+	pg_temp.pick(ARRAY['/Users', 'Users/', '/users', '/Groups', '/GROUPS/', '/Users/' || pg_temp.id('ann'),
+		   '/Users/' || upper(pg_temp.id('bob')), '/Groups/' || pg_temp.id('g-red'),
+		   '/Users/' || pg_temp.id('g-red'), '/Users/' || pg_temp.id('ann') || '/x', '/Users/nope',
+		   '//Users//']),
+	pg_temp.pick(ARRAY['filter=userName+eq+%22ann@northwind.example%22', 'filter=USERNAME%20EQ%20%22Bob@Northwind.example%22',
+		   'filter=externalId+eq+%22ext-shared%22', 'filter=externalId+eq+%22ext-cy%22',
+		   'filter=id+eq+%22' || pg_temp.id('cy') || '%22', 'filter=displayName+eq+%22Team+Blue%22',
+		   'filter=userName+eq+%22%22', 'filter=userName+ne+%22x%22', 'filter=emails.value+eq+%22ann@northwind.example%22',
+		   'filter=urn:ietf:params:scim:schemas:core:2.0:User:userName+eq+%22cy@northwind.example%22',
+		   'filter=userName+eq+%22a%5C%22b%22', 'filter=userName+eq+%22%C3%A9%22', 'filter=(userName+eq+%22x%22)',
+		   '', 'count=1', 'filter=userName%20eq%20%22ann@northwind.example%22%00'])
+	|| pg_temp.pick(ARRAY['', '', '&startIndex=2', '&startIndex=0', '&startIndex=%2B1', '&count=0', '&count=1', '&count=-1',
+			  '&count=5000', '&count=1.5', '&sortBy=userName', '&cursor=', '&startindex=1&COUNT=2'])
+	|| pg_temp.pick(ARRAY['', '', '&attributes=userName', '&attributes=groups', '&excludedAttributes=groups,emails',
+			  '&excludedAttributes=members', '&attributes=members.value', '&attributes=meta.location',
+			  '&excludedAttributes=', '&attributes=nosuch', '&attributes=name.givenName,ID']),
+	pg_temp.pick(ARRAY['{}', '{}', '{"x-forwarded-proto": "https"}', '{"host": "h.example", "x-scim-base-path": "/v2/"}',
+		   '{"if-none-match": "W/\"1\""}', '{"authorization": "bearer  ' || :'tok' || '"}',
+		   '{"authorization": "Bearer"}', '{"host": 7}'])::jsonb
+FROM generate_series(1, 200);
+CREATE TEMP TABLE answers AS SELECT d.*, b.* FROM draws d, LATERAL pg_temp.both(d.path, d.query, d.extra) b ORDER BY d.n;
+SELECT count(*) AS requests, count(DISTINCT (path, query, extra)) AS distinct_requests,
+	   count(*) FILTER (WHERE NOT same) AS disagreements,
+	   count(*) FILTER (WHERE in_c) AS answered_in_c, count(*) FILTER (WHERE NOT in_c) AS handed_on,
+	   count(DISTINCT status) > 3 AS several_statuses
+FROM answers;
+SELECT kind, count(*) AS requests, count(*) FILTER (WHERE in_c) AS answered_in_c, count(*) FILTER (WHERE NOT in_c) AS handed_on,
+	   array_agg(DISTINCT status) AS statuses
+FROM answers GROUP BY kind ORDER BY min(n);
 -- any that disagree, to read
-SELECT d.path, d.query, d.extra, (scim.handle('GET', d.path, d.query, current_setting('test.h')::jsonb || d.extra, NULL)).status
-FROM draws d
-WHERE (scim.handle('GET', d.path, d.query, current_setting('test.h')::jsonb || d.extra, NULL))
-	IS DISTINCT FROM (scim._handle('GET', d.path, d.query, current_setting('test.h')::jsonb || d.extra, NULL))
-LIMIT 5;
+SELECT n, path, query, extra, status FROM answers WHERE NOT same ORDER BY n LIMIT 5;
 
 -- errors are the PL/pgSQL path's, whichever path starts the request
 SELECT * FROM pg_temp.same('GET', '/Users', 'filter=userName+eq');
@@ -257,15 +316,24 @@ INSERT INTO ops (op) VALUES
 	('{"op": "remove", "path": "name["}'),
 	('{"op": "replace", "path": "userName", "value": "ann@northwind.example"}'),
 	('{"op": "add", "path": "members", "value": [{"value": "x"}]}');
+-- one to three operations per body, each drawn for its own row (the
+-- subquery names the row, so that it runs again for each)
 CREATE TEMP TABLE patch_draws AS
 SELECT n, CASE WHEN random() < 0.06 THEN (ARRAY['{"Operations": ', 'null', '[]', '{"schemas": 5}'])[1 + floor(random() * 4)::int]
 	ELSE '{' || CASE WHEN random() < 0.9 THEN '"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], ' ELSE '' END
-		|| '"Operations": [' || (SELECT string_agg(o.op, ', ') FROM generate_series(1, 1 + floor(random() * 3)::int) g,
-			LATERAL (SELECT op FROM ops WHERE k = 1 + floor(random() * 18)::int + 0 * g) o) || ']}' END AS body
-FROM generate_series(1, 80) n;
-SELECT count(*) AS patches, count(*) FILTER (WHERE NOT (t.fast_equal AND t.stored_equal)) AS disagreements,
-	   array_agg(DISTINCT t.status) AS statuses, count(*) FILTER (WHERE t.fast_plpgsql_calls = 0) AS answered_in_c
-FROM patch_draws d, pg_temp.twin_patch(d.body) t;
+		|| '"Operations": [' || (SELECT string_agg(o.ops[1 + floor(random() * cardinality(o.ops))::int], ', ' ORDER BY g)
+								 FROM generate_series(1, 1 + floor(random() * 3)::int + 0 * n) g) || ']}' END AS body
+FROM generate_series(1, 80) n, (SELECT array_agg(op ORDER BY k) AS ops FROM ops) o;
+SELECT count(*) AS patches, count(DISTINCT body) AS distinct_bodies,
+	   count(DISTINCT body) FILTER (WHERE body LIKE '%}, {%') AS distinct_with_several_operations
+FROM patch_draws;
+CREATE TEMP TABLE patch_answers AS SELECT d.n, d.body, t.* FROM patch_draws d, pg_temp.twin_patch(d.body) t ORDER BY d.n;
+SELECT count(*) AS patches, count(*) FILTER (WHERE NOT (fast_equal AND stored_equal)) AS disagreements,
+	   array_agg(DISTINCT status) AS statuses, count(*) FILTER (WHERE fast_plpgsql_calls = 0) AS answered_in_c,
+	   count(*) FILTER (WHERE fast_plpgsql_calls > 0) AS handed_on
+FROM patch_answers;
+-- any that disagree, to read
+SELECT * FROM patch_answers WHERE NOT (fast_equal AND stored_equal) ORDER BY n LIMIT 5;
 COMMIT;
 
 -- the C path reads a PATCH body itself (src/pg/body_parse.c): what it reads
