@@ -26,6 +26,10 @@ CORE_OBJS = \
 	src/core/filter_sql.o \
 	src/core/json_view.o \
 	src/core/patch.o \
+	src/core/patch_apply.o \
+	src/core/patch_json.o \
+	src/core/patch_path.o \
+	src/core/patch_value.o \
 	src/core/projection.o \
 	src/core/schema.o \
 	src/core/strbuf.o \
