@@ -22,6 +22,7 @@ CORE_OBJS = \
 	src/core/error.o \
 	src/core/filter_eval.o \
 	src/core/filter_parse.o \
+	src/core/filter_print.o \
 	src/core/filter_resolve.o \
 	src/core/filter_sql.o \
 	src/core/json_view.o \
