@@ -22,10 +22,15 @@ CORE_OBJS = \
 	src/core/error.o \
 	src/core/filter_eval.o \
 	src/core/filter_parse.o \
+	src/core/filter_print.o \
 	src/core/filter_resolve.o \
 	src/core/filter_sql.o \
 	src/core/json_view.o \
 	src/core/patch.o \
+	src/core/patch_apply.o \
+	src/core/patch_json.o \
+	src/core/patch_path.o \
+	src/core/patch_value.o \
 	src/core/projection.o \
 	src/core/schema.o \
 	src/core/strbuf.o \
@@ -66,6 +71,7 @@ REGRESS += filter_limits
 REGRESS += handle_revocation
 REGRESS += handle_hygiene
 REGRESS += handle_corpus
+REGRESS += error_codes
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)

@@ -106,8 +106,8 @@ part() {
 if wanted filter_parse; then
 	log "== building bench/filter_parse.c"
 	CORE_SRCS="src/core/arena.c src/core/datetime.c src/core/decimal.c src/core/error.c \
-	src/core/filter_parse.c src/core/filter_resolve.c src/core/filter_sql.c src/core/schema.c \
-	src/core/strbuf.c"
+	src/core/filter_parse.c src/core/filter_print.c src/core/filter_resolve.c src/core/filter_sql.c \
+	src/core/schema.c src/core/strbuf.c src/core/utf8.c"
 	# word splitting of the source list and pkg-config output is intended
 	# shellcheck disable=SC2046,SC2086
 	$CC -O2 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc/core -Itest/unit \

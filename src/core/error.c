@@ -3,10 +3,14 @@
  *		The core's error struct and the one table that maps each error to its
  *		RFC 7644 §3.12 scimType, its SQLSTATE and its HTTP status.
  *
- * SQLSTATEs use the implementation-defined class "SC" (the SQL standard
- * leaves classes starting with I-Z to implementations), so a caller can tell
- * a SCIM error from any other failure by its first two characters and map
- * it to HTTP without parsing message text.
+ * SQLSTATEs use the implementation-defined classes "SC" and "SH" (the SQL
+ * standard leaves classes starting with I-Z to implementations), so a caller
+ * can tell a SCIM error from any other failure by its first two characters
+ * and map it to HTTP without parsing message text.  "SC" errors carry a
+ * scimType, or are the 400 and 404 that have none; "SH" ones are the other
+ * HTTP statuses a request can be answered with, the status in the code.
+ * Every SQLSTATE of these classes the extension raises, in C or in its
+ * install script, is a row here (sql/error_codes.sql checks it).
  */
 #include "error.h"
 
@@ -30,6 +34,12 @@ static const ScimErrorCode error_codes[] = {
 	{SCIM_ERR_INVALID_COUNT, "invalidCount", "SC013", 400},
 	{SCIM_ERR_UNKNOWN_RESOURCE_TYPE, NULL, "SC404", 404},
 	{SCIM_ERR_INVALID_SCHEMA, NULL, "SC400", 400},
+	{SCIM_ERR_UNAUTHORIZED, NULL, "SH401", 401},
+	{SCIM_ERR_FORBIDDEN, NULL, "SH403", 403},
+	{SCIM_ERR_METHOD_NOT_ALLOWED, NULL, "SH405", 405},
+	{SCIM_ERR_PRECONDITION_FAILED, NULL, "SH412", 412},
+	{SCIM_ERR_PAYLOAD_TOO_LARGE, NULL, "SH413", 413},
+	{SCIM_ERR_NOT_IMPLEMENTED, NULL, "SH501", 501},
 	{SCIM_ERR_OUT_OF_MEMORY, NULL, "53200", 500},
 };
 

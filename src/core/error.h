@@ -31,6 +31,13 @@ typedef enum ScimErrorKind
 	SCIM_ERR_INVALID_COUNT,
 	SCIM_ERR_UNKNOWN_RESOURCE_TYPE,	/* no scimType: a caller's mistake */
 	SCIM_ERR_INVALID_SCHEMA,	/* no scimType: a bad schema definition */
+	/* no scimType: the request's HTTP status is the answer */
+	SCIM_ERR_UNAUTHORIZED,		/* no valid bearer token */
+	SCIM_ERR_FORBIDDEN,
+	SCIM_ERR_METHOD_NOT_ALLOWED,
+	SCIM_ERR_PRECONDITION_FAILED,	/* If-Match names another version */
+	SCIM_ERR_PAYLOAD_TOO_LARGE,
+	SCIM_ERR_NOT_IMPLEMENTED,
 	SCIM_ERR_OUT_OF_MEMORY,
 	SCIM_ERR__COUNT
 } ScimErrorKind;

@@ -19,6 +19,7 @@
 #include "error.h"
 #include "schema.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 /* Filters longer than this are refused before parsing. */
 #define SCIM_FILTER_MAX_LENGTH 65536
@@ -122,8 +123,6 @@ extern bool ScimPathFilterable(const ScimPath *p, ScimErrorKind kind, const char
 extern void ScimFilterPrint(const ScimFilter *f, ScimBuf *out);
 extern const char *ScimFilterOpName(ScimFilterOp op);
 extern void ScimJsonQuote(ScimBuf *out, const char *s, size_t len);
-extern int	ScimCharPosition(const char *text, int byte_offset);
-extern bool ScimUtf8Valid(const char *s, size_t len, size_t *bad_at);
 
 /* SQL generation (filter_sql.c) */
 extern bool ScimFilterToSql(const ScimFilter *f, const char *column, ScimBuf *out, ScimError *err);

@@ -2,7 +2,8 @@
  * utf8.c
  *		Hex digits, JSON's escapes and UTF-8 encoding, for the JSON
  *		readers: the filter parser's string literals, the extension's
- *		request bodies and scim-server's headers.
+ *		request bodies and scim-server's headers; UTF-8 checked and
+ *		character positions in it, for the filter parser and PATCH paths.
  */
 #include "utf8.h"
 
@@ -113,4 +114,77 @@ ScimJsonUnescape(const char *s, const char *end, char *out, size_t *written, siz
 	*cp = (unsigned int) c;
 	*written = ScimPutUtf8(out, *cp);
 	return SCIM_ESCAPE_OK;
+}
+
+/*
+ * Check UTF-8 well-formedness (no overlongs, no surrogates, nothing past
+ * U+10FFFF) and the absence of NUL bytes; on failure *bad_at is the offset.
+ */
+bool
+ScimUtf8Valid(const char *s, size_t len, size_t *bad_at)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		unsigned char c = p[i];
+		int			n;
+		unsigned int cp;
+
+		if (c == 0)
+			goto bad;
+		if (c < 0x80)
+		{
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+		{
+			n = 1;
+			cp = c & 0x1F;
+		}
+		else if (c >= 0xE0 && c <= 0xEF)
+		{
+			n = 2;
+			cp = c & 0x0F;
+		}
+		else if (c >= 0xF0 && c <= 0xF4)
+		{
+			n = 3;
+			cp = c & 0x07;
+		}
+		else
+			goto bad;
+		if (len - i <= (size_t) n)
+			goto bad;
+		for (int k = 1; k <= n; k++)
+		{
+			if ((p[i + k] & 0xC0) != 0x80)
+				goto bad;
+			cp = (cp << 6) | (p[i + k] & 0x3F);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+			(cp >= 0xD800 && cp <= 0xDFFF))
+			goto bad;
+		i += (size_t) n + 1;
+	}
+	return true;
+
+bad:
+	if (bad_at)
+		*bad_at = i;
+	return false;
+}
+
+/* 1-based character position of a byte offset in valid UTF-8 text. */
+int
+ScimCharPosition(const char *text, int byte_offset)
+{
+	int			chars = 0;
+
+	for (int i = 0; i < byte_offset; i++)
+		if (((unsigned char) text[i] & 0xC0) != 0x80)
+			chars++;
+	return chars + 1;
 }

@@ -2,11 +2,13 @@
  * utf8.h
  *		What every JSON reader here needs (the filter parser's string
  *		literals, the extension's request bodies, scim-server's headers):
- *		hex digits, JSON's escapes, and code points written as UTF-8.
+ *		hex digits, JSON's escapes, code points written as UTF-8, UTF-8
+ *		checked, and character positions in it.
  */
 #ifndef SCIM_UTF8_H
 #define SCIM_UTF8_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* What ScimJsonUnescape() found; all but SCIM_ESCAPE_OK are refused. */
@@ -25,5 +27,7 @@ extern int	ScimHex4(const char *s);
 extern size_t ScimPutUtf8(char *buf, unsigned int cp);
 extern ScimEscape ScimJsonUnescape(const char *s, const char *end, char *out, size_t *written,
 								   size_t *used, unsigned int *cp);
+extern bool ScimUtf8Valid(const char *s, size_t len, size_t *bad_at);
+extern int	ScimCharPosition(const char *text, int byte_offset);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * fuzz_patch.c
- *		libFuzzer target for the PATCH engine (patch.c): a PatchOp request
+ *		libFuzzer target for the PATCH engine (patch*.c): a PatchOp request
  *		applied to a resource, with the properties the callers rely on.
  *
  * Input: the first byte picks the resource type ('G' or 'g' for Group,
