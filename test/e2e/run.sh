@@ -3,7 +3,8 @@
 #
 # Makes a throwaway cluster (pg_virtualenv), installs the extension, starts
 # scim-server on a free loopback port as an unprivileged role, and drives it
-# with test/e2e/client.py.  Prints TAP lines.
+# with test/e2e/client.py, then test/e2e/hostile_clients.py.  Prints TAP
+# lines.
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -22,4 +23,8 @@ DATADIR=$(psql -X -A -t -c "SHOW data_directory")
 export TOKEN TOKEN2 PORT DB DATADIR
 export SCIM_SERVER=./scim-server
 
-python3 test/e2e/client.py
+# both run, whatever the first says; the exit status is a failure of either
+rc=0
+python3 test/e2e/client.py || rc=1
+python3 test/e2e/hostile_clients.py || rc=1
+exit $rc
