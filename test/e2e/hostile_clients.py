@@ -230,8 +230,17 @@ def tls_versions():
     d = tempfile.mkdtemp()
     cert, key = make_cert(d, "a")
     V = ssl.TLSVersion
-    with another_server("--tls-cert", cert, "--tls-key", key, "--workers", "1", context=any_cert()) as port:
+    with another_server("--tls-cert", cert, "--tls-key", key, "--workers", "1", "--client-timeout", "1",
+                        context=any_cert()) as port:
         got = [handshake(port, v) for v in (V.TLSv1, V.TLSv1_1, V.TLSv1_2, V.TLSv1_3)]
+        # the deadline runs from the accept: a handshake never begun is cut too
+        s = connect(port, timeout=5)
+        t0 = time.time()
+        silent = answer(s)
+        took = time.time() - t0
+        s.close()
+    check(silent == "closed" and took <= 2, "TLS: a client that never begins its handshake is cut at --client-timeout 1 s",
+          (silent, round(took, 2)))
     check([g.startswith("refused") for g in got[:2]] == [True, True] and got[2:] == ["TLSv1.2", "TLSv1.3"],
           "TLS by default: 1.0 and 1.1 refused, 1.2 and 1.3 served", got)
     with another_server("--tls-cert", cert, "--tls-key", key, "--workers", "1",
@@ -317,9 +326,13 @@ def tls_reload():
                 else:
                     replace(src, dst)
             srv.send_signal(signal.SIGHUP)
-            time.sleep(0.3)
+            said = []
+            for _ in range(30):         # its line says the signal was taken
+                said = [l for l in log_since(offset).splitlines() if "SIGHUP" in l]
+                if said:
+                    break
+                time.sleep(0.1)
             got = [fp.get(fingerprint(port), "unknown") for _ in range(4)]
-            said = [l for l in log_since(offset).splitlines() if "SIGHUP" in l]
             check(got == ["b"] * 4 and srv.poll() is None and len(said) == 1 and "keeping the certificate in use" in said[0],
                   "SIGHUP with %s: the certificate in use is kept, and the log says why" % what, (got, said))
     finally:
