@@ -814,7 +814,7 @@ main(int argc, char **argv)
 		workers[i].clients = ClientsNew();
 		if (workers[i].wake < 0 || workers[i].clients == NULL)
 		{
-			fprintf(stderr, "scim-server: could not make an eventfd: %s\n", strerror(errno));
+			fprintf(stderr, "scim-server: could not set up a worker: %s\n", strerror(errno));
 			return 1;
 		}
 		workers[i].daemon = MHD_start_daemon(flags, (uint16_t) cfg.port,
@@ -872,6 +872,7 @@ main(int argc, char **argv)
 	{
 		MHD_stop_daemon(workers[i].daemon);
 		close(workers[i].wake);
+		free(workers[i].clients);
 	}
 	free(workers);
 	return 0;
