@@ -105,9 +105,12 @@ scim--$(EXTVERSION).sql: $(EXT_SQL) src/ext/build-install.sh $(SCHEMA_JSON)
 
 SERVER_SRCS = src/server/config.c src/server/db.c src/server/json_text.c \
 	src/server/pool.c src/server/resolve.c src/server/server.c src/core/utf8.c
+SERVER_SRCS += src/server/clients.c src/server/tls.c
 SERVER_CFLAGS = -std=gnu11 -O2 -g $(WARNINGS) $(if $(SCIM_WERROR),-Werror) -pthread -Isrc/core \
-	$(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null) -I$(shell $(PG_CONFIG) --includedir) $(JSONC_CFLAGS)
+	$(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null) -I$(shell $(PG_CONFIG) --includedir) $(JSONC_CFLAGS) \
+	$(shell $(PKG_CONFIG) --cflags gnutls 2>/dev/null)
 SERVER_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) \
+	$(shell $(PKG_CONFIG) --libs gnutls 2>/dev/null || echo -lgnutls) \
 	-L$(shell $(PG_CONFIG) --libdir) -lpq $(JSONC_LIBS) -pthread
 
 scim-server: $(SERVER_SRCS) src/server/server.h src/core/utf8.h src/core/defaults.h

@@ -10,7 +10,7 @@
 # recommendation of clang's, so not installed along with it here.
 set -eu
 
-PACKAGES="${SCIM_PACKAGES:-make gcc pkg-config postgresql-15 postgresql-server-dev-15 postgresql-common libjson-c-dev libmicrohttpd-dev libpq-dev valgrind clang libclang-rt-dev python3 procps openssl curl iproute2} $*"
+PACKAGES="${SCIM_PACKAGES:-make gcc pkg-config postgresql-15 postgresql-server-dev-15 postgresql-common libjson-c-dev libmicrohttpd-dev libgnutls28-dev libpq-dev valgrind clang libclang-rt-dev python3 procps openssl curl iproute2} $*"
 
 missing=""
 for p in $PACKAGES; do

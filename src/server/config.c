@@ -36,12 +36,31 @@ ServerUsage(FILE *out)
 			"                      on the connections for reads, alone [SCIM_WRITERS]\n"
 			"                      (default 16)\n"
 			"  --max-body=BYTES    largest request body [SCIM_MAX_BODY] (default 1048576)\n"
-			"  --timeout=SECONDS   idle and read timeout [SCIM_TIMEOUT] (default 30)\n"
+			"  --timeout=SECONDS   idle timeout: a connection with nothing sent or received\n"
+			"                      for that long is closed [SCIM_TIMEOUT] (default 30)\n"
+			"  --client-timeout=SECONDS\n"
+			"                      each request must arrive whole (headers and body)\n"
+			"                      within that time of the connection's accept, or of\n"
+			"                      the previous answer on a kept-alive connection, or\n"
+			"                      the connection is closed; the time waiting for the\n"
+			"                      database does not count [SCIM_CLIENT_TIMEOUT]\n"
+			"                      (default 10)\n"
 			"  --max-connections=N clients connected at once [SCIM_MAX_CONNECTIONS]\n"
 			"                      (default 1024, shared among the workers; more wait\n"
 			"                      until one closes)\n"
+			"  --max-connections-per-ip=N\n"
+			"                      connections from one address at once, over all the\n"
+			"                      workers (an IPv6 address counts by its /64); more\n"
+			"                      are closed as soon as accepted; 0 is no limit\n"
+			"                      [SCIM_MAX_CONNECTIONS_PER_IP] (default 0: behind a\n"
+			"                      proxy every client has the proxy's address)\n"
 			"  --tls-cert=FILE     serve HTTPS with this PEM certificate [SCIM_TLS_CERT]\n"
-			"  --tls-key=FILE      and this PEM key [SCIM_TLS_KEY]\n"
+			"  --tls-key=FILE      and this PEM key [SCIM_TLS_KEY]; SIGHUP reads both\n"
+			"                      again for new connections (if they are valid)\n"
+			"  --tls-priorities=STRING\n"
+			"                      GnuTLS priority string: protocol versions and ciphers\n"
+			"                      [SCIM_TLS_PRIORITIES] (default: TLS 1.2 and 1.3 only,\n"
+			"                      " TLS_PRIORITIES_DEFAULT ")\n"
 			"  --public-url=URL    the endpoint's public base URL, as clients reach it\n"
 			"                      (https://scim.example.com/scim/v2): Location and\n"
 			"                      meta.location are made from it, never from the\n"
@@ -55,7 +74,7 @@ ServerUsage(FILE *out)
 			"GET /healthz answers 200 when the database answers, 503 otherwise.\n"
 			"One line per request goes to standard error: time, method, path, status,\n"
 			"milliseconds and tenant.  SIGINT or SIGTERM stop accepting connections and\n"
-			"let requests in progress finish.\n");
+			"let requests in progress finish.  SIGHUP reads the TLS certificate again.\n");
 }
 
 /*
@@ -195,6 +214,8 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	const char *max_body = env_or("SCIM_MAX_BODY", "1048576");
 	const char *timeout = env_or("SCIM_TIMEOUT", "30");
 	const char *max_connections = env_or("SCIM_MAX_CONNECTIONS", "1024");
+	const char *client_timeout = env_or("SCIM_CLIENT_TIMEOUT", "10");
+	const char *max_per_ip = env_or("SCIM_MAX_CONNECTIONS_PER_IP", "0");
 
 	snprintf(cpus, sizeof(cpus), "%ld", ncpu > 2 ? ncpu / 2 : 1);
 	workers = env_or("SCIM_WORKERS", cpus);
@@ -205,6 +226,7 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	cfg->tls_key = env_or("SCIM_TLS_KEY", NULL);
 	cfg->public_url = env_or("SCIM_PUBLIC_URL", NULL);
 	cfg->trust_proxy = strcmp(env_or("SCIM_TRUST_PROXY", "0"), "1") == 0;
+	cfg->tls_priorities = env_or("SCIM_TLS_PRIORITIES", TLS_PRIORITIES_DEFAULT);
 
 	for (int i = 1; i < argc; i++)
 	{
@@ -235,6 +257,12 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 			timeout = v;
 		else if ((v = flag_value("--max-connections", argc, argv, &i)))
 			max_connections = v;
+		else if ((v = flag_value("--client-timeout", argc, argv, &i)))
+			client_timeout = v;
+		else if ((v = flag_value("--max-connections-per-ip", argc, argv, &i)))
+			max_per_ip = v;
+		else if ((v = flag_value("--tls-priorities", argc, argv, &i)))
+			cfg->tls_priorities = v;
 		else if ((v = flag_value("--tls-cert", argc, argv, &i)))
 			cfg->tls_cert = v;
 		else if ((v = flag_value("--tls-key", argc, argv, &i)))
@@ -257,6 +285,8 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	cfg->max_body = (size_t) in_range(max_body, 1, LONG_MAX);
 	cfg->timeout = (int) in_range(timeout, 1, INT_MAX);
 	cfg->max_connections = in_range(max_connections, 1, 1000000);
+	cfg->client_timeout = (int) in_range(client_timeout, 1, 86400);
+	cfg->max_per_ip = in_range(max_per_ip, 0, 1000000);
 	if (cfg->port < 0)
 	{
 		fprintf(stderr, "scim-server: --port must be from 1 to 65535, not \"%s\"\n", port);
@@ -286,6 +316,16 @@ ServerConfigParse(ServerConfig *cfg, int argc, char **argv)
 	if (cfg->max_connections < 0)
 	{
 		fprintf(stderr, "scim-server: --max-connections must be from 1 to 1000000, not \"%s\"\n", max_connections);
+		return false;
+	}
+	if (cfg->client_timeout < 0)
+	{
+		fprintf(stderr, "scim-server: --client-timeout must be from 1 to 86400 seconds, not \"%s\"\n", client_timeout);
+		return false;
+	}
+	if (cfg->max_per_ip < 0)
+	{
+		fprintf(stderr, "scim-server: --max-connections-per-ip must be from 0 to 1000000, not \"%s\"\n", max_per_ip);
 		return false;
 	}
 	if (cfg->base_path[0] != '/')

@@ -61,6 +61,7 @@ typedef struct Worker
 	int			wake;
 	int			reads;			/* database connections for reads */
 	int			writes;			/* and for writes */
+	Clients    *clients;		/* its connections' deadlines (clients.c) */
 } Worker;
 
 static atomic_bool draining;	/* stop taking new clients */
@@ -179,8 +180,8 @@ request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	Request    *r = *con_cls;
 
 	(void) cls;
-	(void) c;
 	(void) toe;
+	ClientsAnswered(c);			/* the next request's deadline starts */
 	if (r == NULL)
 		return;
 	log_request(r);
@@ -543,6 +544,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		r->body[r->len] = '\0';
 		return MHD_YES;
 	}
+	ClientsRequestWhole(c);		/* the client has done its part: no deadline while it is answered */
 	if (r->body != NULL && memchr(r->body, '\0', r->len) != NULL)
 		return respond_error(c, r, 400, "the request body contains a NUL byte");
 	return dispatch(c, r, url);
@@ -599,6 +601,7 @@ worker_main(void *arg)
 			ms = 0;				/* resumed during the last pass (a connection that broke) */
 		else if (MHD_get_timeout(w->daemon, &left) == MHD_YES && (ms < 0 || left < (MHD_UNSIGNED_LONG_LONG) ms))
 			ms = left < INT_MAX ? (int) left : INT_MAX;
+		ms = ClientsWait(w->clients, ms);
 		log_flush();
 		n = epoll_wait(ep, ready, 16, ms);
 		for (int i = 0; i < n; i++)
@@ -616,6 +619,7 @@ worker_main(void *arg)
 		}
 		PoolTick();
 		resumed = false;		/* this pass takes up the resumes so far */
+		ClientsSweep(w->clients);	/* those past --client-timeout: closed in this pass */
 		MHD_run(w->daemon);
 		if (connections_of(w->daemon) < known)
 		{
@@ -643,32 +647,6 @@ worker_main(void *arg)
 	PoolClose();
 	close(ep);
 	return NULL;
-}
-
-static char *
-read_file(const char *path)
-{
-	FILE	   *fp = fopen(path, "rb");
-	char	   *buf;
-	long		n;
-
-	if (fp == NULL)
-		return NULL;
-	if (fseek(fp, 0, SEEK_END) != 0 || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0 ||
-		(buf = malloc((size_t) n + 1)) == NULL)
-	{
-		fclose(fp);
-		return NULL;
-	}
-	if (fread(buf, 1, (size_t) n, fp) != (size_t) n)
-	{
-		free(buf);
-		fclose(fp);
-		return NULL;
-	}
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
 }
 
 /*
@@ -719,10 +697,8 @@ main(int argc, char **argv)
 	 * own: each worker's thread runs its daemon (worker_main()).
 	 */
 	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-	char	   *cert = NULL;
-	char	   *key = NULL;
 
-	if (!ServerConfigParse(&cfg, argc, argv))
+	if (!ServerConfigParse(&cfg, argc, argv) || !TlsSetup(&cfg))
 		return 2;
 	DbSetConninfo(cfg.db);
 	if (!ResolveStart(cfg.db))
@@ -741,16 +717,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (cfg.tls_cert != NULL)
-	{
-		cert = read_file(cfg.tls_cert);
-		key = read_file(cfg.tls_key);
-		if (cert == NULL || key == NULL)
-		{
-			fprintf(stderr, "scim-server: could not read %s or %s: %s\n", cfg.tls_cert, cfg.tls_key, strerror(errno));
-			return 2;
-		}
 		flags |= MHD_USE_TLS;
-	}
 	else
 	{
 		/*
@@ -763,10 +730,11 @@ main(int argc, char **argv)
 		flags |= MHD_USE_TURBO;
 	}
 
-	/* only the main thread takes the stop signals */
+	/* only the main thread takes the stop signals, and SIGHUP */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -780,7 +748,7 @@ main(int argc, char **argv)
 	 * some unserved until their daemon woke for something else.
 	 */
 	workers = calloc((size_t) cfg.workers, sizeof(*workers));
-	if (workers == NULL)
+	if (workers == NULL || !ClientsSetup(cfg.client_timeout, cfg.max_per_ip, cfg.max_connections))
 		return 1;
 	per_worker = (unsigned int) ((cfg.max_connections + cfg.workers - 1) / cfg.workers);
 	for (int i = 0; i < cfg.workers; i++)
@@ -789,20 +757,22 @@ main(int argc, char **argv)
 		workers[i].reads = cfg.readers / cfg.workers + (i < cfg.readers % cfg.workers ? 1 : 0);
 		workers[i].writes = cfg.writers / cfg.workers + (i < cfg.writers % cfg.workers ? 1 : 0);
 		workers[i].wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (workers[i].wake < 0)
+		workers[i].clients = ClientsNew();
+		if (workers[i].wake < 0 || workers[i].clients == NULL)
 		{
-			fprintf(stderr, "scim-server: could not make an eventfd: %s\n", strerror(errno));
+			fprintf(stderr, "scim-server: could not set up a worker: %s\n", strerror(errno));
 			return 1;
 		}
-		workers[i].daemon = MHD_start_daemon(flags, (uint16_t) cfg.port, NULL, NULL, on_request, NULL,
+		workers[i].daemon = MHD_start_daemon(flags, (uint16_t) cfg.port,
+											 cfg.max_per_ip > 0 ? ClientsAccept : NULL, NULL, on_request, NULL,
 											 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
 											 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
 											 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg.timeout,
 											 MHD_OPTION_CONNECTION_LIMIT, per_worker,
 											 MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
 											 MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-											 cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-											 MHD_OPTION_HTTPS_MEM_KEY, key,
+											 MHD_OPTION_NOTIFY_CONNECTION, ClientsNotify, workers[i].clients,
+											 MHD_OPTION_ARRAY, TlsDaemonOptions(),
 											 MHD_OPTION_END);
 		if (workers[i].daemon == NULL)
 		{
@@ -823,7 +793,8 @@ main(int argc, char **argv)
 			cfg.tls_cert ? "https" : "http", cfg.listen, cfg.port, cfg.base_path,
 			cfg.workers, cfg.workers == 1 ? "" : "s", cfg.readers, cfg.readers == 1 ? "" : "s", cfg.writers);
 
-	sigwait(&sigs, &sig);
+	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+		TlsReload();
 	fprintf(stderr, "scim-server: %s received, finishing requests in progress\n",
 			sig == SIGINT ? "SIGINT" : "SIGTERM");
 	atomic_store(&draining, true);
@@ -848,9 +819,8 @@ main(int argc, char **argv)
 	{
 		MHD_stop_daemon(workers[i].daemon);
 		close(workers[i].wake);
+		free(workers[i].clients);
 	}
 	free(workers);
-	free(cert);
-	free(key);
 	return 0;
 }

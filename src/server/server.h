@@ -8,11 +8,13 @@
 #define SCIM_SERVER_H
 
 #include <libpq-fe.h>
+#include <microhttpd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 typedef struct ServerConfig
 {
@@ -30,7 +32,37 @@ typedef struct ServerConfig
 	const char *tls_key;
 	bool		trust_proxy;	/* honour X-Forwarded-Proto (http or https) */
 	const char *public_url;		/* the base URL links are made from, or NULL */
+	int			client_timeout; /* seconds for a request to arrive whole */
+	long		max_per_ip;		/* connections from one address, 0: no limit */
+	const char *tls_priorities; /* GnuTLS priority string */
 } ServerConfig;
+
+/*
+ * TLS 1.2 and 1.3 only, GnuTLS's NORMAL ciphers for them: SSL 3.0, TLS 1.0
+ * and 1.1 are deprecated (RFC 8996).
+ */
+#define TLS_PRIORITIES_DEFAULT "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+/* clients.c */
+typedef struct Clients Clients;
+typedef struct TlsCredentials TlsCredentials;
+
+extern bool ClientsSetup(int timeout_seconds, long max_per_address, long max_connections);
+extern Clients *ClientsNew(void);
+extern void ClientsNotify(void *cls, struct MHD_Connection *c, void **socket_context,
+						  enum MHD_ConnectionNotificationCode toe);
+extern enum MHD_Result ClientsAccept(void *cls, const struct sockaddr *addr, socklen_t len);
+extern void ClientsRequestWhole(struct MHD_Connection *c);
+extern void ClientsAnswered(struct MHD_Connection *c);
+extern bool ClientsKeepCredentials(struct MHD_Connection *c, TlsCredentials *credentials);
+extern void ClientsSweep(Clients *cl);
+extern int	ClientsWait(Clients *cl, int ms);
+
+/* tls.c */
+extern bool TlsSetup(const ServerConfig *cfg);
+extern struct MHD_OptionItem *TlsDaemonOptions(void);
+extern void TlsReload(void);
+extern void TlsRelease(TlsCredentials *t);
 
 /* json_text.c */
 typedef struct TextBuf

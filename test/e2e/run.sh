@@ -3,7 +3,8 @@
 #
 # Makes a throwaway cluster (pg_virtualenv), installs the extension, starts
 # scim-server on a free loopback port as an unprivileged role, and drives it
-# with test/e2e/client.py, then database_faults.py.  Prints TAP lines.
+# with test/e2e/client.py, then hostile_clients.py and database_faults.py.
+# Prints TAP lines.
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -22,7 +23,9 @@ DATADIR=$(psql -X -A -t -c "SHOW data_directory")
 export TOKEN TOKEN2 PORT DB DATADIR
 export SCIM_SERVER=./scim-server
 
+# each runs, whatever the ones before say; the exit status is a failure of any
 rc=0
 python3 test/e2e/client.py || rc=1
+python3 test/e2e/hostile_clients.py || rc=1
 python3 test/e2e/database_faults.py || rc=1
 exit $rc
