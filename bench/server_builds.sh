@@ -19,6 +19,8 @@
 # runs GET and PATCH against each in turn, BENCH_WRK_ROUNDS rounds of
 # BENCH_WRK_T seconds at 8 and at 32 connections, the order of the two
 # builds alternating between rounds; the medians are compared.
+# BENCH_SERVER_PARTS ("cpu wrk") picks the parts, BENCH_WRK_KINDS ("get
+# patch") and BENCH_WRK_CONNECTIONS ("8 32") the wrk runs.
 # Prints one line per kind and build, and SUMMARY lines with the ratio
 # this build / base (instructions: lower is better, target <= 1.03;
 # requests a second: higher is better).
@@ -97,7 +99,9 @@ PY
 	rm -f "$work"/cg.*
 }
 
-for kind in get patch; do
+parts=${BENCH_SERVER_PARTS:-cpu wrk}
+case " $parts " in *" cpu "*) ;; *) kinds_cpu= ;; esac
+for kind in ${kinds_cpu-get patch}; do
 	for build in base this; do
 		bin=./scim-server
 		[ "$build" = base ] && bin="$work/base/scim-server"
@@ -108,7 +112,7 @@ for kind in get patch; do
 		eval "${kind}_${build}=$per"
 	done
 done
-for kind in get patch; do
+for kind in ${kinds_cpu-get patch}; do
 	eval "t=\$${kind}_this b=\$${kind}_base"
 	awk -v k="$kind" -v t="$t" -v b="$b" -v ref="$ref" 'BEGIN {
 		printf "SUMMARY server CPU %-5s %8d instructions a request, %s %8d: ratio %.3f (target <= 1.03: %s)\n",
@@ -116,6 +120,7 @@ for kind in get patch; do
 done
 
 # ---- paired wrk rounds ----------------------------------------------------
+case " $parts " in *" wrk "*) kinds_wrk=${BENCH_WRK_KINDS:-get patch} ;; *) kinds_wrk= ;; esac
 rounds=${BENCH_WRK_ROUNDS:-5}
 secs=${BENCH_WRK_T:-4}
 psql -X -At -c "SELECT id FROM scim.users WHERE tenant = (SELECT tenant FROM server_cpu_conf)" > "$work/ids.txt"
@@ -155,8 +160,8 @@ wrk_rps() {	# wrk_rps CONNECTIONS SCRIPT PORT -> "rps p99", failing on a non-2xx
 		/Requests\/sec/ { rps = $2 } /^ +99%/ { p99 = $2 } /Non-2xx/ { bad = $NF }
 		END { if (bad) { print "non-2xx answers: " bad > "/dev/stderr"; exit 1 } print rps, p99 }'
 }
-for kind in get patch; do
-	for c in 8 32; do
+for kind in $kinds_wrk; do
+	for c in ${BENCH_WRK_CONNECTIONS:-8 32}; do
 		: > "$work/base.$kind.$c"
 		: > "$work/this.$kind.$c"
 		for r in $(seq "$rounds"); do
