@@ -546,6 +546,13 @@ PoolEvent(uint64_t what, uint32_t events)
 		Call	   *call = (Call *) (uintptr_t) (what & ~EV_CLIENT);
 
 		/*
+		 * Answered earlier in this pass (finish() stopped the watch, and the
+		 * call is freed only in the pass over the clients that follows).
+		 */
+		if (!call->watched)
+			return;
+
+		/*
 		 * Its client has gone: end the call, so that the backend works for
 		 * nobody no longer.  A read queued behind another is only given up.
 		 */
