@@ -254,6 +254,56 @@ def client_leaves():
     request("DELETE", "/Users/" + uid)
 
 
+def running_filters():
+    """The server's backends running a call of scim.handle_text() right now."""
+    return int(psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'scim-server' "
+                    "AND state = 'active' AND query LIKE '%handle_text%'"))
+
+
+def slow_read_leaves():
+    """A client that leaves while its expensive read runs: the read's backend stops
+    within a second, and another client's lookups, sent meanwhile on the same
+    worker, are all answered (ending the call hits no other client's)."""
+    psql("INSERT INTO scim.users (tenant, id, data) SELECT t.id, u.id, jsonb_build_object('schemas', "
+         "jsonb_build_array('urn:ietf:params:scim:schemas:core:2.0:User'), 'id', u.id, "
+         "'userName', 'leave' || u.i || '@example.com') "
+         "FROM (SELECT i, gen_random_uuid() AS id FROM generate_series(1, 15000) i) u, scim.tenant t "
+         "WHERE t.name = 'other'")
+    terms = " or ".join('userName co "q%dz"' % k for k in range(90))
+    path = "/scim/v2/Users?count=1&filter=" + urllib.parse.quote(terms)
+    try:
+        with server_on(os.environ["DB"], "--workers", "1", "--readers", "1") as (base, _):
+            stop, answers = [], []
+
+            def lookups():
+                while not stop:
+                    answers.append(request("GET", base + "/scim/v2/Users?count=1", timeout=20)[0])
+            s = socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])))
+            s.sendall(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n"
+                      % (path.encode(), client.TOKEN2.encode()))
+            t = threading.Thread(target=lookups, daemon=True)
+            t.start()
+            time.sleep(0.6)
+            before = running_filters()
+            s.close()
+            t0 = time.time()
+            after = before
+            while time.time() - t0 < 1.0 and after > 0:
+                time.sleep(0.05)
+                after = running_filters()
+            time.sleep(0.3)
+            stop.append(True)
+            t.join(20)
+        check(before >= 1 and after == 0,
+              "a client gone while its expensive read runs: the read's backend stops within a second",
+              (before, after))
+        check(answers and set(answers) == {200},
+              "and another client's %d lookups on the same worker's one connection for reads are all answered 200"
+              % len(answers), sorted(set(answers)))
+    finally:
+        psql("DELETE FROM scim.users WHERE data->>'userName' LIKE 'leave%%'")
+
+
 def fairness():
     """One tenant floods expensive but valid filters from four connections;
     another tenant's lookups keep their p99 under 500 ms."""
@@ -314,7 +364,7 @@ def main():
     first = len(results)
     client.start_server()
     try:
-        for part in (silent_database, database_goes_silent, client_leaves, fairness):
+        for part in (silent_database, database_goes_silent, client_leaves, slow_read_leaves, fairness):
             try:
                 part()
             except Exception as e:
