@@ -327,7 +327,11 @@ DbTakeResult(PGresult *res, DbResult *out)
 			DbFail(out, 503, NULL, "the request took longer than the service allows and was canceled; nothing was changed");
 		else
 		{
-			fprintf(stderr, "scim-server: scim.handle_text() failed: %s", PQresultErrorMessage(res));
+			char		msg[1024];
+
+			/* the message may quote the request: one line, escaped as the access log is */
+			LogEscape(msg, sizeof(msg), PQresultErrorMessage(res));
+			fprintf(stderr, "scim-server: scim.handle_text() failed: %s\n", msg);
 			DbFail(out, 500, NULL, "internal error");
 		}
 		return;

@@ -52,6 +52,7 @@
 #define YOUNG_MS	5			/* a call running longer holds up no read behind it */
 #define WATCH_MS	250			/* a call out this long has its client watched */
 #define GRACE_MS	1000		/* past scim.request_timeout, before the server ends a call */
+#define MAX_SENDS	3			/* a read is sent at most this often, however often it is moved */
 
 typedef enum LinkState
 {
@@ -75,6 +76,8 @@ typedef struct Link
 	int			n;
 	bool		exclusive;		/* a write on a connection for reads: nothing behind it */
 	bool		taken_back;		/* the reads behind the running call went elsewhere */
+	int			given_up;		/* slots of sent[] that are NULL: the backend still runs them */
+	uint32_t	generation;		/* bumped at each close: events of an old socket are known */
 	PGresult   *head_res;		/* the first call's result, before its Sync */
 } Link;
 
@@ -137,7 +140,8 @@ static void
 watch(Link *l, uint32_t events)
 {
 	int			fd = PQsocket(l->conn);
-	struct epoll_event ev = {.events = events, .data.u64 = EV_POOL + (uint64_t) (l - links)};
+	struct epoll_event ev = {.events = events,
+	.data.u64 = (EV_POOL + (uint64_t) (l - links)) | (uint64_t) l->generation << 32};
 
 	if (fd == l->fd && events == l->events)
 		return;
@@ -167,6 +171,8 @@ close_link(Link *l)
 	l->events = 0;
 	l->state = LINK_DOWN;
 	l->exclusive = false;
+	/* an event of this socket may still wait in the pass: it must not reach the next one */
+	l->generation = (l->generation + 1) & 0x7fffffff;
 }
 
 /*
@@ -181,10 +187,12 @@ take_back(Link *l, int skip)
 	{
 		Call	   *call = *slot(l, i);
 
-		if (call == NULL)
-			continue;
+		if (call == NULL || call->moved)
+			continue;			/* sent twice already: it stays where it is */
 		*slot(l, i) = NULL;
+		l->given_up++;
 		call->link = NULL;
+		call->moved = true;
 		CallQueuePushFront(&reads_waiting, call);
 	}
 	l->taken_back = true;
@@ -214,6 +222,7 @@ link_lost(Link *l, Call *end)
 	}
 	l->n = 0;
 	l->first = 0;
+	l->given_up = 0;
 	close_link(l);
 	for (int i = nlost - 1; i >= 0; i--)
 	{
@@ -222,7 +231,7 @@ link_lost(Link *l, Call *end)
 		call->link = NULL;
 		if (call->kind == CALL_WRITE)
 			fail(call, 503, "the database connection was lost during the request; its outcome is unknown");
-		else if (call->retried)
+		else if (call->retried || call->sends >= MAX_SENDS)
 			fail(call, 503, "the database is not available; try again later");
 		else
 		{
@@ -264,7 +273,8 @@ link_connect(Link *l)
 	l->events = 0;
 	if (l->conn == NULL || PQstatus(l->conn) == CONNECTION_BAD)
 	{
-		connect_failed(l, l->conn ? PQerrorMessage(l->conn) : "the host name did not resolve");
+		/* without a connection object the names did not resolve: resolve.c said so */
+		connect_failed(l, l->conn ? PQerrorMessage(l->conn) : NULL);
 		return;
 	}
 	l->state = LINK_CONNECTING;
@@ -284,6 +294,7 @@ link_send(Link *l, Call *call)
 	if (l->n++ == 0)
 		l->head_since = now_ms();
 	call->link = l;
+	call->sends++;
 	l->exclusive = call->kind == CALL_WRITE;
 	if (call->kind == CALL_HEALTH)
 		ok = PQsendQueryParams(l->conn, "SELECT 1", 0, NULL, NULL, NULL, NULL, 0) != 0;
@@ -314,7 +325,7 @@ link_for_read(bool write, long now)
 			continue;
 		if (l->n == 0)
 			return l;
-		if (!write && !l->exclusive && l->n < PIPELINE_MAX && now - l->head_since < YOUNG_MS)
+		if (!write && !l->exclusive && l->given_up == 0 && l->n < PIPELINE_MAX && now - l->head_since < YOUNG_MS)
 			return l;
 	}
 	return NULL;
@@ -358,16 +369,28 @@ pump(void)
 		}
 		link_send(l, CallQueuePop(&writes_waiting));
 	}
+	/*
+	 * Without connections for writes a write waits here for an idle
+	 * connection: the reads behind it go on where they may meanwhile.
+	 */
 	while ((call = reads_waiting.head) != NULL)
 	{
-		Link	   *l = link_for_read(call->kind == CALL_WRITE, now);
+		Call	   *c = call;
+		Link	   *l = NULL;
 
+		for (; c != NULL; c = c->next)
+		{
+			l = link_for_read(c->kind == CALL_WRITE, now);
+			if (l != NULL || c->kind != CALL_WRITE)
+				break;
+		}
 		if (l == NULL)
 		{
 			grow(0, nreads);
 			break;
 		}
-		link_send(l, CallQueuePop(&reads_waiting));
+		CallQueueRemove(&reads_waiting, c);
+		link_send(l, c);
 	}
 }
 
@@ -420,6 +443,12 @@ connected(Link *l)
 static void
 connect_step(Link *l)
 {
+	/*
+	 * libpq may have closed the socket and opened another (the next host or
+	 * address), very likely under the same number: the old one left the
+	 * epoll set when it was closed, so register whatever PQsocket() is now.
+	 */
+	l->fd = -1;
 	switch (PQconnectPoll(l->conn))
 	{
 		case PGRES_POLLING_OK:
@@ -477,7 +506,9 @@ call_done(Link *l)
 	l->taken_back = false;
 	if (l->n == 0)
 		l->exclusive = false;
-	if (call != NULL)
+	if (call == NULL)
+		l->given_up--;
+	else
 	{
 		if (l->head_res == NULL)
 			DbFail(&call->res, 500, NULL, "internal error");
@@ -566,15 +597,18 @@ PoolEvent(uint64_t what, uint32_t events)
 		{
 			for (int i = 1; i < call->link->n; i++)
 				if (*slot(call->link, i) == call)
+				{
 					*slot(call->link, i) = NULL;
+					call->link->given_up++;
+				}
 		}
 		fail(call, 499, "the client closed its connection");
 		pump();
 		return;
 	}
-	l = &links[what - EV_POOL];
-	if (l->conn == NULL)
-		return;
+	l = &links[(what & 0xffffffff) - EV_POOL];
+	if (l->conn == NULL || (what >> 32) != l->generation)
+		return;					/* of a connection closed earlier in this pass */
 	if (l->state == LINK_CONNECTING)
 		connect_step(l);
 	else
@@ -655,6 +689,23 @@ watch_client(Call *call, long now)
 	call->watched = true;
 }
 
+/* Calls that waited to be sent as long as one may run: 503, they would only wait more. */
+static void
+expire(CallQueue *q, long now)
+{
+	Call	   *next;
+
+	for (Call *c = q->head; c != NULL; c = next)
+	{
+		next = c->next;
+		if (now - c->since >= request_timeout + GRACE_MS)
+		{
+			CallQueueRemove(q, c);
+			fail(c, 503, "the service is busy; try again later");
+		}
+	}
+}
+
 /*
  * Attempts out of time fail; calls past their deadline are ended; reads
  * behind a call that is no longer young go elsewhere; clients of calls out
@@ -696,6 +747,11 @@ PoolTick(void)
 		if (watch_now)
 			for (int k = 0; k < l->n; k++)
 				watch_client(*slot(l, k), now);
+	}
+	if (request_timeout > 0)
+	{
+		expire(&reads_waiting, now);
+		expire(&writes_waiting, now);
 	}
 	if (watch_now)
 	{

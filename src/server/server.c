@@ -120,8 +120,8 @@ log_flush(void)
  * holds (a path is logged as sent: a decoded %0A would start a forged
  * line).
  */
-static void
-log_escape(char *out, size_t n, const char *s)
+void
+LogEscape(char *out, size_t n, const char *s)
 {
 	size_t		o = 0;
 
@@ -155,8 +155,8 @@ log_request(const Request *r)
 		strftime(log_when, sizeof(log_when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		log_second = now;
 	}
-	log_escape(logged_path, sizeof(logged_path), r->raw_path ? r->raw_path : "-");
-	log_escape(logged_method, sizeof(logged_method), r->method);
+	LogEscape(logged_path, sizeof(logged_path), r->raw_path ? r->raw_path : "-");
+	LogEscape(logged_method, sizeof(logged_method), r->method);
 	n = snprintf(line, sizeof(line), "%s %s %s %d %ld.%ldms %s\n", log_when, logged_method,
 				 logged_path, r->status, tenths / 10, tenths % 10,
 				 r->tenant[0] ? r->tenant : "-");

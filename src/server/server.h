@@ -78,6 +78,9 @@ extern void TextAppendJsonString(TextBuf *b, const char *s);
 extern bool JsonEachString(const char *json, void (*fn) (void *arg, const char *key, const char *value),
 						   void *arg);
 
+/* server.c */
+extern void LogEscape(char *out, size_t n, const char *s);
+
 /* config.c */
 extern bool ServerConfigParse(ServerConfig *cfg, int argc, char **argv);
 extern void ServerUsage(FILE *out);
@@ -123,6 +126,8 @@ typedef struct Call
 	long		since;			/* when it was queued (ms, CLOCK_MONOTONIC) */
 	bool		retried;		/* a read sent again after its connection broke */
 	bool		watched;		/* its client's socket is watched for leaving */
+	bool		moved;			/* a read taken back once already (pool.c) */
+	int			sends;			/* how often it was sent */
 	int			client_fd;
 } Call;
 
@@ -163,7 +168,7 @@ extern Resolved *ResolvedHosts(bool *failed);
 extern void ResolvedFree(Resolved *r);
 
 /* pool.c */
-#define EV_POOL		16			/* epoll data of pool.c's sockets: EV_POOL + link */
+#define EV_POOL		16			/* epoll data of pool.c's sockets: EV_POOL + link, generation << 32 */
 #define EV_CLIENT	(1ULL << 63)	/* | a Call *: its client's socket, watched for leaving */
 extern bool PoolInit(int ep, int readers, int writers, void (*answered) (Call *));
 extern void PoolSubmit(Call *call);

@@ -516,6 +516,13 @@ def prompt_writes():
     request("DELETE", "/Users/" + uid)
 
 
+def lock_row(uid, seconds):
+    """Another session holding user uid's row lock for seconds: its process."""
+    return subprocess.Popen(["psql", "-X", "-q", "-o", "/dev/null", "-c",
+                             "BEGIN; SELECT 1 FROM scim.users WHERE id = '%s' FOR UPDATE; "
+                             "SELECT pg_sleep(%d); COMMIT;" % (uid, seconds)])
+
+
 @contextlib.contextmanager
 def write_behind_lock(base, name, seconds, title):
     """A new user, locked for seconds by another session, and a PATCH of its title in the background.
@@ -524,9 +531,7 @@ def write_behind_lock(base, name, seconds, title):
     (or the exception it raised instead)."""
     st, _, b = request("POST", base + "/Users", {"userName": name})
     uid = b["id"]
-    locker = subprocess.Popen(["psql", "-X", "-q", "-o", "/dev/null", "-c",
-                               "BEGIN; SELECT 1 FROM scim.users WHERE id = '%s' FOR UPDATE; "
-                               "SELECT pg_sleep(%d); COMMIT;" % (uid, seconds)])
+    locker = lock_row(uid, seconds)
     try:
         time.sleep(0.5)
         answer = {"st": "no answer yet"}

@@ -142,6 +142,35 @@ def role_db(role, port):
         port, os.environ.get("PGDATABASE", "postgres"), role)
 
 
+@contextlib.contextmanager
+def fault_role():
+    """A login role that is scim_server with scim.request_timeout = 1500 ms: yields
+    its connection string (through 127.0.0.1:port, given)."""
+    psql("DROP ROLE IF EXISTS scim_fault")
+    psql("CREATE ROLE scim_fault LOGIN PASSWORD 'e2e' IN ROLE scim_server")
+    psql("ALTER ROLE scim_fault SET scim.request_timeout = 1500")
+    try:
+        yield lambda port: role_db("scim_fault", port)
+    finally:
+        psql("DROP ROLE IF EXISTS scim_fault")
+
+
+@contextlib.contextmanager
+def locked_user(name, seconds):
+    """A new user (title "before"), its row locked by another session for seconds:
+    yields its id; the user is deleted after."""
+    st, _, b = request("POST", "/Users", {"userName": name, "title": "before"})
+    uid = b["id"]
+    locker = client.lock_row(uid, seconds)
+    try:
+        time.sleep(0.5)
+        yield uid
+    finally:
+        locker.kill()
+        locker.wait()
+        request("DELETE", "/Users/" + uid)
+
+
 def mixed_requests(base):
     """Four reads, a write and /healthz, each a callable giving the status."""
     def get(path, body=None, method="GET"):
@@ -169,6 +198,35 @@ def silent_database():
         fake.close()
 
 
+def failover():
+    """host=a,b with nothing listening on a: the connection goes on to b at once,
+    as libpq's own does."""
+    closed = free_port()
+    db = "host=127.0.0.1,127.0.0.1 port=%d,%s dbname=%s user=scim_server password=e2e connect_timeout=3" % (
+        closed, os.environ.get("PGPORT", "5432"), os.environ.get("PGDATABASE", "postgres"))
+    with server_on(db, "--workers", "1") as (base, _):
+        outcomes = [timed(lambda: request("GET", base + "/healthz", timeout=10)[0]) for _ in range(3)]
+    check([st for st, _ in outcomes] == [200] * 3 and max(t for _, t in outcomes) < 1.5,
+          "host=a,b with a refusing: /healthz 200 through b within 1.5 s, 3 times",
+          [(st, round(t, 2)) for st, t in outcomes])
+
+
+def queued_writes_end():
+    """Writes queued behind one that waits on a lock (one connection for writes)
+    are answered 503 once they have waited scim.request_timeout (1.5 s here) and a
+    second, not one request_timeout after another."""
+    with fault_role() as db, locked_user("queued.%d@example.com" % os.getpid(), 8) as uid:
+        port = int(os.environ.get("PGPORT", "5432"))
+        with server_on(db(port), "--workers", "1", "--writers", "1") as (base, _):
+            ops = {"schemas": [client.PATCHOP], "Operations": [{"op": "replace", "path": "title", "value": "q"}]}
+            outcomes = all_at_once([lambda: request("PATCH", base + "/scim/v2/Users/" + uid, ops, timeout=20)[0]
+                                    for _ in range(5)], 25)
+    statuses = [o for o, _ in outcomes]
+    took = sorted(round(t, 1) for _, t in outcomes)
+    check(statuses == [503] * 5 and max(took) < 3.5,
+          "5 PATCHes of a locked row on one connection for writes: all 503 within 3.5 s", (statuses, took))
+
+
 def ss_keepalive(port):
     """The keepalive timers of established TCP connections to port, in seconds, as
     ss shows them (libpq's own default leaves the kernel's two hours)."""
@@ -183,12 +241,9 @@ def database_goes_silent():
     """A database that answered, then goes silent mid-call (its host vanished):
     the call is ended at scim.request_timeout plus a second and answered 503;
     once it is back, the server serves again without a restart."""
-    psql("DROP ROLE IF EXISTS scim_fault")
-    psql("CREATE ROLE scim_fault LOGIN PASSWORD 'e2e' IN ROLE scim_server")
-    psql("ALTER ROLE scim_fault SET scim.request_timeout = 1500")
     fake = FakeDatabase(FORWARD)
     try:
-        with server_on(role_db("scim_fault", fake.port), "--workers", "1", "--writers", "1") as (base, _):
+        with fault_role() as db, server_on(db(fake.port), "--workers", "1", "--writers", "1") as (base, _):
             st, _, _ = request("GET", base + "/scim/v2/Users?count=1")
             st2, _, _ = request("POST", base + "/scim/v2/Users",
                                 {"userName": "before.silence.%d@example.com" % os.getpid()})
@@ -210,7 +265,6 @@ def database_goes_silent():
             check(st == 200, "and once it answers again, so does the server", st)
     finally:
         fake.close()
-        psql("DROP ROLE IF EXISTS scim_fault")
 
 
 def waiting_backends():
@@ -222,14 +276,7 @@ def waiting_backends():
 def client_leaves():
     """A client that disconnects while its PATCH waits on a row lock: its database
     call ends within a second (pg_stat_activity), and the write is rolled back."""
-    name = "leaver.%d@example.com" % os.getpid()
-    st, _, b = request("POST", "/Users", {"userName": name, "title": "before"})
-    uid = b["id"]
-    locker = subprocess.Popen(["psql", "-X", "-q", "-o", "/dev/null", "-c",
-                               "BEGIN; SELECT 1 FROM scim.users WHERE id = '%s' FOR UPDATE; "
-                               "SELECT pg_sleep(4); COMMIT;" % uid])
-    try:
-        time.sleep(0.5)
+    with locked_user("leaver.%d@example.com" % os.getpid(), 4) as uid:
         body = ('{"schemas": ["%s"], "Operations": [{"op": "replace", "path": "title", "value": "after"}]}'
                 % client.PATCHOP).encode()
         s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])))
@@ -247,11 +294,9 @@ def client_leaves():
         check(before == 1 and after == 0,
               "a client gone while its PATCH waits on a lock: its backend stops waiting within a second",
               (before, after, round(time.time() - t0, 2)))
-    finally:
-        locker.wait()
-    st, _, b = request("GET", "/Users/" + uid)
-    check(st == 200 and b.get("title") == "before", "and its write was rolled back", (st, b.get("title")))
-    request("DELETE", "/Users/" + uid)
+        time.sleep(4)
+        st, _, b = request("GET", "/Users/" + uid)
+        check(st == 200 and b.get("title") == "before", "and its write was rolled back", (st, b.get("title")))
 
 
 def running_filters():
@@ -283,8 +328,12 @@ def slow_read_leaves():
                       % (path.encode(), client.TOKEN2.encode()))
             t = threading.Thread(target=lookups, daemon=True)
             t.start()
-            time.sleep(0.6)
-            before = running_filters()
+            time.sleep(0.3)
+            for _ in range(60):
+                before = running_filters()
+                if before:
+                    break
+                time.sleep(0.05)
             s.close()
             t0 = time.time()
             after = before
@@ -364,7 +413,8 @@ def main():
     first = len(results)
     client.start_server()
     try:
-        for part in (silent_database, database_goes_silent, client_leaves, slow_read_leaves, fairness):
+        for part in (silent_database, failover, database_goes_silent, queued_writes_end, client_leaves,
+                     slow_read_leaves, fairness):
             try:
                 part()
             except Exception as e:
