@@ -65,6 +65,7 @@ REGRESS += security secrets deadline
 REGRESS += filter_limits
 REGRESS += handle_revocation
 REGRESS += handle_hygiene
+REGRESS += handle_filters_members
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
