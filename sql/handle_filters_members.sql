@@ -1,7 +1,7 @@
 -- Filters the store answers through scim.handle(): membership (a Group's
 -- members and a User's groups live in scim.group_members, not in the
 -- documents), attributes another resource type has at the root
--- (POST /.search).
+-- (POST /.search), and value filters in attributes / excludedAttributes.
 -- Every case is asked of both handlers, scim.handle() and scim._handle().
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS scim;
@@ -132,3 +132,41 @@ SELECT * FROM pg_temp.ask('POST', '/.search', NULL, '{"filter": "password eq \"x
 SELECT * FROM pg_temp.ask('GET', '/Groups', pg_temp.f('userName eq "x"'));
 SELECT * FROM pg_temp.ask('POST', '/Users/.search', NULL, '{"filter": "displayName eq \"Sales\" or members pr"}');
 
+-- bug 8: a value filter in attributes narrows the attribute to the
+-- elements it matches; in excludedAttributes it leaves them out
+CREATE FUNCTION pg_temp.shown(m text, p text, q text, b text DEFAULT NULL)
+	RETURNS TABLE (status integer, shown text, same boolean) LANGUAGE sql AS $$
+	SELECT f.status,
+		CASE WHEN f.status < 300 THEN (SELECT string_agg((x - 'id' - 'meta' - 'schemas' - 'groups' - 'members' ||
+													   CASE WHEN x ? 'members' THEN jsonb_build_object('members', jsonb_array_length(x->'members')) ELSE '{}' END)::text,
+													  '; ' ORDER BY n)
+									   FROM jsonb_array_elements(coalesce(f.body->'Resources', jsonb_build_array(f.body))) WITH ORDINALITY AS r(x, n))
+			 ELSE concat_ws(': ', f.body->>'scimType', f.body->>'detail') END,
+		(f.status, f.body) IS NOT DISTINCT FROM (s.status, s.body)
+	FROM scim.handle(m, p, q, current_setting('test.h')::jsonb, b) f,
+		 scim._handle(m, p, q, current_setting('test.h')::jsonb, b) s
+$$;
+SELECT * FROM pg_temp.shown('GET', '/Users/' || :'alice', 'attributes=emails%5Btype+eq+%22work%22%5D');
+SELECT * FROM pg_temp.shown('GET', '/Users/' || :'alice', 'attributes=userName,emails%5Btype+eq+%22WORK%22%5D');
+SELECT * FROM pg_temp.shown('GET', '/Users', pg_temp.f('userName eq "alice@example.com"') || '&attributes=emails%5Btype+eq+%22work%22%5D');
+SELECT * FROM pg_temp.shown('POST', '/Users/.search', NULL, '{"filter": "userName sw \"a\"", "attributes": ["emails[type eq \"home\" or value ew \"work.example\"]"]}');
+SELECT * FROM pg_temp.shown('GET', '/Users/' || :'alice', 'attributes=emails%5Btype+eq+%22other%22%5D,emails%5Btype+eq+%22home%22%5D');
+SELECT * FROM pg_temp.shown('GET', '/Users/' || :'alice', 'attributes=emails%5Btype+eq+%22work%22%5D,emails.value');
+SELECT * FROM pg_temp.shown('GET', '/Users/' || :'alice', 'excludedAttributes=emails%5Btype+eq+%22work%22%5D');
+SELECT * FROM pg_temp.shown('GET', '/Users/' || :'alice', 'excludedAttributes=emails%5Btype+pr%5D');
+SELECT * FROM pg_temp.shown('GET', '/Users/' || :'alice', 'attributes=nosuch%5Btype+eq+%22work%22%5D,emails%5Btype+eq+%22home%22%5D');
+SELECT * FROM pg_temp.shown('GET', '/Users/' || :'alice', 'attributes=emails%5Bvalue+eq+%22alice%40work.example,x%22+or+type+eq+%22home%22%5D,userName');
+SELECT * FROM pg_temp.shown('GET', '/Groups/' || :'eng', format('attributes=members%%5Bvalue+eq+%%22%s%%22%%5D', :'bob'));
+SELECT * FROM pg_temp.shown('GET', '/Groups/' || :'eng', format('excludedAttributes=members%%5Bvalue+eq+%%22%s%%22%%5D', :'bob'));
+-- what cannot be a value filter there is refused, never dropped
+SELECT * FROM pg_temp.shown('GET', '/Users/' || :'alice', 'attributes=emails%5Btype+eq+1%5D');
+SELECT * FROM pg_temp.shown('GET', '/Users/' || :'alice', 'attributes=emails%5Bnosuch+eq+%22x%22%5D');
+SELECT * FROM pg_temp.shown('GET', '/Users/' || :'alice', 'attributes=name%5BgivenName+eq+%22x%22%5D');
+SELECT * FROM pg_temp.shown('GET', '/Users/' || :'alice', 'attributes=emails%5Btype+eq+%22work%22%5D.value');
+SELECT * FROM pg_temp.shown('GET', '/Users/' || :'alice', 'excludedAttributes=emails%5Btype+eq+%22work%22');
+SELECT * FROM pg_temp.shown('GET', '/Users/' || :'alice', 'attributes=password%5Bvalue+eq+%22x%22%5D');
+-- the same in scim.project(), for an application's own tables
+SELECT scim.project('{"userName": "a", "emails": [{"value": "a@w", "type": "work"}, {"value": "a@h", "type": "home"}]}', 'emails[type eq "work"]');
+SELECT scim.project('{"userName": "a", "emails": [{"value": "a@w", "type": "work"}, {"value": "a@h", "type": "home"}]}', NULL, 'emails[type eq "work"]');
+SELECT scim.project('{"displayName": "g", "members": [{"value": "1", "type": "User"}, {"value": "2", "type": "Group"}]}', 'members[type eq "group"]', NULL, 'Group');
+SELECT scim.project('{"userName": "a"}', 'emails[type eq "work"');

@@ -193,7 +193,7 @@ CREATE FUNCTION scim._wants_members(q jsonb) RETURNS boolean
 		WHEN q ? 'attributes' THEN EXISTS (
 			SELECT 1 FROM regexp_split_to_table(lower(q->>'attributes'), '\s*,\s*') a
 			WHERE a IN ('members', 'urn:ietf:params:scim:schemas:core:2.0:group:members')
-			   OR a LIKE 'members.%' OR a LIKE 'urn:ietf:params:scim:schemas:core:2.0:group:members.%')
+			   OR a ~ '^(urn:ietf:params:scim:schemas:core:2\.0:group:)?members[.[]')
 		WHEN q ? 'excludedattributes' THEN NOT EXISTS (
 			SELECT 1 FROM regexp_split_to_table(lower(q->>'excludedattributes'), '\s*,\s*') a
 			WHERE a IN ('members', 'urn:ietf:params:scim:schemas:core:2.0:group:members'))
