@@ -362,7 +362,8 @@ decide_sub(const ScimProjection *p, const ScimAttr *a, const ScimAttr *s)
 bool
 ScimProjectionKeepsSubs(const ScimProjection *p, const ScimAttr *attr)
 {
-	if (p->has_attributes || ScimProjectionFiltersElements(p, attr))
+	/* has_filters first: this runs for every complex attribute of every response */
+	if (p->has_attributes || (p->has_filters && ScimProjectionFiltersElements(p, attr)))
 		return false;
 	for (int i = 0; i < attr->n_sub; i++)
 		if (decide_sub(p, attr, &attr->sub[i]) != SCIM_PROJ_KEEP)
