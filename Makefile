@@ -24,6 +24,7 @@ CORE_OBJS = \
 	src/core/filter_parse.o \
 	src/core/filter_resolve.o \
 	src/core/filter_sql.o \
+	src/core/filter_store.o \
 	src/core/json_view.o \
 	src/core/patch.o \
 	src/core/projection.o \

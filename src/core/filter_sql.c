@@ -28,13 +28,7 @@
 #include <string.h>
 
 #include "datetime.h"
-
-typedef struct SqlGen
-{
-	ScimBuf    *out;
-	const char *column;
-	const char *alias;			/* the store's row (ScimFilterToSqlStore), else NULL */
-} SqlGen;
+#include "filter_sql_gen.h"
 
 /*
  * Append a SQL string literal.  Like PostgreSQL's quote_literal(), a value
@@ -193,21 +187,6 @@ sql_op(ScimFilterOp op)
 	}
 }
 
-static bool member_id(const char *s, size_t len, char out[37]);
-
-/*
- * Is f "id eq" a UUID as the store writes ids (so that the row's id column
- * can be compared)?  Then id holds it.
- */
-static bool
-store_id_eq(const ScimFilter *f, char id[37])
-{
-	return f->op == SCIM_OP_EQ && f->rpath.sub == NULL && f->rpath.extension == NULL &&
-		f->rpath.attr->schema != NULL && f->rpath.attr->schema->common &&
-		strcmp(f->rpath.attr->name, "id") == 0 &&
-		member_id(f->lit, f->lit_len, id) && f->lit_len == 36 && memcmp(f->lit, id, 36) == 0;
-}
-
 /*
  * A positive comparison (eq co sw ew gt ge lt le) of one value.  May be NULL
  * when the value is absent; callers in negative positions coalesce.
@@ -222,7 +201,7 @@ emit_compare(SqlGen *g, const ScimFilter *f, const char *elem)
 	char		id[37];
 
 	ScimBufAppendChar(o, '(');
-	if (g->alias != NULL && elem == NULL && store_id_eq(f, id))
+	if (g->alias != NULL && elem == NULL && ScimSqlStoreIdEq(f, id))
 	{
 		/* the store's id column, its primary key, besides the document's id */
 		ScimBufAppendStr(o, g->alias);
@@ -366,126 +345,6 @@ emit_not(SqlGen *g, const ScimFilter *f, const char *elem, void (*inner) (SqlGen
 	ScimBufAppendStr(g->out, ", false))");
 }
 
-/*
- * A member id as scim.group_members holds it: the UUID as uuid_out()
- * writes it, from any form uuid_in() reads (upper case, braces, hyphens
- * after any group of four digits).  False when s is no UUID: then no
- * membership has it.
- */
-static bool
-member_id(const char *s, size_t len, char out[37])
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t		i = 0;
-	int			n = 0;
-	bool		braces = len > 0 && s[0] == '{';
-
-	if (braces)
-	{
-		if (s[len - 1] != '}')
-			return false;
-		i = 1;
-		len--;
-	}
-	while (n < 32)
-	{
-		char		c = i < len ? s[i] : '\0';
-		const char *d = (c >= 'A' && c <= 'F') ? strchr(hex, c - 'A' + 'a') : (c ? strchr(hex, c) : NULL);
-
-		if (d == NULL)
-			return false;
-		if (n == 8 || n == 12 || n == 16 || n == 20)
-			*out++ = '-';
-		*out++ = *d;
-		i++;
-		n++;
-		/* uuid_in() takes a hyphen after each group of four digits but the last */
-		if (n % 4 == 0 && n < 32 && i < len && s[i] == '-')
-			i++;
-	}
-	*out = '\0';
-	return i == len;
-}
-
-/*
- * One membership row, "scim_m", has the id compared by f (an eq, with ne
- * and eq null as its negation, or pr): a Group's member by its value, a
- * User's group by its group_id; or a Group member's type.
- */
-static void
-emit_membership_row(SqlGen *g, const ScimFilter *f)
-{
-	char		id[37];
-
-	if (f->rpath.sub != NULL && strcmp(f->rpath.sub->name, "type") == 0)
-	{
-		/* a Group member's type, User or Group (caseExact false) */
-		if (f->op == SCIM_OP_PR || f->lit_kind == SCIM_LIT_NULL)
-			ScimBufAppendStr(g->out, "(scim_m.type IS NOT NULL)");
-		else
-		{
-			ScimBufAppendStr(g->out, "(lower(scim_m.type) = lower(");
-			ScimSqlQuoteLiteral(g->out, f->lit, f->lit_len);
-			ScimBufAppendStr(g->out, "))");
-		}
-	}
-	else if (f->op == SCIM_OP_PR || f->lit_kind == SCIM_LIT_NULL)
-		ScimBufAppendStr(g->out, "(true)");
-	else if (!member_id(f->lit, f->lit_len, id))
-		ScimBufAppendStr(g->out, "(false)");
-	else
-	{
-		ScimBufAppendStr(g->out, f->membership == SCIM_MEMBERSHIP_MEMBERS ?
-						 "(scim_m.value = " : "(scim_m.group_id = ");
-		quote_str(g, id);
-		ScimBufAppendStr(g->out, f->membership == SCIM_MEMBERSHIP_MEMBERS ? ")" : "::uuid)");
-	}
-}
-
-/*
- * EXISTS over the row's memberships: the members of a group, or the
- * groups naming a user, by the indexes (tenant, group_id, value) and
- * (tenant, value), or from a group's rows to its users by their primary
- * key.  scim.id_text() and scim.member_uuid(), not casts: they are
- * LEAKPROOF, so under row-level security the join still runs on an index
- * (src/pg/values.c).
- */
-static void
-emit_membership_open(SqlGen *g, ScimMembership m)
-{
-	ScimBuf    *o = g->out;
-
-	ScimBufAppendStr(o, "(EXISTS (SELECT 1 FROM scim.group_members scim_m WHERE scim_m.tenant = ");
-	ScimBufAppendStr(o, g->alias);
-	if (m == SCIM_MEMBERSHIP_MEMBERS)
-	{
-		ScimBufAppendStr(o, ".tenant AND scim_m.group_id = ");
-		ScimBufAppendStr(o, g->alias);
-		ScimBufAppendStr(o, ".id");
-		return;
-	}
-	/* both ways round: from the user to its rows, and from rows to their users */
-	ScimBufAppendStr(o, ".tenant AND scim_m.value = scim.id_text(");
-	ScimBufAppendStr(o, g->alias);
-	ScimBufAppendStr(o, ".id) AND scim.member_uuid(scim_m.value) = ");
-	ScimBufAppendStr(o, g->alias);
-	ScimBufAppendStr(o, ".id");
-}
-
-/* members eq "id", groups.value eq "id", members pr, on the membership table. */
-static void
-emit_membership(SqlGen *g, const ScimFilter *f)
-{
-	emit_membership_open(g, f->membership);
-	if ((f->op != SCIM_OP_PR && f->lit_kind != SCIM_LIT_NULL) ||
-		(f->rpath.sub != NULL && strcmp(f->rpath.sub->name, "type") == 0))
-	{
-		ScimBufAppendStr(g->out, " AND ");
-		emit_membership_row(g, f);
-	}
-	ScimBufAppendStr(g->out, "))");
-}
-
 /* The positive form of an attribute expression: pr, or eq and friends. */
 static void
 emit_attr_positive(SqlGen *g, const ScimFilter *f, const char *elem)
@@ -502,10 +361,7 @@ emit_attr_positive(SqlGen *g, const ScimFilter *f, const char *elem)
 	multi = elem == NULL && f->rpath.attr->multi_valued;
 	if (f->membership != SCIM_MEMBERSHIP_NONE && g->alias != NULL)
 	{
-		if (elem == NULL)
-			emit_membership(g, f);
-		else
-			emit_membership_row(g, f);
+		ScimSqlEmitMembership(g, f, elem);
 		return;
 	}
 	if (multi && !present && containment_eq(f))
@@ -576,11 +432,7 @@ emit_value_path(SqlGen *g, const ScimFilter *f)
 	}
 	if (f->membership != SCIM_MEMBERSHIP_NONE && g->alias != NULL)
 	{
-		/* every condition of the bracket on the same membership row */
-		emit_membership_open(g, f->membership);
-		ScimBufAppendStr(o, " AND ");
-		emit(g, f->left, "scim_m");
-		ScimBufAppendStr(o, "))");
+		ScimSqlEmitMembershipPath(g, f);
 		return;
 	}
 	ScimBufAppendChar(o, '(');
@@ -647,6 +499,13 @@ emit(SqlGen *g, const ScimFilter *f, const char *elem)
 	}
 }
 
+/* emit() for filter_store.c: f, with elem the element expression inside a value filter, else NULL. */
+void
+ScimSqlEmit(SqlGen *g, const ScimFilter *f, const char *elem)
+{
+	emit(g, f, elem);
+}
+
 /*
  * Append the SQL for resolved filter f over jsonb expression "column" (an
  * already-quoted SQL identifier or qualified name) to out.
@@ -658,37 +517,6 @@ ScimFilterToSql(const ScimFilter *f, const char *column, ScimBuf *out, ScimError
 
 	ScimErrorClear(err);
 	emit(&g, f, NULL);
-	if (out->oom)
-		return ScimErrorSet(err, SCIM_ERR_OUT_OF_MEMORY, 0, "out of memory");
-	return true;
-}
-
-/*
- * Append the SQL for f, resolved with SCIM_RESOLVE_STORE, over a row of
- * the store's scim.users or scim.groups named "alias" (an already-quoted
- * identifier): its document is alias.data, and membership is read from
- * scim.group_members by alias.tenant and alias.id.
- */
-bool
-ScimFilterToSqlStore(const ScimFilter *f, const char *alias, ScimBuf *out, ScimError *err)
-{
-	ScimBuf		column;
-
-	ScimBufInit(&column);
-	ScimBufAppendStr(&column, alias);
-	ScimBufAppendStr(&column, ".data");
-	if (column.oom)
-	{
-		ScimBufFree(&column);
-		return ScimErrorSet(err, SCIM_ERR_OUT_OF_MEMORY, 0, "out of memory");
-	}
-	{
-		SqlGen		g = {out, column.data, alias};
-
-		ScimErrorClear(err);
-		emit(&g, f, NULL);
-	}
-	ScimBufFree(&column);
 	if (out->oom)
 		return ScimErrorSet(err, SCIM_ERR_OUT_OF_MEMORY, 0, "out of memory");
 	return true;
