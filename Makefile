@@ -25,6 +25,7 @@ CORE_OBJS = \
 	src/core/filter_print.o \
 	src/core/filter_resolve.o \
 	src/core/filter_sql.o \
+	src/core/filter_store.o \
 	src/core/json_view.o \
 	src/core/patch.o \
 	src/core/patch_apply.o \
@@ -72,6 +73,7 @@ REGRESS += handle_revocation
 REGRESS += handle_hygiene
 REGRESS += handle_corpus
 REGRESS += error_codes
+REGRESS += handle_filters_members
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)

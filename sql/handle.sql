@@ -299,7 +299,7 @@ SELECT * FROM pg_temp.r('GET', '/Users', 'count=2&cursor=' || :'c');
 RESET scim.cursor_timeout;
 SELECT h.body->'pagination' FROM scim.handle('GET', '/ServiceProviderConfig', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok'), NULL) h;
 
--- POST /.search spans Users and Groups; an attribute one type lacks matches nothing there
+-- POST /.search spans Users and Groups; an attribute one type lacks has no value there (RFC 7644 section 3.4.2)
 SELECT status, (SELECT string_agg(coalesce(x->>'userName', x->>'displayName'), ', ') FROM jsonb_array_elements(h.body->'Resources') x)
 FROM scim.handle('POST', '/.search', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok'),
 				 '{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"displayName eq \"Sales\" or userName eq \"okta.user03@example.com\""}') h;

@@ -88,6 +88,32 @@ typedef enum ScimLitKind
 	SCIM_LIT_NULL
 } ScimLitKind;
 
+/*
+ * The store (scim.handle()) keeps group membership out of the documents,
+ * in scim.group_members: a Group's "members" and a User's "groups" are
+ * read from there.  Filters on them are translated for that table.
+ */
+typedef enum ScimMembership
+{
+	SCIM_MEMBERSHIP_NONE,
+	SCIM_MEMBERSHIP_MEMBERS,	/* Group "members": rows of the group */
+	SCIM_MEMBERSHIP_GROUPS		/* User "groups": rows naming the user */
+} ScimMembership;
+
+/*
+ * How ScimFilterResolveFor binds a filter:
+ *   SCIM_RESOLVE_ROOT   for a search across resource types (POST /.search):
+ *                       an attribute this type lacks but another resource
+ *                       type of the registry has is absent here, as if the
+ *                       resource had no value for it (RFC 7644 §3.4.2),
+ *                       instead of an error;
+ *   SCIM_RESOLVE_STORE  for the store's tables: filters on membership are
+ *                       translated to scim.group_members, and the shapes
+ *                       that table cannot answer cheaply are refused.
+ */
+#define SCIM_RESOLVE_ROOT	0x01
+#define SCIM_RESOLVE_STORE	0x02
+
 typedef struct ScimFilter
 {
 	ScimFilterKind kind;
@@ -107,6 +133,8 @@ typedef struct ScimFilter
 	/* filled in by ScimFilterResolve */
 	bool		resolved;
 	bool		in_bracket;		/* path is a sub-attribute of the bracket's attribute */
+	bool		absent;			/* SCIM_RESOLVE_ROOT: an attribute this type lacks (left unresolved) */
+	ScimMembership membership;	/* SCIM_RESOLVE_STORE: a path into the membership table */
 	ScimPath	rpath;
 	int64_t		instant;		/* dateTime literal, microseconds since 1970 UTC */
 
@@ -119,6 +147,8 @@ extern ScimFilter *ScimFilterParse(ScimArena *arena, const char *text, size_t le
 								   const ScimFilterLimits *limits, ScimError *err);
 extern bool ScimFilterResolve(ScimFilter *f, const ScimRegistry *reg, const ScimResourceType *type,
 							  const char *text, ScimError *err);
+extern bool ScimFilterResolveFor(ScimFilter *f, const ScimRegistry *reg, const ScimResourceType *type,
+								 const char *text, int flags, ScimError *err);
 extern bool ScimPathFilterable(const ScimPath *p, ScimErrorKind kind, const char *use, ScimError *err);
 extern void ScimFilterPrint(const ScimFilter *f, ScimBuf *out);
 extern const char *ScimFilterOpName(ScimFilterOp op);
@@ -126,6 +156,7 @@ extern void ScimJsonQuote(ScimBuf *out, const char *s, size_t len);
 
 /* SQL generation (filter_sql.c) */
 extern bool ScimFilterToSql(const ScimFilter *f, const char *column, ScimBuf *out, ScimError *err);
+extern bool ScimFilterToSqlStore(const ScimFilter *f, const char *alias, ScimBuf *out, ScimError *err);
 extern void ScimSqlQuoteLiteral(ScimBuf *out, const char *s, size_t len);
 extern bool ScimIndexSql(const ScimPath *p, const char *column, ScimBuf *out, bool *gin, ScimError *err);
 extern bool ScimSortSql(const ScimPath *p, const char *column, ScimBuf *out, ScimError *err);

@@ -46,8 +46,11 @@ prepare(Eval *ev, ScimFilter *f, ScimArena *arena, ScimError *err)
 			return prepare(ev, f->left, arena, err) && prepare(ev, f->right, arena, err);
 		case SCIM_F_NOT:
 		case SCIM_F_VALUE_PATH:
-			return prepare(ev, f->left, arena, err);
+			/* an absent value path's bracket was never resolved */
+			return f->absent || prepare(ev, f->left, arena, err);
 		case SCIM_F_ATTR:
+			if (f->absent)
+				return true;
 			if (folds(f))
 			{
 				size_t		n;
@@ -334,6 +337,8 @@ attr_positive(Eval *ev, const ScimFilter *f, const ScimValue *root, const ScimVa
 {
 	ScimValue	v;
 
+	if (f->absent)
+		return false;			/* an attribute this resource type lacks */
 	if (elem == NULL && f->rpath.attr->multi_valued)
 	{
 		ScimValue	base;
@@ -375,6 +380,8 @@ eval_value_path(Eval *ev, const ScimFilter *f, const ScimValue *root)
 {
 	ScimValue	base;
 
+	if (f->absent)
+		return false;
 	get_base(ev, &f->rpath, root, &base);
 	if (!f->rpath.attr->multi_valued)
 		return base.kind == SCIM_JSON_OBJECT && eval(ev, f->left, root, &base);

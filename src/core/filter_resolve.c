@@ -24,6 +24,7 @@ typedef struct Resolver
 	const ScimRegistry *reg;
 	const ScimResourceType *type;
 	const char *text;
+	int			flags;			/* SCIM_RESOLVE_* */
 	ScimError  *err;
 } Resolver;
 
@@ -188,6 +189,84 @@ ScimPathFilterable(const ScimPath *p, ScimErrorKind kind, const char *use, ScimE
 	return refuse_unfilterable(p, kind, use, err);
 }
 
+/*
+ * SCIM_RESOLVE_ROOT: does a resource type other than the resolver's have
+ * the path?  Then the path names an attribute this type lacks, which has
+ * no value here (RFC 7644 §3.4.2) rather than being an error.
+ */
+static bool
+known_elsewhere(Resolver *r, const ScimFilter *f)
+{
+	ScimError	ignored;
+	ScimPath	p;
+
+	if (!(r->flags & SCIM_RESOLVE_ROOT))
+		return false;
+	for (int i = 0; i < r->reg->n_types; i++)
+		if (r->reg->types[i] != r->type &&
+			ScimResolvePath(r->reg, r->reg->types[i], f->path, f->path_len, &p, &ignored,
+							SCIM_ERR_INVALID_FILTER, 0))
+			return true;
+	return false;
+}
+
+/* Is path p a Group's members or a User's groups (SCIM_RESOLVE_STORE)? */
+static ScimMembership
+membership_of(const Resolver *r, const ScimPath *p)
+{
+	const char *schema;
+
+	if (!(r->flags & SCIM_RESOLVE_STORE) || p->extension != NULL || p->attr->schema == NULL)
+		return SCIM_MEMBERSHIP_NONE;
+	schema = p->attr->schema->id;
+	if (strcmp(schema, "urn:ietf:params:scim:schemas:core:2.0:Group") == 0 &&
+		strcmp(p->attr->name, "members") == 0)
+		return SCIM_MEMBERSHIP_MEMBERS;
+	if (strcmp(schema, "urn:ietf:params:scim:schemas:core:2.0:User") == 0 &&
+		strcmp(p->attr->name, "groups") == 0)
+		return SCIM_MEMBERSHIP_GROUPS;
+	return SCIM_MEMBERSHIP_NONE;
+}
+
+/*
+ * A comparison on membership: the store answers eq and ne on the id
+ * ("value", also implicitly: members eq "id"), and pr, from the indexes of
+ * scim.group_members, and a Group member's type (User or Group) with eq,
+ * ne and pr.  Other sub-attributes (display, $ref) and operators (co, sw,
+ * gt ...) are refused, never answered with nothing: display and $ref are
+ * not what the table holds, and a substring test could use no index.
+ */
+static bool
+check_membership(Resolver *r, ScimFilter *f, ScimMembership m)
+{
+	const char *name = f->rpath.attr->name;
+	/* in the message too: the handler's Error document carries the message alone */
+	const char *how = m == SCIM_MEMBERSHIP_MEMBERS ?
+		"a group's members are filtered by id (members.value) or type (members.type) with eq, ne or pr" :
+		"a user's groups are filtered by group id (groups.value) with eq, ne or pr";
+	const char *detail = m == SCIM_MEMBERSHIP_MEMBERS ?
+		"Write members.value eq \"<id>\" (or members eq \"<id>\", members[value eq \"<id>\"]), members.value ne \"<id>\", members[type eq \"Group\" and value eq \"<id>\"], or members pr." :
+		"Write groups.value eq \"<id>\" (or groups eq \"<id>\", groups[value eq \"<id>\"]), groups.value ne \"<id>\", or groups pr.";
+	bool		type = m == SCIM_MEMBERSHIP_MEMBERS && f->rpath.sub != NULL &&
+		strcmp(f->rpath.sub->name, "type") == 0;
+
+	f->membership = m;
+	if (f->rpath.sub != NULL && strcmp(f->rpath.sub->name, "value") != 0 && !type)
+	{
+		ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+					 "filter on \"%s.%s\" is not supported: %s", name, f->rpath.sub->name, how);
+		return fail(r, f->offset, detail);
+	}
+	if (f->op != SCIM_OP_EQ && f->op != SCIM_OP_NE && f->op != SCIM_OP_PR)
+	{
+		ScimErrorSet(r->err, SCIM_ERR_INVALID_FILTER, 0,
+					 "operator \"%s\" is not supported on \"%s.%s\": %s",
+					 ScimFilterOpName(f->op), name, type ? "type" : "value", how);
+		return fail(r, f->offset, detail);
+	}
+	return true;
+}
+
 /* Resolve an attribute expression outside or inside brackets. */
 static bool
 resolve_attr(Resolver *r, ScimFilter *f, const ScimFilter *bracket)
@@ -196,7 +275,13 @@ resolve_attr(Resolver *r, ScimFilter *f, const ScimFilter *bracket)
 	{
 		if (!ScimResolvePath(r->reg, r->type, f->path, f->path_len, &f->rpath, r->err,
 							 SCIM_ERR_INVALID_FILTER, 0))
-			return fail(r, f->offset, NULL);
+		{
+			if (!known_elsewhere(r, f))
+				return fail(r, f->offset, NULL);
+			ScimErrorClear(r->err);
+			f->absent = true;
+			return true;
+		}
 	}
 	else
 	{
@@ -233,7 +318,13 @@ resolve_attr(Resolver *r, ScimFilter *f, const ScimFilter *bracket)
 	if (!ScimPathFilterable(&f->rpath, SCIM_ERR_INVALID_FILTER, "used in a filter", r->err))
 		return fail(r, f->offset, NULL);
 	f->resolved = true;
-	return check_operand(r, f);
+	if (!check_operand(r, f))
+		return false;
+	if (bracket != NULL && bracket->membership != SCIM_MEMBERSHIP_NONE)
+		return check_membership(r, f, bracket->membership);
+	if (bracket == NULL && membership_of(r, &f->rpath) != SCIM_MEMBERSHIP_NONE)
+		return check_membership(r, f, membership_of(r, &f->rpath));
+	return true;
 }
 
 static bool
@@ -251,7 +342,14 @@ resolve(Resolver *r, ScimFilter *f, const ScimFilter *bracket)
 		case SCIM_F_VALUE_PATH:
 			if (!ScimResolvePath(r->reg, r->type, f->path, f->path_len, &f->rpath, r->err,
 								 SCIM_ERR_INVALID_FILTER, 0))
-				return fail(r, f->offset, NULL);
+			{
+				if (!known_elsewhere(r, f))
+					return fail(r, f->offset, NULL);
+				/* its bracket is not read: the attribute has no element here */
+				ScimErrorClear(r->err);
+				f->absent = true;
+				return true;
+			}
 			if (!ScimPathFilterable(&f->rpath, SCIM_ERR_INVALID_FILTER, "used in a filter", r->err))
 				return fail(r, f->offset, NULL);
 			if (f->rpath.sub != NULL || f->rpath.attr->type != SCIM_TYPE_COMPLEX)
@@ -262,6 +360,7 @@ resolve(Resolver *r, ScimFilter *f, const ScimFilter *bracket)
 				return fail(r, f->offset, "A value filter \"[...]\" applies to complex attributes such as emails or members.");
 			}
 			f->resolved = true;
+			f->membership = membership_of(r, &f->rpath);
 			return resolve(r, f->left, f);
 	}
 	return false;
@@ -275,7 +374,15 @@ bool
 ScimFilterResolve(ScimFilter *f, const ScimRegistry *reg, const ScimResourceType *type,
 				  const char *text, ScimError *err)
 {
-	Resolver	r = {reg, type, text, err};
+	return ScimFilterResolveFor(f, reg, type, text, 0, err);
+}
+
+/* ScimFilterResolve, for a root search or the store as flags (SCIM_RESOLVE_*) say. */
+bool
+ScimFilterResolveFor(ScimFilter *f, const ScimRegistry *reg, const ScimResourceType *type,
+					 const char *text, int flags, ScimError *err)
+{
+	Resolver	r = {reg, type, text, flags, err};
 
 	ScimErrorClear(err);
 	return resolve(&r, f, NULL);

@@ -28,12 +28,7 @@
 #include <string.h>
 
 #include "datetime.h"
-
-typedef struct SqlGen
-{
-	ScimBuf    *out;
-	const char *column;
-} SqlGen;
+#include "filter_sql_gen.h"
 
 /*
  * Append a SQL string literal.  Like PostgreSQL's quote_literal(), a value
@@ -203,17 +198,43 @@ emit_compare(SqlGen *g, const ScimFilter *f, const char *elem)
 	ScimBuf    *o = g->out;
 	bool		like = f->op == SCIM_OP_CO || f->op == SCIM_OP_SW || f->op == SCIM_OP_EW;
 	bool		ordering = f->op >= SCIM_OP_GT && f->op <= SCIM_OP_LE;
+	char		id[37];
 
 	ScimBufAppendChar(o, '(');
+	if (g->alias != NULL && elem == NULL && ScimSqlStoreIdEq(f, id))
+	{
+		/* the store's id column, its primary key, besides the document's id */
+		ScimBufAppendStr(o, g->alias);
+		ScimBufAppendStr(o, ".id = ");
+		quote_str(g, id);
+		ScimBufAppendStr(o, "::uuid AND ");
+	}
 	switch (t->type)
 	{
 		case SCIM_TYPE_STRING:
 		case SCIM_TYPE_REFERENCE:
 		case SCIM_TYPE_BINARY:
-			/* parenthesised: COLLATE binds tighter than ->> */
-			ScimBufAppendStr(o, t->case_exact ? "(" : "lower(");
-			emit_value(g, f, elem, false);
-			ScimBufAppendChar(o, ')');
+			if (g->alias != NULL && elem == NULL && f->rpath.sub == NULL && f->rpath.extension == NULL)
+			{
+				/*
+				 * The store's keys: the same text, LEAKPROOF, and the
+				 * expressions of its indexes (userName, displayName,
+				 * externalId), so that a lookup within a larger filter is
+				 * an index scan under row-level security too.
+				 */
+				ScimBufAppendStr(o, t->case_exact ? "scim.key(" : "scim.key_lower(");
+				ScimBufAppendStr(o, g->column);
+				ScimBufAppendStr(o, ", ");
+				quote_str(g, f->rpath.attr->name);
+				ScimBufAppendChar(o, ')');
+			}
+			else
+			{
+				/* parenthesised: COLLATE binds tighter than ->> */
+				ScimBufAppendStr(o, t->case_exact ? "(" : "lower(");
+				emit_value(g, f, elem, false);
+				ScimBufAppendChar(o, ')');
+			}
 			if (ordering)
 				ScimBufAppendStr(o, " COLLATE \"C\"");
 			ScimBufAppendStr(o, like ? " LIKE " : sql_op(f->op));
@@ -328,9 +349,21 @@ emit_not(SqlGen *g, const ScimFilter *f, const char *elem, void (*inner) (SqlGen
 static void
 emit_attr_positive(SqlGen *g, const ScimFilter *f, const char *elem)
 {
-	bool		multi = elem == NULL && f->rpath.attr->multi_valued;
+	bool		multi;
 	bool		present = f->op == SCIM_OP_PR || f->lit_kind == SCIM_LIT_NULL;
 
+	/* an attribute this resource type lacks has no value (SCIM_RESOLVE_ROOT) */
+	if (f->absent)
+	{
+		ScimBufAppendStr(g->out, "(false)");
+		return;
+	}
+	multi = elem == NULL && f->rpath.attr->multi_valued;
+	if (f->membership != SCIM_MEMBERSHIP_NONE && g->alias != NULL)
+	{
+		ScimSqlEmitMembership(g, f, elem);
+		return;
+	}
 	if (multi && !present && containment_eq(f))
 	{
 		emit_containment(g, f);
@@ -392,6 +425,16 @@ emit_value_path(SqlGen *g, const ScimFilter *f)
 {
 	ScimBuf    *o = g->out;
 
+	if (f->absent)
+	{
+		ScimBufAppendStr(o, "(false)");
+		return;
+	}
+	if (f->membership != SCIM_MEMBERSHIP_NONE && g->alias != NULL)
+	{
+		ScimSqlEmitMembershipPath(g, f);
+		return;
+	}
 	ScimBufAppendChar(o, '(');
 	if (f->rpath.attr->multi_valued)
 	{
@@ -407,7 +450,7 @@ emit_value_path(SqlGen *g, const ScimFilter *f)
 
 		ScimBufInit(&base);
 		{
-			SqlGen		bg = {&base, g->column};
+			SqlGen		bg = {&base, g->column, g->alias};
 
 			emit_base(&bg, &f->rpath);
 		}
@@ -456,6 +499,13 @@ emit(SqlGen *g, const ScimFilter *f, const char *elem)
 	}
 }
 
+/* emit() for filter_store.c: f, with elem the element expression inside a value filter, else NULL. */
+void
+ScimSqlEmit(SqlGen *g, const ScimFilter *f, const char *elem)
+{
+	emit(g, f, elem);
+}
+
 /*
  * Append the SQL for resolved filter f over jsonb expression "column" (an
  * already-quoted SQL identifier or qualified name) to out.
@@ -463,7 +513,7 @@ emit(SqlGen *g, const ScimFilter *f, const char *elem)
 bool
 ScimFilterToSql(const ScimFilter *f, const char *column, ScimBuf *out, ScimError *err)
 {
-	SqlGen		g = {out, column};
+	SqlGen		g = {out, column, NULL};
 
 	ScimErrorClear(err);
 	emit(&g, f, NULL);
@@ -481,7 +531,7 @@ bool
 ScimIndexSql(const ScimPath *p, const char *column, ScimBuf *out, bool *gin, ScimError *err)
 {
 	ScimFilter	f;
-	SqlGen		g = {out, column};
+	SqlGen		g = {out, column, NULL};
 	const ScimAttr *t;
 
 	ScimErrorClear(err);
@@ -552,7 +602,7 @@ bool
 ScimSortSql(const ScimPath *p, const char *column, ScimBuf *out, ScimError *err)
 {
 	ScimFilter	f;
-	SqlGen		g = {out, column};
+	SqlGen		g = {out, column, NULL};
 	const ScimAttr *t;
 	const char *elem = NULL;
 

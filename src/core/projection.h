@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "error.h"
+#include "filter_eval.h"
 #include "schema.h"
 
 typedef struct ScimProjection ScimProjection;
@@ -39,6 +40,10 @@ extern ScimProjDecision ScimProjectionDecide(const ScimProjection *p, const Scim
 extern bool ScimProjectionIsIdentity(const ScimProjection *p);
 extern bool ScimProjectionWants(const ScimProjection *p, const char *attr_name);
 extern bool ScimProjectionKeepsSubs(const ScimProjection *p, const ScimAttr *attr);
+extern bool ScimProjectionPrepare(ScimProjection *p, const ScimValueOps *ops, void *ctx, ScimError *err);
+extern bool ScimProjectionFiltersElements(const ScimProjection *p, const ScimAttr *attr);
+extern bool ScimProjectionKeepsElement(const ScimProjection *p, const ScimAttr *attr, const ScimValue *elem,
+									   const ScimValueOps *ops, void *ctx);
 extern void ScimProjectionFree(ScimProjection *p);
 
 #endif

@@ -193,7 +193,7 @@ CREATE FUNCTION scim._wants_members(q jsonb) RETURNS boolean
 		WHEN q ? 'attributes' THEN EXISTS (
 			SELECT 1 FROM regexp_split_to_table(lower(q->>'attributes'), '\s*,\s*') a
 			WHERE a IN ('members', 'urn:ietf:params:scim:schemas:core:2.0:group:members')
-			   OR a LIKE 'members.%' OR a LIKE 'urn:ietf:params:scim:schemas:core:2.0:group:members.%')
+			   OR a ~ '^(urn:ietf:params:scim:schemas:core:2\.0:group:)?members[.[]')
 		WHEN q ? 'excludedattributes' THEN NOT EXISTS (
 			SELECT 1 FROM regexp_split_to_table(lower(q->>'excludedattributes'), '\s*,\s*') a
 			WHERE a IN ('members', 'urn:ietf:params:scim:schemas:core:2.0:group:members'))
@@ -542,8 +542,6 @@ DECLARE
 	failed integer := 0;
 	ord text := 'r.created, r.id';
 	src text;					-- the table a type's rows come from
-	fcol text;					-- the document its filter reads
-	member text[];
 	start_index bigint := 1;
 	cnt bigint := scim._default_count();
 	total bigint;
@@ -581,35 +579,18 @@ BEGIN
 		END IF;
 	END IF;
 
-	-- one SELECT per resource type; a type whose schema lacks a filtered attribute matches nothing
+	-- one SELECT per resource type.  A filter is the store's (membership
+	-- through scim.group_members); at the root an attribute only the other
+	-- type has is absent (RFC 7644 section 3.4.2), and any other error is
+	-- the answer, whichever type it arose in
 	FOREACH t IN ARRAY types LOOP
 		cond := '';
 		sortkey := 'NULL::text';
 		src := CASE t WHEN 'User' THEN 'scim.users' ELSE 'scim.groups' END;
-		fcol := 'x.data';
-		member := NULL;
-		IF t = 'Group' AND strpos(lower(q->>'filter'), 'members') > 0 THEN
-			-- a group's members are not in its document but in scim.group_members:
-			-- the members.value eq "id" of a lookup is an index scan there, for the
-			-- id in the form it is stored in; other filters see the members added
-			-- to the document
-			member := regexp_match(q->>'filter', '^\s*(urn:ietf:params:scim:schemas:core:2\.0:group:)?members'
-								   '(\.value\s+eq\s+"([^"\\]*)"|\[\s*value\s+eq\s+"([^"\\]*)"\s*\])\s*$', 'i');
-			IF member IS NOT NULL THEN
-				cond := format(' AND x.id IN (SELECT m.group_id FROM scim.group_members m WHERE m.tenant = $1 AND m.value = %L)',
-							   scim._member_id(coalesce(member[3], member[4])));
-			ELSE
-				src := '(SELECT g.tenant, g.id, g.data, g.created, g.data || jsonb_build_object(''members'', coalesce(
-							(SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(''value'', m.value, ''type'', m.type, ''display'', m.display)))
-							 FROM scim.group_members m WHERE m.tenant = g.tenant AND m.group_id = g.id), ''[]'')) AS shown
-						 FROM scim.groups g)';
-				fcol := 'x.shown';
-			END IF;
+		IF q ? 'filter' THEN
+			cond := ' AND ' || scim._store_filter_sql(q->>'filter', t, rtype IS NULL);
 		END IF;
 		BEGIN
-			IF q ? 'filter' AND member IS NULL THEN
-				cond := ' AND ' || scim.filter_sql(q->>'filter', t, fcol);
-			END IF;
 			IF q ? 'sortby' THEN
 				sortkey := scim.sort_sql(q->>'sortby', t, 'x.data');
 			END IF;
@@ -617,12 +598,12 @@ BEGIN
 			IF rtype IS NOT NULL THEN
 				RAISE;
 			END IF;
-			-- the first type's reason: Users' "cannot be used in a filter" over Groups' "unknown attribute"
+			-- the first type's reason: Users' "cannot be sorted by" over Groups' "unknown attribute";
+			-- a type without the attribute has no value to sort by, and its rows sort last
 			IF failed = 0 THEN
 				GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT;
 			END IF;
 			failed := failed + 1;
-			CONTINUE;
 		END;
 		parts := parts || format('SELECT %L AS rtype, x.tenant, x.id, x.data, x.created, %s AS sortkey FROM %s x WHERE x.tenant = $1%s',
 								 t, sortkey, src, cond);

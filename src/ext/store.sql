@@ -93,6 +93,16 @@ CREATE FUNCTION scim.sort_sql(path text, resource_type text DEFAULT 'User', data
 COMMENT ON FUNCTION scim.sort_sql(text, text, text) IS
 	'The ORDER BY key for a sortBy path (RFC 7644 section 3.4.2.3): case-insensitive where the schema says so, instants for dateTimes, the primary value of a multi-valued attribute';
 
+-- The handler's filters: over a row of scim.users or scim.groups, with a
+-- Group's members and a User's groups read from scim.group_members.
+CREATE FUNCTION scim._store_filter_sql(filter text, resource_type text, root boolean DEFAULT false,
+									   alias text DEFAULT 'x')
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'scim_store_filter_sql'
+	LANGUAGE C STRICT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION scim._store_filter_sql(text, text, boolean, text) IS
+	'The SQL of a filter over the row alias of scim.users or scim.groups, membership through scim.group_members; with root (POST /.search), attributes only other resource types have are absent rather than errors (internal)';
+
 -- The store's lookup keys, LEAKPROOF so that under row-level security a
 -- lookup by userName, displayName or externalId is still an index scan
 -- (src/pg/values.c says why).
@@ -112,6 +122,12 @@ CREATE FUNCTION scim.id_text(id uuid) RETURNS text
 	LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
 COMMENT ON FUNCTION scim.id_text(uuid) IS
 	'id::text, LEAKPROOF: joins a resource to its memberships on their index under row-level security';
+
+CREATE FUNCTION scim.member_uuid(value text) RETURNS uuid
+	AS 'MODULE_PATHNAME', 'scim_member_uuid'
+	LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+COMMENT ON FUNCTION scim.member_uuid(text) IS
+	'value::uuid for a member id as scim.group_members holds it, NULL for other text, LEAKPROOF: finds the users of memberships by their primary key under row-level security';
 
 CREATE TABLE scim.tenant (
 	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

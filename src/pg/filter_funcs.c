@@ -18,9 +18,12 @@
 #include "filter.h"
 #include "strbuf.h"
 
-/* Parse and resolve into arena, or raise after releasing nothing of ours. */
+/*
+ * Parse and resolve into arena (flags: SCIM_RESOLVE_*), or raise after
+ * releasing nothing of ours.
+ */
 static ScimFilter *
-parse_resolved(ScimArena *arena, text *filter, text *resource_type, const ScimRegistry *reg)
+parse_resolved(ScimArena *arena, text *filter, text *resource_type, const ScimRegistry *reg, int flags)
 {
 	const ScimResourceType *type = ScimPgResourceType(reg, resource_type);
 	const char *s = VARDATA_ANY(filter);
@@ -31,9 +34,28 @@ parse_resolved(ScimArena *arena, text *filter, text *resource_type, const ScimRe
 	f = ScimFilterParse(arena, s, len, ScimPgFilterLimits(), &err);
 	if (f == NULL)
 		ScimPgRaise(&err);		/* the arena belongs to a memory context */
-	if (!ScimFilterResolve(f, reg, type, s, &err))
+	if (!ScimFilterResolveFor(f, reg, type, s, flags, &err))
 		ScimPgRaise(&err);
 	return f;
+}
+
+/* The SQL of resolved f: over jsonb column, or over the store's row alias when given. */
+static text *
+sql_text(const ScimFilter *f, const char *column, const char *alias)
+{
+	ScimBuf		buf;
+	ScimError	err;
+	text	   *result;
+
+	ScimBufInit(&buf);
+	if (!(alias != NULL ? ScimFilterToSqlStore(f, alias, &buf, &err) : ScimFilterToSql(f, column, &buf, &err)))
+	{
+		ScimBufFree(&buf);
+		ScimPgRaise(&err);
+	}
+	result = cstring_to_text_with_len(buf.data, (int) buf.len);
+	ScimBufFree(&buf);
+	return result;
 }
 
 PG_FUNCTION_INFO_V1(scim_filter_sql);
@@ -42,25 +64,32 @@ PG_FUNCTION_INFO_V1(scim_filter_sql);
 Datum
 scim_filter_sql(PG_FUNCTION_ARGS)
 {
-	text	   *filter = PG_GETARG_TEXT_PP(0);
-	text	   *resource_type = PG_GETARG_TEXT_PP(1);
 	char	   *column = ScimPgQuoteColumn(PG_GETARG_TEXT_PP(2));
 	const ScimRegistry *reg = ScimPgRegistry(NULL);
 	ScimArena  *arena = ScimPgArenaCreate(CurrentMemoryContext);
-	ScimFilter *f = parse_resolved(arena, filter, resource_type, reg);
-	ScimBuf		buf;
-	ScimError	err;
-	text	   *result;
+	ScimFilter *f = parse_resolved(arena, PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), reg, 0);
 
-	ScimBufInit(&buf);
-	if (!ScimFilterToSql(f, column, &buf, &err))
-	{
-		ScimBufFree(&buf);
-		ScimPgRaise(&err);
-	}
-	result = cstring_to_text_with_len(buf.data, (int) buf.len);
-	ScimBufFree(&buf);
-	PG_RETURN_TEXT_P(result);
+	PG_RETURN_TEXT_P(sql_text(f, column, NULL));
+}
+
+PG_FUNCTION_INFO_V1(scim_store_filter_sql);
+
+/*
+ * scim._store_filter_sql(filter, resource_type, root, alias): the SQL of a
+ * filter over a row "alias" of the store's scim.users or scim.groups, with
+ * membership read from scim.group_members; with root, attributes of other
+ * resource types have no value here instead of being errors (POST /.search).
+ */
+Datum
+scim_store_filter_sql(PG_FUNCTION_ARGS)
+{
+	int			flags = SCIM_RESOLVE_STORE | (PG_GETARG_BOOL(2) ? SCIM_RESOLVE_ROOT : 0);
+	const char *alias = quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	const ScimRegistry *reg = ScimPgRegistry(NULL);
+	ScimArena  *arena = ScimPgArenaCreate(CurrentMemoryContext);
+	ScimFilter *f = parse_resolved(arena, PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), reg, flags);
+
+	PG_RETURN_TEXT_P(sql_text(f, NULL, alias));
 }
 
 typedef struct MatchCache
@@ -120,7 +149,7 @@ cached_filter(FunctionCallInfo fcinfo, text *filter, text *resource_type)
 
 	PG_TRY();
 	{
-		cache->f = parse_resolved(arena, filter, resource_type, reg);
+		cache->f = parse_resolved(arena, filter, resource_type, reg, 0);
 		if (!ScimFilterEvalPrepare(cache->f, arena, &ScimJsonbOps, NULL, &err))
 			ScimPgRaise(&err);
 	}

@@ -49,6 +49,13 @@ from_jbv(const JsonbValue *v, ScimValue *out)
 	}
 }
 
+/* A value met walking a jsonb (a member's or an element's), for the evaluator. */
+void
+ScimJsonbValue(const JsonbValue *v, ScimValue *out)
+{
+	from_jbv(v, out);
+}
+
 /* The document itself: a container, or the scalar a raw-scalar jsonb holds. */
 void
 ScimJsonbRoot(Jsonb *jb, ScimValue *out)

@@ -94,6 +94,12 @@ ScimPgProjection(void **slot, MemoryContext parent, text *attributes, text *excl
 											attributes ? VARSIZE_ANY_EXHDR(attributes) : 0,
 											excluded ? VARDATA_ANY(excluded) : NULL,
 											excluded ? VARSIZE_ANY_EXHDR(excluded) : 0, &err);
+	/* value filters (emails[type eq "work"]) compare as scim.matches() does */
+	if (cache->projection != NULL && !ScimProjectionPrepare(cache->projection, &ScimJsonbOps, NULL, &err))
+	{
+		ScimProjectionFree(cache->projection);
+		cache->projection = NULL;
+	}
 	if (cache->projection == NULL)
 	{
 		MemoryContextDelete(cxt);
@@ -127,6 +133,49 @@ object_keeps_any(const ScimProjection *p, const ScimProjScope *scope, JsonbConta
 	return any;
 }
 
+/*
+ * Is element e of the array in scope returned: not left out by a value
+ * filter (emails[type eq "work"]), nor an object left with nothing in it?
+ */
+static bool
+element_kept(const ScimProjection *p, const ScimProjScope *scope, bool filtered, JsonbValue *e)
+{
+	if (filtered)
+	{
+		ScimValue	ev;
+
+		ScimJsonbValue(e, &ev);
+		if (!ScimProjectionKeepsElement(p, scope->attr, &ev, &ScimJsonbOps, NULL))
+			return false;
+	}
+	return !(e->type == jbvBinary && JsonContainerIsObject(e->val.binary.data) &&
+			 !object_keeps_any(p, scope, e->val.binary.data));
+}
+
+/* Does a value filter choose the elements of the attribute in scope? */
+static bool
+filters_elements(const ScimProjection *p, const ScimProjScope *scope)
+{
+	return scope->attr != NULL && scope->attr->multi_valued &&
+		ScimProjectionFiltersElements(p, scope->attr);
+}
+
+/* Will any element of array c in scope survive the projection? */
+static bool
+array_keeps_any(const ScimProjection *p, const ScimProjScope *scope, JsonbContainer *c)
+{
+	JsonbIterator *it = JsonbIteratorInit(c);
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	bool		filtered = filters_elements(p, scope);
+	bool		any = false;
+
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+		if (tok == WJB_ELEM && !any && element_kept(p, scope, filtered, &e))
+			any = true;
+	return any;
+}
+
 /* Push a value projected with scope: objects filtered, arrays element-wise. */
 static void
 push_value(ScimPgSink *s, const ScimProjection *p, const ScimProjScope *scope,
@@ -149,17 +198,13 @@ push_value(ScimPgSink *s, const ScimProjection *p, const ScimProjScope *scope,
 		JsonbIterator *it = JsonbIteratorInit(c);
 		JsonbValue	e;
 		JsonbIteratorToken tok;
+		bool		filtered = filters_elements(p, scope);
 
 		ScimPgSinkOpen(s, WJB_BEGIN_ARRAY);
 		while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
 		{
-			if (tok != WJB_ELEM)
-				continue;
-			/* an element left with nothing in it is left out */
-			if (e.type == jbvBinary && JsonContainerIsObject(e.val.binary.data) &&
-				!object_keeps_any(p, scope, e.val.binary.data))
-				continue;
-			push_value(s, p, scope, &e, WJB_ELEM);
+			if (tok == WJB_ELEM && element_kept(p, scope, filtered, &e))
+				push_value(s, p, scope, &e, WJB_ELEM);
 		}
 		ScimPgSinkClose(s, WJB_END_ARRAY);
 	}
@@ -209,6 +254,11 @@ push_member(ScimPgSink *s, const ScimProjection *p, ScimProjDecision d, const Sc
 	if (d == SCIM_PROJ_SUBSET && v->type == jbvBinary &&
 		JsonContainerIsObject(v->val.binary.data) &&
 		!object_keeps_any(p, child, v->val.binary.data))
+		return;
+	/* and so is an attribute whose value filter leaves no element */
+	if (d == SCIM_PROJ_SUBSET && v->type == jbvBinary &&
+		JsonContainerIsArray(v->val.binary.data) && filters_elements(p, child) &&
+		!array_keeps_any(p, child, v->val.binary.data))
 		return;
 	ScimPgSinkKey(s, key->val.string.val, key->val.string.len);
 	if (d == SCIM_PROJ_KEEP)

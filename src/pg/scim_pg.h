@@ -71,6 +71,7 @@ extern const ScimResourceType *ScimPgResourceType(const ScimRegistry *reg, text 
 /* jsonb_view.c */
 extern const ScimValueOps ScimJsonbOps;
 extern void ScimJsonbRoot(Jsonb *jb, ScimValue *out);
+extern void ScimJsonbValue(const JsonbValue *v, ScimValue *out);
 extern char *ScimPgValueText(const ScimValue *v, size_t *len);
 extern struct NumericData *ScimPgNumeric(const char *text);
 

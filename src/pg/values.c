@@ -296,3 +296,49 @@ scim_id_text(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(DatumGetCString(DirectFunctionCall1(uuid_out, PG_GETARG_DATUM(0)))));
 }
+
+PG_FUNCTION_INFO_V1(scim_member_uuid);
+
+/*
+ * scim.member_uuid(value text) → uuid: a member id (scim.member_id, as
+ * uuid_out() writes it) as a uuid, NULL for any other text.  LEAKPROOF,
+ * which the cast is not (it raises on bad input): a filter on a user's
+ * groups then finds the users of a group's memberships through the users'
+ * primary key under row-level security.  It raises nothing.
+ */
+Datum
+scim_member_uuid(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	const char *s = VARDATA_ANY(t);
+	pg_uuid_t  *u;
+	int			n = 0;
+
+	if (VARSIZE_ANY_EXHDR(t) != 36)
+		PG_RETURN_NULL();
+	u = palloc(sizeof(pg_uuid_t));
+	for (int i = 0; i < 36; i++)
+	{
+		char		c = s[i];
+		int			d;
+
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (c != '-')
+				PG_RETURN_NULL();
+			continue;
+		}
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else
+			PG_RETURN_NULL();
+		if (n % 2 == 0)
+			u->data[n / 2] = (unsigned char) (d << 4);
+		else
+			u->data[n / 2] |= (unsigned char) d;
+		n++;
+	}
+	PG_RETURN_UUID_P(u);
+}

@@ -11,9 +11,10 @@
  *     that and printing again gives the same text, and so does the resolved
  *     (canonical-name) form, which must also resolve again to the same SQL
  *     and the same evaluation results;
- *   - the SQL is safe to splice into a query: outside literals and quoted
- *     identifiers it has no ';', "--", comment opener or '$', its
- *     parentheses balance, and it is one parenthesised expression; a literal
+ *   - the SQL is safe to splice into a query, also as the store writes
+ *     it (ScimFilterToSqlStore, at a type's endpoint and at the root):
+ *     outside literals and quoted identifiers it has no ';', "--", comment
+ *     opener or '$', its parentheses balance, and it is one parenthesised expression; a literal
  *     that holds a backslash must be an E'' literal, so that its meaning does
  *     not depend on standard_conforming_strings;
  *   - "not" inverts: the evaluator uses two-valued logic (filter_eval.c);
@@ -382,6 +383,35 @@ check_limits(ScimArena *arena, const char *text, size_t len, uint8_t pick,
 	ScimBufFree(&again);
 }
 
+/*
+ * The store's translation (membership through scim.group_members, and at
+ * the root attributes of the other type absent): it must translate what
+ * resolves for it, as safely, and the root resolution must refuse only
+ * what the type's own refuses or no type has.
+ */
+static void
+check_store(ScimArena *arena, const char *text, size_t len, const ScimResourceType *type)
+{
+	for (int root = 0; root < 2; root++)
+	{
+		ScimError	err;
+		ScimBuf		sql;
+		ScimFilter *f = ScimFilterParse(arena, text, len, NULL, &err);
+		const char *why;
+
+		if (f == NULL ||
+			!ScimFilterResolveFor(f, registry, type, text, SCIM_RESOLVE_STORE | (root ? SCIM_RESOLVE_ROOT : 0), &err))
+			continue;
+		ScimBufInit(&sql);
+		if (!ScimFilterToSqlStore(f, "x", &sql, &err))
+			violation("ScimFilterToSqlStore failed on a resolved filter", text, err.message, NULL);
+		why = sql_unsafe(sql.data ? sql.data : "", sql.len);
+		if (why != NULL)
+			violation(why, text, sql.data, NULL);
+		ScimBufFree(&sql);
+	}
+}
+
 /* Evaluate f on every resource into results[]. */
 static void
 eval_all(const ScimFilter *f, bool *results)
@@ -522,6 +552,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (ScimFilterResolve(f, registry, type, text, &err))
 			check_resolved(arena, f, type, text);
+		check_store(arena, text, len, type);
 	}
 
 	ScimBufFree(&first);
