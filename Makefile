@@ -37,6 +37,7 @@ CORE_OBJS = \
 	src/core/utf8.o
 
 PG_OBJS = \
+	src/pg/auth.o \
 	src/pg/body_parse.o \
 	src/pg/deadline.o \
 	src/pg/errors.o \
@@ -51,8 +52,13 @@ PG_OBJS = \
 	src/pg/patch_funcs.o \
 	src/pg/project_funcs.o \
 	src/pg/registry.o \
+	src/pg/read.o \
 	src/pg/request.o \
+	src/pg/respond.o \
+	src/pg/secrets.o \
+	src/pg/statements.o \
 	src/pg/tenant.o \
+	src/pg/user_patch.o \
 	src/pg/values.o
 
 OBJS = $(CORE_OBJS) $(PG_OBJS)
