@@ -40,6 +40,7 @@ PG_OBJS = \
 	src/pg/auth.o \
 	src/pg/body_parse.o \
 	src/pg/deadline.o \
+	src/pg/discovery.o \
 	src/pg/errors.o \
 	src/pg/filter_funcs.o \
 	src/pg/filter_type.o \
@@ -78,6 +79,7 @@ REGRESS += handle_revocation
 REGRESS += handle_hygiene
 REGRESS += handle_corpus
 REGRESS += error_codes
+REGRESS += discovery_claims
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)

@@ -1,8 +1,9 @@
 /*
  * handle.c
  *		scim.handle(): the requests identity providers make all day answered
- *		in C, with statements planned once for the backend's life; every
- *		other request goes to scim._handle(), the PL/pgSQL handler.
+ *		in C, with statements planned once for the backend's life, and the
+ *		discovery endpoints; every other request goes to scim._handle(), the
+ *		PL/pgSQL handler.
  *
  * A provisioning cycle is mostly three requests: a lookup by userName or
  * externalId (GET /Users?filter=userName eq "x"), a read by id, and a
@@ -17,7 +18,9 @@
  * unusual header) is handed to scim._handle() before anything has been
  * written, and that answers the request completely, as if this path had
  * not been tried.  Errors are therefore answered in one place, and
- * sql/handle_fast.sql holds the two paths to the same answers.
+ * sql/handle_fast.sql holds the two paths to the same answers.  The
+ * discovery endpoints, /Me and /Bulk are the exception: discovery.c
+ * answers them in full, failures included, and scim._handle() no more.
  *
  * scim.handle_text() is the same handler for HTTP layers, answering with
  * headers and body as JSON text: the fast path writes its documents
@@ -27,7 +30,8 @@
  * This file routes a request and falls back; the rest is split by concern:
  * request.c reads the request, auth.c finds the token's tenant,
  * statements.c runs the SQL, read.c answers the reads, user_patch.c the
- * user PATCH, respond.c writes the answer (handle_int.h declares them).
+ * user PATCH, discovery.c the discovery documents, /Me and /Bulk in full,
+ * respond.c writes the answer (handle_int.h declares them).
  */
 #include "handle_int.h"
 
@@ -88,13 +92,18 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
 
 	if (!ScimPgReadRequest(fcinfo, &req))
 		return false;
-	proj = ScimPgProjection(&cache->projection, fcinfo->flinfo->fn_mcxt, req.attributes, req.excluded,
-							cstring_to_text(req.rtype), &err);
-	if (proj == NULL)
-		return false;
-	/* a group's members live in their own table: reading them is scim._handle()'s */
-	if (!req.users && ScimProjectionWants(proj, "members"))
-		return false;
+	if (req.kind == REQ_SERVICE)
+		proj = NULL;			/* discovery documents are shown whole, as before */
+	else
+	{
+		proj = ScimPgProjection(&cache->projection, fcinfo->flinfo->fn_mcxt, req.attributes, req.excluded,
+								cstring_to_text(req.rtype), &err);
+		if (proj == NULL)
+			return false;
+		/* a group's members live in their own table: reading them is scim._handle()'s */
+		if (!req.users && ScimProjectionWants(proj, "members"))
+			return false;
+	}
 
 	/*
 	 * As scim._handle() runs: search_path pinned, so that no object of the
@@ -110,7 +119,13 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "scim.handle(): SPI_connect failed");
 	MemoryContextSwitchTo(cxt);
-	if (ScimPgAuthenticate(&req, cxt, &tenant))
+	if (req.kind == REQ_SERVICE)
+	{
+		/* answered in full, failures included */
+		ScimPgAnswerService(fcinfo, &req, cxt, result);
+		done = true;
+	}
+	else if (ScimPgAuthenticate(&req, cxt, &tenant))
 	{
 		ScimPgActFor(&req.tenant);
 		switch (req.kind)
@@ -123,6 +138,8 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
 				break;
 			case REQ_PATCH:
 				done = ScimPgAnswerPatch(fcinfo, &req, tenant, proj, cxt, result);
+				break;
+			case REQ_SERVICE:
 				break;
 		}
 	}

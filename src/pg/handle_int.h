@@ -2,8 +2,8 @@
  * handle_int.h
  *		What the files of the request handler share (handle.c routes,
  *		request.c reads the request, auth.c authenticates, statements.c
- *		runs the SQL, read.c and user_patch.c answer, respond.c writes the
- *		answer); nothing outside them includes it.
+ *		runs the SQL, read.c, user_patch.c and discovery.c answer,
+ *		respond.c writes the answer); nothing outside them includes it.
  */
 #ifndef HANDLE_INT_H
 #define HANDLE_INT_H
@@ -11,6 +11,7 @@
 #include "scim_pg.h"
 
 #include "access/tupdesc.h"
+#include "executor/spi.h"
 #include "utils/timestamp.h"
 
 struct ScimProjection;
@@ -43,6 +44,14 @@ typedef enum Statement
 	ST_USER_GET_ALONE,
 	ST_USER_PATCH_ALONE,
 	ST_TENANT_MEMBERS,
+	/* discovery.c's */
+	ST_SERVICE_PROVIDER_CONFIG,
+	ST_SCHEMAS,
+	ST_SCHEMA,
+	ST_RESOURCE_TYPES,
+	ST_RESOURCE_TYPE,
+	ST_BASE_URL,
+	ST_FAILED,
 	ST__COUNT
 } Statement;
 
@@ -59,8 +68,19 @@ typedef enum RequestKind
 {
 	REQ_LIST,					/* GET /Users?filter=..., GET /Groups?filter=... */
 	REQ_GET,					/* GET /Users/{id}, GET /Groups/{id} */
-	REQ_PATCH					/* PATCH /Users/{id} */
+	REQ_PATCH,					/* PATCH /Users/{id} */
+	REQ_SERVICE					/* discovery, /Me, /Bulk: discovery.c */
 } RequestKind;
+
+/* The endpoints of REQ_SERVICE. */
+typedef enum ServiceEndpoint
+{
+	EP_SERVICE_PROVIDER_CONFIG,
+	EP_SCHEMAS,
+	EP_RESOURCE_TYPES,
+	EP_ME,
+	EP_BULK
+} ServiceEndpoint;
 
 /* A request as the fast path understood it. */
 typedef struct Request
@@ -82,6 +102,13 @@ typedef struct Request
 	Jsonb	   *body;			/* PATCH: the parsed body */
 	pg_uuid_t	tenant;			/* once authenticated: its token's tenant */
 	char		tenant_text[UUID_LEN * 2 + 5];	/* and that as uuid_out() writes it */
+	/* REQ_SERVICE */
+	ServiceEndpoint endpoint;
+	const char *segment;		/* the path's first segment, as given */
+	int			nseg;			/* how many segments the path has */
+	bool		query_invalid;	/* a parameter that is not UTF-8 text */
+	bool		filtered;		/* a filter parameter */
+	bool		base_odd;		/* a base header that is no string: base is unset */
 } Request;
 
 /* A row of the statements above, copied out of SPI's memory. */
@@ -97,12 +124,22 @@ typedef struct Row
 /* request.c */
 extern bool ScimPgReadRequest(FunctionCallInfo fcinfo, Request *req);
 extern bool ScimPgUuidText(const char *s, char **id);
+extern char *ScimPgHeader(Jsonb *headers, const char *name, bool *ok);
+extern char *ScimPgBaseUrl(Jsonb *headers, bool *ok);
+extern ScimQueryParam *ScimPgParam(ScimQueryParam *params, int n, const char *name);
+extern bool ScimPgBearer(Jsonb *headers, Request *req, bool *ok);
+
+/* discovery.c */
+extern bool ScimPgReadService(FunctionCallInfo fcinfo, Request *req, const char *first, const char *second,
+							  int nseg);
+extern void ScimPgAnswerService(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt, Datum *result);
 
 /* auth.c */
 extern bool ScimPgAuthenticate(Request *req, MemoryContext cxt, Datum *tenant);
 extern bool ScimPgWatched(Oid relid, const char *stmt, const char *row);
 
 /* statements.c */
+extern SPIPlanPtr ScimPgPlan(Statement st);
 extern int	ScimPgRun(Statement st, Datum *args, bool read_only, MemoryContext cxt);
 extern int	ScimPgRunUsers(Statement st, Datum *args, bool read_only, Datum tenant, MemoryContext cxt,
 						   bool *stale);
@@ -130,6 +167,9 @@ extern void ScimPgBodySink(FunctionCallInfo fcinfo, ScimPgSink *s);
 extern TupleDesc ScimPgResultDesc(FunctionCallInfo fcinfo);
 extern Datum ScimPgResponse(FunctionCallInfo fcinfo, int status, ScimPgSink *body, const char *etag,
 							const char *tenant);
+extern Datum ScimPgDocResponse(FunctionCallInfo fcinfo, int status, Jsonb *body, const char *tenant);
+extern Datum ScimPgErrorResponse(FunctionCallInfo fcinfo, int status, const char *scim_type, const char *detail,
+								 const char *tenant);
 
 #ifdef __GNUC__
 #pragma GCC visibility pop

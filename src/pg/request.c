@@ -176,8 +176,8 @@ is_space(char c)
  * header that is present but not a string makes *ok false: scim._handle()
  * knows what to make of it.
  */
-static char *
-header(Jsonb *headers, const char *name, bool *ok)
+char *
+ScimPgHeader(Jsonb *headers, const char *name, bool *ok)
 {
 	JsonbValue *v;
 
@@ -195,13 +195,13 @@ header(Jsonb *headers, const char *name, bool *ok)
 }
 
 /* The base URL, as scim._base_url() builds it. */
-static char *
-base_url(Jsonb *headers, bool *ok)
+char *
+ScimPgBaseUrl(Jsonb *headers, bool *ok)
 {
-	char	   *url = header(headers, "x-scim-base-url", ok);
-	char	   *path = header(headers, "x-scim-base-path", ok);
-	char	   *host = header(headers, "host", ok);
-	char	   *proto = header(headers, "x-forwarded-proto", ok);
+	char	   *url = ScimPgHeader(headers, "x-scim-base-url", ok);
+	char	   *path = ScimPgHeader(headers, "x-scim-base-path", ok);
+	char	   *host = ScimPgHeader(headers, "host", ok);
+	char	   *proto = ScimPgHeader(headers, "x-forwarded-proto", ok);
 	int			len;
 
 	if (url == NULL)
@@ -217,8 +217,8 @@ base_url(Jsonb *headers, bool *ok)
 }
 
 /* The last value of query parameter name, or NULL. */
-static ScimQueryParam *
-param(ScimQueryParam *params, int n, const char *name)
+ScimQueryParam *
+ScimPgParam(ScimQueryParam *params, int n, const char *name)
 {
 	for (int i = n - 1; i >= 0; i--)
 		if (strcmp(params[i].name, name) == 0)
@@ -288,6 +288,24 @@ ScimPgUuidText(const char *s, char **id)
 }
 
 /*
+ * The token of an Authorization header "Bearer <token>" into req->token;
+ * false when there is none.  A header that is present but not a string
+ * makes *ok false.
+ */
+bool
+ScimPgBearer(Jsonb *headers, Request *req, bool *ok)
+{
+	char	   *auth = ScimPgHeader(headers, "authorization", ok);
+
+	if (auth == NULL || pg_strncasecmp(auth, "bearer", 6) != 0 || !is_space(auth[6]))
+		return false;
+	req->token = auth + 6;
+	while (is_space(*req->token))
+		req->token++;
+	return true;
+}
+
+/*
  * Read the request; false when the fast path does not answer it.  Nothing
  * here touches the database.
  */
@@ -300,34 +318,35 @@ ScimPgReadRequest(FunctionCallInfo fcinfo, Request *req)
 	Jsonb	   *headers = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
 	char	   *seg[2];
 	int			nseg = 0;
-	char	   *auth;
 	bool		ok = true;
 	ScimQueryParam *params = NULL;
 	int			nparams = 0;
 	ScimQueryParam *p;
 
 	memset(req, 0, sizeof(*req));
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	if (PG_ARGISNULL(1))
 		return false;
-	if (headers != NULL && !JB_ROOT_IS_OBJECT(headers))
-		return false;
-	method = PG_GETARG_TEXT_PP(0);
 
-	/* the path: at most two segments, /Users or /Groups, then an id */
+	/* the path: /Users or /Groups, then an id; or an endpoint of discovery.c's */
 	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	path[strcspn(path, "?")] = '\0';
 	for (char *tok = strtok(path, "/"); tok != NULL; tok = strtok(NULL, "/"))
 	{
-		if (nseg == lengthof(seg))
-			return false;
-		seg[nseg++] = tok;
+		if (nseg < lengthof(seg))
+			seg[nseg] = tok;
+		nseg++;
 	}
 	if (nseg == 0)
 		return false;
 	if (pg_strcasecmp(seg[0], "users") == 0)
 		req->users = true;
 	else if (pg_strcasecmp(seg[0], "groups") != 0)
+		return ScimPgReadService(fcinfo, req, seg[0], nseg > 1 ? seg[1] : NULL, nseg);
+	if (nseg > lengthof(seg) || PG_ARGISNULL(0))
 		return false;
+	if (headers != NULL && !JB_ROOT_IS_OBJECT(headers))
+		return false;
+	method = PG_GETARG_TEXT_PP(0);
 	req->rtype = req->users ? "User" : "Group";
 
 	if (ascii_ieq(VARDATA_ANY(method), VARSIZE_ANY_EXHDR(method), "GET"))
@@ -352,9 +371,9 @@ ScimPgReadRequest(FunctionCallInfo fcinfo, Request *req)
 		if (!ok)
 			return false;
 	}
-	if ((p = param(params, nparams, "attributes")) != NULL)
+	if ((p = ScimPgParam(params, nparams, "attributes")) != NULL)
 		req->attributes = cstring_to_text_with_len(p->value, p->value_len);
-	if ((p = param(params, nparams, "excludedattributes")) != NULL)
+	if ((p = ScimPgParam(params, nparams, "excludedattributes")) != NULL)
 		req->excluded = cstring_to_text_with_len(p->value, p->value_len);
 
 	if (req->kind == REQ_LIST)
@@ -363,9 +382,9 @@ ScimPgReadRequest(FunctionCallInfo fcinfo, Request *req)
 		int64		default_count;
 
 		/* sorting and cursors take the general path */
-		if (param(params, nparams, "sortby") || param(params, nparams, "cursor"))
+		if (ScimPgParam(params, nparams, "sortby") || ScimPgParam(params, nparams, "cursor"))
 			return false;
-		if ((p = param(params, nparams, "filter")) == NULL)
+		if ((p = ScimPgParam(params, nparams, "filter")) == NULL)
 			return false;
 		req->filter = p->value;
 		req->filter_len = p->value_len;
@@ -374,13 +393,13 @@ ScimPgReadRequest(FunctionCallInfo fcinfo, Request *req)
 		default_count = scim_default_count;
 		req->count = Min(default_count, max_results);
 		req->start_index = 1;
-		if ((p = param(params, nparams, "count")) != NULL)
+		if ((p = ScimPgParam(params, nparams, "count")) != NULL)
 		{
 			if (!plain_int(p, &req->count))
 				return false;
 			req->count = Min(Max(req->count, 0), max_results);
 		}
-		if ((p = param(params, nparams, "startindex")) != NULL)
+		if ((p = ScimPgParam(params, nparams, "startindex")) != NULL)
 		{
 			if (!plain_int(p, &req->start_index))
 				return false;
@@ -390,16 +409,12 @@ ScimPgReadRequest(FunctionCallInfo fcinfo, Request *req)
 	}
 
 	/* headers: a bearer token, no conditions the fast path does not check */
-	auth = header(headers, "authorization", &ok);
-	if (auth == NULL || pg_strncasecmp(auth, "bearer", 6) != 0 || !is_space(auth[6]))
+	if (!ScimPgBearer(headers, req, &ok))
 		return false;
-	req->token = auth + 6;
-	while (is_space(*req->token))
-		req->token++;
-	req->if_match = header(headers, "if-match", &ok);
-	if (header(headers, "if-none-match", &ok) != NULL)
+	req->if_match = ScimPgHeader(headers, "if-match", &ok);
+	if (ScimPgHeader(headers, "if-none-match", &ok) != NULL)
 		return false;
-	req->base = base_url(headers, &ok);
+	req->base = ScimPgBaseUrl(headers, &ok);
 	if (!ok)
 		return false;
 

@@ -11,6 +11,8 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 
+#include "jsonb_compat.h"
+
 #define CONTENT_TYPE "application/scim+json; charset=utf-8"
 
 /*
@@ -121,16 +123,14 @@ sink_datum(ScimPgSink *s)
 }
 
 /*
- * The response (status, headers, body), headers as scim._response() sets
- * them; body NULL for none.  The headers are written in jsonb's order of
- * their names (etag, content-type, x-scim-tenant), which text keeps.
+ * The headers scim._response() sets, as the result type holds them: an
+ * ETag, the content type, x-scim-tenant once a token named one, and a 401's
+ * challenge.  They are written in jsonb's order of their names (etag,
+ * content-type, x-scim-tenant, www-authenticate), which text keeps.
  */
-Datum
-ScimPgResponse(FunctionCallInfo fcinfo, int status, ScimPgSink *body, const char *etag, const char *tenant)
+static Datum
+headers_datum(FunctionCallInfo fcinfo, const char *etag, const char *tenant, bool challenge)
 {
-	TupleDesc	desc = ScimPgResultDesc(fcinfo);
-	Datum		values[3];
-	bool		nulls[3] = {false, false, body == NULL};
 	ScimPgSink	headers;
 
 	ScimPgBodySink(fcinfo, &headers);
@@ -142,12 +142,94 @@ ScimPgResponse(FunctionCallInfo fcinfo, int status, ScimPgSink *body, const char
 	}
 	ScimPgSinkKey(&headers, "content-type", 12);
 	ScimPgSinkString(&headers, WJB_VALUE, CONTENT_TYPE);
-	ScimPgSinkKey(&headers, "x-scim-tenant", 13);
-	ScimPgSinkString(&headers, WJB_VALUE, tenant);
+	if (tenant)
+	{
+		ScimPgSinkKey(&headers, "x-scim-tenant", 13);
+		ScimPgSinkString(&headers, WJB_VALUE, tenant);
+	}
+	if (challenge)
+	{
+		ScimPgSinkKey(&headers, "www-authenticate", 16);
+		ScimPgSinkString(&headers, WJB_VALUE, "Bearer realm=\"scim\"");
+	}
 	ScimPgSinkClose(&headers, WJB_END_OBJECT);
+	return sink_datum(&headers);
+}
+
+/* The response (status, headers, body) of a request for tenant; body NULL for none. */
+Datum
+ScimPgResponse(FunctionCallInfo fcinfo, int status, ScimPgSink *body, const char *etag, const char *tenant)
+{
+	TupleDesc	desc = ScimPgResultDesc(fcinfo);
+	Datum		values[3];
+	bool		nulls[3] = {false, false, body == NULL};
+
 	values[0] = Int32GetDatum(status);
-	values[1] = sink_datum(&headers);
+	values[1] = headers_datum(fcinfo, etag, tenant, false);
 	values[2] = body ? sink_datum(body) : (Datum) 0;
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
+/*
+ * The response with document body, built as jsonb (the discovery
+ * documents, errors); tenant NULL before a token has named one, and a 401
+ * carries its challenge.
+ */
+Datum
+ScimPgDocResponse(FunctionCallInfo fcinfo, int status, Jsonb *body, const char *tenant)
+{
+	HandleCache *cache = (HandleCache *) fcinfo->flinfo->fn_extra;
+	TupleDesc	desc = ScimPgResultDesc(fcinfo);
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	values[0] = Int32GetDatum(status);
+	values[1] = headers_datum(fcinfo, NULL, tenant, status == 401);
+	if (cache->text)
+	{
+		StringInfoData out;
+
+		initStringInfo(&out);
+		ScimPgJsonbText(&out, body);
+		values[2] = PointerGetDatum(cstring_to_text_with_len(out.data, out.len));
+	}
+	else
+		values[2] = JsonbPGetDatum(body);
+	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+/*
+ * An Error document (RFC 7644 section 3.12) as scim.error() makes it: the
+ * status as a string, scimType only when there is one.
+ */
+static Jsonb *
+error_doc(int status, const char *scim_type, const char *detail)
+{
+	JsonbParseState *st = NULL;
+	char		digits[12];
+
+	pg_ltoa(status, digits);
+	scim_push_jsonb(&st, WJB_BEGIN_OBJECT, NULL);
+	scim_push_string(&st, WJB_KEY, "schemas");
+	scim_push_jsonb(&st, WJB_BEGIN_ARRAY, NULL);
+	scim_push_string(&st, WJB_ELEM, "urn:ietf:params:scim:api:messages:2.0:Error");
+	scim_push_jsonb(&st, WJB_END_ARRAY, NULL);
+	scim_push_string(&st, WJB_KEY, "status");
+	scim_push_string(&st, WJB_VALUE, digits);
+	if (scim_type)
+	{
+		scim_push_string(&st, WJB_KEY, "scimType");
+		scim_push_string(&st, WJB_VALUE, scim_type);
+	}
+	scim_push_string(&st, WJB_KEY, "detail");
+	scim_push_string(&st, WJB_VALUE, detail);
+	return JsonbValueToJsonb(scim_push_jsonb(&st, WJB_END_OBJECT, NULL));
+}
+
+/* The response of a request that fails: an Error document with status. */
+Datum
+ScimPgErrorResponse(FunctionCallInfo fcinfo, int status, const char *scim_type, const char *detail,
+					const char *tenant)
+{
+	return ScimPgDocResponse(fcinfo, status, error_doc(status, scim_type, detail), tenant);
+}

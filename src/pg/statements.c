@@ -63,6 +63,25 @@
 	USER_PATCH_UPDATE(", r.data, r.version, r.created") ", e AS (" USER_PATCH_EVENT ") " USER_COLUMNS "u r" USER_GROUPS
 #define USER_PATCH_ALONE USER_PATCH_UPDATE("") " " USER_PATCH_EVENT
 
+/*
+ * The discovery documents (RFC 7644 section 4), from the registry's
+ * tables; $1 is the base URL, NULL when scim._base_url() makes none.
+ */
+#define SCHEMA_DOC \
+	"s.definition || jsonb_build_object('schemas', '[\"urn:ietf:params:scim:schemas:core:2.0:Schema\"]'::jsonb, " \
+	"'meta', jsonb_build_object('resourceType', 'Schema', 'location', $1 || '/Schemas/' || s.id))"
+/* the schemas a resource type uses, as core schema or extension: the others are not served */
+#define SCHEMA_SERVED \
+	"(s.id IN (SELECT t.schema FROM scim.resource_type t) " \
+	"OR s.id IN (SELECT e.schema FROM scim.resource_type_extension e))"
+#define RESOURCE_TYPE_DOC \
+	"jsonb_strip_nulls(jsonb_build_object(" \
+	"'schemas', '[\"urn:ietf:params:scim:schemas:core:2.0:ResourceType\"]'::jsonb, " \
+	"'id', t.name, 'name', t.name, 'endpoint', t.endpoint, 'description', t.description, 'schema', t.schema, " \
+	"'schemaExtensions', coalesce((SELECT jsonb_agg(jsonb_build_object('schema', e.schema, 'required', e.required) " \
+	"ORDER BY e.schema) FROM scim.resource_type_extension e WHERE e.resource_type = t.name), '[]'::jsonb), " \
+	"'meta', jsonb_build_object('resourceType', 'ResourceType', 'location', $1 || '/ResourceTypes/' || t.name)))"
+
 typedef struct StatementDef
 {
 	const char *sql;
@@ -98,6 +117,44 @@ static const StatementDef statements[ST__COUNT] = {
 	[ST_TENANT_MEMBERS] = {
 		"SELECT m.tenant FROM scim.group_members m WHERE m.tenant = $1 ORDER BY m.tenant, m.value LIMIT 1",
 	1, {UUIDOID}},
+	/* $2 is scim.max_results, $3 the page size without count, $4 scim.cursor_timeout */
+	[ST_SERVICE_PROVIDER_CONFIG] = {
+		"SELECT jsonb_build_object("
+		"'schemas', '[\"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig\"]'::jsonb, "
+		"'documentationUri', 'https://github.com/scim-postgres/scim', "
+		"'patch', '{\"supported\": true}'::jsonb, "
+		"'bulk', '{\"supported\": false, \"maxOperations\": 0, \"maxPayloadSize\": 0}'::jsonb, "
+		"'filter', jsonb_build_object('supported', true, 'maxResults', $2), "
+		"'changePassword', '{\"supported\": true}'::jsonb, "
+		"'sort', '{\"supported\": true}'::jsonb, "
+		"'etag', '{\"supported\": true}'::jsonb, "
+		"'pagination', jsonb_build_object('cursor', true, 'index', true, 'defaultPaginationMethod', 'index', "
+		"'defaultPageSize', $3, 'maxPageSize', $2, 'cursorTimeout', $4), "
+		"'authenticationSchemes', '[{\"type\": \"oauthbearertoken\", \"name\": \"OAuth Bearer Token\", "
+		"\"description\": \"Authentication with a bearer token issued by scim.create_token()\", \"primary\": true}]'::jsonb, "
+		"'meta', jsonb_build_object('resourceType', 'ServiceProviderConfig', 'location', $1 || '/ServiceProviderConfig'))",
+	4, {TEXTOID, INT4OID, INT4OID, INT4OID}},
+	[ST_SCHEMAS] = {
+		"SELECT scim.list_response(" SCHEMA_DOC " ORDER BY s.id) FROM scim.schema s WHERE " SCHEMA_SERVED,
+	1, {TEXTOID}},
+	[ST_SCHEMA] = {
+		"SELECT " SCHEMA_DOC " FROM scim.schema s WHERE lower(s.id) = lower($2) AND " SCHEMA_SERVED,
+	2, {TEXTOID, TEXTOID}},
+	/* User first, then Group (RFC 7643 section 8.6's order), then any other by name */
+	[ST_RESOURCE_TYPES] = {
+		"SELECT scim.list_response(" RESOURCE_TYPE_DOC " ORDER BY t.name <> 'User', t.name <> 'Group', t.name) "
+		"FROM scim.resource_type t",
+	1, {TEXTOID}},
+	[ST_RESOURCE_TYPE] = {
+		"SELECT " RESOURCE_TYPE_DOC " FROM scim.resource_type t WHERE lower(t.name) = lower($2)",
+	2, {TEXTOID, TEXTOID}},
+	/* the base URL of headers that are not all strings: what SQL makes of them */
+	[ST_BASE_URL] = {"SELECT scim._base_url($1)", 1, {JSONBOID}},
+	/* a failed request, as scim._handle() logs one: the event an admin reviews */
+	[ST_FAILED] = {
+		"INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status, scim_type, detail) "
+		"VALUES ($1, 'failed', NULL, NULL, $2, $3, NULL, left($4, 1000))",
+	4, {UUIDOID, TEXTOID, INT4OID, TEXTOID}},
 };
 
 /* each statement that shows users with their groups, and its twin without them */
@@ -125,6 +182,13 @@ plan(Statement st)
 		plans[st] = p;
 	}
 	return plans[st];
+}
+
+/* Statement st's plan, prepared on first use. */
+SPIPlanPtr
+ScimPgPlan(Statement st)
+{
+	return plan(st);
 }
 
 /*
