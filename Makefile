@@ -38,8 +38,10 @@ CORE_OBJS = \
 	src/core/utf8.o
 
 PG_OBJS = \
+	src/pg/auth.o \
 	src/pg/body_parse.o \
 	src/pg/deadline.o \
+	src/pg/discovery.o \
 	src/pg/errors.o \
 	src/pg/filter_funcs.o \
 	src/pg/filter_type.o \
@@ -52,8 +54,13 @@ PG_OBJS = \
 	src/pg/patch_funcs.o \
 	src/pg/project_funcs.o \
 	src/pg/registry.o \
+	src/pg/read.o \
 	src/pg/request.o \
+	src/pg/respond.o \
+	src/pg/secrets.o \
+	src/pg/statements.o \
 	src/pg/tenant.o \
+	src/pg/user_patch.o \
 	src/pg/values.o
 
 OBJS = $(CORE_OBJS) $(PG_OBJS)
@@ -74,6 +81,7 @@ REGRESS += handle_hygiene
 REGRESS += handle_corpus
 REGRESS += error_codes
 REGRESS += handle_filters_members
+REGRESS += discovery_claims
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)

@@ -13,7 +13,9 @@
 #      scim.handle_text(), against the raw indexed SELECT of the row, and
 #      for comparison as an app backend calls scim.handle(), the body
 #      cast to text;
-#   2. PATCH /Users/{id} with Entra ID's three replaces, values new on
+#   2. GET /Users/{id} as scim-server calls it, against the raw SELECT of
+#      the row by its key;
+#   3. PATCH /Users/{id} with Entra ID's three replaces, values new on
 #      every call, as scim-server calls it, against the raw UPDATE with
 #      the same effect.
 # The scim.handle_text() and scim.handle() statements run as the role
@@ -71,6 +73,8 @@ hdrs="{\"host\": \"127.0.0.1:8080\", \"authorization\": \"Bearer $token\", \"x-s
 get_handle="SELECT status, headers, body FROM scim.handle_text('GET', '/Users', 'filter=userName%20eq%20%22user' || \$1 || '%22', '$hdrs'::jsonb, NULL)"
 get_jsonb="SELECT status, headers::text, body::text FROM scim.handle('GET', '/Users', 'filter=userName%20eq%20%22user' || \$1 || '%22', '$hdrs'::jsonb, NULL)"
 get_raw="SELECT data FROM scim.users WHERE tenant = '$tenant' AND scim.key_lower(data, 'userName') = lower('user' || \$1)"
+id_handle="SELECT status, headers, body FROM scim.handle_text('GET', '/Users/' || (SELECT id FROM $ids WHERE n = \$1), '', '$hdrs'::jsonb, NULL)"
+id_raw="SELECT data FROM scim.users WHERE tenant = '$tenant' AND id = (SELECT id FROM $ids WHERE n = \$1)"
 # $1 is the user, $2 the call's number: with TAG, which keeps the runs apart,
 # the values are new on every call, so that each call writes
 patch_handle="SELECT status, headers, body FROM scim.handle_text('PATCH', '/Users/' || (SELECT id FROM $ids WHERE n = \$1 % $patched + 1), '', '$hdrs'::jsonb, '{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Name ' || \$2 || 'TAG\"},{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"' || CASE WHEN \$2 % 2 = 0 THEN 'True' ELSE 'False' END || '\"},{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"' || \$2 || 'TAG@example.com\"}]}')"
@@ -119,6 +123,8 @@ run=$(date +%s)
 gh=$(per_call get_handle "$get_handle" "g$run" "$role")
 gj=$(per_call get_jsonb "$get_jsonb" "g$run" "$role")
 gr=$(per_call get_raw "$get_raw" "g$run")
+ih=$(per_call id_handle "$id_handle" "i$run" "$role")
+ir=$(per_call id_raw "$id_raw" "i$run")
 ph=$(per_call patch_handle "$patch_handle" "h$run" "$role")
 pr=$(per_call patch_raw "$patch_raw" "r$run")
 as_server pg_ctl -D "$PGDATA_DIR" -l "$work/server.log" -w start >/dev/null
@@ -129,8 +135,9 @@ wrote=$(($(events) - e0))
 	{ echo "instructions: $((n1 + n2)) PATCHes through scim.handle_text() but $wrote events" >&2; exit 1; }
 
 printf 'GET by userName: scim.handle_text() %d instructions a call, scim.handle() %d (%s), raw SELECT %d (as the table owner)\n' "$gh" "$gj" "$as" "$gr"
+printf 'GET by id: scim.handle_text() %d instructions a call (%s), raw SELECT %d (as the table owner)\n' "$ih" "$as" "$ir"
 printf 'PATCH: scim.handle_text() %d instructions a call (%s), raw UPDATE %d (as the table owner)\n' "$ph" "$as" "$pr"
-awk -v gh="$gh" -v gj="$gj" -v gr="$gr" -v ph="$ph" -v pr="$pr" -v as="$as" 'BEGIN {
-	printf "SUMMARY instructions (scim.handle*() %s, raw statements as the table owner): GET by userName through the server\047s scim.handle_text() %.2fx the raw SELECT (%d against %d a call; scim.handle() with the body cast to text %.2fx, %d); PATCH %.2fx the raw UPDATE (%d against %d)\n",
-		as, gh / gr, gh, gr, gj / gr, gj, ph / pr, ph, pr
+awk -v gh="$gh" -v gj="$gj" -v gr="$gr" -v ih="$ih" -v ir="$ir" -v ph="$ph" -v pr="$pr" -v as="$as" 'BEGIN {
+	printf "SUMMARY instructions (scim.handle*() %s, raw statements as the table owner): GET by userName through the server\047s scim.handle_text() %.2fx the raw SELECT (%d against %d a call; scim.handle() with the body cast to text %.2fx, %d); GET by id %.2fx the raw SELECT (%d against %d); PATCH %.2fx the raw UPDATE (%d against %d)\n",
+		as, gh / gr, gh, gr, gj / gr, gj, ih / ir, ih, ir, ph / pr, ph, pr
 }'

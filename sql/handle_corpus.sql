@@ -190,27 +190,28 @@ SELECT * FROM pg_temp.raw('GET', '/ServiceProviderConfig', NULL, NULL, '{}');
 SELECT * FROM pg_temp.raw('GET', '/nowhere', NULL, NULL, '{}');
 
 -- ---- discovery ------------------------------------------------------------
--- issue 21 bug 4: changePassword says only "supported": true; it must say what the service does
+-- issue 21 bug 4, checked: changePassword "supported": true is what the service does (a password sent by
+-- PATCH, PUT or POST is stored as a SCRAM secret, never shown; sql/discovery_claims.sql holds it to that)
 SELECT * FROM pg_temp.r('GET', '/ServiceProviderConfig');
--- issue 21 bug 4: changePassword, as above
+-- as above
 SELECT * FROM pg_temp.r('GET', 'serviceproviderconfig/');
--- issue 21 bug 4: changePassword, as above (and attributes is not applied)
+-- as above (and attributes is not applied)
 SELECT * FROM pg_temp.r('GET', '/ServiceProviderConfig', 'attributes=patch');
 SELECT * FROM pg_temp.r('GET', '/ServiceProviderConfig', 'filter=patch.supported eq true');
 SELECT * FROM pg_temp.r('GET', '/ServiceProviderConfig/x');
 SELECT * FROM pg_temp.r('POST', '/ServiceProviderConfig', NULL, '{}');
 SELECT * FROM pg_temp.r('PUT', '/Schemas', NULL, '{}');
--- issue 21 bug 4: Group displayName says uniqueness "none" though a second one is refused (409); the User and
--- Group schemas' descriptions are not RFC 7643's ("User Account", "Group")
+-- issue 21 bug 4, fixed: Group displayName says uniqueness "server" (a second one is refused, 409); the User and
+-- Group schemas' descriptions are RFC 7643's ("User Account", "Group")
 SELECT * FROM pg_temp.r('GET', '/Schemas');
 SELECT * FROM pg_temp.r('GET', '/Schemas/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User');
--- issue 21 bug 4: displayName says uniqueness "none"; the description is not "Group"
+-- issue 21 bug 4, fixed: displayName says uniqueness "server"; the description is "Group"
 SELECT * FROM pg_temp.r('GET', '/Schemas/URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:GROUP');
 SELECT * FROM pg_temp.r('GET', '/Schemas/urn:nope');
 -- not in issue 21's list: a segment after a schema's id is ignored (200, where /ServiceProviderConfig/x is 404)
 SELECT * FROM pg_temp.r('GET', '/Schemas/urn:ietf:params:scim:schemas:core:2.0:User/x');
 SELECT * FROM pg_temp.r('GET', '/Schemas', 'filter=id eq "x"');
--- issue 21 bug 4: Group listed before User
+-- issue 21 bug 4, fixed: User listed first, then Group
 SELECT * FROM pg_temp.r('GET', '/ResourceTypes');
 SELECT * FROM pg_temp.r('GET', '/ResourceTypes/User');
 SELECT * FROM pg_temp.r('GET', '/resourcetypes/group');
@@ -222,7 +223,7 @@ SELECT * FROM pg_temp.r('GET', '/');
 SELECT * FROM pg_temp.r('GET', '');
 SELECT * FROM pg_temp.r('GET', NULL);
 SELECT * FROM pg_temp.r('GET', '/Widgets');
--- issue 21 bug 3: /Me answers 404; RFC 7644 section 3.11 wants 501
+-- issue 21 bug 3, fixed: /Me answers 501 with an Error document (RFC 7644 section 3.11)
 SELECT * FROM pg_temp.r('GET', '/Me');
 SELECT * FROM pg_temp.r('GET', '/scim/v2/Users');
 SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('ann') || '/emails');
@@ -602,7 +603,7 @@ SELECT * FROM pg_temp.r('GET', '/Users', 'attributes=userName');
 SET scim.max_results = 2;
 SELECT * FROM pg_temp.r('GET', '/Users', 'count=10&attributes=userName');
 SELECT * FROM pg_temp.r('GET', '/Users', 'count=10&cursor=&attributes=userName');
--- issue 21 bug 4: changePassword, as above
+-- as above
 SELECT * FROM pg_temp.r('GET', '/ServiceProviderConfig');
 RESET scim.default_count;
 RESET scim.max_results;

@@ -182,7 +182,7 @@ FROM pg_temp.plan('SELECT count(*) FROM scim.users') p;
 SELECT count(*) AS alpha_users, count(*) FILTER (WHERE tenant = :'alpha') AS own FROM scim.users;
 -- under row-level security the handler's lookups stay index conditions: a
 -- condition that is not LEAKPROOF waits for the policy's and filters the
--- tenant's every row (src/pg/handle.c's statements, the same conditions)
+-- tenant's every row (src/pg/statements.c's statements, the same conditions)
 RESET force_parallel_mode;
 RESET max_parallel_workers_per_gather;
 RESET enable_indexscan;

@@ -340,27 +340,6 @@ $$;
 COMMENT ON FUNCTION scim._patch_members(uuid, uuid, jsonb) IS
 	'Applies the member operations of a Group PATCH to scim.group_members, O(log n) per member; returns the other operations (internal)';
 
--- The discovery documents (RFC 7644 section 4).
-CREATE FUNCTION scim._service_provider_config(base text) RETURNS jsonb
-	LANGUAGE sql STABLE
-	AS $$
-	SELECT jsonb_build_object(
-		'schemas', '["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"]'::jsonb,
-		'documentationUri', 'https://github.com/scim-postgres/scim',
-		'patch', '{"supported": true}'::jsonb,
-		'bulk', '{"supported": false, "maxOperations": 0, "maxPayloadSize": 0}'::jsonb,
-		'filter', jsonb_build_object('supported', true, 'maxResults', scim._max_results()),
-		'changePassword', '{"supported": true}'::jsonb,
-		'sort', '{"supported": true}'::jsonb,
-		'etag', '{"supported": true}'::jsonb,
-		'pagination', jsonb_build_object('cursor', true, 'index', true, 'defaultPaginationMethod', 'index',
-										 'defaultPageSize', scim._default_count(), 'maxPageSize', scim._max_results(),
-										 'cursorTimeout', scim._cursor_timeout()),
-		'authenticationSchemes', '[{"type": "oauthbearertoken", "name": "OAuth Bearer Token", "description": "Authentication with a bearer token issued by scim.create_token()", "primary": true}]'::jsonb,
-		'meta', jsonb_build_object('resourceType', 'ServiceProviderConfig', 'location', base || '/ServiceProviderConfig'))
-	$$;
-COMMENT ON FUNCTION scim._service_provider_config(text) IS 'The ServiceProviderConfig document (internal)';
-
 CREATE FUNCTION scim._max_results() RETURNS integer
 	LANGUAGE sql STABLE
 	AS $$ SELECT coalesce(nullif(current_setting('scim.max_results', true), '')::integer, 1000) $$;
@@ -370,30 +349,6 @@ CREATE FUNCTION scim._default_count() RETURNS integer
 	LANGUAGE sql STABLE
 	AS $$ SELECT least(coalesce(nullif(current_setting('scim.default_count', true), '')::integer, 100), scim._max_results()) $$;
 COMMENT ON FUNCTION scim._default_count() IS 'The page size when a list names no count (setting scim.default_count, default 100) (internal)';
-
-CREATE FUNCTION scim._schema_doc(urn text, base text) RETURNS jsonb
-	LANGUAGE sql STABLE
-	AS $$
-	SELECT s.definition || jsonb_build_object(
-		'schemas', '["urn:ietf:params:scim:schemas:core:2.0:Schema"]'::jsonb,
-		'meta', jsonb_build_object('resourceType', 'Schema', 'location', base || '/Schemas/' || s.id))
-	FROM scim.schema s WHERE s.id = urn
-	$$;
-COMMENT ON FUNCTION scim._schema_doc(text, text) IS 'A Schema document (internal)';
-
-CREATE FUNCTION scim._resource_type_doc(name text, base text) RETURNS jsonb
-	LANGUAGE sql STABLE
-	AS $$
-	SELECT jsonb_strip_nulls(jsonb_build_object(
-		'schemas', '["urn:ietf:params:scim:schemas:core:2.0:ResourceType"]'::jsonb,
-		'id', t.name, 'name', t.name, 'endpoint', t.endpoint, 'description', t.description,
-		'schema', t.schema,
-		'schemaExtensions', coalesce((SELECT jsonb_agg(jsonb_build_object('schema', e.schema, 'required', e.required) ORDER BY e.schema)
-									  FROM scim.resource_type_extension e WHERE e.resource_type = t.name), '[]'::jsonb),
-		'meta', jsonb_build_object('resourceType', 'ResourceType', 'location', base || '/ResourceTypes/' || t.name)))
-	FROM scim.resource_type t WHERE t.name = _resource_type_doc.name
-	$$;
-COMMENT ON FUNCTION scim._resource_type_doc(text, text) IS 'A ResourceType document (internal)';
 
 CREATE FUNCTION scim._simple_eq(filter text, resource_type text) RETURNS text[]
 	AS 'MODULE_PATHNAME', 'scim_simple_eq'
@@ -919,7 +874,9 @@ COMMENT ON FUNCTION scim._act_for(uuid) IS
 	'Makes the current scim.handle() call act for a tenant (NULL: for none), until the call ends; raises outside scim.handle() but for a superuser (internal)';
 
 -- Every request the C handler (scim.handle, below) leaves: all but the
--- lookups, reads and user PATCHes it answers, and every one that fails.
+-- lookups, reads and user PATCHes it answers, and every one of those that
+-- fails.  The discovery endpoints, /Me and /Bulk are the C handler's alone
+-- (src/pg/discovery.c).
 CREATE FUNCTION scim._handle(method text, path text, query text, headers jsonb, body text)
 	RETURNS scim.response
 	LANGUAGE plpgsql VOLATILE
@@ -960,45 +917,6 @@ BEGIN
 		END IF;
 
 		CASE lower(seg[1])
-		WHEN 'serviceproviderconfig', 'schemas', 'resourcetypes' THEN
-			IF m <> 'GET' THEN
-				PERFORM scim._fail(405, NULL, format('%s is not allowed on /%s', m, seg[1]));
-			END IF;
-			IF q ? 'filter' THEN
-				PERFORM scim._fail(403, NULL, 'discovery endpoints cannot be filtered (RFC 7644 section 4)');
-			END IF;
-			IF lower(seg[1]) = 'serviceproviderconfig' THEN
-				IF cardinality(seg) > 1 THEN
-					PERFORM scim._fail(404, NULL, 'no such resource');
-				END IF;
-				RETURN scim._response(200, scim._service_provider_config(base));
-			ELSIF lower(seg[1]) = 'schemas' THEN
-				IF cardinality(seg) > 1 THEN
-					res := scim._response(200, (SELECT scim._schema_doc(s.id, base) FROM scim.schema s
-												WHERE lower(s.id) = lower(seg[2])
-												  AND (s.id IN (SELECT t.schema FROM scim.resource_type t)
-													   OR s.id IN (SELECT e.schema FROM scim.resource_type_extension e))));
-					IF res.body IS NULL THEN
-						PERFORM scim._fail(404, NULL, format('schema "%s" not found', seg[2]));
-					END IF;
-					RETURN res;
-				END IF;
-				RETURN scim._response(200, (SELECT scim.list_response(scim._schema_doc(s.id, base) ORDER BY s.id)
-											FROM scim.schema s
-											WHERE s.id IN (SELECT t.schema FROM scim.resource_type t)
-											   OR s.id IN (SELECT e.schema FROM scim.resource_type_extension e)));
-			ELSE
-				IF cardinality(seg) > 1 THEN
-					res := scim._response(200, (SELECT scim._resource_type_doc(t.name, base) FROM scim.resource_type t
-												WHERE lower(t.name) = lower(seg[2])));
-					IF res.body IS NULL THEN
-						PERFORM scim._fail(404, NULL, format('resource type "%s" not found', seg[2]));
-					END IF;
-					RETURN res;
-				END IF;
-				RETURN scim._response(200, (SELECT scim.list_response(scim._resource_type_doc(t.name, base) ORDER BY t.name)
-											FROM scim.resource_type t));
-			END IF;
 		WHEN 'users', 'groups' THEN
 			rtype := CASE lower(seg[1]) WHEN 'users' THEN 'User' ELSE 'Group' END;
 			IF cardinality(seg) > 2 THEN

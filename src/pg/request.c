@@ -1,16 +1,11 @@
 /*
  * request.c
- *		Helpers of the request handler: query strings, sort keys, tokens,
- *		the signatures of cursors.
+ *		The request as the handler reads it: the query string and its
+ *		parameters, the headers, the path, the body; and the sort key of
+ *		sortBy.
  */
-#include "scim_pg.h"
+#include "handle_int.h"
 
-#include "common/base64.h"
-#include "common/hmac.h"
-#include "common/scram-common.h"
-#include "common/sha2.h"
-#include "executor/spi.h"
-#include "port.h"
 #include "utils/builtins.h"
 
 #include "filter.h"
@@ -164,188 +159,275 @@ scim_sort_sql(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(result);
 }
 
-PG_FUNCTION_INFO_V1(scim_random_token);
-
-/* scim._random_token(): 32 bytes from the strong random source, base64url, prefixed "scim_". */
-Datum
-scim_random_token(PG_FUNCTION_ARGS)
+static bool
+ascii_ieq(const char *a, int alen, const char *b)
 {
-	uint8		bytes[32];
-	char		enc[64];
-	int			n;
-	StringInfoData out;
+	return alen == (int) strlen(b) && pg_strncasecmp(a, b, alen) == 0;
+}
 
-	if (!pg_strong_random(bytes, sizeof(bytes)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate random bytes for a token")));
-	n = pg_b64_encode((const char *) bytes, sizeof(bytes), enc, sizeof(enc));
-	if (n < 0)
-		elog(ERROR, "could not encode a token");
-	initStringInfo(&out);
-	appendStringInfoString(&out, "scim_");
-	for (int i = 0; i < n; i++)
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/*
+ * The string value of header name (lower-case), NULL when absent.  A
+ * header that is present but not a string makes *ok false: scim._handle()
+ * knows what to make of it.
+ */
+char *
+ScimPgHeader(Jsonb *headers, const char *name, bool *ok)
+{
+	JsonbValue *v;
+
+	if (headers == NULL)
+		return NULL;
+	v = getKeyJsonValueFromContainer(&headers->root, name, strlen(name), NULL);
+	if (v == NULL)
+		return NULL;
+	if (v->type != jbvString)
 	{
-		char		c = enc[i];
-
-		if (c == '=')
-			break;
-		appendStringInfoChar(&out, c == '+' ? '-' : c == '/' ? '_' : c);
+		*ok = false;
+		return NULL;
 	}
-	PG_RETURN_TEXT_P(cstring_to_text(out.data));
+	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
-PG_FUNCTION_INFO_V1(scim_hash_password);
-
-/*
- * scim._hash_password(text): a SCRAM-SHA-256 secret (salted, iterated), the
- * format PostgreSQL keeps its own role passwords in.
- */
-Datum
-scim_hash_password(PG_FUNCTION_ARGS)
+/* The base URL, as scim._base_url() builds it. */
+char *
+ScimPgBaseUrl(Jsonb *headers, bool *ok)
 {
-	char	   *password = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char		salt[SCRAM_DEFAULT_SALT_LEN];
-	const char *errstr = NULL;
-	char	   *secret;
+	char	   *url = ScimPgHeader(headers, "x-scim-base-url", ok);
+	char	   *path = ScimPgHeader(headers, "x-scim-base-path", ok);
+	char	   *host = ScimPgHeader(headers, "host", ok);
+	char	   *proto = ScimPgHeader(headers, "x-forwarded-proto", ok);
+	int			len;
 
-	if (!pg_strong_random(salt, sizeof(salt)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate a random salt")));
-	secret = scram_build_secret(salt, sizeof(salt), SCRAM_DEFAULT_ITERATIONS, password, &errstr);
-	if (secret == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not hash the password: %s", errstr ? errstr : "unknown error")));
-	PG_RETURN_TEXT_P(cstring_to_text(secret));
-}
-
-/* HMAC-SHA-256 of data[0..len) under key[0..keylen) into out. */
-static void
-hmac_sha256(const uint8 *key, size_t keylen, const uint8 *data, size_t len, uint8 *out)
-{
-	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
-
-	if (ctx == NULL || pg_hmac_init(ctx, key, keylen) < 0 || pg_hmac_update(ctx, data, len) < 0 ||
-		pg_hmac_final(ctx, out, PG_SHA256_DIGEST_LENGTH) < 0)
+	if (url == NULL)
 	{
-		const char *why = ctx ? pg_hmac_error(ctx) : "out of memory";
-
-		pg_hmac_free(ctx);
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not compute an HMAC: %s", why)));
+		if (path == NULL)
+			path = "/scim/v2";
+		url = host ? psprintf("%s://%s%s", proto ? proto : "http", host, path) : pstrdup(path);
 	}
-	pg_hmac_free(ctx);
+	len = strlen(url);
+	while (len > 0 && url[len - 1] == '/')
+		url[--len] = '\0';
+	return url;
 }
 
-/* A bytea the size of a SHA-256 digest, for one to be written into. */
-static bytea *
-digest_bytea(void)
+/* The last value of query parameter name, or NULL. */
+ScimQueryParam *
+ScimPgParam(ScimQueryParam *params, int n, const char *name)
 {
-	bytea	   *out = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-
-	SET_VARSIZE(out, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-	return out;
-}
-
-PG_FUNCTION_INFO_V1(scim_hmac);
-
-/* scim._hmac(key bytea, data bytea) → bytea: HMAC-SHA-256 (RFC 2104) */
-Datum
-scim_hmac(PG_FUNCTION_ARGS)
-{
-	bytea	   *key = PG_GETARG_BYTEA_PP(0);
-	bytea	   *data = PG_GETARG_BYTEA_PP(1);
-	bytea	   *out = digest_bytea();
-
-	hmac_sha256((const uint8 *) VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
-				(const uint8 *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), (uint8 *) VARDATA(out));
-	PG_RETURN_BYTEA_P(out);
-}
-
-PG_FUNCTION_INFO_V1(scim_random_key);
-
-/* scim._random_key() → bytea: 32 bytes from the strong random source, the cursor key */
-Datum
-scim_random_key(PG_FUNCTION_ARGS)
-{
-	bytea	   *out = palloc(VARHDRSZ + 32);
-
-	SET_VARSIZE(out, VARHDRSZ + 32);
-	if (!pg_strong_random(VARDATA(out), 32))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate random bytes for a key")));
-	PG_RETURN_BYTEA_P(out);
+	for (int i = n - 1; i >= 0; i--)
+		if (strcmp(params[i].name, name) == 0)
+			return &params[i];
+	return NULL;
 }
 
 /*
- * The HMAC-SHA-256 of data under the key in scim.secret, into out.  The key
- * is read with the caller's rights, every time: the role the handler runs
- * as must be able to read scim.secret, and nothing else is needed to sign
- * or check a cursor (a role that cannot read it gets "permission denied").
+ * An integer of plain digits with an optional minus sign, of any length:
+ * past 15 digits it saturates (at 10^15), which any bound it is clamped to
+ * is below, as scim._page_param() clamps it.  False for anything else, for
+ * scim._handle() to judge.
  */
-static void
-cursor_mac(const uint8 *data, size_t len, uint8 *out)
+static bool
+plain_int(const ScimQueryParam *p, int64 *out)
 {
-	bool		isnull;
-	Datum		d;
-	bytea	   *key;
+	const char *s = p->value;
+	bool		neg = false;
+	int64		v = 0;
+	int			i = 0;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT s.key FROM scim.secret s", true, 2) != SPI_OK_SELECT)
-		elog(ERROR, "could not read scim.secret");
-	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("scim.secret must hold exactly one key"),
-				 errdetail("It holds %llu.", (unsigned long long) SPI_processed),
-				 errhint("Cursors are signed with it; insert one with scim._random_key().")));
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (isnull)
-		elog(ERROR, "scim.secret holds a NULL key");
-	key = DatumGetByteaPP(d);
-	hmac_sha256((const uint8 *) VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key), data, len, out);
-	explicit_bzero(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-	SPI_finish();
+	if (p->value_len > 0 && s[0] == '-')
+	{
+		neg = true;
+		i = 1;
+	}
+	if (i >= p->value_len)
+		return false;
+	for (; i < p->value_len; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		if (v < INT64CONST(1000000000000000))
+			v = v * 10 + (s[i] - '0');
+	}
+	*out = neg ? -v : v;
+	return true;
 }
 
-PG_FUNCTION_INFO_V1(scim_cursor_sign);
-
-/* scim._cursor_sign(data bytea) → bytea: the signature a cursor carries */
-Datum
-scim_cursor_sign(PG_FUNCTION_ARGS)
+/* Is s a UUID as scim._resource() accepts one?  Then id is it in lower case. */
+bool
+ScimPgUuidText(const char *s, char **id)
 {
-	bytea	   *data = PG_GETARG_BYTEA_PP(0);
-	bytea	   *out = digest_bytea();
+	char	   *out;
 
-	cursor_mac((const uint8 *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), (uint8 *) VARDATA(out));
-	PG_RETURN_BYTEA_P(out);
+	if (strlen(s) != 36)
+		return false;
+	out = palloc(37);
+	for (int i = 0; i < 36; i++)
+	{
+		char		c = s[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (c != '-')
+				return false;
+		}
+		else if (c >= 'A' && c <= 'F')
+			c += 'a' - 'A';
+		else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+		out[i] = c;
+	}
+	out[36] = '\0';
+	*id = out;
+	return true;
 }
-
-PG_FUNCTION_INFO_V1(scim_cursor_verify);
 
 /*
- * scim._cursor_verify(data bytea, mac bytea) → boolean: is mac the
- * signature of data?  Compared in time that does not depend on where they
- * differ, so that a client cannot find a valid signature byte by byte.
+ * The token of an Authorization header "Bearer <token>" into req->token;
+ * false when there is none.  A header that is present but not a string
+ * makes *ok false.
  */
-Datum
-scim_cursor_verify(PG_FUNCTION_ARGS)
+bool
+ScimPgBearer(Jsonb *headers, Request *req, bool *ok)
 {
-	bytea	   *data = PG_GETARG_BYTEA_PP(0);
-	bytea	   *mac = PG_GETARG_BYTEA_PP(1);
-	uint8		want[PG_SHA256_DIGEST_LENGTH];
-	const uint8 *got = (const uint8 *) VARDATA_ANY(mac);
-	uint8		diff = 0;
+	char	   *auth = ScimPgHeader(headers, "authorization", ok);
 
-	cursor_mac((const uint8 *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), want);
-	if (VARSIZE_ANY_EXHDR(mac) != PG_SHA256_DIGEST_LENGTH)
-		PG_RETURN_BOOL(false);
-	for (int i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
-		diff |= want[i] ^ got[i];
-	PG_RETURN_BOOL(diff == 0);
+	if (auth == NULL || pg_strncasecmp(auth, "bearer", 6) != 0 || !is_space(auth[6]))
+		return false;
+	req->token = auth + 6;
+	while (is_space(*req->token))
+		req->token++;
+	return true;
 }
+
+/*
+ * Read the request; false when the fast path does not answer it.  Nothing
+ * here touches the database.
+ */
+bool
+ScimPgReadRequest(FunctionCallInfo fcinfo, Request *req)
+{
+	text	   *method;
+	char	   *path;
+	char	   *q;
+	Jsonb	   *headers = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
+	char	   *seg[2];
+	int			nseg = 0;
+	bool		ok = true;
+	ScimQueryParam *params = NULL;
+	int			nparams = 0;
+	ScimQueryParam *p;
+
+	memset(req, 0, sizeof(*req));
+	if (PG_ARGISNULL(1))
+		return false;
+
+	/* the path: /Users or /Groups, then an id; or an endpoint of discovery.c's */
+	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	path[strcspn(path, "?")] = '\0';
+	for (char *tok = strtok(path, "/"); tok != NULL; tok = strtok(NULL, "/"))
+	{
+		if (nseg < lengthof(seg))
+			seg[nseg] = tok;
+		nseg++;
+	}
+	if (nseg == 0)
+		return false;
+	if (pg_strcasecmp(seg[0], "users") == 0)
+		req->users = true;
+	else if (pg_strcasecmp(seg[0], "groups") != 0)
+		return ScimPgReadService(fcinfo, req, seg[0], nseg > 1 ? seg[1] : NULL, nseg);
+	if (nseg > lengthof(seg) || PG_ARGISNULL(0))
+		return false;
+	if (headers != NULL && !JB_ROOT_IS_OBJECT(headers))
+		return false;
+	method = PG_GETARG_TEXT_PP(0);
+	req->rtype = req->users ? "User" : "Group";
+
+	if (ascii_ieq(VARDATA_ANY(method), VARSIZE_ANY_EXHDR(method), "GET"))
+		req->kind = nseg == 1 ? REQ_LIST : REQ_GET;
+	else if (ascii_ieq(VARDATA_ANY(method), VARSIZE_ANY_EXHDR(method), "PATCH") && nseg == 2 && req->users)
+		req->kind = REQ_PATCH;
+	else
+		return false;
+	if (nseg == 2)
+	{
+		req->rid = seg[1];
+		if (!ScimPgUuidText(seg[1], &req->id))
+			return false;
+	}
+
+	if (!PG_ARGISNULL(2))
+	{
+		text	   *query = PG_GETARG_TEXT_PP(2);
+
+		q = VARDATA_ANY(query);
+		nparams = ScimPgQueryParams(q, VARSIZE_ANY_EXHDR(query), &params, &ok);
+		if (!ok)
+			return false;
+	}
+	if ((p = ScimPgParam(params, nparams, "attributes")) != NULL)
+		req->attributes = cstring_to_text_with_len(p->value, p->value_len);
+	if ((p = ScimPgParam(params, nparams, "excludedattributes")) != NULL)
+		req->excluded = cstring_to_text_with_len(p->value, p->value_len);
+
+	if (req->kind == REQ_LIST)
+	{
+		int64		max_results;
+		int64		default_count;
+
+		/* sorting and cursors take the general path */
+		if (ScimPgParam(params, nparams, "sortby") || ScimPgParam(params, nparams, "cursor"))
+			return false;
+		if ((p = ScimPgParam(params, nparams, "filter")) == NULL)
+			return false;
+		req->filter = p->value;
+		req->filter_len = p->value_len;
+		/* registered settings (module.c): always set, always integers in range */
+		max_results = scim_max_results;
+		default_count = scim_default_count;
+		req->count = Min(default_count, max_results);
+		req->start_index = 1;
+		if ((p = ScimPgParam(params, nparams, "count")) != NULL)
+		{
+			if (!plain_int(p, &req->count))
+				return false;
+			req->count = Min(Max(req->count, 0), max_results);
+		}
+		if ((p = ScimPgParam(params, nparams, "startindex")) != NULL)
+		{
+			if (!plain_int(p, &req->start_index))
+				return false;
+			/* past the integer range: an empty page that says it starts at the largest integer */
+			req->start_index = Min(Max(req->start_index, 1), PG_INT32_MAX);
+		}
+	}
+
+	/* headers: a bearer token, no conditions the fast path does not check */
+	if (!ScimPgBearer(headers, req, &ok))
+		return false;
+	req->if_match = ScimPgHeader(headers, "if-match", &ok);
+	if (ScimPgHeader(headers, "if-none-match", &ok) != NULL)
+		return false;
+	req->base = ScimPgBaseUrl(headers, &ok);
+	if (!ok)
+		return false;
+
+	if (req->kind == REQ_PATCH)
+	{
+		text	   *body;
+
+		if (PG_ARGISNULL(4))
+			return false;
+		body = PG_GETARG_TEXT_PP(4);
+		if ((req->body = ScimPgParseBody(VARDATA_ANY(body), VARSIZE_ANY_EXHDR(body))) == NULL)
+			return false;
+	}
+	return true;
+}
+

@@ -1,0 +1,178 @@
+/*
+ * handle_int.h
+ *		What the files of the request handler share (handle.c routes,
+ *		request.c reads the request, auth.c authenticates, statements.c
+ *		runs the SQL, read.c, user_patch.c and discovery.c answer,
+ *		respond.c writes the answer); nothing outside them includes it.
+ */
+#ifndef HANDLE_INT_H
+#define HANDLE_INT_H
+
+#include "scim_pg.h"
+
+#include "access/tupdesc.h"
+#include "executor/spi.h"
+#include "utils/timestamp.h"
+
+struct ScimProjection;
+
+/*
+ * Hidden: what these files share is theirs, not scim.so's.  Called through
+ * the library's symbol table, as exported functions are, each call cost a
+ * lookup 0.2% more instructions and could not be inlined.
+ */
+#ifdef __GNUC__
+#pragma GCC visibility push(hidden)
+#endif
+
+typedef enum Statement
+{
+	ST_AUTH,
+	ST_USER_USERNAME,
+	ST_USER_EXTERNALID,
+	ST_USER_ID,
+	ST_USER_GET,
+	ST_GROUP_DISPLAYNAME,
+	ST_GROUP_EXTERNALID,
+	ST_GROUP_ID,
+	ST_GROUP_GET,
+	ST_USER_PATCH,
+	/* the ST_USER_ statements above without the user's groups */
+	ST_USER_USERNAME_ALONE,
+	ST_USER_EXTERNALID_ALONE,
+	ST_USER_ID_ALONE,
+	ST_USER_GET_ALONE,
+	ST_USER_PATCH_ALONE,
+	ST_TENANT_MEMBERS,
+	/* discovery.c's */
+	ST_SERVICE_PROVIDER_CONFIG,
+	ST_SCHEMAS,
+	ST_SCHEMA,
+	ST_RESOURCE_TYPES,
+	ST_RESOURCE_TYPE,
+	ST_BASE_URL,
+	ST_FAILED,
+	ST__COUNT
+} Statement;
+
+/* Per call site: the fallback function and the last projection parsed. */
+typedef struct HandleCache
+{
+	FmgrInfo	fallback;
+	void	   *projection;
+	TupleDesc	result;			/* scim.response or scim.response_text, blessed */
+	bool		text;			/* scim.handle_text(): headers and body as JSON text */
+} HandleCache;
+
+typedef enum RequestKind
+{
+	REQ_LIST,					/* GET /Users?filter=..., GET /Groups?filter=... */
+	REQ_GET,					/* GET /Users/{id}, GET /Groups/{id} */
+	REQ_PATCH,					/* PATCH /Users/{id} */
+	REQ_SERVICE					/* discovery, /Me, /Bulk: discovery.c */
+} RequestKind;
+
+/* The endpoints of REQ_SERVICE. */
+typedef enum ServiceEndpoint
+{
+	EP_SERVICE_PROVIDER_CONFIG,
+	EP_SCHEMAS,
+	EP_RESOURCE_TYPES,
+	EP_ME,
+	EP_BULK
+} ServiceEndpoint;
+
+/* A request as the fast path understood it. */
+typedef struct Request
+{
+	RequestKind kind;
+	bool		users;			/* /Users, else /Groups */
+	const char *rtype;			/* "User" or "Group" */
+	char	   *rid;			/* the id as the path gives it */
+	char	   *id;				/* the id, lower-case */
+	const char *filter;			/* GET list: the filter */
+	int			filter_len;
+	text	   *attributes;		/* NULL when absent */
+	text	   *excluded;
+	int64		start_index;
+	int64		count;
+	char	   *token;
+	char	   *if_match;
+	char	   *base;
+	Jsonb	   *body;			/* PATCH: the parsed body */
+	pg_uuid_t	tenant;			/* once authenticated: its token's tenant */
+	char		tenant_text[UUID_LEN * 2 + 5];	/* and that as uuid_out() writes it */
+	/* REQ_SERVICE */
+	ServiceEndpoint endpoint;
+	const char *segment;		/* the path's first segment, as given */
+	int			nseg;			/* how many segments the path has */
+	bool		query_invalid;	/* a parameter that is not UTF-8 text */
+	bool		filtered;		/* a filter parameter */
+	bool		base_odd;		/* a base header that is no string: base is unset */
+} Request;
+
+/* A row of the statements above, copied out of SPI's memory. */
+typedef struct Row
+{
+	char	   *id;
+	Jsonb	   *data;
+	int64		version;
+	Jsonb	   *groups;
+} Row;
+
+
+/* request.c */
+extern bool ScimPgReadRequest(FunctionCallInfo fcinfo, Request *req);
+extern bool ScimPgUuidText(const char *s, char **id);
+extern char *ScimPgHeader(Jsonb *headers, const char *name, bool *ok);
+extern char *ScimPgBaseUrl(Jsonb *headers, bool *ok);
+extern ScimQueryParam *ScimPgParam(ScimQueryParam *params, int n, const char *name);
+extern bool ScimPgBearer(Jsonb *headers, Request *req, bool *ok);
+
+/* discovery.c */
+extern bool ScimPgReadService(FunctionCallInfo fcinfo, Request *req, const char *first, const char *second,
+							  int nseg);
+extern void ScimPgAnswerService(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt, Datum *result);
+
+/* auth.c */
+extern bool ScimPgAuthenticate(Request *req, MemoryContext cxt, Datum *tenant);
+extern bool ScimPgWatched(Oid relid, const char *stmt, const char *row);
+
+/* statements.c */
+extern SPIPlanPtr ScimPgPlan(Statement st);
+extern int	ScimPgRun(Statement st, Datum *args, bool read_only, MemoryContext cxt);
+extern int	ScimPgRunUsers(Statement st, Datum *args, bool read_only, Datum tenant, MemoryContext cxt,
+						   bool *stale);
+
+/* read.c */
+extern Row *ScimPgFetchRows(const Request *req, MemoryContext cxt, int *n);
+extern bool ScimPgShow(const Request *req, const Row *row, const struct ScimProjection *projection,
+					   ScimPgSink *s);
+extern Row *ScimPgReadById(const Request *req, Datum tenant, MemoryContext cxt);
+extern bool ScimPgAnswerList(FunctionCallInfo fcinfo, const Request *req, Datum tenant,
+							 const struct ScimProjection *proj, MemoryContext cxt, Datum *result);
+extern bool ScimPgAnswerGet(FunctionCallInfo fcinfo, const Request *req, Datum tenant,
+							const struct ScimProjection *proj, MemoryContext cxt, Datum *result);
+
+/* user_patch.c */
+extern bool ScimPgAnswerPatch(FunctionCallInfo fcinfo, const Request *req, Datum tenant,
+							  const struct ScimProjection *proj, MemoryContext cxt, Datum *result);
+extern void ScimPgForgetPatched(void);
+
+/* respond.c */
+extern char *ScimPgCat3(const char *a, const char *b, const char *c);
+extern char *ScimPgEtagText(int64 version);
+extern char *ScimPgTimestampText(TimestampTz ts);
+extern void ScimPgBodySink(FunctionCallInfo fcinfo, ScimPgSink *s);
+extern TupleDesc ScimPgResultDesc(FunctionCallInfo fcinfo);
+extern Datum ScimPgResponse(FunctionCallInfo fcinfo, int status, ScimPgSink *body, const char *etag,
+							const char *tenant);
+extern Datum ScimPgDocResponse(FunctionCallInfo fcinfo, int status, Jsonb *body, const char *tenant);
+extern Datum ScimPgErrorResponse(FunctionCallInfo fcinfo, int status, const char *scim_type, const char *detail,
+								 const char *tenant);
+
+#ifdef __GNUC__
+#pragma GCC visibility pop
+#endif
+
+#endif

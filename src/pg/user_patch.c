@@ -1,0 +1,242 @@
+/*
+ * user_patch.c
+ *		The request handler's PATCH /Users/{id}: one UPDATE that applies the
+ *		request to the row it reads through scim._patch_step(), and the
+ *		functions that statement calls.
+ */
+#include "handle_int.h"
+
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+/* The text of ->> 'active', as the event kinds compare it; NULL when absent or null. */
+static const char *
+active_text(Jsonb *doc)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(&doc->root, "active", 6, NULL);
+
+	if (v == NULL || v->type == jbvNull)
+		return NULL;
+	if (v->type == jbvBool)
+		return v->val.boolean ? "true" : "false";
+	if (v->type == jbvString)
+		return pnstrdup(v->val.string.val, v->val.string.len);
+	return "";					/* a number or a structure: neither true nor false */
+}
+
+/* Is member key of a, byte for byte, the same string in b (or absent from both)? */
+static bool
+same_string(Jsonb *a, Jsonb *b, const char *key)
+{
+	JsonbValue *x = getKeyJsonValueFromContainer(&a->root, key, strlen(key), NULL);
+	JsonbValue *y = getKeyJsonValueFromContainer(&b->root, key, strlen(key), NULL);
+
+	if (x == NULL || y == NULL)
+		return x == y;
+	return x->type == jbvString && y->type == jbvString &&
+		x->val.string.len == y->val.string.len &&
+		memcmp(x->val.string.val, y->val.string.val, x->val.string.len) == 0;
+}
+
+/*
+ * What the last scim._patch_step() made of its row: the statement that
+ * calls it reads the verdict after it has run.  The new resource lives in
+ * its own context until the next step.
+ */
+typedef enum PatchVerdict
+{
+	PATCH_NO_ROW,				/* the step did not run: no such user */
+	PATCH_APPLIED,				/* the row takes scim._patched() */
+	PATCH_UNCHANGED,			/* the request changes nothing */
+	PATCH_DECLINED				/* it fails, or renames the user: scim._handle() */
+} PatchVerdict;
+
+static PatchVerdict patch_verdict;
+static Jsonb *patch_result;
+static int64 patch_version;		/* the version patch_result is written with */
+static const char *patch_kind;
+static MemoryContext patch_cxt;
+
+PG_FUNCTION_INFO_V1(scim_patch_step);
+
+/*
+ * scim._patch_step(data, version, request, at) → boolean: apply the PatchOp
+ * request to a user's stored data; true, with the result and the event kind
+ * kept for scim._patched() and scim._patched_kind(), when the row is to be
+ * updated.  Never raises for a request the PL/pgSQL handler would refuse:
+ * it declines, and scim.handle() passes the request on.
+ */
+Datum
+scim_patch_step(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *data = PG_GETARG_JSONB_P(0);
+	int64		version = PG_GETARG_INT64(1);
+	Jsonb	   *request = PG_GETARG_JSONB_P(2);
+	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(3);
+	const char *keys[] = {"lastModified", "version"};
+	const char *values[] = {ScimPgTimestampText(ts), ScimPgEtagText(version + 1)};
+	ScimPgStamp stamp = {"meta", 2, keys, values};
+	const char *was;
+	const char *now;
+	Jsonb	   *newdata;
+	bool		changed;
+	ScimError	err;
+	MemoryContext old;
+
+	ScimPgRequireHandler("scim._patch_step()");
+	if (patch_cxt == NULL)
+		patch_cxt = AllocSetContextCreate(TopMemoryContext, "scim patch step", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(patch_cxt);
+	patch_result = NULL;
+	patch_verdict = PATCH_DECLINED;
+
+	/* meta is stamped as the result is built, when the request changed something */
+	newdata = ScimPgPatchTry(data, request, cstring_to_text("User"), &stamp, &changed, &err);
+	if (newdata == NULL)
+		PG_RETURN_BOOL(false);
+	if (!changed)
+	{
+		patch_verdict = PATCH_UNCHANGED;
+		PG_RETURN_BOOL(false);
+	}
+	/* a new userName may be taken: scim._handle() answers the 409 */
+	if (!same_string(data, newdata, "userName"))
+		PG_RETURN_BOOL(false);
+	/* a new password is stored as its secret, which scim._handle() makes */
+	if (!same_string(data, newdata, "password"))
+		PG_RETURN_BOOL(false);
+
+	was = active_text(data);
+	now = active_text(newdata);
+	old = MemoryContextSwitchTo(patch_cxt);
+	if (strcmp(was ? was : "true", "true") == 0 && now && strcmp(now, "false") == 0)
+		patch_kind = "suspended";
+	else if (was && strcmp(was, "false") == 0 && strcmp(now ? now : "true", "true") == 0)
+		patch_kind = "unsuspended";
+	else
+		patch_kind = "updated";
+	patch_result = palloc(VARSIZE(newdata));
+	memcpy(patch_result, newdata, VARSIZE(newdata));
+	patch_version = version + 1;
+	MemoryContextSwitchTo(old);
+	patch_verdict = PATCH_APPLIED;
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * Forget the last patched resource: it may hold a password's secret, and
+ * nothing of one call is for a later caller to read.
+ */
+void
+ScimPgForgetPatched(void)
+{
+	if (patch_cxt != NULL)
+		MemoryContextReset(patch_cxt);
+	patch_result = NULL;
+	patch_kind = NULL;
+}
+
+/* A copy of the resource the last scim._patch_step() made, in the current context. */
+static Jsonb *
+patched_copy(void)
+{
+	Jsonb	   *copy = palloc(VARSIZE(patch_result));
+
+	memcpy(copy, patch_result, VARSIZE(patch_result));
+	return copy;
+}
+
+PG_FUNCTION_INFO_V1(scim_patched);
+
+/* scim._patched() → jsonb: the resource the last scim._patch_step() made. */
+Datum
+scim_patched(PG_FUNCTION_ARGS)
+{
+	ScimPgRequireHandler("scim._patched()");
+	if (patch_result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_JSONB_P(patched_copy());
+}
+
+PG_FUNCTION_INFO_V1(scim_patched_kind);
+
+/* scim._patched_kind() → text: the event kind of the last scim._patch_step(). */
+Datum
+scim_patched_kind(PG_FUNCTION_ARGS)
+{
+	ScimPgRequireHandler("scim._patched_kind()");
+	if (patch_result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(patch_kind));
+}
+
+/* PATCH /Users/{id}; false to fall back, before anything is written. */
+bool
+ScimPgAnswerPatch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const struct ScimProjection *proj,
+			 MemoryContext cxt, Datum *result)
+{
+	Datum		args[5];
+	Row		   *rows;
+	int			n;
+	ScimPgSink	doc;
+	bool		stale;
+	int			rc;
+
+	/* a precondition needs the version first: scim._handle() checks it */
+	if (req->if_match != NULL && strcmp(req->if_match, "*") != 0)
+		return false;
+
+	args[0] = tenant;
+	args[1] = CStringGetTextDatum(req->id);
+	args[2] = JsonbPGetDatum(req->body);
+	args[3] = TimestampTzGetDatum(GetCurrentTimestamp());
+	args[4] = CStringGetTextDatum(ScimPgCat3("PATCH /Users/", req->rid, ""));
+	patch_verdict = PATCH_NO_ROW;
+	rc = ScimPgRunUsers(ST_USER_PATCH, args, false, tenant, cxt, &stale);
+	if (rc == SPI_OK_SELECT)
+		rows = ScimPgFetchRows(req, cxt, &n);
+	else if (rc == SPI_OK_INSERT)
+	{
+		/* without groups: one event inserted is one user updated, with the step's result */
+		n = (int) SPI_processed;
+		rows = palloc0(sizeof(Row));
+		if (n == 1 && patch_verdict == PATCH_APPLIED)
+		{
+			rows->id = req->id;
+			rows->data = patched_copy();
+			rows->version = patch_version;
+		}
+	}
+	else
+		elog(ERROR, "scim.handle(): could not patch user %s", req->id);
+	/* a membership made as the UPDATE ran without its join: the row with its groups */
+	if (n == 1 && patch_verdict == PATCH_APPLIED && stale &&
+		(rows = ScimPgReadById(req, tenant, cxt)) == NULL)
+		elog(ERROR, "scim.handle(): user %s was patched and cannot be read back", req->id);
+	if (n == 1 && patch_verdict == PATCH_APPLIED)
+	{
+		/* the step checked that meta is an object: ScimPgShow() cannot decline */
+		ScimPgBodySink(fcinfo, &doc);
+		if (!ScimPgShow(req, &rows[0], proj, &doc))
+			elog(ERROR, "scim.handle(): user %s was patched into a resource it cannot show", req->id);
+		*result = ScimPgResponse(fcinfo, 200, &doc, ScimPgEtagText(rows[0].version), req->tenant_text);
+		return true;
+	}
+	if (patch_verdict == PATCH_UNCHANGED)
+	{
+		/* answered as a read: no write, no event, the version stays */
+		Row		   *cur = ScimPgReadById(req, tenant, cxt);
+
+		if (cur == NULL)
+			return false;
+		ScimPgBodySink(fcinfo, &doc);
+		if (!ScimPgShow(req, cur, proj, &doc))
+			return false;
+		*result = ScimPgResponse(fcinfo, 200, &doc, ScimPgEtagText(cur->version), req->tenant_text);
+		return true;
+	}
+	return false;				/* no such user, or declined: scim._handle() answers */
+}
+
