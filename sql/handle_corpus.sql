@@ -298,7 +298,7 @@ SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('fay'), 'excludedAttribut
 SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('fay'), 'attributes=nosuch');
 SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('fay'), 'attributes=userName&excludedAttributes=emails');
 SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('fay'), 'attributes=emails.value,EMAILS.TYPE');
--- issue 21 bug 8: a value filter in attributes answers 200 with the emails left out
+-- issue 21 bug 8 (fixed): a value filter in attributes narrows the emails to the matching ones
 SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('ann'), 'attributes=emails[type eq "work"]');
 SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('ann'), 'attributes=userName&attributes=title');
 SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('ann'), 'attributes=%75serName');
@@ -403,7 +403,7 @@ SELECT * FROM pg_temp.r('POST', '/Users/.search', NULL, '[]');
 SELECT * FROM pg_temp.r('POST', '/Users/.search', NULL, '{"filter": ');
 SELECT * FROM pg_temp.r('POST', '/Users/.search', NULL, NULL);
 SELECT * FROM pg_temp.r('POST', '/Groups/.search', NULL, '{"filter": "displayName sw \"r\"", "excludedAttributes": "members"}');
--- issue 21 bug 2: root /.search drops the group "Blue" when the filter names an attribute Groups lack
+-- issue 21 bug 2 (fixed): root /.search keeps the group "Blue" though the filter names an attribute Groups lack
 SELECT * FROM pg_temp.r('POST', '/.search', NULL, '{"filter": "displayName eq \"Blue\" or userName eq \"eve@contoso.example\"", "attributes": ["userName", "displayName"]}');
 SELECT * FROM pg_temp.r('POST', '/.search', NULL, '{"filter": "userName eq \"eve@contoso.example\"", "attributes": ["userName"]}');
 SELECT * FROM pg_temp.r('POST', '/.search', NULL, '{"filter": "externalId sw \"gx\" or externalId eq \"ext-bob\"", "attributes": ["externalId"]}');
@@ -518,14 +518,13 @@ SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('ann'), 'attributes=group
 SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('ann'));
 SELECT * FROM pg_temp.r('GET', '/Users', 'filter=userName eq "ann@contoso.example"&attributes=groups');
 SELECT * FROM pg_temp.r('GET', '/Users', 'filter=userName sw "ann" or userName sw "dee"&attributes=userName,groups');
--- issue 21 bug 1 names the first three filters below as answering no group; today these five answer
--- the groups (the membership filters of Groups work; the one of Users below does not)
+-- issue 21 bug 1 (fixed): membership filters, answered from scim.group_members
 SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=members eq "' || pg_temp.id('ann') || '"&attributes=displayName');
 SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=members.value eq "' || pg_temp.id('ann') || '"&attributes=displayName');
 SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=id eq "' || pg_temp.id('Blue') || '" and members eq "' || pg_temp.id('ann') || '"&excludedAttributes=members');
 SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=members.value eq "' || upper(pg_temp.id('ann')) || '"&attributes=displayName');
 SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=members eq "' || upper(pg_temp.id('ann')) || '" or displayName eq "Sales"&attributes=displayName');
--- issue 21 bug 1: a membership filter on Users answers no user
+-- issue 21 bug 1 (fixed): a membership filter on Users finds the group's users
 SELECT * FROM pg_temp.r('GET', '/Users', 'filter=groups.value eq "' || pg_temp.id('Blue') || '"&attributes=userName');
 SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=members[value eq "' || pg_temp.id('bob') || '"]&attributes=displayName');
 SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=members.display eq "Dee"&attributes=displayName');
@@ -569,7 +568,7 @@ SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=displayName sw "r"&sortBy=disp
 SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=userName eq "ann@contoso.example"');
 SELECT * FROM pg_temp.r('GET', '/Groups', 'count=2&cursor=&excludedAttributes=members');
 SELECT * FROM pg_temp.r('GET', '/Groups', 'count=2&excludedAttributes=members&cursor=' || pg_temp.cursor());
--- issue 21 bug 2: root /.search drops the group "Sales" when the filter names an attribute Groups lack
+-- issue 21 bug 2 (fixed): root /.search keeps the group "Sales" though the filter names an attribute Groups lack
 SELECT * FROM pg_temp.r('POST', '/.search', NULL, '{"filter": "displayName eq \"Sales\" or userName eq \"cy@contoso.example\"", "attributes": ["userName", "displayName"]}');
 
 -- ---- deletes --------------------------------------------------------------
