@@ -6,6 +6,9 @@
 #   make test       install what is missing, build, run every suite
 #   make fuzz       build the libFuzzer targets (FUZZ_SECONDS=N make fuzz-run)
 #   make bench      run the benchmarks in bench/
+#   make deb        Debian packages (debian/) into build/deb/
+#   make dist       scim-<version>.zip for PGXN
+#   make test-packages  build both and check them
 
 PG_CONFIG ?= pg_config
 PKG_CONFIG ?= pkg-config
@@ -93,7 +96,7 @@ PG_CPPFLAGS = -Isrc/core $(JSONC_CFLAGS)
 PG_CFLAGS = $(WARNINGS) $(if $(SCIM_WERROR),-Werror)
 SHLIB_LINK = $(JSONC_LIBS)
 
-EXTRA_CLEAN = build results regression.diffs regression.out scim-server
+EXTRA_CLEAN = build results regression.diffs regression.out scim-server scim-*.zip
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -123,14 +126,16 @@ SERVER_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lm
 	$(shell $(PKG_CONFIG) --libs gnutls 2>/dev/null || echo -lgnutls) \
 	-L$(shell $(PG_CONFIG) --libdir) -lpq $(JSONC_LIBS) -pthread
 
+# SERVER_BUILD_FLAGS: a packager's flags (debian/rules: dpkg's hardening)
 scim-server: $(SERVER_SRCS) src/server/server.h src/core/utf8.h src/core/defaults.h
-	$(CC) $(SERVER_CFLAGS) -o $@ $(SERVER_SRCS) $(SERVER_LIBS)
+	$(CC) $(SERVER_CFLAGS) $(SERVER_BUILD_FLAGS) -o $@ $(SERVER_SRCS) $(SERVER_LIBS)
 
 all: scim-server
 
 install: install-server
 
 install-server: scim-server
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
 	$(INSTALL_PROGRAM) scim-server '$(DESTDIR)$(bindir)/scim-server'
 
 # ---- the core's unit tests: plain C, no server -------------------------
@@ -182,4 +187,23 @@ run:
 bench: all
 	sh bench/run.sh
 
-.PHONY: unit fuzz fuzz-run test run bench install-server
+# ---- packages ---------------------------------------------------------------
+
+# what building and checking the packages needs, besides test/deps.sh's own
+PACKAGING_DEPS = debhelper dpkg-dev postgresql-server-dev-all postgresql-all help2man \
+	lintian systemd unzip git
+DEB_DIR ?= build/deb
+DIST_DIR ?= .
+
+deb:
+	sh test/deps.sh $(PACKAGING_DEPS)
+	sh pkg/deb.sh $(DEB_DIR)
+
+dist:
+	sh pkg/dist.sh $(DIST_DIR)
+
+test-packages:
+	sh test/deps.sh $(PACKAGING_DEPS)
+	sh test/packages.sh
+
+.PHONY: unit fuzz fuzz-run test run bench install-server deb dist test-packages
