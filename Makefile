@@ -197,10 +197,10 @@ DIST_DIR ?= .
 
 deb:
 	sh test/deps.sh $(PACKAGING_DEPS)
-	sh pkg/deb.sh $(DEB_DIR)
+	sh src/pkg/deb.sh $(DEB_DIR)
 
 dist:
-	sh pkg/dist.sh $(DIST_DIR)
+	sh src/pkg/dist.sh $(DIST_DIR)
 
 test-packages:
 	sh test/deps.sh $(PACKAGING_DEPS)

@@ -12,7 +12,7 @@
 #   - the unpacked extension, server_role.sql and scim-server serve SCIM
 #     together in a throwaway cluster (test/packages_serve.sh);
 #   - the zip holds META.json, valid and at the control file's version
-#     (pkg/meta_check.py), and the committed sources, nothing built;
+#     (src/pkg/meta_check.py), and the committed sources, nothing built;
 #   - the source tree is as it was.
 # Run by make test-packages (which installs what the packaging needs).
 set -u
@@ -172,7 +172,7 @@ if make -s dist DIST_DIR="$work/dist" > "$work/dist.out" 2>&1 && [ -f "$zip" ]; 
 		"! grep -E '\.(o|so|bc)$|^build/|^results/|^scim-server$|^scim--.*\.sql$' '$work/files'"
 	unzip -p "$zip" "scim-$version/META.json" > "$work/META.json"
 	unzip -p "$zip" "scim-$version/scim.control" > "$work/scim.control"
-	python3 pkg/meta_check.py "$work/META.json" "$work/scim.control" "$work/files" > "$work/meta.out" 2>&1
+	python3 src/pkg/meta_check.py "$work/META.json" "$work/scim.control" "$work/files" > "$work/meta.out" 2>&1
 	while IFS= read -r line; do
 		case $line in
 		"ok "*) ok "META.json: ${line#ok * - }" ;;

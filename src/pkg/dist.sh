@@ -5,9 +5,9 @@
 # the committed sources and META.json, nothing built, and not the working
 # tree's uncommitted changes (said when there are some).  <version> is
 # scim.control's default_version; META.json inside must be valid and say
-# the same (pkg/meta_check.py), or no archive is written.
+# the same (src/pkg/meta_check.py), or no archive is written.
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 out=${1:-.}
 
 git rev-parse --verify -q HEAD > /dev/null || { echo "dist.sh: needs a git checkout" >&2; exit 1; }
@@ -24,7 +24,7 @@ git archive --format=zip --prefix="scim-$version/" -o "$work/$zip" HEAD
 unzip -p "$work/$zip" "scim-$version/META.json" > "$work/META.json"
 unzip -p "$work/$zip" "scim-$version/scim.control" > "$work/scim.control"
 unzip -Z1 "$work/$zip" | sed -n "s|^scim-$version/||p" | grep -v -e '/$' -e '^$' > "$work/files"
-if ! python3 pkg/meta_check.py "$work/META.json" "$work/scim.control" "$work/files" > "$work/check"; then
+if ! python3 src/pkg/meta_check.py "$work/META.json" "$work/scim.control" "$work/files" > "$work/check"; then
 	grep '^not ok' "$work/check" | sed 's/^/dist.sh: META.json: /' >&2
 	exit 1
 fi

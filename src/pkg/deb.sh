@@ -9,7 +9,7 @@
 # default_version (debian/rules checks it too).
 # DEB_BUILD_OPTIONS=nocheck skips the regression suite run at build time.
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 out=$1
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
