@@ -218,16 +218,12 @@ DbConnectStart(void)
  *
  * scim.handle() runs its statements under this search_path, and sets it
  * for each request unless the session has it already: 5% of a lookup.
- * client_connection_check_interval has the backend notice within a
- * quarter of a second that pool.c closed a connection to end a call,
- * also while the call waits on a lock.
  */
 bool
 DbSendSetup(PGconn *c)
 {
 	return PQenterPipelineMode(c) &&
 		PQsendQueryParams(c, "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false), "
-						  "pg_catalog.set_config('client_connection_check_interval', '250', false), "
 						  "pg_catalog.current_setting('scim.request_timeout', true)",
 						  0, NULL, NULL, NULL, NULL, 0) &&
 		PQsendPrepare(c, HANDLE_STATEMENT, HANDLE_SQL, 5, NULL) &&
