@@ -8,6 +8,8 @@
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -228,6 +230,53 @@ DbSendSetup(PGconn *c)
 						  0, NULL, NULL, NULL, NULL, 0) &&
 		PQsendPrepare(c, HANDLE_STATEMENT, HANDLE_SQL, 5, NULL) &&
 		PQpipelineSync(c);
+}
+
+#define MAX_CANCELS	16			/* cancel requests under way at once, over all workers */
+
+static atomic_int cancels;		/* threads sending a cancel request */
+
+static void *
+cancel_main(void *arg)
+{
+	PGcancel   *c = arg;
+	char		err[256];
+
+	(void) PQcancel(c, err, sizeof(err));
+	PQfreeCancel(c);
+	atomic_fetch_sub(&cancels, 1);
+	return NULL;
+}
+
+/*
+ * Have c's backend stop what it runs, from a thread of its own: PQcancel()
+ * blocks, and a database that does not answer may keep it waiting (see
+ * pool.c for when this is safe).  Past MAX_CANCELS under way (a database
+ * that takes none) the backend is left to find its client gone when it
+ * next writes.  c may be closed as soon as this returns.
+ */
+void
+DbCancelLater(PGconn *c)
+{
+	PGcancel   *cancel;
+	pthread_t	t;
+	pthread_attr_t attr;
+
+	if (c == NULL)
+		return;
+	if (atomic_fetch_add(&cancels, 1) >= MAX_CANCELS || (cancel = PQgetCancel(c)) == NULL)
+	{
+		atomic_fetch_sub(&cancels, 1);
+		return;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, cancel_main, cancel) != 0)
+	{
+		PQfreeCancel(cancel);
+		atomic_fetch_sub(&cancels, 1);
+	}
+	pthread_attr_destroy(&attr);
 }
 
 /* Send one call on c, not waiting for its answer (results in binary). */

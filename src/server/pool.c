@@ -43,8 +43,6 @@
 #include <libpq-fe.h>
 #include <limits.h>
 #include <microhttpd.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -58,7 +56,6 @@
 #define WATCH_MS	250			/* a call out this long has its client watched */
 #define GRACE_MS	1000		/* past scim.request_timeout, before the server ends a call */
 #define MAX_SENDS	3			/* a read is sent at most this often, however often it is moved */
-#define MAX_CANCELS	16			/* cancel requests under way at once, over all workers */
 
 typedef enum LinkState
 {
@@ -163,48 +160,6 @@ watch(Link *l, uint32_t events)
 	l->events = events;
 }
 
-static atomic_int cancels;		/* threads sending a cancel request */
-
-static void *
-cancel_main(void *arg)
-{
-	PGcancel   *c = arg;
-	char		err[256];
-
-	(void) PQcancel(c, err, sizeof(err));
-	PQfreeCancel(c);
-	atomic_fetch_sub(&cancels, 1);
-	return NULL;
-}
-
-/*
- * Have l's backend stop what it runs, from a thread of its own (see the
- * top of the file).  Past MAX_CANCELS under way (a
- * database that takes none) the backend is left to find its client gone
- * when it next writes.
- */
-static void
-cancel_later(Link *l)
-{
-	PGcancel   *c;
-	pthread_t	t;
-	pthread_attr_t attr;
-
-	if (atomic_fetch_add(&cancels, 1) >= MAX_CANCELS || (c = PQgetCancel(l->conn)) == NULL)
-	{
-		atomic_fetch_sub(&cancels, 1);
-		return;
-	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, cancel_main, c) != 0)
-	{
-		PQfreeCancel(c);
-		atomic_fetch_sub(&cancels, 1);
-	}
-	pthread_attr_destroy(&attr);
-}
-
 /* Close l, leaving its calls to the caller. */
 static void
 close_link(Link *l)
@@ -272,7 +227,7 @@ link_lost(Link *l, Call *end)
 	l->first = 0;
 	l->given_up = 0;
 	if (end != NULL)
-		cancel_later(l);
+		DbCancelLater(l->conn);
 	close_link(l);
 	for (int i = nlost - 1; i >= 0; i--)
 	{
