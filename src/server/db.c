@@ -390,15 +390,20 @@ DbTakeResult(PGresult *res, DbResult *out)
 	}
 }
 
+/* /healthz's answer: 200 when the database answered, 503 otherwise. */
+void
+DbHealth(DbResult *out, bool ok)
+{
+	out->status = ok ? 200 : 503;
+	out->headers = strdup("{\"content-type\": \"text/plain\"}");
+	out->body = strdup(ok ? "ok\n" : "database unavailable\n");
+}
+
 /* Fill out from the answer to /healthz's SELECT 1. */
 void
 DbTakeHealth(PGresult *res, DbResult *out)
 {
-	bool		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-
-	out->status = ok ? 200 : 503;
-	out->headers = strdup("{\"content-type\": \"text/plain\"}");
-	out->body = strdup(ok ? "ok\n" : "database unavailable\n");
+	DbHealth(out, PQresultStatus(res) == PGRES_TUPLES_OK);
 }
 
 void

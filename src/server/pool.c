@@ -128,11 +128,7 @@ fail(Call *call, int status, const char *detail)
 {
 	DbResultFree(&call->res);
 	if (call->kind == CALL_HEALTH)
-	{
-		call->res.status = status;
-		call->res.headers = strdup("{\"content-type\": \"text/plain\"}");
-		call->res.body = strdup("database unavailable\n");
-	}
+		DbHealth(&call->res, false);
 	else
 		DbFail(&call->res, status, NULL, detail);
 	finish(call);
@@ -179,14 +175,14 @@ close_link(Link *l)
 }
 
 /*
- * Put l's reads after the first skip back at the front of the queue, in
+ * Put l's reads behind the running one back at the front of the queue, in
  * order, to be sent elsewhere; their places stay, given up, so that their
  * answers are known and dropped.  Writes are never sent twice.
  */
 static void
-take_back(Link *l, int skip)
+take_back(Link *l)
 {
-	for (int i = l->n - 1; i >= skip; i--)
+	for (int i = l->n - 1; i >= 1; i--)
 	{
 		Call	   *call = *slot(l, i);
 
@@ -399,6 +395,13 @@ pump(void)
 	}
 }
 
+/* The queue a call waits in: writes in their own, unless there are no connections for them. */
+static CallQueue *
+queue_of(const Call *call)
+{
+	return call->kind == CALL_WRITE && nlinks > nreads ? &writes_waiting : &reads_waiting;
+}
+
 /* Give this thread its connections (made when first needed); false if out of memory. */
 bool
 PoolInit(int epoll_fd, int readers, int writers, void (*answered) (Call *))
@@ -424,10 +427,7 @@ PoolSubmit(Call *call)
 {
 	call->since = now_ms();
 	call->link = NULL;
-	if (call->kind == CALL_WRITE && nlinks > nreads)
-		CallQueuePush(&writes_waiting, call);
-	else
-		CallQueuePush(&reads_waiting, call);
+	CallQueuePush(queue_of(call), call);
 	pump();
 }
 
@@ -595,7 +595,7 @@ PoolEvent(uint64_t what, uint32_t events)
 		epoll_ctl(ep, EPOLL_CTL_DEL, call->client_fd, NULL);
 		call->watched = false;
 		if (call->link == NULL)
-			CallQueueRemove(call->kind == CALL_WRITE && nlinks > nreads ? &writes_waiting : &reads_waiting, call);
+			CallQueueRemove(queue_of(call), call);
 		else if (*slot(call->link, 0) == call)
 			link_lost(call->link, call);
 		else
@@ -748,7 +748,7 @@ PoolTick(void)
 			continue;
 		}
 		if (l->n > 1 && !l->taken_back && !l->for_writes && now - l->head_since >= YOUNG_MS && room_for_reads())
-			take_back(l, 1);
+			take_back(l);
 		if (watch_now)
 			for (int k = 0; k < l->n; k++)
 				watch_client(*slot(l, k), now);

@@ -39,6 +39,17 @@ literal(const char *h)
 		inet_pton(AF_INET, h, buf) == 1 || inet_pton(AF_INET6, h, buf) == 1;
 }
 
+/* How many entries a comma-separated list has. */
+static int
+entries(const char *list)
+{
+	int			n = 1;
+
+	for (const char *c = list; *c; c++)
+		n += *c == ',';
+	return n;
+}
+
 /* Entry i of a comma-separated list, into out (of size n); "" past its end. */
 static void
 entry(const char *list, int i, char *out, size_t n)
@@ -86,10 +97,8 @@ resolve(void)
 {
 	TextBuf		h = {0}, a = {0}, p = {0};
 	Resolved   *r;
-	int			n = 1;
+	int			n = entries(hosts);
 
-	for (const char *c = hosts; *c; c++)
-		n += *c == ',';
 	for (int i = 0; i < n; i++)
 	{
 		char		name[256];
@@ -197,10 +206,8 @@ ResolveStart(const char *conninfo)
 	if (host != NULL && (hostaddr == NULL || hostaddr[0] == '\0'))
 	{
 		char		name[256];
-		int			n = 1;
+		int			n = entries(host);
 
-		for (const char *c = host; *c; c++)
-			n += *c == ',';
 		for (int i = 0; i < n; i++)
 		{
 			entry(host, i, name, sizeof(name));

@@ -150,6 +150,7 @@ extern bool DbSendSetup(PGconn *c);
 extern void DbCancelLater(PGconn *c);
 extern bool DbSendCall(PGconn *c, const Call *call);
 extern void DbTakeResult(PGresult *res, DbResult *out);
+extern void DbHealth(DbResult *out, bool ok);
 extern void DbTakeHealth(PGresult *res, DbResult *out);
 extern void DbFail(DbResult *out, int status, const char *scim_type, const char *detail);
 extern bool IsWrite(const char *method);

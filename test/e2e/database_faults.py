@@ -305,18 +305,28 @@ def running_filters():
                     "AND state = 'active' AND query LIKE '%handle_text%'"))
 
 
+@contextlib.contextmanager
+def expensive_filter(prefix):
+    """15,000 users named prefix... in TOKEN2's tenant ('other'), gone after: yields
+    the path of a valid filter of 90 "co" terms that reads them all (about a second)."""
+    psql("INSERT INTO scim.users (tenant, id, data) SELECT t.id, u.id, jsonb_build_object('schemas', "
+         "jsonb_build_array('urn:ietf:params:scim:schemas:core:2.0:User'), 'id', u.id, "
+         "'userName', '%s' || u.i || '@example.com') "
+         "FROM (SELECT i, gen_random_uuid() AS id FROM generate_series(1, 15000) i) u, scim.tenant t "
+         "WHERE t.name = 'other'" % prefix)
+    terms = " or ".join('userName co "q%dz"' % k for k in range(90))
+    try:
+        yield "/Users?count=1&filter=" + urllib.parse.quote(terms)
+    finally:
+        psql("DELETE FROM scim.users WHERE data->>'userName' LIKE '%s%%'" % prefix)
+
+
 def slow_read_leaves():
     """A client that leaves while its expensive read runs: the read's backend stops
     within a second, and another client's lookups, sent meanwhile on the same
     worker, are all answered (ending the call hits no other client's)."""
-    psql("INSERT INTO scim.users (tenant, id, data) SELECT t.id, u.id, jsonb_build_object('schemas', "
-         "jsonb_build_array('urn:ietf:params:scim:schemas:core:2.0:User'), 'id', u.id, "
-         "'userName', 'leave' || u.i || '@example.com') "
-         "FROM (SELECT i, gen_random_uuid() AS id FROM generate_series(1, 15000) i) u, scim.tenant t "
-         "WHERE t.name = 'other'")
-    terms = " or ".join('userName co "q%dz"' % k for k in range(90))
-    path = "/scim/v2/Users?count=1&filter=" + urllib.parse.quote(terms)
-    try:
+    with expensive_filter("leave") as expensive:
+        path = "/scim/v2" + expensive
         with server_on(os.environ["DB"], "--workers", "1", "--readers", "1") as (base, _):
             stop, answers = [], []
 
@@ -349,24 +359,20 @@ def slow_read_leaves():
         check(answers and set(answers) == {200},
               "and another client's %d lookups on the same worker's one connection for reads are all answered 200"
               % len(answers), sorted(set(answers)))
-    finally:
-        psql("DELETE FROM scim.users WHERE data->>'userName' LIKE 'leave%%'")
 
 
 def fairness():
     """One tenant floods expensive but valid filters from four connections;
     another tenant's lookups keep their p99 under 500 ms."""
-    n = 15000
-    psql("INSERT INTO scim.users (tenant, id, data) SELECT t.id, u.id, jsonb_build_object('schemas', "
-         "jsonb_build_array('urn:ietf:params:scim:schemas:core:2.0:User'), 'id', u.id, "
-         "'userName', 'flood' || u.i || '@example.com') "
-         "FROM (SELECT i, gen_random_uuid() AS id FROM generate_series(1, %d) i) u, scim.tenant t "
-         "WHERE t.name = 'other'" % n)
+    with expensive_filter("flood") as expensive:
+        fairness_with(expensive)
+
+
+def fairness_with(expensive):
+    """fairness(), with the path of the expensive filter."""
     name = "fair.%d@example.com" % os.getpid()
     st, _, b = request("POST", "/Users", {"userName": name})
     lookup = "/Users?filter=" + urllib.parse.quote('userName eq "%s"' % name)
-    terms = " or ".join('userName co "q%dz"' % k for k in range(90))
-    expensive = "/Users?count=1&filter=" + urllib.parse.quote(terms)
 
     def lookups(seconds):
         times, statuses = [], []
@@ -405,7 +411,6 @@ def fairness():
           "a tenant floods filters of 90 terms (each over 0.3 s) from 4 connections while another looks up",
           detail)
     check(p99(busy) <= 0.5, "the other tenant's lookups keep p99 <= 500 ms", detail)
-    psql("DELETE FROM scim.users WHERE data->>'userName' LIKE 'flood%%'")
     request("DELETE", "/Users/" + b["id"])
 
 
