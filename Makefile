@@ -53,6 +53,7 @@ PG_OBJS = \
 	src/pg/jsonb_view.o \
 	src/pg/jsonc_conv.o \
 	src/pg/list_funcs.o \
+	src/pg/members.o \
 	src/pg/module.o \
 	src/pg/patch_funcs.o \
 	src/pg/project_funcs.o \

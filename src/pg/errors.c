@@ -22,6 +22,52 @@ ScimPgSqlState(ScimErrorKind kind)
 }
 
 /*
+ * The SQLSTATE of a failure with an HTTP status and a scimType (NULL for
+ * none): the table's row for the scimType, else the status's own row, else
+ * SC400.
+ */
+int
+ScimPgStatusSqlState(int status, const char *scim_type)
+{
+	int			n;
+	const ScimErrorCode *codes = ScimErrorCodes(&n);
+	const char *s = "SC400";
+
+	for (int i = 0; i < n; i++)
+		if (scim_type != NULL ? (codes[i].scim_type != NULL && strcmp(codes[i].scim_type, scim_type) == 0) :
+			(codes[i].scim_type == NULL && codes[i].http_status == status))
+		{
+			s = codes[i].sqlstate;
+			break;
+		}
+	return MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]);
+}
+
+/*
+ * The HTTP status and scimType (NULL for none) a request that failed with
+ * SQLSTATE code is answered with; false when the table has no row for it.
+ */
+bool
+ScimPgSqlStateStatus(int code, int *status, const char **scim_type)
+{
+	int			n;
+	const ScimErrorCode *codes = ScimErrorCodes(&n);
+
+	for (int i = 0; i < n; i++)
+	{
+		const char *s = codes[i].sqlstate;
+
+		if (MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]) == code)
+		{
+			*status = codes[i].http_status;
+			*scim_type = codes[i].scim_type;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
  * Raise err as an ERROR.  The core's memory must already be released: this
  * does not return.
  */

@@ -139,7 +139,7 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
 			case REQ_PATCH:
 				done = ScimPgAnswerPatch(fcinfo, &req, tenant, proj, cxt, result);
 				break;
-			case REQ_SERVICE:
+			default:
 				break;
 		}
 	}

@@ -52,6 +52,9 @@ typedef enum Statement
 	ST_RESOURCE_TYPE,
 	ST_BASE_URL,
 	ST_FAILED,
+	/* any request's */
+	ST_EVENT,
+	ST_GROUP_MEMBERS,
 	ST__COUNT
 } Statement;
 
@@ -69,7 +72,10 @@ typedef enum RequestKind
 	REQ_LIST,					/* GET /Users?filter=..., GET /Groups?filter=... */
 	REQ_GET,					/* GET /Users/{id}, GET /Groups/{id} */
 	REQ_PATCH,					/* PATCH /Users/{id} */
-	REQ_SERVICE					/* discovery, /Me, /Bulk: discovery.c */
+	REQ_SERVICE,				/* discovery, /Me, /Bulk: discovery.c */
+	/* the general path's (route.c), which answers every request, failures included */
+	REQ_SEARCH,					/* GET /Users, /Groups; POST [/Users|/Groups]/.search: list.c */
+	REQ_RESOURCE				/* POST /Users, /Groups; GET, PUT, PATCH, DELETE of one: write.c */
 } RequestKind;
 
 /* The endpoints of REQ_SERVICE. */
@@ -109,6 +115,14 @@ typedef struct Request
 	bool		query_invalid;	/* a parameter that is not UTF-8 text */
 	bool		filtered;		/* a filter parameter */
 	bool		base_odd;		/* a base header that is no string: base is unset */
+	/* the general path's: everything the request holds, as read */
+	const char *method;			/* upper-cased, "" for none */
+	const char *path;			/* as given, "" for none: the event's operation */
+	ScimQueryParam *params;		/* the query's parameters, names lower-cased */
+	int			nparams;
+	Jsonb	   *headers;		/* NULL for none, or when not an object */
+	text	   *body_text;		/* NULL for none */
+	Datum		tenant_datum;	/* once authenticated: UUIDPGetDatum(&tenant) */
 } Request;
 
 /* A row of the statements above, copied out of SPI's memory. */
@@ -118,6 +132,7 @@ typedef struct Row
 	Jsonb	   *data;
 	int64		version;
 	Jsonb	   *groups;
+	Jsonb	   *members;		/* a group's, when the response shows them */
 } Row;
 
 
@@ -159,7 +174,22 @@ extern bool ScimPgAnswerPatch(FunctionCallInfo fcinfo, const Request *req, Datum
 							  const struct ScimProjection *proj, MemoryContext cxt, Datum *result);
 extern void ScimPgForgetPatched(void);
 
+/* list.c: GET /Users, /Groups and POST .../.search; req->rtype NULL at the root */
+extern Datum ScimPgAnswerSearch(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt);
+
+/* write.c: POST /Users, /Groups; GET, PUT, PATCH, DELETE /Users/{id}, /Groups/{id} */
+extern Datum ScimPgAnswerResource(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt);
+
+/* members.c */
+extern Jsonb *ScimPgMembersOf(const Request *req, const char *gid, MemoryContext cxt);
+
 /* respond.c */
+extern void ScimPgFail(int status, const char *scim_type, const char *fmt,...)
+			pg_attribute_printf(3, 4) pg_attribute_noreturn();
+extern void ScimPgLogEvent(const Request *req, const char *kind, const char *rtype, const char *id,
+						   int status, const char *scim_type, const char *detail, MemoryContext cxt);
+extern Datum ScimPgResponseWith(FunctionCallInfo fcinfo, int status, ScimPgSink *body, const char *etag,
+								const char *location, const char *tenant);
 extern char *ScimPgCat3(const char *a, const char *b, const char *c);
 extern char *ScimPgEtagText(int64 version);
 extern char *ScimPgTimestampText(TimestampTz ts);

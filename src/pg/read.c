@@ -151,15 +151,15 @@ meta_with(Jsonb *data, int n, const char *const *keys, const char *const *values
 /* The members a response sets on a stored row: meta (with location) and groups. */
 typedef struct Shown
 {
-	const char *keys[2];
-	Jsonb	   *values[2];
+	const char *keys[3];
+	Jsonb	   *values[3];
 	ScimPgMembers set;
 } Shown;
 
 /*
  * Fill *out with the members a row is shown with besides its own:
  * meta.location set as jsonb_set() sets it (not at all without a meta),
- * and its groups.  false when the stored document or its meta is not an
+ * a user's groups and a group's members.  false when the stored document or its meta is not an
  * object (written so by hand, not through SCIM): scim._handle() answers.
  */
 static bool
@@ -177,10 +177,16 @@ shown_members(const Request *req, const Row *row, Shown *out)
 		return false;
 	if (out->values[n] != NULL)
 		out->keys[n++] = "meta";
+	/* in jsonb's order of keys, which ScimPgProjectPush() merges them in */
 	if (row->groups != NULL)
 	{
 		out->keys[n] = "groups";
 		out->values[n++] = row->groups;
+	}
+	if (row->members != NULL)
+	{
+		out->keys[n] = "members";
+		out->values[n++] = row->members;
 	}
 	out->set.n = n;
 	out->set.keys = out->keys;

@@ -10,6 +10,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/uuid.h"
 
 #include "jsonb_compat.h"
 
@@ -123,13 +124,15 @@ sink_datum(ScimPgSink *s)
 }
 
 /*
- * The headers scim._response() sets, as the result type holds them: an
- * ETag, the content type, x-scim-tenant once a token named one, and a 401's
- * challenge.  They are written in jsonb's order of their names (etag,
- * content-type, x-scim-tenant, www-authenticate), which text keeps.
+ * The headers of a response, as the result type holds them: an ETag, a
+ * created resource's Location, the content type when there is a body,
+ * x-scim-tenant once a token named one, and a 401's challenge.  They are
+ * written in jsonb's order of their names (etag, location, content-type,
+ * x-scim-tenant, www-authenticate), which text keeps.
  */
 static Datum
-headers_datum(FunctionCallInfo fcinfo, const char *etag, const char *tenant, bool challenge)
+headers_datum(FunctionCallInfo fcinfo, const char *etag, const char *location, bool body, const char *tenant,
+			  bool challenge)
 {
 	ScimPgSink	headers;
 
@@ -140,8 +143,16 @@ headers_datum(FunctionCallInfo fcinfo, const char *etag, const char *tenant, boo
 		ScimPgSinkKey(&headers, "etag", 4);
 		ScimPgSinkString(&headers, WJB_VALUE, etag);
 	}
-	ScimPgSinkKey(&headers, "content-type", 12);
-	ScimPgSinkString(&headers, WJB_VALUE, CONTENT_TYPE);
+	if (location)
+	{
+		ScimPgSinkKey(&headers, "location", 8);
+		ScimPgSinkString(&headers, WJB_VALUE, location);
+	}
+	if (body)
+	{
+		ScimPgSinkKey(&headers, "content-type", 12);
+		ScimPgSinkString(&headers, WJB_VALUE, CONTENT_TYPE);
+	}
 	if (tenant)
 	{
 		ScimPgSinkKey(&headers, "x-scim-tenant", 13);
@@ -156,16 +167,27 @@ headers_datum(FunctionCallInfo fcinfo, const char *etag, const char *tenant, boo
 	return sink_datum(&headers);
 }
 
-/* The response (status, headers, body) of a request for tenant; body NULL for none. */
+/*
+ * The response (status, headers, body) of a request for tenant; body NULL
+ * for none (204, 304), and then no content type either.
+ */
 Datum
 ScimPgResponse(FunctionCallInfo fcinfo, int status, ScimPgSink *body, const char *etag, const char *tenant)
+{
+	return ScimPgResponseWith(fcinfo, status, body, etag, NULL, tenant);
+}
+
+/* ScimPgResponse() with a Location header, for a 201 (NULL for none). */
+Datum
+ScimPgResponseWith(FunctionCallInfo fcinfo, int status, ScimPgSink *body, const char *etag, const char *location,
+				   const char *tenant)
 {
 	TupleDesc	desc = ScimPgResultDesc(fcinfo);
 	Datum		values[3];
 	bool		nulls[3] = {false, false, body == NULL};
 
 	values[0] = Int32GetDatum(status);
-	values[1] = headers_datum(fcinfo, etag, tenant, false);
+	values[1] = headers_datum(fcinfo, etag, location, body != NULL, tenant, false);
 	values[2] = body ? sink_datum(body) : (Datum) 0;
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
@@ -184,7 +206,7 @@ ScimPgDocResponse(FunctionCallInfo fcinfo, int status, Jsonb *body, const char *
 	bool		nulls[3] = {false, false, false};
 
 	values[0] = Int32GetDatum(status);
-	values[1] = headers_datum(fcinfo, NULL, tenant, status == 401);
+	values[1] = headers_datum(fcinfo, NULL, NULL, true, tenant, status == 401);
 	if (cache->text)
 	{
 		StringInfoData out;
@@ -232,4 +254,61 @@ ScimPgErrorResponse(FunctionCallInfo fcinfo, int status, const char *scim_type, 
 					const char *tenant)
 {
 	return ScimPgDocResponse(fcinfo, status, error_doc(status, scim_type, detail), tenant);
+}
+
+/*
+ * Fail the request with status and scim_type (NULL for none): an error of
+ * the SQLSTATE src/core/error.c's table gives them, which the handler
+ * answers (route.c) and any SQL caller can catch by code.
+ */
+void
+ScimPgFail(int status, const char *scim_type, const char *fmt,...)
+{
+	char		detail[1024];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	ereport(ERROR,
+			(errcode(ScimPgStatusSqlState(status, scim_type)),
+			 errmsg("%s", detail)));
+	pg_unreachable();
+}
+
+/*
+ * Append to the event log for the request's tenant: kind, the resource
+ * type and id (NULL for none), the request's method and path, the status
+ * it was answered with, and for a failure its scimType and detail.
+ */
+void
+ScimPgLogEvent(const Request *req, const char *kind, const char *rtype, const char *id, int status,
+			   const char *scim_type, const char *detail, MemoryContext cxt)
+{
+	Datum		args[8];
+	char		nulls[8] = "        ";
+
+	args[0] = req->tenant_datum;
+	args[1] = CStringGetTextDatum(kind);
+	if (rtype)
+		args[2] = CStringGetTextDatum(rtype);
+	else
+		nulls[2] = 'n';
+	if (id)
+		args[3] = DirectFunctionCall1(uuid_in, CStringGetDatum(id));
+	else
+		nulls[3] = 'n';
+	args[4] = CStringGetTextDatum(ScimPgCat3(req->method, " ", req->path));
+	args[5] = Int32GetDatum(status);
+	if (scim_type)
+		args[6] = CStringGetTextDatum(scim_type);
+	else
+		nulls[6] = 'n';
+	if (detail)
+		args[7] = CStringGetTextDatum(detail);
+	else
+		nulls[7] = 'n';
+	if (SPI_execute_plan(ScimPgPlan(ST_EVENT), args, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "scim.handle(): could not log an event");
+	MemoryContextSwitchTo(cxt);
 }

@@ -63,6 +63,8 @@ extern void ScimPgDeadlineCatch(void);
 /* errors.c */
 extern void ScimPgRaise(const ScimError *err) pg_attribute_noreturn();
 extern int	ScimPgSqlState(ScimErrorKind kind);
+extern int	ScimPgStatusSqlState(int status, const char *scim_type);
+extern bool ScimPgSqlStateStatus(int code, int *status, const char **scim_type);
 
 /* registry.c */
 extern const ScimRegistry *ScimPgRegistry(uint64 *generation);
