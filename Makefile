@@ -61,6 +61,7 @@ PG_OBJS = \
 	src/pg/read.o \
 	src/pg/request.o \
 	src/pg/respond.o \
+	src/pg/route.o \
 	src/pg/secrets.o \
 	src/pg/statements.o \
 	src/pg/tenant.o \

@@ -169,10 +169,13 @@ found(Request *req, const TokenEntry *e, Datum *tenant)
 /*
  * The tenant of the request's live token, as scim._authenticate() finds
  * it: from the cache, else from scim.token, read with its owner's rights
- * (the table is not the caller's to read, as for SECURITY DEFINER).
+ * (the table is not the caller's to read, as for SECURITY DEFINER).  fresh
+ * reads with a new snapshot, as any statement of a volatile function
+ * would: the general path's, which then also sees a token created earlier
+ * in the caller's own statement; the fast path reads with the caller's.
  */
 bool
-ScimPgAuthenticate(Request *req, MemoryContext cxt, Datum *tenant)
+ScimPgAuthenticate(Request *req, MemoryContext cxt, Datum *tenant, bool fresh)
 {
 	uint8		hash[PG_SHA256_DIGEST_LENGTH];
 	bytea	   *arg;
@@ -220,7 +223,7 @@ ScimPgAuthenticate(Request *req, MemoryContext cxt, Datum *tenant)
 	argd = PointerGetDatum(arg);
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	rc = ScimPgRun(ST_AUTH, &argd, true, cxt);
+	rc = ScimPgRun(ST_AUTH, &argd, !fresh, cxt);
 	SetUserIdAndSecContext(save_user, save_sec);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		return false;

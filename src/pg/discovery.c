@@ -14,7 +14,6 @@
  */
 #include "handle_int.h"
 
-#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 
@@ -76,17 +75,6 @@ ScimPgReadService(FunctionCallInfo fcinfo, Request *req, const char *first, cons
 	return true;
 }
 
-/* The method as scim._handle() names it in messages: upper-cased, "" for none. */
-static char *
-method_name(FunctionCallInfo fcinfo)
-{
-	Oid			collation = OidIsValid(PG_GET_COLLATION()) ? PG_GET_COLLATION() : DEFAULT_COLLATION_OID;
-
-	if (PG_ARGISNULL(0))
-		return "";
-	return TextDatumGetCString(DirectFunctionCall1Coll(upper, collation, PG_GETARG_DATUM(0)));
-}
-
 /*
  * Run statement st, whose arguments may be NULL (nulls as SPI takes them),
  * and return its first column's jsonb copied into cxt; NULL when it gives
@@ -107,48 +95,12 @@ document(Statement st, Datum *args, const char *nulls, MemoryContext cxt)
 	return isnull ? NULL : DatumGetJsonbPCopy(d);
 }
 
-/*
- * The base URL of headers that are not all strings, as SQL makes it of
- * them (scim._base_url()): NULL when a host header is JSON null.
- */
-static char *
-odd_base(FunctionCallInfo fcinfo, MemoryContext cxt)
-{
-	Datum		arg = PG_GETARG_DATUM(3);
-	bool		isnull;
-	Datum		d;
-
-	if (SPI_execute_plan(ScimPgPlan(ST_BASE_URL), &arg, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "scim.handle(): could not compute the base URL");
-	MemoryContextSwitchTo(cxt);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
-/* A request that fails once its token was taken: logged as scim._handle() logs one, and answered. */
-static Datum
-fail(FunctionCallInfo fcinfo, Request *req, const char *method, MemoryContext cxt, int status, const char *detail)
-{
-	Datum		args[4];
-	StringInfoData op;
-
-	initStringInfo(&op);
-	appendStringInfo(&op, "%s %s", method, text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	args[0] = UUIDPGetDatum(&req->tenant);
-	args[1] = CStringGetTextDatum(op.data);
-	args[2] = Int32GetDatum(status);
-	args[3] = CStringGetTextDatum(detail);
-	if (ScimPgRun(ST_FAILED, args, false, cxt) != SPI_OK_INSERT)
-		elog(ERROR, "scim.handle(): could not log a failed request");
-	return ScimPgErrorResponse(fcinfo, status, NULL, detail, req->tenant_text);
-}
-
 /* Answer the request ScimPgReadService() read, into *result; SPI is connected. */
 void
 ScimPgAnswerService(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt, Datum *result)
 {
 	Datum		tenant;
-	char	   *method;
+	const char *method;
 	Datum		args[4];
 	char		nulls[4] = "    ";
 	Statement	st;
@@ -159,40 +111,40 @@ ScimPgAnswerService(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt, Da
 		*result = ScimPgErrorResponse(fcinfo, 400, "invalidValue", "query parameter is not valid UTF-8 text", NULL);
 		return;
 	}
-	if (req->token == NULL || !ScimPgAuthenticate(req, cxt, &tenant))
+	if (req->token == NULL || !ScimPgAuthenticate(req, cxt, &tenant, false))
 	{
 		*result = ScimPgErrorResponse(fcinfo, 401, NULL, "a valid bearer token is required", NULL);
 		return;
 	}
 	ScimPgActFor(&req->tenant);
-	method = method_name(fcinfo);
+	method = req->method = ScimPgMethodName(fcinfo);
+	req->path = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	req->tenant_datum = UUIDPGetDatum(&req->tenant);
 
 	/* RFC 7644 section 3.11: a service that has no /Me says 501 */
 	if (req->endpoint == EP_ME)
 	{
-		*result = fail(fcinfo, req, method, cxt, 501,
-					   "/Me is not implemented: a bearer token here stands for a tenant, not a user");
+		*result = ScimPgAnswerFailure(fcinfo, req, 501, NULL, "/Me is not implemented: a bearer token here stands for a tenant, not a user", cxt);
 		return;
 	}
 	if (req->endpoint == EP_BULK)
 	{
-		*result = fail(fcinfo, req, method, cxt, 501,
-					   "bulk operations are not implemented (ServiceProviderConfig: bulk.supported is false)");
+		*result = ScimPgAnswerFailure(fcinfo, req, 501, NULL, "bulk operations are not implemented (ServiceProviderConfig: bulk.supported is false)", cxt);
 		return;
 	}
 	if (strcmp(method, "GET") != 0)
 	{
-		*result = fail(fcinfo, req, method, cxt, 405, psprintf("%s is not allowed on /%s", method, req->segment));
+		*result = ScimPgAnswerFailure(fcinfo, req, 405, NULL, psprintf("%s is not allowed on /%s", method, req->segment), cxt);
 		return;
 	}
 	if (req->filtered)
 	{
-		*result = fail(fcinfo, req, method, cxt, 403, "discovery endpoints cannot be filtered (RFC 7644 section 4)");
+		*result = ScimPgAnswerFailure(fcinfo, req, 403, NULL, "discovery endpoints cannot be filtered (RFC 7644 section 4)", cxt);
 		return;
 	}
 
 	if (req->base_odd)
-		req->base = odd_base(fcinfo, cxt);
+		req->base = ScimPgOddBase(PG_GETARG_DATUM(3), cxt);
 	if (req->base != NULL)
 		args[0] = CStringGetTextDatum(req->base);
 	else
@@ -202,7 +154,7 @@ ScimPgAnswerService(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt, Da
 		case EP_SERVICE_PROVIDER_CONFIG:
 			if (req->nseg > 1)
 			{
-				*result = fail(fcinfo, req, method, cxt, 404, "no such resource");
+				*result = ScimPgAnswerFailure(fcinfo, req, 404, NULL, "no such resource", cxt);
 				return;
 			}
 			/* registered settings (module.c): always set, always integers in range */
@@ -223,9 +175,9 @@ ScimPgAnswerService(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt, Da
 		args[1] = CStringGetTextDatum(req->rid);
 	doc = document(st, args, nulls, cxt);
 	if (doc == NULL && st == ST_SCHEMA)
-		*result = fail(fcinfo, req, method, cxt, 404, psprintf("schema \"%s\" not found", req->rid));
+		*result = ScimPgAnswerFailure(fcinfo, req, 404, NULL, psprintf("schema \"%s\" not found", req->rid), cxt);
 	else if (doc == NULL && st == ST_RESOURCE_TYPE)
-		*result = fail(fcinfo, req, method, cxt, 404, psprintf("resource type \"%s\" not found", req->rid));
+		*result = ScimPgAnswerFailure(fcinfo, req, 404, NULL, psprintf("resource type \"%s\" not found", req->rid), cxt);
 	else if (doc == NULL)
 		elog(ERROR, "scim.handle(): the registry has no resource types");
 	else

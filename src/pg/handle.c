@@ -79,36 +79,38 @@ path_pinned(void)
 	}
 }
 
-/* The fast path: true with *result when it answered the request. */
-static bool
-answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
+/*
+ * Answer the request: through the fast path when it can see it through to
+ * a success, else through the general path (route.c), which is told the
+ * tenant when the fast path authenticated one already.
+ */
+static Datum
+answer(FunctionCallInfo fcinfo, HandleCache *cache)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	Request		req;
-	const struct ScimProjection *proj;
+	const struct ScimProjection *proj = NULL;
 	ScimError	err;
 	Datum		tenant;
+	Datum		result = (Datum) 0;
+	bool		fast;
 	bool		done = false;
+	bool		authenticated = false;
 
-	if (!ScimPgReadRequest(fcinfo, &req))
-		return false;
-	if (req.kind == REQ_SERVICE)
-		proj = NULL;			/* discovery documents are shown whole, as before */
-	else
+	fast = ScimPgReadRequest(fcinfo, &req);
+	if (fast && req.kind != REQ_SERVICE)
 	{
 		proj = ScimPgProjection(&cache->projection, fcinfo->flinfo->fn_mcxt, req.attributes, req.excluded,
 								cstring_to_text(req.rtype), &err);
-		if (proj == NULL)
-			return false;
-		/* a group's members live in their own table: reading them is scim._handle()'s */
-		if (!req.users && ScimProjectionWants(proj, "members"))
-			return false;
+		/* a group's members live in their own table: the general path reads them */
+		if (proj == NULL || (!req.users && ScimProjectionWants(proj, "members")))
+			fast = false;
 	}
 
 	/*
-	 * As scim._handle() runs: search_path pinned, so that no object of the
-	 * caller's stands in for one the statements name, and the tenant set,
-	 * both until handle() leaves the handler's GUC level.
+	 * Search_path pinned, so that no object of the caller's stands in for
+	 * one the statements name, and the tenant set, both until handle()
+	 * leaves the handler's GUC level.
 	 */
 	if (!path_pinned())
 	{
@@ -119,33 +121,36 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache, Datum *result)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "scim.handle(): SPI_connect failed");
 	MemoryContextSwitchTo(cxt);
-	if (req.kind == REQ_SERVICE)
+	if (fast && req.kind == REQ_SERVICE)
 	{
 		/* answered in full, failures included */
-		ScimPgAnswerService(fcinfo, &req, cxt, result);
+		ScimPgAnswerService(fcinfo, &req, cxt, &result);
 		done = true;
 	}
-	else if (ScimPgAuthenticate(&req, cxt, &tenant))
+	else if (fast && ScimPgAuthenticate(&req, cxt, &tenant, false))
 	{
+		authenticated = true;
 		ScimPgActFor(&req.tenant);
 		switch (req.kind)
 		{
 			case REQ_LIST:
-				done = ScimPgAnswerList(fcinfo, &req, tenant, proj, cxt, result);
+				done = ScimPgAnswerList(fcinfo, &req, tenant, proj, cxt, &result);
 				break;
 			case REQ_GET:
-				done = ScimPgAnswerGet(fcinfo, &req, tenant, proj, cxt, result);
+				done = ScimPgAnswerGet(fcinfo, &req, tenant, proj, cxt, &result);
 				break;
 			case REQ_PATCH:
-				done = ScimPgAnswerPatch(fcinfo, &req, tenant, proj, cxt, result);
+				done = ScimPgAnswerPatch(fcinfo, &req, tenant, proj, cxt, &result);
 				break;
 			default:
 				break;
 		}
 	}
+	if (!done)
+		result = ScimPgAnswerAll(fcinfo, authenticated ? &req.tenant : NULL, cxt);
 	SPI_finish();
 	MemoryContextSwitchTo(cxt);
-	return done;
+	return result;
 }
 
 /* A jsonb column of a scim.response as the text jsonb_out() gives. */
@@ -203,12 +208,11 @@ fall_back(FunctionCallInfo fcinfo, HandleCache *cache)
 	return as_text(fcinfo, result);
 }
 
-/* Serve one request, through the fast path or scim._handle(). */
+/* Serve one request, with the call site's cache. */
 static Datum
 serve(FunctionCallInfo fcinfo, bool text)
 {
 	HandleCache *cache = (HandleCache *) fcinfo->flinfo->fn_extra;
-	Datum		result;
 
 	if (cache == NULL)
 	{
@@ -216,9 +220,20 @@ serve(FunctionCallInfo fcinfo, bool text)
 		cache->text = text;
 		fcinfo->flinfo->fn_extra = cache;
 	}
-	if (answer(fcinfo, cache, &result))
-		return result;
-	return fall_back(fcinfo, cache);
+	return answer(fcinfo, cache);
+}
+
+/* Interim, until list.c and write.c answer them: the PL/pgSQL handler's answer. */
+Datum
+ScimPgAnswerSearch(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt)
+{
+	return fall_back(fcinfo, (HandleCache *) fcinfo->flinfo->fn_extra);
+}
+
+Datum
+ScimPgAnswerResource(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt)
+{
+	return fall_back(fcinfo, (HandleCache *) fcinfo->flinfo->fn_extra);
 }
 
 /*

@@ -51,7 +51,6 @@ typedef enum Statement
 	ST_RESOURCE_TYPES,
 	ST_RESOURCE_TYPE,
 	ST_BASE_URL,
-	ST_FAILED,
 	/* any request's */
 	ST_EVENT,
 	ST_GROUP_MEMBERS,
@@ -143,6 +142,13 @@ extern char *ScimPgHeader(Jsonb *headers, const char *name, bool *ok);
 extern char *ScimPgBaseUrl(Jsonb *headers, bool *ok);
 extern ScimQueryParam *ScimPgParam(ScimQueryParam *params, int n, const char *name);
 extern bool ScimPgBearer(Jsonb *headers, Request *req, bool *ok);
+extern const char *ScimPgMethodName(FunctionCallInfo fcinfo);
+extern char *ScimPgOddBase(Datum headers, MemoryContext cxt);
+
+/* route.c */
+extern Datum ScimPgAnswerAll(FunctionCallInfo fcinfo, const pg_uuid_t *tenant, MemoryContext cxt);
+extern Datum ScimPgAnswerFailure(FunctionCallInfo fcinfo, const Request *req, int status, const char *scim_type,
+								 const char *detail, MemoryContext cxt);
 
 /* discovery.c */
 extern bool ScimPgReadService(FunctionCallInfo fcinfo, Request *req, const char *first, const char *second,
@@ -150,7 +156,7 @@ extern bool ScimPgReadService(FunctionCallInfo fcinfo, Request *req, const char 
 extern void ScimPgAnswerService(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt, Datum *result);
 
 /* auth.c */
-extern bool ScimPgAuthenticate(Request *req, MemoryContext cxt, Datum *tenant);
+extern bool ScimPgAuthenticate(Request *req, MemoryContext cxt, Datum *tenant, bool fresh);
 extern bool ScimPgWatched(Oid relid, const char *stmt, const char *row);
 
 /* statements.c */

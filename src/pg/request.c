@@ -6,6 +6,7 @@
  */
 #include "handle_int.h"
 
+#include "catalog/pg_collation.h"
 #include "utils/builtins.h"
 
 #include "filter.h"
@@ -431,3 +432,32 @@ ScimPgReadRequest(FunctionCallInfo fcinfo, Request *req)
 	return true;
 }
 
+
+/* The method as messages name it: upper-cased, "" for none. */
+const char *
+ScimPgMethodName(FunctionCallInfo fcinfo)
+{
+	Oid			collation = OidIsValid(PG_GET_COLLATION()) ? PG_GET_COLLATION() : DEFAULT_COLLATION_OID;
+
+	if (PG_ARGISNULL(0))
+		return "";
+	return TextDatumGetCString(DirectFunctionCall1Coll(upper, collation, PG_GETARG_DATUM(0)));
+}
+
+/*
+ * The base URL of headers that are not all strings (or no object), as SQL
+ * makes it of them (scim._base_url()): NULL when a host header is JSON
+ * null.  SPI must be connected.
+ */
+char *
+ScimPgOddBase(Datum headers, MemoryContext cxt)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_execute_plan(ScimPgPlan(ST_BASE_URL), &headers, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "scim.handle(): could not compute the base URL");
+	MemoryContextSwitchTo(cxt);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? NULL : TextDatumGetCString(d);
+}

@@ -150,11 +150,6 @@ static const StatementDef statements[ST__COUNT] = {
 	2, {TEXTOID, TEXTOID}},
 	/* the base URL of headers that are not all strings: what SQL makes of them */
 	[ST_BASE_URL] = {"SELECT scim._base_url($1)", 1, {JSONBOID}},
-	/* a failed request, as scim._handle() logs one: the event an admin reviews */
-	[ST_FAILED] = {
-		"INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status, scim_type, detail) "
-		"VALUES ($1, 'failed', NULL, NULL, $2, $3, NULL, left($4, 1000))",
-	4, {UUIDOID, TEXTOID, INT4OID, TEXTOID}},
 	/* ScimPgLogEvent()'s: (tenant, kind, type, id, operation, status, scimType, detail) */
 	[ST_EVENT] = {
 		"INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status, scim_type, detail) "
