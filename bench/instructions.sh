@@ -68,6 +68,8 @@ token=$(psql -X -At -c 'SELECT token FROM http_conf')
 tenant=$(psql -X -At -c 'SELECT tenant FROM http_conf')
 patched=$((rows < 100000 ? rows : 100000))
 db=$(psql -X -At -c 'SELECT current_database()')
+# ins_per_call (bench/lib.sh) draws $1 from 1..rows
+INS_ROWS=$rows INS_DB=$db INS_WORK=$work INS_N1=$n1 INS_N2=$n2
 
 hdrs="{\"host\": \"127.0.0.1:8080\", \"authorization\": \"Bearer $token\", \"x-scim-base-path\": \"/scim/v2\", \"content-type\": \"application/scim+json\"}"
 get_handle="SELECT status, headers, body FROM scim.handle_text('GET', '/Users', 'filter=userName%20eq%20%22user' || \$1 || '%22', '$hdrs'::jsonb, NULL)"
@@ -80,53 +82,17 @@ id_raw="SELECT data FROM scim.users WHERE tenant = '$tenant' AND id = (SELECT id
 patch_handle="SELECT status, headers, body FROM scim.handle_text('PATCH', '/Users/' || (SELECT id FROM $ids WHERE n = \$1 % $patched + 1), '', '$hdrs'::jsonb, '{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Name ' || \$2 || 'TAG\"},{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"' || CASE WHEN \$2 % 2 = 0 THEN 'True' ELSE 'False' END || '\"},{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\",\"value\":\"' || \$2 || 'TAG@example.com\"}]}')"
 patch_raw="UPDATE scim.users SET data = jsonb_set(jsonb_set(jsonb_set(data, '{displayName}', to_jsonb('Name ' || \$2 || 'TAG')), '{active}', to_jsonb(\$2 % 2 = 0)), '{emails,0,value}', to_jsonb(\$2 || 'TAG@example.com')), version = version + 1, last_modified = now() WHERE tenant = '$tenant' AND id = (SELECT id FROM $ids WHERE n = \$1 % $patched + 1)"
 
-# count NAME SQL N TAG [ROLE]: instructions for N calls of SQL ($1 a random
-# user number, $2 the call's number, TAG replaced by TAG) in one single-user
-# backend, as ROLE if given (else as the backend's superuser)
-count() {
-	{
-		# as scim-server's sessions have it (src/server/db.c)
-		printf 'SET search_path = pg_catalog, pg_temp;\n\n'
-		printf 'SET plan_cache_mode = force_generic_plan;\n\n'
-		printf "SET gin_pending_list_limit = '64MB';\n\n"
-		# last: what comes before may need the superuser
-		[ -z "${5:-}" ] || printf 'SET ROLE %s;\n\n' "$5"
-		printf 'PREPARE q(int, int) AS %s;\n\n' "$(printf '%s' "$2" | sed "s/TAG/$4/g")"
-		awk -v n="$3" -v rows="$rows" -v seed="$4" 'BEGIN {
-			srand(length(seed) * 7919 + n)
-			for (i = 0; i < n; i++) printf "EXECUTE q(%d, %d);\n\n", 1 + int(rand() * rows), i
-		}'
-	} > "$work/ins.$1.sql"
-	chmod 644 "$work/ins.$1.sql"
-	as_server sh -c "valgrind --tool=callgrind --callgrind-out-file=/dev/null postgres --single -D '$PGDATA_DIR' -j '$db' \
-		< '$work/ins.$1.sql' > '$work/ins.$1.out' 2> '$work/ins.$1.err'" ||
-		{ cat "$work/ins.$1.err" >&2; return 1; }
-	# a single-user backend reports errors on its standard error, and goes on
-	if grep -q 'ERROR:' "$work/ins.$1.out" "$work/ins.$1.err"; then
-		grep -h -m 3 'ERROR:' "$work/ins.$1.out" "$work/ins.$1.err" >&2
-		return 1
-	fi
-	sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/ins.$1.err"
-}
-
-# per_call NAME SQL RUN [ROLE]: instructions per call, from N1 and N2 calls
-per_call() {
-	a=$(count "$1.1" "$2" "$n1" "${3}a" "${4:-}")
-	b=$(count "$1.2" "$2" "$n2" "${3}b" "${4:-}")
-	echo $(((b - a) / (n2 - n1)))
-}
-
 echo "== instructions: single-user backend under callgrind, $n1 and $n2 calls a statement, scim.handle*() $as"
 e0=$(events)
 as_server pg_ctl -D "$PGDATA_DIR" -m fast -w stop >/dev/null
 run=$(date +%s)
-gh=$(per_call get_handle "$get_handle" "g$run" "$role")
-gj=$(per_call get_jsonb "$get_jsonb" "g$run" "$role")
-gr=$(per_call get_raw "$get_raw" "g$run")
-ih=$(per_call id_handle "$id_handle" "i$run" "$role")
-ir=$(per_call id_raw "$id_raw" "i$run")
-ph=$(per_call patch_handle "$patch_handle" "h$run" "$role")
-pr=$(per_call patch_raw "$patch_raw" "r$run")
+gh=$(ins_per_call get_handle "$get_handle" "g$run" "$role")
+gj=$(ins_per_call get_jsonb "$get_jsonb" "g$run" "$role")
+gr=$(ins_per_call get_raw "$get_raw" "g$run")
+ih=$(ins_per_call id_handle "$id_handle" "i$run" "$role")
+ir=$(ins_per_call id_raw "$id_raw" "i$run")
+ph=$(ins_per_call patch_handle "$patch_handle" "h$run" "$role")
+pr=$(ins_per_call patch_raw "$patch_raw" "r$run")
 as_server pg_ctl -D "$PGDATA_DIR" -l "$work/server.log" -w start >/dev/null
 # every PATCH must have written (one event each): one that changed nothing
 # would be answered as a read, and the figure would not be a write's

@@ -39,3 +39,44 @@ as_server() {
 		su "$SERVER_USER" -s /bin/sh -c "PATH='$PATH'; export PATH; $cmd"
 	fi
 }
+
+# ins_count NAME SQL N TAG [ROLE]: instructions for N calls of SQL in one
+# single-user backend under callgrind, as ROLE if given (else as the
+# backend's superuser).  In SQL, $1 is a random number in 1..INS_ROWS, $2
+# the call's number, and TAG is replaced by TAG, which keeps runs apart.
+# Needs bench/run.sh's throwaway cluster, stopped (PGDATA_DIR, SERVER_USER),
+# and INS_DB (the database) and INS_WORK (a directory for the scripts).
+ins_count() {
+	{
+		# as scim-server's sessions have it (src/server/db.c)
+		printf 'SET search_path = pg_catalog, pg_temp;\n\n'
+		printf 'SET plan_cache_mode = force_generic_plan;\n\n'
+		printf "SET gin_pending_list_limit = '64MB';\n\n"
+		# last: what comes before may need the superuser
+		[ -z "${5:-}" ] || printf 'SET ROLE %s;\n\n' "$5"
+		printf 'PREPARE q(int, int) AS %s;\n\n' "$(printf '%s' "$2" | sed "s/TAG/$4/g")"
+		awk -v n="$3" -v rows="$INS_ROWS" -v seed="$4" 'BEGIN {
+			srand(length(seed) * 7919 + n)
+			for (i = 0; i < n; i++) printf "EXECUTE q(%d, %d);\n\n", 1 + int(rand() * rows), i
+		}'
+	} > "$INS_WORK/ins.$1.sql"
+	chmod 644 "$INS_WORK/ins.$1.sql"
+	as_server sh -c "valgrind --tool=callgrind --callgrind-out-file=/dev/null postgres --single -D '$PGDATA_DIR' -j '$INS_DB' \
+		< '$INS_WORK/ins.$1.sql' > '$INS_WORK/ins.$1.out' 2> '$INS_WORK/ins.$1.err'" ||
+		{ cat "$INS_WORK/ins.$1.err" >&2; return 1; }
+	# a single-user backend reports errors on its standard error, and goes on
+	if grep -q 'ERROR:' "$INS_WORK/ins.$1.out" "$INS_WORK/ins.$1.err"; then
+		grep -h -m 3 'ERROR:' "$INS_WORK/ins.$1.out" "$INS_WORK/ins.$1.err" >&2
+		return 1
+	fi
+	sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$INS_WORK/ins.$1.err"
+}
+
+# ins_per_call NAME SQL RUN [ROLE]: instructions per call, from INS_N1 and
+# INS_N2 calls (tags RUNa and RUNb): start-up, shutdown and the first
+# calls' planning fall out of the difference
+ins_per_call() {
+	_a=$(ins_count "$1.1" "$2" "$INS_N1" "${3}a" "${4:-}")
+	_b=$(ins_count "$1.2" "$2" "$INS_N2" "${3}b" "${4:-}")
+	echo $(((_b - _a) / (INS_N2 - INS_N1)))
+}

@@ -198,6 +198,11 @@ part patch
 export OWN_CLUSTER PGDATA_DIR SERVER_USER
 part instructions
 
+# ---- 8. the same for writes, pages and searches, each against raw SQL with
+# the same effect (adds a tenant of its own) -------------------------------------
+
+part writes
+
 # ---- summary ---------------------------------------------------------------
 
 {
@@ -244,5 +249,9 @@ part instructions
 	echo "7. instructions per call in a single-user backend under callgrind (the difference between"
 	echo "   ${BENCH_INS_N1:-200} and ${BENCH_INS_N2:-1200} calls; cost = subject / baseline, lower is better)"
 	grep '^SUMMARY' "$WORK/instructions.out" | sed 's/^SUMMARY /   /'
+	echo
+	echo "8. instructions per call of writes, pages and searches against raw SQL with the same effect"
+	echo "   (the same counting; pages with a quarter of the calls)"
+	grep '^SUMMARY' "$WORK/writes.out" | sed 's/^SUMMARY /   /'
 	echo "========================================================"
 }
