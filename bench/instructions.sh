@@ -53,14 +53,7 @@ else
 fi
 work=${WORK:-$(mktemp -d)}
 
-if [ "${OWN_CLUSTER:-0}" != 1 ] || [ -z "${PGDATA_DIR:-}" ]; then
-	echo "SUMMARY instructions: not run (it needs bench/run.sh's own throwaway cluster)"
-	exit 0
-fi
-if ! command -v valgrind >/dev/null 2>&1; then
-	echo "SUMMARY instructions: not run (valgrind is not installed)"
-	exit 0
-fi
+ins_can_run instructions || exit 0
 
 rows=$(psql -X -At -c 'SELECT count(*) FROM http_ids')
 ids=$(ids_table)

@@ -80,3 +80,16 @@ ins_per_call() {
 	_b=$(ins_count "$1.2" "$2" "$INS_N2" "${3}b" "${4:-}")
 	echo $(((_b - _a) / (INS_N2 - INS_N1)))
 }
+
+# ins_can_run PART: can instructions be counted here?  If not, says why in
+# PART's SUMMARY line and fails
+ins_can_run() {
+	if [ "${OWN_CLUSTER:-0}" != 1 ] || [ -z "${PGDATA_DIR:-}" ]; then
+		echo "SUMMARY $1: not run (it needs bench/run.sh's own throwaway cluster)"
+		return 1
+	fi
+	if ! command -v valgrind >/dev/null 2>&1; then
+		echo "SUMMARY $1: not run (valgrind is not installed)"
+		return 1
+	fi
+}

@@ -23,14 +23,7 @@ cd "$(dirname "$0")/.."
 n1=${BENCH_INS_N1:-200}
 n2=${BENCH_INS_N2:-1200}
 work=${WORK:-$(mktemp -d)}
-if [ "${OWN_CLUSTER:-0}" != 1 ] || [ -z "${PGDATA_DIR:-}" ]; then
-	echo "SUMMARY writes: not run (it needs bench/run.sh's own throwaway cluster)"
-	exit 0
-fi
-if ! command -v valgrind >/dev/null 2>&1; then
-	echo "SUMMARY writes: not run (valgrind is not installed)"
-	exit 0
-fi
+ins_can_run writes || exit 0
 run=$(date +%s)
 
 echo "== writes: a tenant of 10,000 users in one group"
