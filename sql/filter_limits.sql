@@ -101,18 +101,19 @@ SELECT scim.sort_sql('pin');
 SELECT scim.sort_sql('keys');
 SELECT scim.unregister_schema('urn:example:secrets:2.0:User');
 
--- through scim.handle (C, falling back to PL/pgSQL) and scim._handle (PL/pgSQL)
+-- through scim.handle, by whichever path takes the request, and by its general path
 SELECT scim.create_tenant('Limits') AS tenant \gset
 SELECT scim.create_token(:'tenant') AS tok \gset
 SELECT set_config('test.h', jsonb_build_object('authorization', 'Bearer ' || :'tok')::text, false) IS NOT NULL AS ok;
--- r(method, path, query, body): status, scimType, detail (or totalResults) from both handlers
+-- r(method, path, query, body): status, scimType, detail (or totalResults) from both paths
+-- (If-None-Match sends a GET down the general path)
 CREATE FUNCTION pg_temp.r(m text, p text, q text DEFAULT NULL, b text DEFAULT NULL)
 	RETURNS TABLE (handler text, status integer, scim_type text, detail text) LANGUAGE sql AS $$
 	SELECT 'handle', h.status, h.body->>'scimType', coalesce(h.body->>'detail', 'totalResults ' || (h.body->>'totalResults'))
 	FROM scim.handle(m, p, q, current_setting('test.h')::jsonb, b) h
 	UNION ALL
-	SELECT '_handle', h.status, h.body->>'scimType', coalesce(h.body->>'detail', 'totalResults ' || (h.body->>'totalResults'))
-	FROM scim._handle(m, p, q, current_setting('test.h')::jsonb, b) h
+	SELECT 'general', h.status, h.body->>'scimType', coalesce(h.body->>'detail', 'totalResults ' || (h.body->>'totalResults'))
+	FROM scim.handle(m, p, q, current_setting('test.h')::jsonb || '{"if-none-match": "\"general\""}', b) h
 $$;
 SELECT status, body->>'id' AS uid FROM scim.handle('POST', '/Users', NULL, current_setting('test.h')::jsonb,
 	'{"userName": "okta.user@example.com", "password": "1mz050nq", "active": true}') \gset
