@@ -74,6 +74,11 @@ OBJS = $(CORE_OBJS) $(PG_OBJS)
 # RFC 7643 schemas as JSON); the script PostgreSQL runs is assembled from
 # them.  sql/ and expected/ hold only pg_regress inputs and outputs.
 DATA_built = scim--$(EXTVERSION).sql
+# Each release's install script as released, frozen (src/ext/released/,
+# never edited), and the upgrade scripts from one release to the next
+# (src/ext/upgrade/): ALTER EXTENSION scim UPDATE follows them.
+DATA = src/ext/released/scim--0.1.0.sql \
+	src/ext/upgrade/scim--0.1.0--0.2.0.sql
 SCHEMA_JSON = src/schemas/common.json src/schemas/user.json src/schemas/group.json \
 	src/schemas/enterprise_user.json
 

@@ -92,6 +92,10 @@ has() {
 has "usr/lib/postgresql/$pgv/lib/scim.so"
 has "usr/share/postgresql/$pgv/extension/scim.control" scim.control
 has "usr/share/postgresql/$pgv/extension/scim--$version.sql"
+# every release's script and the upgrade scripts, for ALTER EXTENSION UPDATE
+for f in src/ext/released/scim--*.sql src/ext/upgrade/scim--*.sql; do
+	has "usr/share/postgresql/$pgv/extension/$(basename "$f")" "$f"
+done
 has "usr/share/postgresql/$pgv/contrib/scim/server_role.sql" src/server/server_role.sql
 has usr/bin/scim-server
 has lib/systemd/system/scim-server.service debian/scim-server.service

@@ -3,7 +3,8 @@
 #
 #   1. the core's unit tests (no server), under valgrind;
 #   2. the pg_regress suite, in a throwaway cluster made by pg_virtualenv,
-#      and the store's multi-session tests (test/store/*.sh, pgbench);
+#      the store's multi-session tests (test/store/*.sh, pgbench), and the
+#      upgrade from every earlier release (test/upgrade/run.sh);
 #   3. the libFuzzer targets, briefly (FUZZ_SECONDS, default 15, per target),
 #      after replaying every seed of their corpus;
 #   4. the end-to-end HTTP tests (test/e2e/run.sh).
@@ -17,11 +18,13 @@
 #
 # Each suite runs under a bound (coreutils timeout), several times its usual
 # duration; one that outlives it counts as failed.  Were every suite to hang,
-# the whole would still end within about 15 minutes.  The bounds, in seconds,
+# the whole would still end within about 18 minutes.  The bounds, in seconds,
 # can be set from the environment:
 #   SCIM_TIMEOUT_UNIT     each unit test program (usually 1-2 s)       30
 #   SCIM_TIMEOUT_REGRESS  pg_regress (usually 20-25 s)                 180
 #   SCIM_TIMEOUT_STORE    each store test (usually 5-6 s)              60
+#   SCIM_TIMEOUT_UPGRADE  the upgrade test (usually 5 s; 10 s more     120
+#                         when it builds a release, the first time)
 #   SCIM_TIMEOUT_FUZZ     each fuzz target (usually FUZZ_SECONDS + 2)  2 x FUZZ_SECONDS + 30
 #   SCIM_TIMEOUT_E2E      the end-to-end tests (usually 30-45 s)       240
 # A missing tool (valgrind, pg_virtualenv, pgbench, clang, python3) fails
@@ -134,6 +137,10 @@ installed_differs() {
 		set -- $pair
 		cmp -s "$1" "$2" || echo "$2 (is not $1)"
 	done
+	# the released scripts and the upgrade scripts, for ALTER EXTENSION UPDATE
+	for f in src/ext/released/scim--*.sql src/ext/upgrade/scim--*.sql; do
+		cmp -s "$f" "$ext/$(basename "$f")" || echo "$ext/$(basename "$f") (is not $f)"
+	done
 }
 
 echo "== the installed extension"
@@ -151,7 +158,7 @@ if [ -n "$stale" ]; then
 		fail "installed build: FAILED, not this build: run sudo make install (pg_regress, store and end-to-end will not run)"
 	fi
 else
-	echo "   scim.so, scim.control and the install script are this build's"
+	echo "   scim.so, scim.control, the install and upgrade scripts are this build's"
 	passed=$((passed + 1))
 fi
 
@@ -189,6 +196,18 @@ for t in test/store/*.sh; do
 	grep -E '^(ok|not ok) |^#' "$log/store-$name.out" | sed "s/^/   $name: /"
 	[ "$rc" -eq 0 ] || tail -20 "$log/store-$name.out"
 done
+
+# ---- 2c. upgrade from every earlier release --------------------------------
+# In a private copy of PostgreSQL (test/upgrade/lib.sh), not the installed
+# extension: each release is built from its commit (cached in build/upgrade/),
+# then this build is installed over it.
+echo "== upgrade"
+if need upgrade git nm "$PGBIN/pg_ctl"; then
+	bounded upgrade "${SCIM_TIMEOUT_UPGRADE:-120}" SCIM_TIMEOUT_UPGRADE "$log/upgrade.out" sh test/upgrade/run.sh
+	tally upgrade "$log/upgrade.out"
+	grep -E '^(ok|not ok) |^#' "$log/upgrade.out" | sed 's/^/   /'
+	[ "$rc" -eq 0 ] || tail -20 "$log/upgrade.out"
+fi
 
 # ---- 3. fuzz smoke: every seed replayed, then a bounded run per target ------
 echo "== fuzz (${FUZZ_SECONDS}s per target)"

@@ -1,4 +1,4 @@
-/* scim 0.1.0: SCIM 2.0 (RFC 7643 / RFC 7644) inside PostgreSQL */
+/* scim: SCIM 2.0 (RFC 7643 / RFC 7644) inside PostgreSQL */
 
 \echo Use "CREATE EXTENSION scim" to load this file. \quit
 

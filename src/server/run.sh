@@ -71,18 +71,23 @@ stop() {
 trap stop EXIT
 trap 'exit 0' INT TERM
 
-# the extension, the role the server connects as, and a demo tenant
-"$PGBIN/psql" "$admin_db" -Xq -v ON_ERROR_STOP=1 > /dev/null <<'SQL'
+# the extension, the role the server connects as, and a demo tenant.  An
+# extension a release installed is updated (ALTER EXTENSION scim UPDATE);
+# one that a build between releases installed may not update, or may lack
+# the function this scim-server calls: it must be recreated.
+update_rc=0
+update_err=$("$PGBIN/psql" "$admin_db" -Xq -v ON_ERROR_STOP=1 2>&1 > /dev/null <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS scim;
 ALTER EXTENSION scim UPDATE;
 SQL
-# 0.1.0 has no upgrade scripts yet: an extension that an older build
-# installed can lack the function this scim-server calls
-if [ -z "$("$PGBIN/psql" "$admin_db" -XAtc "SELECT to_regprocedure('scim.handle_text(text,text,text,jsonb,text)')")" ]; then
-	echo "run.sh: the scim extension in this database was installed by an older build and lacks" >&2
-	echo "  scim.handle_text(), which scim-server calls.  Recreate it (its tenants, tokens and users" >&2
-	echo "  go with it): psql \"$admin_db\" -c 'DROP EXTENSION scim CASCADE', then make run again." >&2
+) || update_rc=$?
+if [ "$update_rc" -ne 0 ] ||
+	[ -z "$("$PGBIN/psql" "$admin_db" -XAtc "SELECT to_regprocedure('scim.handle_text(text,text,text,jsonb,text)')")" ]; then
+	[ -n "$update_err" ] && echo "$update_err" >&2
+	echo "run.sh: the scim extension in this database cannot be updated to this build: a build" >&2
+	echo "  between releases installed it (README, Upgrading).  Recreate it (its tenants, tokens and" >&2
+	echo "  users go with it): psql \"$admin_db\" -c 'DROP EXTENSION scim CASCADE', then make run again." >&2
 	exit 1
 fi
 "$PGBIN/psql" "$admin_db" -Xq -v ON_ERROR_STOP=1 -f src/server/server_role.sql > /dev/null
