@@ -17,28 +17,11 @@
 # Run by make test-packages (which installs what the packaging needs).
 set -u
 cd "$(dirname "$0")/.."
-passed=0
-failed=0
-n=0
+. test/tap.sh
 work=$(mktemp -d)
 chmod 755 "$work" # the cluster's server (user postgres) reads the unpacked extension
 trap 'rm -rf "$work"' EXIT
 
-ok() {
-	# ok DESCRIPTION / not_ok DESCRIPTION: one TAP line
-	n=$((n + 1)) passed=$((passed + 1))
-	echo "ok $n - $1"
-}
-not_ok() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n - $1"
-}
-check() {
-	# check DESCRIPTION COMMAND...
-	c_what=$1
-	shift
-	if "$@"; then ok "$c_what"; else not_ok "$c_what"; fi
-}
 finish() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]

@@ -23,23 +23,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 . test/upgrade/lib.sh
+. test/tap.sh
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n - $1"
-}
-check() {
-	# check DESCRIPTION COMMAND...
-	c_what=$1
-	shift
-	if "$@"; then ok "$c_what"; else not_ok "$c_what"; fi
-}
 same() {
 	# same DESCRIPTION GOT WANTED
 	if [ "$2" = "$3" ]; then
@@ -113,6 +98,15 @@ for release in $(releases | tr ' ' ':'); do
 			nm -D --defined-only scim.so | awk '{ print $3 }' | grep -qx "$sym" || printf ' %s' "$sym"
 		done)
 	same "$old: every C function its script declares is in this scim.so (a retired one as a stub)" "$missing" ""
+	if [ -n "$missing" ]; then
+		# the old script must still install, and an old definition called
+		# before ALTER EXTENSION scim UPDATE must say what to do
+		echo "#   keep each in src/pg/ as a stub:"
+		echo "#     PG_FUNCTION_INFO_V1(symbol);"
+		echo "#     Datum symbol(PG_FUNCTION_ARGS) { ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),"
+		echo "#       errmsg(\"function %s is no longer supported\", \"scim._name()\"),"
+		echo "#       errhint(\"Update the extension: ALTER EXTENSION scim UPDATE.\"))); }"
+	fi
 
 	rm -rf "$work/root" "$work/data"
 	cp -a "$old_dir/root" "$work/root"
@@ -136,8 +130,10 @@ for release in $(releases | tr ' ' ':'); do
 		# user_id RESPONSE: the id a 201 answered, or nothing
 		case $1 in 201\ *) field "${1#201 }" id ;; esac
 	}
-	alice=$(user_id "$(call up POST /Users '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"alice","password":"posted secret","emails":[{"value":"alice@example.com","primary":true}]}')")
-	bob=$(user_id "$(call up POST /Users '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bob","name":{"givenName":"Bob"}}')")
+	acme=urn:example:params:scim:schemas:extension:acme:2.0:User
+	sql up -c "SELECT scim.register_schema('{\"id\": \"$acme\", \"name\": \"Acme\", \"attributes\": [{\"name\": \"badge\", \"type\": \"string\"}]}')" > /dev/null
+	alice=$(user_id "$(call up POST /Users "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\",\"$acme\"],\"userName\":\"alice\",\"password\":\"posted secret\",\"emails\":[{\"value\":\"alice@example.com\",\"primary\":true}],\"$acme\":{\"badge\":\"B-7\"}}")")
+	bob=$(user_id "$(call up POST /Users '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"userName":"bob","name":{"givenName":"Bob"},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"R&D"}}')")
 	carol=$(user_id "$(call up POST /Users '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"carol"}')")
 	call up PATCH "/Users/$bob" '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"password","value":"patched secret"}]}' > /dev/null
 	ALICE=$(echo "$alice" | tr a-f A-F)
@@ -195,7 +191,9 @@ for release in $(releases | tr ' ' ':'); do
 	same "$old: the old token is accepted, the expiring one too, the revoked one refused" \
 		"$(call up GET "/Users/$alice" | cut -c1-3) $(call up GET "/Users/$alice" '' "$expiring" | cut -c1-3) $(call up GET "/Users/$alice" '' "$revoked" | cut -c1-3)" \
 		"200 200 401"
-	same "$old: alice is served as before" "$(call up GET "/Users/$alice")" "$before_alice"
+	same "$old: alice is served as before (with the extension schema registered on $old)" \
+		"$(call up GET "/Users/$alice")" "$before_alice"
+	same "$old: the schema registered on $old is served" "$(call up GET "/Schemas/$acme" | cut -c1-3)" 200
 	same "$old: bob is served as before (his groups: Staff)" "$(call up GET "/Users/$bob")" "$before_bob"
 	same "$old: Nested is served as before, its member in canonical form" \
 		"$(call up GET "/Groups/$nested")" "$(echo "$before_nested" | sed "s/$STAFF/$staff/g")"
