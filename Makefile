@@ -45,11 +45,13 @@ PG_OBJS = \
 	src/pg/body_parse.o \
 	src/pg/deadline.o \
 	src/pg/discovery.o \
+	src/pg/document.o \
 	src/pg/errors.o \
 	src/pg/filter_funcs.o \
 	src/pg/filter_type.o \
 	src/pg/handle.o \
 	src/pg/json_sink.o \
+	src/pg/jsonb_ops.o \
 	src/pg/jsonb_view.o \
 	src/pg/jsonc_conv.o \
 	src/pg/list_funcs.o \
@@ -66,7 +68,8 @@ PG_OBJS = \
 	src/pg/statements.o \
 	src/pg/tenant.o \
 	src/pg/user_patch.o \
-	src/pg/values.o
+	src/pg/values.o \
+	src/pg/write.o
 
 OBJS = $(CORE_OBJS) $(PG_OBJS)
 

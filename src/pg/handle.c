@@ -223,15 +223,9 @@ serve(FunctionCallInfo fcinfo, bool text)
 	return answer(fcinfo, cache);
 }
 
-/* Interim, until list.c and write.c answer them: the PL/pgSQL handler's answer. */
+/* Interim, until list.c answers them: the PL/pgSQL handler's answer. */
 Datum
 ScimPgAnswerSearch(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt)
-{
-	return fall_back(fcinfo, (HandleCache *) fcinfo->flinfo->fn_extra);
-}
-
-Datum
-ScimPgAnswerResource(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt)
 {
 	return fall_back(fcinfo, (HandleCache *) fcinfo->flinfo->fn_extra);
 }

@@ -57,6 +57,14 @@ typedef enum Statement
 	ST__COUNT
 } Statement;
 
+/* A statement of the handler's: its text and its parameters' types. */
+typedef struct StatementDef
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[8];
+} StatementDef;
+
 /* Per call site: the fallback function and the last projection parsed. */
 typedef struct HandleCache
 {
@@ -160,7 +168,11 @@ extern bool ScimPgAuthenticate(Request *req, MemoryContext cxt, Datum *tenant, b
 extern bool ScimPgWatched(Oid relid, const char *stmt, const char *row);
 
 /* statements.c */
+extern SPIPlanPtr ScimPgPrepare(const char *sql, int nargs, const Oid *argtypes);
 extern SPIPlanPtr ScimPgPlan(Statement st);
+extern Datum ScimPgOneValue(bool *isnull);
+extern int	ScimPgRunDef(const StatementDef *defs, SPIPlanPtr *plans_of, int st, Datum *args, const char *nulls,
+						 bool read_only, MemoryContext cxt);
 extern int	ScimPgRun(Statement st, Datum *args, bool read_only, MemoryContext cxt);
 extern int	ScimPgRunUsers(Statement st, Datum *args, bool read_only, Datum tenant, MemoryContext cxt,
 						   bool *stale);
@@ -186,10 +198,48 @@ extern Datum ScimPgAnswerSearch(FunctionCallInfo fcinfo, Request *req, MemoryCon
 /* write.c: POST /Users, /Groups; GET, PUT, PATCH, DELETE /Users/{id}, /Groups/{id} */
 extern Datum ScimPgAnswerResource(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt);
 
+/* jsonb_ops.c: jsonb as SQL's operators have it */
+extern JsonbValue *ScimPgKeyValue(Jsonb *doc, const char *key);
+extern char *ScimPgKeyText(Jsonb *doc, const char *key);
+extern bool ScimPgHasKey(Jsonb *doc, const char *key);
+extern bool ScimPgSameValue(const JsonbValue *a, const JsonbValue *b);
+extern JsonbValue *ScimPgBodyMember(JsonbContainer *obj, const char *name);
+extern Jsonb *ScimPgWithout(JsonbContainer *obj, const char *const *names, int n);
+extern Jsonb *ScimPgWithMember(JsonbContainer *obj, const char *key, const JsonbValue *value);
+extern JsonbContainer *ScimPgSetPathTarget(Jsonb *doc, const char *key, const char *sub);
+extern Jsonb *ScimPgStampMeta(Jsonb *doc, const char *last_modified, const char *version);
+
+/* write.c */
+extern bool ScimPgPlain(const char *s);
+
+/* document.c */
+extern ErrorData *ScimPgAttempt(void (*fn) (void *arg), void *arg, MemoryContext cxt);
+extern Jsonb *ScimPgReadBody(const Request *req, MemoryContext cxt);
+extern Jsonb *ScimPgNormalize(const Request *req, Jsonb *body);
+extern char *ScimPgPasswordSecret(const Request *req, Jsonb *body);
+extern Jsonb *ScimPgWithPassword(Jsonb *doc, const char *secret);
+
+/* ASCII white space, as the database's \s has it for plain ASCII text (ScimPgPlain()) */
+static inline bool
+ScimPgIsSpace(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 /* members.c */
 extern Jsonb *ScimPgMembersOf(const Request *req, const char *gid, MemoryContext cxt);
+extern Jsonb *ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt);
+extern void ScimPgForgetMember(const Request *req, const char *id, MemoryContext cxt);
+extern bool ScimPgSetMembers(const Request *req, Datum gid, const char *op, const JsonbValue *members,
+							 MemoryContext cxt);
+extern Jsonb *ScimPgPatchMembers(const Request *req, Datum gid, Jsonb *request, bool *changed,
+								 MemoryContext cxt);
+
+/* user_patch.c */
+extern const char *ScimPgChangeKind(Jsonb *was, Jsonb *now);
 
 /* respond.c */
+extern const char ScimPgNullHeader[];
 extern void ScimPgFail(int status, const char *scim_type, const char *fmt,...)
 			pg_attribute_printf(3, 4) pg_attribute_noreturn();
 extern void ScimPgLogEvent(const Request *req, const char *kind, const char *rtype, const char *id,

@@ -17,6 +17,12 @@
 #define CONTENT_TYPE "application/scim+json; charset=utf-8"
 
 /*
+ * A header value that is JSON null: the Location of a resource created by
+ * a request without a base URL (headers that make none), as it always was.
+ */
+const char	ScimPgNullHeader[] = "";
+
+/*
  * Text the responses are made of, written out directly: psprintf() cost
  * 1,700 instructions a call, five calls a PATCH.
  */
@@ -143,7 +149,14 @@ headers_datum(FunctionCallInfo fcinfo, const char *etag, const char *location, b
 		ScimPgSinkKey(&headers, "etag", 4);
 		ScimPgSinkString(&headers, WJB_VALUE, etag);
 	}
-	if (location)
+	if (location == ScimPgNullHeader)
+	{
+		JsonbValue	null = {.type = jbvNull};
+
+		ScimPgSinkKey(&headers, "location", 8);
+		ScimPgSinkValue(&headers, WJB_VALUE, &null);
+	}
+	else if (location)
 	{
 		ScimPgSinkKey(&headers, "location", 8);
 		ScimPgSinkString(&headers, WJB_VALUE, location);
@@ -264,15 +277,25 @@ ScimPgErrorResponse(FunctionCallInfo fcinfo, int status, const char *scim_type, 
 void
 ScimPgFail(int status, const char *scim_type, const char *fmt,...)
 {
-	char		detail[1024];
-	va_list		ap;
+	StringInfoData detail;
 
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
+	/* whole, however long: a detail names what the client sent */
+	initStringInfo(&detail);
+	for (;;)
+	{
+		va_list		ap;
+		int			needed;
+
+		va_start(ap, fmt);
+		needed = appendStringInfoVA(&detail, fmt, ap);
+		va_end(ap);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&detail, needed);
+	}
 	ereport(ERROR,
 			(errcode(ScimPgStatusSqlState(status, scim_type)),
-			 errmsg("%s", detail)));
+			 errmsg("%s", detail.data)));
 	pg_unreachable();
 }
 

@@ -75,6 +75,12 @@ extern const ScimValueOps ScimJsonbOps;
 extern void ScimJsonbRoot(Jsonb *jb, ScimValue *out);
 extern void ScimJsonbValue(const JsonbValue *v, ScimValue *out);
 extern char *ScimPgValueText(const ScimValue *v, size_t *len);
+
+/* secrets.c */
+extern char *ScimPgHashPassword(const char *password);
+
+/* values.c */
+extern char *ScimPgArrowText(const JsonbValue *v, int *len);
 extern struct NumericData *ScimPgNumeric(const char *text);
 
 /* filter_funcs.c */
@@ -195,6 +201,41 @@ ScimPgEntryValue(JsonbValue *v, const ScimPgEntry *e)
 			v->type = jbvBinary;
 			v->val.binary.data = (JsonbContainer *) e->data;
 			v->val.binary.len = e->len;
+			break;
+	}
+}
+
+/* A value as an entry, the inverse of ScimPgEntryValue() (a container in binary form only). */
+static inline void
+ScimPgValueEntry(ScimPgEntry *e, const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvString:
+			e->type = JENTRY_ISSTRING;
+			e->data = v->val.string.val;
+			e->len = v->val.string.len;
+			break;
+		case jbvNumeric:
+			e->type = JENTRY_ISNUMERIC;
+			e->data = (const char *) v->val.numeric;
+			e->len = VARSIZE_ANY(v->val.numeric);
+			break;
+		case jbvBool:
+			e->type = v->val.boolean ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
+			e->data = NULL;
+			e->len = 0;
+			break;
+		case jbvNull:
+			e->type = JENTRY_ISNULL;
+			e->data = NULL;
+			e->len = 0;
+			break;
+		default:
+			Assert(v->type == jbvBinary);
+			e->type = JENTRY_ISCONTAINER;
+			e->data = (const char *) v->val.binary.data;
+			e->len = v->val.binary.len;
 			break;
 	}
 }

@@ -45,16 +45,13 @@ scim_random_token(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(out.data));
 }
 
-PG_FUNCTION_INFO_V1(scim_hash_password);
-
 /*
- * scim._hash_password(text): a SCRAM-SHA-256 secret (salted, iterated), the
- * format PostgreSQL keeps its own role passwords in.
+ * A SCRAM-SHA-256 secret (salted, iterated) for password, the format
+ * PostgreSQL keeps its own role passwords in.
  */
-Datum
-scim_hash_password(PG_FUNCTION_ARGS)
+char *
+ScimPgHashPassword(const char *password)
 {
-	char	   *password = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char		salt[SCRAM_DEFAULT_SALT_LEN];
 	const char *errstr = NULL;
 	char	   *secret;
@@ -68,7 +65,16 @@ scim_hash_password(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not hash the password: %s", errstr ? errstr : "unknown error")));
-	PG_RETURN_TEXT_P(cstring_to_text(secret));
+	return secret;
+}
+
+PG_FUNCTION_INFO_V1(scim_hash_password);
+
+/* scim._hash_password(text): ScimPgHashPassword()'s secret. */
+Datum
+scim_hash_password(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(ScimPgHashPassword(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
 }
 
 /* HMAC-SHA-256 of data[0..len) under key[0..keylen) into out. */

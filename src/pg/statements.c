@@ -82,13 +82,6 @@
 	"ORDER BY e.schema) FROM scim.resource_type_extension e WHERE e.resource_type = t.name), '[]'::jsonb), " \
 	"'meta', jsonb_build_object('resourceType', 'ResourceType', 'location', $1 || '/ResourceTypes/' || t.name)))"
 
-typedef struct StatementDef
-{
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[8];
-} StatementDef;
-
 static const StatementDef statements[ST__COUNT] = {
 	[ST_AUTH] = {
 		"SELECT t.tenant, t.expires_at FROM scim.token t WHERE t.hash = $1 "
@@ -176,20 +169,57 @@ static const Statement alone[ST__COUNT] = {
 
 static SPIPlanPtr plans[ST__COUNT];
 
+/*
+ * A statement of the handler's prepared for the backend's life, with a
+ * generic plan: the parameters are a tenant and a key, and a custom plan
+ * per call would cost its planning every time.
+ */
+SPIPlanPtr
+ScimPgPrepare(const char *sql, int nargs, const Oid *argtypes)
+{
+	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, (Oid *) argtypes, CURSOR_OPT_GENERIC_PLAN);
+
+	if (p == NULL)
+		elog(ERROR, "could not prepare a scim.handle() statement: %s", SPI_result_code_string(SPI_result));
+	SPI_keepplan(p);
+	return p;
+}
+
 static SPIPlanPtr
 plan(Statement st)
 {
 	if (plans[st] == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare_cursor(statements[st].sql, statements[st].nargs,
-										   (Oid *) statements[st].argtypes, CURSOR_OPT_GENERIC_PLAN);
-
-		if (p == NULL)
-			elog(ERROR, "could not prepare a scim.handle() statement: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		plans[st] = p;
-	}
+		plans[st] = ScimPgPrepare(statements[st].sql, statements[st].nargs, statements[st].argtypes);
 	return plans[st];
+}
+
+/* The first column of the one row the last statement read. */
+Datum
+ScimPgOneValue(bool *isnull)
+{
+	if (SPI_processed != 1)
+		elog(ERROR, "scim.handle(): a statement read %llu rows, not one", (unsigned long long) SPI_processed);
+	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+}
+
+/*
+ * Run statement st of a file's own table defs, prepared on first use into
+ * plans[st] (nulls as SPI_execute_plan() takes them, NULL for none); the
+ * caller's context cxt is current again after, and an SPI failure raised.
+ */
+int
+ScimPgRunDef(const StatementDef *defs, SPIPlanPtr *plans_of, int st, Datum *args, const char *nulls,
+			 bool read_only, MemoryContext cxt)
+{
+	int			rc;
+
+	if (plans_of[st] == NULL)
+		plans_of[st] = ScimPgPrepare(defs[st].sql, defs[st].nargs, defs[st].argtypes);
+	rc = SPI_execute_plan(plans_of[st], args, nulls, read_only, 0);
+	MemoryContextSwitchTo(cxt);
+	if (rc < 0)
+		elog(ERROR, "scim.handle(): a statement failed: %s", SPI_result_code_string(rc));
+	return rc;
 }
 
 /* Statement st's plan, prepared on first use. */

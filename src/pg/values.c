@@ -229,31 +229,49 @@ scim_index_ddl(PG_FUNCTION_ARGS)
 }
 
 /*
- * resource->>name as the ->> operator gives it, or NULL: the text of a
- * string, the JSON text of anything else, NULL for JSON null or no member.
+ * v as the ->> operator gives a member's value: the text of a string, the
+ * JSON text of anything else, NULL for JSON null (or no value at all).
  */
-static text *
-member_text(Jsonb *resource, text *name)
+char *
+ScimPgArrowText(const JsonbValue *v, int *len)
 {
-	JsonbValue *v;
+	char	   *s;
 
-	if (!JB_ROOT_IS_OBJECT(resource))
-		return NULL;
-	v = getKeyJsonValueFromContainer(&resource->root, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), NULL);
 	if (v == NULL || v->type == jbvNull)
 		return NULL;
 	switch (v->type)
 	{
 		case jbvString:
-			return cstring_to_text_with_len(v->val.string.val, v->val.string.len);
+			*len = v->val.string.len;
+			return pnstrdup(v->val.string.val, v->val.string.len);
 		case jbvBool:
-			return cstring_to_text(v->val.boolean ? "true" : "false");
+			s = pstrdup(v->val.boolean ? "true" : "false");
+			break;
 		case jbvNumeric:
-			return cstring_to_text(DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(v->val.numeric))));
+			s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+			break;
 		default:
-			return cstring_to_text(JsonbToCString(NULL, v->val.binary.data, v->val.binary.len));
+			s = JsonbToCString(NULL, v->val.binary.data, v->val.binary.len);
+			break;
 	}
+	*len = strlen(s);
+	return s;
+}
+
+/* resource->>name as the ->> operator gives it, or NULL. */
+static text *
+member_text(Jsonb *resource, text *name)
+{
+	JsonbValue *v;
+	char	   *s;
+	int			len;
+
+	if (!JB_ROOT_IS_OBJECT(resource))
+		return NULL;
+	v = getKeyJsonValueFromContainer(&resource->root, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), NULL);
+	if ((s = ScimPgArrowText(v, &len)) == NULL)
+		return NULL;
+	return cstring_to_text_with_len(s, len);
 }
 
 /*

@@ -1,0 +1,197 @@
+/*
+ * document.c
+ *		The document a POST or PUT stores: the request's body read as
+ *		jsonb_in() reads it, checked against the schema (canonical names,
+ *		coerced types, read-only attributes ignored, the name required),
+ *		its password hashed.
+ */
+#include "handle_int.h"
+
+#include "access/xact.h"
+#include "catalog/pg_collation.h"
+#include "utils/builtins.h"
+#include "utils/resowner.h"
+#include "utils/varlena.h"
+
+#include "jsonb_compat.h"
+
+#define PATCH_OP_URN "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+/*
+ * Run fn(arg) in a subtransaction of its own: NULL when it succeeds, else
+ * the error it raised, caught, with the subtransaction rolled back.  For
+ * the errors a request answers as its own (a body that is no JSON, a name
+ * the tenant has), which the PL/pgSQL handler caught in a block.
+ */
+ErrorData *
+ScimPgAttempt(void (*fn) (void *arg), void *arg, MemoryContext cxt)
+{
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *volatile error = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_END_TRY();
+	return error;
+}
+
+/* jsonb_in() of a body, for ScimPgAttempt() */
+typedef struct JsonbIn
+{
+	char	   *text;
+	Jsonb	   *jb;
+} JsonbIn;
+
+static void
+jsonb_in_body(void *arg)
+{
+	JsonbIn    *in = (JsonbIn *) arg;
+
+	in->jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(in->text)));
+}
+
+/*
+ * The body as jsonb_in() reads it, a client's mistake in it answered as
+ * one: what the one-pass parser declines is read by jsonb_in() itself in a
+ * subtransaction, for its errors to be caught.
+ */
+Jsonb *
+ScimPgReadBody(const Request *req, MemoryContext cxt)
+{
+	text	   *body = req->body_text;
+	JsonbIn		in = {NULL, NULL};
+	ErrorData  *e;
+
+	if (body == NULL)
+		ScimPgFail(400, "invalidSyntax", "the request has no body");
+	in.jb = ScimPgParseBody(VARDATA_ANY(body), VARSIZE_ANY_EXHDR(body));
+	if (in.jb != NULL)
+		return in.jb;
+	in.text = text_to_cstring(body);
+	if ((e = ScimPgAttempt(jsonb_in_body, &in, cxt)) == NULL)
+		return in.jb;
+	if (e->sqlerrcode == ERRCODE_INVALID_TEXT_REPRESENTATION || e->sqlerrcode == ERRCODE_UNTRANSLATABLE_CHARACTER)
+		ScimPgFail(400, "invalidSyntax", "the request body is not valid JSON: %s", e->message);
+	if (e->sqlerrcode == ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE)
+		ScimPgFail(400, "invalidValue", "the request body holds a number that cannot be stored: %s", e->message);
+	ReThrowError(e);
+}
+
+/* An extension URN before another, as ORDER BY sorts text. */
+static int
+urn_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *) a;
+	const char *y = *(const char *const *) b;
+
+	return varstr_cmp(x, strlen(x), y, strlen(y), DEFAULT_COLLATION_OID);
+}
+
+/*
+ * A POST or PUT body checked against the schema, the way a PUT or POST
+ * must: names canonical, types coerced, read-only attributes a client may
+ * send back ignored (Okta sends groups, id); a replace PATCH of an empty
+ * resource does it.  schemas lists the core schema, then the extensions
+ * present; userName or displayName is required.
+ */
+Jsonb *
+ScimPgNormalize(const Request *req, Jsonb *body)
+{
+	static const char *const ignored[] = {"id", "meta", "groups", "schemas", "members", "password"};
+	const ScimRegistry *reg = ScimPgRegistry(NULL);
+	const ScimResourceType *type = ScimRegistryFindType(reg, req->rtype, strlen(req->rtype));
+	JsonbParseState *st = NULL;
+	JsonbValue	v;
+	Jsonb	   *request;
+	Jsonb	   *out;
+	ScimError	err;
+	bool		changed;
+	const char **urns;
+	int			n = 0;
+	char	   *required;
+
+	if (!JB_ROOT_IS_OBJECT(body))
+		ScimPgFail(400, "invalidSyntax", "the request body must be a JSON object");
+
+	scim_push_jsonb(&st, WJB_BEGIN_OBJECT, NULL);
+	scim_push_string(&st, WJB_KEY, "schemas");
+	scim_push_jsonb(&st, WJB_BEGIN_ARRAY, NULL);
+	scim_push_string(&st, WJB_ELEM, PATCH_OP_URN);
+	scim_push_jsonb(&st, WJB_END_ARRAY, NULL);
+	scim_push_string(&st, WJB_KEY, "Operations");
+	scim_push_jsonb(&st, WJB_BEGIN_ARRAY, NULL);
+	scim_push_jsonb(&st, WJB_BEGIN_OBJECT, NULL);
+	scim_push_string(&st, WJB_KEY, "op");
+	scim_push_string(&st, WJB_VALUE, "replace");
+	scim_push_string(&st, WJB_KEY, "value");
+	scim_push_binary(&st, WJB_VALUE, ScimPgWithout(&body->root, ignored, lengthof(ignored)));
+	scim_push_jsonb(&st, WJB_END_OBJECT, NULL);
+	scim_push_jsonb(&st, WJB_END_ARRAY, NULL);
+	request = JsonbValueToJsonb(scim_push_jsonb(&st, WJB_END_OBJECT, NULL));
+	out = ScimPgPatchTry(ScimPgObjectJsonb(NULL, 0), request, cstring_to_text(req->rtype), NULL, &changed, &err);
+	if (out == NULL)
+		ScimPgRaise(&err);
+
+	/* the core schema first, then the extensions present, in text's order */
+	urns = palloc(sizeof(char *) * (type->n_extensions + 1));
+	for (int i = 0; i < type->n_extensions; i++)
+		if (ScimPgKeyValue(out, type->extensions[i].schema->id) != NULL)
+			urns[n++] = type->extensions[i].schema->id;
+	qsort(urns, n, sizeof(char *), urn_cmp);
+	st = NULL;
+	scim_push_jsonb(&st, WJB_BEGIN_ARRAY, NULL);
+	scim_push_string(&st, WJB_ELEM, type->core->id);
+	for (int i = 0; i < n; i++)
+		scim_push_string(&st, WJB_ELEM, urns[i]);
+	out = ScimPgWithMember(&out->root, "schemas",
+						   scim_jsonb_binary(&v, JsonbValueToJsonb(scim_push_jsonb(&st, WJB_END_ARRAY, NULL))));
+
+	required = ScimPgKeyText(out, req->users ? "userName" : "displayName");
+	if (required == NULL || required[0] == '\0')
+		ScimPgFail(400, "invalidValue", "%s is required", req->users ? "userName" : "displayName");
+	return out;
+}
+
+/*
+ * The secret of the password a User's body sends (its first member named
+ * password, in any case), NULL for none: never stored itself.
+ */
+char *
+ScimPgPasswordSecret(const Request *req, Jsonb *body)
+{
+	JsonbValue *pw = req->users && JB_ROOT_IS_OBJECT(body) ? ScimPgBodyMember(&body->root, "password") : NULL;
+
+	if (pw == NULL || pw->type == jbvNull)
+		return NULL;
+	if (pw->type != jbvString)
+		/* as a PATCH refuses it: the secret of a structure's JSON text is no password a person typed */
+		ScimPgFail(400, "invalidValue", "attribute \"password\" must be a string");
+	return ScimPgHashPassword(pnstrdup(pw->val.string.val, pw->val.string.len));
+}
+
+/* doc with its password the secret given (none: doc itself). */
+Jsonb *
+ScimPgWithPassword(Jsonb *doc, const char *secret)
+{
+	JsonbValue	v;
+
+	if (secret == NULL)
+		return doc;
+	return ScimPgWithMember(&doc->root, "password", scim_jsonb_string(&v, secret));
+}
