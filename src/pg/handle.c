@@ -223,13 +223,7 @@ serve(FunctionCallInfo fcinfo, bool text)
 	return answer(fcinfo, cache);
 }
 
-/* Interim, until list.c and write.c answer them: the PL/pgSQL handler's answer. */
-Datum
-ScimPgAnswerSearch(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt)
-{
-	return fall_back(fcinfo, (HandleCache *) fcinfo->flinfo->fn_extra);
-}
-
+/* Interim, until write.c answers them: the PL/pgSQL handler's answer. */
 Datum
 ScimPgAnswerResource(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt)
 {

@@ -37,12 +37,14 @@ typedef enum Statement
 	ST_GROUP_ID,
 	ST_GROUP_GET,
 	ST_USER_PATCH,
+	ST_USER_DISPLAYNAME,
 	/* the ST_USER_ statements above without the user's groups */
 	ST_USER_USERNAME_ALONE,
 	ST_USER_EXTERNALID_ALONE,
 	ST_USER_ID_ALONE,
 	ST_USER_GET_ALONE,
 	ST_USER_PATCH_ALONE,
+	ST_USER_DISPLAYNAME_ALONE,
 	ST_TENANT_MEMBERS,
 	/* discovery.c's */
 	ST_SERVICE_PROVIDER_CONFIG,
@@ -170,6 +172,8 @@ extern Row *ScimPgFetchRows(const Request *req, MemoryContext cxt, int *n);
 extern bool ScimPgShow(const Request *req, const Row *row, const struct ScimProjection *projection,
 					   ScimPgSink *s);
 extern Row *ScimPgReadById(const Request *req, Datum tenant, MemoryContext cxt);
+extern bool ScimPgLookup(const Request *req, Datum tenant, const char *filter, int len, MemoryContext cxt,
+						 Row **rows, int *n);
 extern bool ScimPgAnswerList(FunctionCallInfo fcinfo, const Request *req, Datum tenant,
 							 const struct ScimProjection *proj, MemoryContext cxt, Datum *result);
 extern bool ScimPgAnswerGet(FunctionCallInfo fcinfo, const Request *req, Datum tenant,
@@ -182,6 +186,11 @@ extern void ScimPgForgetPatched(void);
 
 /* list.c: GET /Users, /Groups and POST .../.search; req->rtype NULL at the root */
 extern Datum ScimPgAnswerSearch(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt);
+
+/* cursor.c */
+extern char *ScimPgCursorQuery(const Request *req, const char *filter, const char *sortby, const char *sortorder);
+extern char *ScimPgCursorEncode(TimestampTz created, const char *id, const char *query);
+extern void ScimPgCursorDecode(const char *cursor, const char *query, TimestampTz *created, pg_uuid_t *id);
 
 /* write.c: POST /Users, /Groups; GET, PUT, PATCH, DELETE /Users/{id}, /Groups/{id} */
 extern Datum ScimPgAnswerResource(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt);
