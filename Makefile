@@ -43,6 +43,7 @@ CORE_OBJS = \
 PG_OBJS = \
 	src/pg/auth.o \
 	src/pg/body_parse.o \
+	src/pg/cursor.o \
 	src/pg/deadline.o \
 	src/pg/discovery.o \
 	src/pg/document.o \
@@ -54,6 +55,7 @@ PG_OBJS = \
 	src/pg/jsonb_ops.o \
 	src/pg/jsonb_view.o \
 	src/pg/jsonc_conv.o \
+	src/pg/list.o \
 	src/pg/list_funcs.o \
 	src/pg/members.o \
 	src/pg/module.o \

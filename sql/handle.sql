@@ -306,6 +306,14 @@ FROM scim.handle('POST', '/.search', NULL, jsonb_build_object('authorization', '
 SELECT status, h.body->'totalResults' FROM scim.handle('POST', '/.search', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok'),
 				 '{"filter":"userName sw \"okta.\"","count":0}') h;
 SELECT * FROM pg_temp.r('POST', '/.search', NULL, '{"filter":"nosuch eq 1"}');
+-- sorted by an attribute only Users have, whose sort key is no text: Groups have no value to sort by
+SELECT status, (SELECT string_agg(coalesce(x->>'userName', x->>'displayName'), ', ') FROM jsonb_array_elements(h.body->'Resources') x)
+FROM scim.handle('POST', '/.search', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok'),
+				 '{"filter":"displayName eq \"Sales\" or userName sw \"okta.user0\"","sortBy":"active","count":3}') h;
+-- an empty array as sortBy sorts by nothing
+SELECT status, (SELECT string_agg(x->>'userName', ', ') FROM jsonb_array_elements(h.body->'Resources') x)
+FROM scim.handle('POST', '/Users/.search', NULL, jsonb_build_object('authorization', 'Bearer ' || :'tok'),
+				 '{"filter":"userName sw \"okta.user0\"","sortBy":[],"count":3}') h;
 -- a number jsonb cannot hold, in a SearchRequest and in a new user
 SELECT * FROM pg_temp.r('POST', '/.search', NULL, '{"count":1e1000000}');
 SELECT * FROM pg_temp.r('POST', '/Users', NULL, '{"userName":"big","x":1e-20000}');

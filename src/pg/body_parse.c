@@ -310,6 +310,57 @@ ScimPgParseBody(const char *s, size_t len)
 	return JsonbValueToJsonb(ps.result);
 }
 
+/*
+ * A request body as the handler reads it, NULL for none: what
+ * ScimPgParseBody() declines goes to jsonb_in(), and what that refuses
+ * fails the request with its message, as the PL/pgSQL handler's
+ * body::jsonb did: text that is no JSON (or holds an escape the database
+ * cannot store) 400 invalidSyntax, a number numeric cannot hold 400
+ * invalidValue.  Anything else jsonb_in() raises (a string past jsonb's
+ * limit, too deep a nesting) is raised as it is.
+ */
+Jsonb *
+ScimPgReadBody(text *body)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	char	   *s;
+	volatile Datum jb = (Datum) 0;
+
+	if (body == NULL)
+		return NULL;
+	s = VARDATA_ANY(body);
+	jb = PointerGetDatum(ScimPgParseBody(s, VARSIZE_ANY_EXHDR(body)));
+	if (jb != (Datum) 0)
+		return DatumGetJsonbP(jb);
+	s = text_to_cstring(body);
+	/* the error is replaced by another, never recovered from: no subtransaction needed */
+	PG_TRY();
+	{
+		jb = DirectFunctionCall1(jsonb_in, CStringGetDatum(s));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		if (e->sqlerrcode != ERRCODE_INVALID_TEXT_REPRESENTATION &&
+			e->sqlerrcode != ERRCODE_UNTRANSLATABLE_CHARACTER &&
+			e->sqlerrcode != ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE)
+			PG_RE_THROW();
+		FlushErrorState();
+		if (e->sqlerrcode == ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE)
+			ereport(ERROR,
+					(errcode(ScimPgStatusSqlState(400, "invalidValue")),
+					 errmsg("the request body holds a number that cannot be stored: %s", e->message)));
+		ereport(ERROR,
+				(errcode(ScimPgStatusSqlState(400, "invalidSyntax")),
+				 errmsg("the request body is not valid JSON: %s", e->message)));
+	}
+	PG_END_TRY();
+	return DatumGetJsonbP(jb);
+}
+
 PG_FUNCTION_INFO_V1(scim_body_jsonb);
 
 /*

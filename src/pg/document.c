@@ -51,46 +51,16 @@ ScimPgAttempt(void (*fn) (void *arg), void *arg, MemoryContext cxt)
 	return error;
 }
 
-/* jsonb_in() of a body, for ScimPgAttempt() */
-typedef struct JsonbIn
-{
-	char	   *text;
-	Jsonb	   *jb;
-} JsonbIn;
-
-static void
-jsonb_in_body(void *arg)
-{
-	JsonbIn    *in = (JsonbIn *) arg;
-
-	in->jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(in->text)));
-}
-
 /*
- * The body as jsonb_in() reads it, a client's mistake in it answered as
- * one: what the one-pass parser declines is read by jsonb_in() itself in a
- * subtransaction, for its errors to be caught.
+ * The body of a POST, PUT or PATCH as ScimPgReadBody() reads it; a request
+ * without one fails.
  */
 Jsonb *
-ScimPgReadBody(const Request *req, MemoryContext cxt)
+ScimPgRequestBody(const Request *req)
 {
-	text	   *body = req->body_text;
-	JsonbIn		in = {NULL, NULL};
-	ErrorData  *e;
-
-	if (body == NULL)
+	if (req->body_text == NULL)
 		ScimPgFail(400, "invalidSyntax", "the request has no body");
-	in.jb = ScimPgParseBody(VARDATA_ANY(body), VARSIZE_ANY_EXHDR(body));
-	if (in.jb != NULL)
-		return in.jb;
-	in.text = text_to_cstring(body);
-	if ((e = ScimPgAttempt(jsonb_in_body, &in, cxt)) == NULL)
-		return in.jb;
-	if (e->sqlerrcode == ERRCODE_INVALID_TEXT_REPRESENTATION || e->sqlerrcode == ERRCODE_UNTRANSLATABLE_CHARACTER)
-		ScimPgFail(400, "invalidSyntax", "the request body is not valid JSON: %s", e->message);
-	if (e->sqlerrcode == ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE)
-		ScimPgFail(400, "invalidValue", "the request body holds a number that cannot be stored: %s", e->message);
-	ReThrowError(e);
+	return ScimPgReadBody(req->body_text);
 }
 
 /* An extension URN before another, as ORDER BY sorts text. */

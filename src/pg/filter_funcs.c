@@ -19,15 +19,13 @@
 #include "strbuf.h"
 
 /*
- * Parse and resolve into arena (flags: SCIM_RESOLVE_*), or raise after
- * releasing nothing of ours.
+ * Parse filter s (len bytes) and resolve it on type into arena (flags:
+ * SCIM_RESOLVE_*), or raise after releasing nothing of ours.
  */
 static ScimFilter *
-parse_resolved(ScimArena *arena, text *filter, text *resource_type, const ScimRegistry *reg, int flags)
+parse_resolved(ScimArena *arena, const char *s, size_t len, const ScimResourceType *type,
+			   const ScimRegistry *reg, int flags)
 {
-	const ScimResourceType *type = ScimPgResourceType(reg, resource_type);
-	const char *s = VARDATA_ANY(filter);
-	size_t		len = VARSIZE_ANY_EXHDR(filter);
 	ScimError	err;
 	ScimFilter *f;
 
@@ -40,12 +38,12 @@ parse_resolved(ScimArena *arena, text *filter, text *resource_type, const ScimRe
 }
 
 /* The SQL of resolved f: over jsonb column, or over the store's row alias when given. */
-static text *
-sql_text(const ScimFilter *f, const char *column, const char *alias)
+static char *
+sql_of(const ScimFilter *f, const char *column, const char *alias, int *len)
 {
 	ScimBuf		buf;
 	ScimError	err;
-	text	   *result;
+	char	   *result;
 
 	ScimBufInit(&buf);
 	if (!(alias != NULL ? ScimFilterToSqlStore(f, alias, &buf, &err) : ScimFilterToSql(f, column, &buf, &err)))
@@ -53,9 +51,20 @@ sql_text(const ScimFilter *f, const char *column, const char *alias)
 		ScimBufFree(&buf);
 		ScimPgRaise(&err);
 	}
-	result = cstring_to_text_with_len(buf.data, (int) buf.len);
+	result = pnstrdup(buf.data, buf.len);
+	*len = (int) buf.len;
 	ScimBufFree(&buf);
 	return result;
+}
+
+/* The same as text. */
+static text *
+sql_text(const ScimFilter *f, const char *column, const char *alias)
+{
+	int			len;
+	char	   *sql = sql_of(f, column, alias, &len);
+
+	return cstring_to_text_with_len(sql, len);
 }
 
 PG_FUNCTION_INFO_V1(scim_filter_sql);
@@ -67,7 +76,9 @@ scim_filter_sql(PG_FUNCTION_ARGS)
 	char	   *column = ScimPgQuoteColumn(PG_GETARG_TEXT_PP(2));
 	const ScimRegistry *reg = ScimPgRegistry(NULL);
 	ScimArena  *arena = ScimPgArenaCreate(CurrentMemoryContext);
-	ScimFilter *f = parse_resolved(arena, PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), reg, 0);
+	text	   *filter = PG_GETARG_TEXT_PP(0);
+	ScimFilter *f = parse_resolved(arena, VARDATA_ANY(filter), VARSIZE_ANY_EXHDR(filter),
+								   ScimPgResourceType(reg, PG_GETARG_TEXT_PP(1)), reg, 0);
 
 	PG_RETURN_TEXT_P(sql_text(f, column, NULL));
 }
@@ -83,13 +94,29 @@ PG_FUNCTION_INFO_V1(scim_store_filter_sql);
 Datum
 scim_store_filter_sql(PG_FUNCTION_ARGS)
 {
-	int			flags = SCIM_RESOLVE_STORE | (PG_GETARG_BOOL(2) ? SCIM_RESOLVE_ROOT : 0);
+	text	   *filter = PG_GETARG_TEXT_PP(0);
+	const ScimRegistry *reg = ScimPgRegistry(NULL);
+	const ScimResourceType *type = ScimPgResourceType(reg, PG_GETARG_TEXT_PP(1));
 	const char *alias = quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(3)));
+
+	PG_RETURN_TEXT_P(cstring_to_text(ScimPgStoreFilterSql(VARDATA_ANY(filter), VARSIZE_ANY_EXHDR(filter), type,
+														   PG_GETARG_BOOL(2), alias)));
+}
+
+/*
+ * The SQL of filter s (len bytes) over row alias (an identifier, quoted
+ * already) of the store's table of type, as scim._store_filter_sql() makes
+ * it; raises the filter's error.
+ */
+char *
+ScimPgStoreFilterSql(const char *s, size_t len, const ScimResourceType *type, bool root, const char *alias)
+{
+	int			flags = SCIM_RESOLVE_STORE | (root ? SCIM_RESOLVE_ROOT : 0);
 	const ScimRegistry *reg = ScimPgRegistry(NULL);
 	ScimArena  *arena = ScimPgArenaCreate(CurrentMemoryContext);
-	ScimFilter *f = parse_resolved(arena, PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), reg, flags);
+	int			sql_len;
 
-	PG_RETURN_TEXT_P(sql_text(f, NULL, alias));
+	return sql_of(parse_resolved(arena, s, len, type, reg, flags), NULL, alias, &sql_len);
 }
 
 typedef struct MatchCache
@@ -121,6 +148,8 @@ cached_filter(FunctionCallInfo fcinfo, text *filter, text *resource_type)
 	uint64		generation;
 	const ScimRegistry *reg = ScimPgRegistry(&generation);
 	const ScimFilterLimits *limits = ScimPgFilterLimits();
+	const ScimResourceType *type;
+	MatchCache *volatile fresh;
 	MemoryContext cxt;
 	MemoryContext old;
 	ScimArena  *arena;
@@ -130,6 +159,7 @@ cached_filter(FunctionCallInfo fcinfo, text *filter, text *resource_type)
 		cache->max_terms == limits->max_terms && cache->max_depth == limits->max_depth &&
 		same_text(cache->filter, filter) && same_text(cache->resource_type, resource_type))
 		return cache->f;
+	type = ScimPgResourceType(reg, resource_type);
 
 	/* a private context, so that replacing the cache frees the old arena */
 	if (cache != NULL)
@@ -140,17 +170,17 @@ cached_filter(FunctionCallInfo fcinfo, text *filter, text *resource_type)
 	cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "scim.matches filter",
 								ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(cxt);
-	cache = palloc0(sizeof(MatchCache));
-	cache->cxt = cxt;
-	cache->filter = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(filter));
-	cache->resource_type = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(resource_type));
+	fresh = palloc0(sizeof(MatchCache));
+	fresh->cxt = cxt;
+	fresh->filter = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(filter));
+	fresh->resource_type = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(resource_type));
 	arena = ScimPgArenaCreate(cxt);
 	MemoryContextSwitchTo(old);
 
 	PG_TRY();
 	{
-		cache->f = parse_resolved(arena, filter, resource_type, reg, 0);
-		if (!ScimFilterEvalPrepare(cache->f, arena, &ScimJsonbOps, NULL, &err))
+		fresh->f = parse_resolved(arena, VARDATA_ANY(filter), VARSIZE_ANY_EXHDR(filter), type, reg, 0);
+		if (!ScimFilterEvalPrepare(fresh->f, arena, &ScimJsonbOps, NULL, &err))
 			ScimPgRaise(&err);
 	}
 	PG_CATCH();
@@ -159,11 +189,11 @@ cached_filter(FunctionCallInfo fcinfo, text *filter, text *resource_type)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	cache->generation = generation;
-	cache->max_terms = limits->max_terms;
-	cache->max_depth = limits->max_depth;
-	fcinfo->flinfo->fn_extra = cache;
-	return cache->f;
+	fresh->generation = generation;
+	fresh->max_terms = limits->max_terms;
+	fresh->max_depth = limits->max_depth;
+	fcinfo->flinfo->fn_extra = fresh;
+	return fresh->f;
 }
 
 PG_FUNCTION_INFO_V1(scim_matches);

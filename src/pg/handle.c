@@ -153,61 +153,6 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache)
 	return result;
 }
 
-/* A jsonb column of a scim.response as the text jsonb_out() gives. */
-static Datum
-jsonb_column_text(HeapTupleHeader response, int attno, bool *isnull)
-{
-	Datum		d = GetAttributeByNum(response, attno, isnull);
-	StringInfoData out;
-
-	if (*isnull)
-		return (Datum) 0;
-	initStringInfo(&out);
-	ScimPgJsonbText(&out, DatumGetJsonbP(d));
-	return PointerGetDatum(cstring_to_text_with_len(out.data, out.len));
-}
-
-/* scim._handle()'s scim.response as scim.handle_text()'s scim.response_text. */
-static Datum
-as_text(FunctionCallInfo fcinfo, Datum response)
-{
-	HeapTupleHeader h = DatumGetHeapTupleHeader(response);
-	Datum		values[3];
-	bool		nulls[3];
-
-	values[0] = GetAttributeByNum(h, 1, &nulls[0]);
-	values[1] = jsonb_column_text(h, 2, &nulls[1]);
-	values[2] = jsonb_column_text(h, 3, &nulls[2]);
-	return HeapTupleGetDatum(heap_form_tuple(ScimPgResultDesc(fcinfo), values, nulls));
-}
-
-/* scim._handle(method, path, query, headers, body), looked up once per call site. */
-static Datum
-fall_back(FunctionCallInfo fcinfo, HandleCache *cache)
-{
-	LOCAL_FCINFO(call, 5);
-	Datum		result;
-
-	if (!OidIsValid(cache->fallback.fn_oid))
-	{
-		Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID};
-		List	   *name = list_make2(makeString("scim"), makeString("_handle"));
-
-		fmgr_info_cxt(LookupFuncName(name, 5, argtypes, false), &cache->fallback, fcinfo->flinfo->fn_mcxt);
-	}
-	InitFunctionCallInfoData(*call, &cache->fallback, 5, fcinfo->fncollation, NULL, NULL);
-	for (int i = 0; i < 5; i++)
-	{
-		call->args[i].value = fcinfo->args[i].value;
-		call->args[i].isnull = fcinfo->args[i].isnull;
-	}
-	result = FunctionCallInvoke(call);
-	fcinfo->isnull = call->isnull;
-	if (!cache->text || call->isnull)
-		return result;
-	return as_text(fcinfo, result);
-}
-
 /* Serve one request, with the call site's cache. */
 static Datum
 serve(FunctionCallInfo fcinfo, bool text)
@@ -223,12 +168,6 @@ serve(FunctionCallInfo fcinfo, bool text)
 	return answer(fcinfo, cache);
 }
 
-/* Interim, until list.c answers them: the PL/pgSQL handler's answer. */
-Datum
-ScimPgAnswerSearch(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt)
-{
-	return fall_back(fcinfo, (HandleCache *) fcinfo->flinfo->fn_extra);
-}
 
 /*
  * serve() inside the handler (tenant.c): the tenant it acts for, the

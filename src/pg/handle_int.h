@@ -37,12 +37,14 @@ typedef enum Statement
 	ST_GROUP_ID,
 	ST_GROUP_GET,
 	ST_USER_PATCH,
+	ST_USER_DISPLAYNAME,
 	/* the ST_USER_ statements above without the user's groups */
 	ST_USER_USERNAME_ALONE,
 	ST_USER_EXTERNALID_ALONE,
 	ST_USER_ID_ALONE,
 	ST_USER_GET_ALONE,
 	ST_USER_PATCH_ALONE,
+	ST_USER_DISPLAYNAME_ALONE,
 	ST_TENANT_MEMBERS,
 	/* discovery.c's */
 	ST_SERVICE_PROVIDER_CONFIG,
@@ -65,10 +67,9 @@ typedef struct StatementDef
 	Oid			argtypes[8];
 } StatementDef;
 
-/* Per call site: the fallback function and the last projection parsed. */
+/* Per call site: the last projection parsed, and the result type. */
 typedef struct HandleCache
 {
-	FmgrInfo	fallback;
 	void	   *projection;
 	TupleDesc	result;			/* scim.response or scim.response_text, blessed */
 	bool		text;			/* scim.handle_text(): headers and body as JSON text */
@@ -182,6 +183,8 @@ extern Row *ScimPgFetchRows(const Request *req, MemoryContext cxt, int *n);
 extern bool ScimPgShow(const Request *req, const Row *row, const struct ScimProjection *projection,
 					   ScimPgSink *s);
 extern Row *ScimPgReadById(const Request *req, Datum tenant, MemoryContext cxt);
+extern bool ScimPgLookup(const Request *req, Datum tenant, const char *filter, int len, MemoryContext cxt,
+						 Row **rows, int *n);
 extern bool ScimPgAnswerList(FunctionCallInfo fcinfo, const Request *req, Datum tenant,
 							 const struct ScimProjection *proj, MemoryContext cxt, Datum *result);
 extern bool ScimPgAnswerGet(FunctionCallInfo fcinfo, const Request *req, Datum tenant,
@@ -194,6 +197,11 @@ extern void ScimPgForgetPatched(void);
 
 /* list.c: GET /Users, /Groups and POST .../.search; req->rtype NULL at the root */
 extern Datum ScimPgAnswerSearch(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt);
+
+/* cursor.c */
+extern char *ScimPgCursorQuery(const Request *req, const char *filter, const char *sortby, const char *sortorder);
+extern char *ScimPgCursorEncode(TimestampTz created, const char *id, const char *query);
+extern void ScimPgCursorDecode(const char *cursor, const char *query, TimestampTz *created, pg_uuid_t *id);
 
 /* write.c: POST /Users, /Groups; GET, PUT, PATCH, DELETE /Users/{id}, /Groups/{id} */
 extern Datum ScimPgAnswerResource(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt);
@@ -214,7 +222,7 @@ extern bool ScimPgPlain(const char *s);
 
 /* document.c */
 extern ErrorData *ScimPgAttempt(void (*fn) (void *arg), void *arg, MemoryContext cxt);
-extern Jsonb *ScimPgReadBody(const Request *req, MemoryContext cxt);
+extern Jsonb *ScimPgRequestBody(const Request *req);
 extern Jsonb *ScimPgNormalize(const Request *req, Jsonb *body);
 extern char *ScimPgPasswordSecret(const Request *req, Jsonb *body);
 extern Jsonb *ScimPgWithPassword(Jsonb *doc, const char *secret);

@@ -66,8 +66,8 @@ scim_list_step(PG_FUNCTION_ARGS)
 
 /*
  * The ListResponse's schemas, opening the object in s.  The members go in
- * jsonb's order (schemas, Resources, startIndex, itemsPerPage,
- * totalResults), which a text sink keeps.
+ * jsonb's order (schemas, Resources, nextCursor or startIndex,
+ * itemsPerPage, totalResults), which a text sink keeps.
  */
 static void
 push_head(ScimPgSink *s)
@@ -81,12 +81,24 @@ push_head(ScimPgSink *s)
 	ScimPgSinkKey(s, "Resources", 9);
 }
 
-/* Its counts, closing the object. */
+/*
+ * Its counts, closing the object: startIndex for a page by index, or
+ * for a page by cursor (start_index 0) the next page's cursor, if any
+ * (RFC 9865).
+ */
 static void
-push_tail(ScimPgSink *s, int64 total, int64 count, int32 start_index)
+push_tail(ScimPgSink *s, int64 total, int64 count, int32 start_index, const char *next_cursor)
 {
-	ScimPgSinkKey(s, "startIndex", 10);
-	ScimPgSinkInt(s, WJB_VALUE, start_index);
+	if (next_cursor != NULL)
+	{
+		ScimPgSinkKey(s, "nextCursor", 10);
+		ScimPgSinkString(s, WJB_VALUE, next_cursor);
+	}
+	if (start_index > 0)
+	{
+		ScimPgSinkKey(s, "startIndex", 10);
+		ScimPgSinkInt(s, WJB_VALUE, start_index);
+	}
 	ScimPgSinkKey(s, "itemsPerPage", 12);
 	ScimPgSinkInt(s, WJB_VALUE, count);
 	ScimPgSinkKey(s, "totalResults", 12);
@@ -108,7 +120,7 @@ ScimPgListResponse(Jsonb *resources, int64 total, int64 count, int32 start_index
 	ScimPgSinkInit(&s, NULL);
 	push_head(&s);
 	ScimPgSinkValue(&s, WJB_VALUE, scim_jsonb_binary(&v, resources));
-	push_tail(&s, total, count, start_index);
+	push_tail(&s, total, count, start_index, NULL);
 	return ScimPgSinkJsonb(&s);
 }
 
@@ -128,7 +140,15 @@ void
 ScimPgListClose(ScimPgSink *s, int64 total, int64 count, int32 start_index)
 {
 	ScimPgSinkClose(s, WJB_END_ARRAY);
-	push_tail(s, total, count, start_index);
+	push_tail(s, total, count, start_index, NULL);
+}
+
+/* ScimPgListClose() for a page by cursor: no startIndex, nextCursor unless NULL. */
+void
+ScimPgListCloseCursor(ScimPgSink *s, int64 total, int64 count, const char *next_cursor)
+{
+	ScimPgSinkClose(s, WJB_END_ARRAY);
+	push_tail(s, total, count, 0, next_cursor);
 }
 
 PG_FUNCTION_INFO_V1(scim_list_final);

@@ -127,25 +127,22 @@ ScimPgFetchRows(const Request *req, MemoryContext cxt, int *n)
 }
 
 /*
- * In *meta, data's meta object with its members keys[i] set to the strings
- * values[i]; NULL when data has no meta.  False when meta is not an
- * object: scim._handle() answers for such a row.
+ * data's meta object with its members keys[i] set to the strings
+ * values[i]; NULL when data has no meta, or a meta that is no object
+ * (written so by hand, not through SCIM), which jsonb_set() leaves as it
+ * is.
  */
-static bool
-meta_with(Jsonb *data, int n, const char *const *keys, const char *const *values, Jsonb **meta)
+static Jsonb *
+meta_with(Jsonb *data, int n, const char *const *keys, const char *const *values)
 {
 	JsonbValue *m = getKeyJsonValueFromContainer(&data->root, "meta", 4, NULL);
 	ScimPgMember *members;
 	int			count;
 
-	*meta = NULL;
-	if (m == NULL)
-		return true;
-	if (m->type != jbvBinary || !JsonContainerIsObject(m->val.binary.data))
-		return false;
+	if (m == NULL || m->type != jbvBinary || !JsonContainerIsObject(m->val.binary.data))
+		return NULL;
 	members = ScimPgWithStrings(m->val.binary.data, n, keys, values, &count);
-	*meta = ScimPgObjectJsonb(members, count);
-	return true;
+	return ScimPgObjectJsonb(members, count);
 }
 
 /* The members a response sets on a stored row: meta (with location) and groups. */
@@ -158,9 +155,10 @@ typedef struct Shown
 
 /*
  * Fill *out with the members a row is shown with besides its own:
- * meta.location set as jsonb_set() sets it (not at all without a meta),
- * a user's groups and a group's members.  false when the stored document or its meta is not an
- * object (written so by hand, not through SCIM): scim._handle() answers.
+ * meta.location set as jsonb_set() sets it (not at all without a meta
+ * object), a user's groups and a group's members.  false when the stored
+ * document is not an object (written so by hand, not through SCIM), which
+ * the caller answers for.
  */
 static bool
 shown_members(const Request *req, const Row *row, Shown *out)
@@ -173,8 +171,7 @@ shown_members(const Request *req, const Row *row, Shown *out)
 	if (!JB_ROOT_IS_OBJECT(data))
 		return false;
 	location[0] = ScimPgCat3(req->base, req->users ? "/Users/" : "/Groups/", row->id);
-	if (!meta_with(data, 1, location_key, location, &out->values[n]))
-		return false;
+	out->values[n] = meta_with(data, 1, location_key, location);
 	if (out->values[n] != NULL)
 		out->keys[n++] = "meta";
 	/* in jsonb's order of keys, which ScimPgProjectPush() merges them in */
@@ -211,44 +208,67 @@ ScimPgShow(const Request *req, const Row *row, const struct ScimProjection *proj
 	return true;
 }
 
-/* GET /Users?filter=... or /Groups?filter=...: a ListResponse; false to fall back. */
+/*
+ * The rows a filter that is one eq on userName, externalId, id or
+ * displayName finds (the lookups identity providers make all day), read
+ * with a statement planned once, into *rows and *n as ScimPgFetchRows()
+ * gives them; false for any other filter.  The rows are the ones
+ * scim._list() found: no stored text holds a NUL, and the stored id is
+ * the row's in the form uuid_out() writes, so that any other value finds
+ * nothing.
+ */
 bool
-ScimPgAnswerList(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const struct ScimProjection *proj,
-			MemoryContext cxt, Datum *result)
+ScimPgLookup(const Request *req, Datum tenant, const char *filter, int len, MemoryContext cxt, Row **rows,
+			 int *n)
 {
+	const ScimResourceType *type = ScimRegistryFindType(ScimPgRegistry(NULL), req->rtype, strlen(req->rtype));
 	const char *attr;
 	const char *value;
 	size_t		value_len;
 	Statement	st;
 	Datum		args[2];
-	Row		   *rows;
-	int			n;
-	ScimPgSink	page;
-	int64		shown = 0;
-	const ScimRegistry *reg = ScimPgRegistry(NULL);
-	const ScimResourceType *type = ScimRegistryFindType(reg, req->rtype, strlen(req->rtype));
 	char	   *id;
 
-	if (type == NULL ||
-		!ScimPgSimpleEq(req->filter, req->filter_len, type, &attr, &value, &value_len) ||
-		memchr(value, '\0', value_len) != NULL)
+	if (type == NULL || !ScimPgSimpleEq(filter, len, type, &attr, &value, &value_len))
 		return false;
 	if (strcmp(attr, "externalId") == 0)
 		st = req->users ? ST_USER_EXTERNALID : ST_GROUP_EXTERNALID;
-	else if (strcmp(attr, "id") == 0 && ScimPgUuidText(value, &id) && strcmp(id, value) == 0)
+	else if (strcmp(attr, "id") == 0)
 		st = req->users ? ST_USER_ID : ST_GROUP_ID;
 	else if (req->users && strcmp(attr, "userName") == 0)
 		st = ST_USER_USERNAME;
-	else if (!req->users && strcmp(attr, "displayName") == 0)
-		st = ST_GROUP_DISPLAYNAME;
+	else if (strcmp(attr, "displayName") == 0)
+		st = req->users ? ST_USER_DISPLAYNAME : ST_GROUP_DISPLAYNAME;
 	else
 		return false;
+	if (memchr(value, '\0', value_len) != NULL ||
+		((st == ST_USER_ID || st == ST_GROUP_ID) && (!ScimPgUuidText(value, &id) || strcmp(id, value) != 0)))
+	{
+		*rows = NULL;
+		*n = 0;
+		return true;
+	}
 
 	args[0] = tenant;
 	args[1] = CStringGetTextDatum(value);
 	if ((req->users ? ScimPgRunUsers(st, args, true, tenant, cxt, NULL) : ScimPgRun(st, args, true, cxt)) != SPI_OK_SELECT)
 		return false;
-	rows = ScimPgFetchRows(req, cxt, &n);
+	*rows = ScimPgFetchRows(req, cxt, n);
+	return true;
+}
+
+/* GET /Users?filter=... or /Groups?filter=...: a ListResponse; false to fall back. */
+bool
+ScimPgAnswerList(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const struct ScimProjection *proj,
+			MemoryContext cxt, Datum *result)
+{
+	Row		   *rows;
+	int			n;
+	ScimPgSink	page;
+	int64		shown = 0;
+
+	if (!ScimPgLookup(req, tenant, req->filter, req->filter_len, cxt, &rows, &n))
+		return false;
 
 	/* the page is shown into the ListResponse, not built apart */
 	ScimPgBodySink(fcinfo, &page);

@@ -131,6 +131,31 @@ scim_parse_query(PG_FUNCTION_ARGS)
 	PG_RETURN_JSONB_P(JsonbValueToJsonb(scim_push_jsonb(&st, WJB_END_OBJECT, NULL)));
 }
 
+/*
+ * The ORDER BY key of sortBy path (len bytes) on type, over jsonb column
+ * (quoted already), into *sql; false with err when the path names no
+ * attribute of the type or one that cannot be sorted by.
+ */
+bool
+ScimPgSortSql(const char *path, size_t len, const ScimResourceType *type, const char *column, char **sql,
+			  ScimError *err)
+{
+	ScimPath	p;
+	ScimBuf		buf;
+
+	if (!ScimResolvePath(ScimPgRegistry(NULL), type, path, len, &p, err, SCIM_ERR_INVALID_VALUE, 0))
+		return false;
+	ScimBufInit(&buf);
+	if (!ScimSortSql(&p, column, &buf, err))
+	{
+		ScimBufFree(&buf);
+		return false;
+	}
+	*sql = pnstrdup(buf.data, buf.len);
+	ScimBufFree(&buf);
+	return true;
+}
+
 PG_FUNCTION_INFO_V1(scim_sort_sql);
 
 /* scim.sort_sql(path, resource_type, data_column) → the ORDER BY key for sortBy. */
@@ -138,26 +163,14 @@ Datum
 scim_sort_sql(PG_FUNCTION_ARGS)
 {
 	text	   *path = PG_GETARG_TEXT_PP(0);
-	const ScimRegistry *reg = ScimPgRegistry(NULL);
-	const ScimResourceType *type = ScimPgResourceType(reg, PG_GETARG_TEXT_PP(1));
+	const ScimResourceType *type = ScimPgResourceType(ScimPgRegistry(NULL), PG_GETARG_TEXT_PP(1));
 	char	   *column = ScimPgQuoteColumn(PG_GETARG_TEXT_PP(2));
-	ScimPath	p;
 	ScimError	err;
-	ScimBuf		buf;
-	text	   *result;
+	char	   *sql;
 
-	if (!ScimResolvePath(reg, type, VARDATA_ANY(path), VARSIZE_ANY_EXHDR(path), &p, &err,
-						 SCIM_ERR_INVALID_VALUE, 0))
+	if (!ScimPgSortSql(VARDATA_ANY(path), VARSIZE_ANY_EXHDR(path), type, column, &sql, &err))
 		ScimPgRaise(&err);
-	ScimBufInit(&buf);
-	if (!ScimSortSql(&p, column, &buf, &err))
-	{
-		ScimBufFree(&buf);
-		ScimPgRaise(&err);
-	}
-	result = cstring_to_text_with_len(buf.data, (int) buf.len);
-	ScimBufFree(&buf);
-	PG_RETURN_TEXT_P(result);
+	PG_RETURN_TEXT_P(cstring_to_text(sql));
 }
 
 static bool

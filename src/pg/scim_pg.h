@@ -26,6 +26,7 @@
 #define SCIM_BODY_MAX_DEPTH 200
 
 extern Jsonb *ScimPgParseBody(const char *s, size_t len);
+extern Jsonb *ScimPgReadBody(text *body);
 
 /* module.c: the settings */
 extern int	scim_max_results;
@@ -54,6 +55,9 @@ extern void ScimPgHandlerLeave(ScimPgCall *call);
 extern void ScimPgHandlerAbort(ScimPgCall *call);
 extern void ScimPgRequireHandler(const char *function);
 extern void ScimPgActFor(const pg_uuid_t *tenant);
+
+/* secrets.c: the HMAC-SHA-256 a cursor is signed with (32 bytes into out) */
+extern void ScimPgCursorMac(const uint8 *data, size_t len, uint8 *out);
 
 /* deadline.c */
 extern void ScimPgDeadlineArm(int ms, bool first);
@@ -84,6 +88,8 @@ extern char *ScimPgArrowText(const JsonbValue *v, int *len);
 extern struct NumericData *ScimPgNumeric(const char *text);
 
 /* filter_funcs.c */
+extern char *ScimPgStoreFilterSql(const char *s, size_t len, const ScimResourceType *type, bool root,
+								  const char *alias);
 extern bool ScimPgSimpleEq(const char *filter, size_t len, const ScimResourceType *type,
 						   const char **attr, const char **value, size_t *value_len);
 
@@ -288,6 +294,7 @@ extern Jsonb *ScimPgSinkJsonb(ScimPgSink *s);
 extern Jsonb *ScimPgListResponse(Jsonb *resources, int64 total, int64 count, int32 start_index);
 extern void ScimPgListOpen(ScimPgSink *s);
 extern void ScimPgListClose(ScimPgSink *s, int64 total, int64 count, int32 start_index);
+extern void ScimPgListCloseCursor(ScimPgSink *s, int64 total, int64 count, const char *next_cursor);
 
 /* patch_funcs.c: strings set in an object member (meta) of a resource a PATCH changed */
 typedef struct ScimPgStamp
@@ -333,6 +340,8 @@ typedef struct ScimQueryParam
 } ScimQueryParam;
 
 extern int	ScimPgQueryParams(const char *s, int len, ScimQueryParam **params, bool *valid);
+extern bool ScimPgSortSql(const char *path, size_t len, const ScimResourceType *type, const char *column,
+						  char **sql, ScimError *err);
 
 /* module.c */
 struct ScimFilterLimits;

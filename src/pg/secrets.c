@@ -143,8 +143,8 @@ scim_random_key(PG_FUNCTION_ARGS)
  * as must be able to read scim.secret, and nothing else is needed to sign
  * or check a cursor (a role that cannot read it gets "permission denied").
  */
-static void
-cursor_mac(const uint8 *data, size_t len, uint8 *out)
+void
+ScimPgCursorMac(const uint8 *data, size_t len, uint8 *out)
 {
 	bool		isnull;
 	Datum		d;
@@ -178,7 +178,7 @@ scim_cursor_sign(PG_FUNCTION_ARGS)
 	bytea	   *data = PG_GETARG_BYTEA_PP(0);
 	bytea	   *out = digest_bytea();
 
-	cursor_mac((const uint8 *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), (uint8 *) VARDATA(out));
+	ScimPgCursorMac((const uint8 *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), (uint8 *) VARDATA(out));
 	PG_RETURN_BYTEA_P(out);
 }
 
@@ -198,7 +198,7 @@ scim_cursor_verify(PG_FUNCTION_ARGS)
 	const uint8 *got = (const uint8 *) VARDATA_ANY(mac);
 	uint8		diff = 0;
 
-	cursor_mac((const uint8 *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), want);
+	ScimPgCursorMac((const uint8 *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), want);
 	if (VARSIZE_ANY_EXHDR(mac) != PG_SHA256_DIGEST_LENGTH)
 		PG_RETURN_BOOL(false);
 	for (int i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)

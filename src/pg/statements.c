@@ -51,6 +51,7 @@
 /* on the store's LEAKPROOF keys, which row-level security lets index scans use */
 #define USERNAME_EQ "scim.key_lower(r.data, 'userName') = lower($2)"
 #define EXTERNALID_EQ "scim.key(r.data, 'externalId') = $2"
+#define DISPLAYNAME_EQ "scim.key_lower(r.data, 'displayName') = lower($2)"
 /* the PATCH, in two parts: the UPDATE with the step, and the event read from it */
 #define USER_PATCH_UPDATE(returning) \
 	"WITH u AS (UPDATE scim.users r SET data = scim._patched(), version = r.version + 1, last_modified = $4 " \
@@ -91,16 +92,18 @@ static const StatementDef statements[ST__COUNT] = {
 	[ST_USER_EXTERNALID] = {USER_ROW EXTERNALID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_ID] = {USER_ROW ID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_GET] = {USER_ROW BY_ID, 2, {UUIDOID, TEXTOID}},
-	[ST_GROUP_DISPLAYNAME] = {GROUP_ROW "scim.key_lower(r.data, 'displayName') = lower($2)", 2, {UUIDOID, TEXTOID}},
+	[ST_GROUP_DISPLAYNAME] = {GROUP_ROW DISPLAYNAME_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_EXTERNALID] = {GROUP_ROW EXTERNALID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_ID] = {GROUP_ROW ID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_GET] = {GROUP_ROW BY_ID, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_PATCH] = {USER_PATCH, 5, {UUIDOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TEXTOID}},
+	[ST_USER_DISPLAYNAME] = {USER_ROW DISPLAYNAME_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_USERNAME_ALONE] = {USER_ROW_ALONE USERNAME_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_EXTERNALID_ALONE] = {USER_ROW_ALONE EXTERNALID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_ID_ALONE] = {USER_ROW_ALONE ID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_GET_ALONE] = {USER_ROW_ALONE BY_ID, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_PATCH_ALONE] = {USER_PATCH_ALONE, 5, {UUIDOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TEXTOID}},
+	[ST_USER_DISPLAYNAME_ALONE] = {USER_ROW_ALONE DISPLAYNAME_EQ, 2, {UUIDOID, TEXTOID}},
 	/*
 	 * Not EXISTS: when one tenant held nearly all the memberships, its
 	 * generic plan read all of scim.group_members to find none of another
@@ -165,6 +168,7 @@ static const Statement alone[ST__COUNT] = {
 	[ST_USER_ID] = ST_USER_ID_ALONE,
 	[ST_USER_GET] = ST_USER_GET_ALONE,
 	[ST_USER_PATCH] = ST_USER_PATCH_ALONE,
+	[ST_USER_DISPLAYNAME] = ST_USER_DISPLAYNAME_ALONE,
 };
 
 static SPIPlanPtr plans[ST__COUNT];

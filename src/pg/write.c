@@ -602,7 +602,7 @@ ScimPgAnswerResource(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt)
 	r.now_text = ScimPgTimestampText(r.ts);
 	r.members = wants_members(&r);
 	if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "PATCH") == 0)
-		r.body = ScimPgReadBody(req, cxt);
+		r.body = ScimPgRequestBody(req);
 	if (req->rid == NULL)
 		return create(&r);
 	return existing(&r);
