@@ -59,12 +59,23 @@ SELECT c.tenant, g.id, i.id::text, 'User'
 FROM store_groups g JOIN http_ids i ON g.n > 1 AND i.n BETWEEN g.n * 10 AND g.n * 10 + 9, http_conf c;
 VACUUM (ANALYZE) scim.groups, scim.group_members;
 ANALYZE store_groups;
+-- the nextCursor after the first depth users, as a client paging by cursor gets it
+CREATE FUNCTION pg_temp.deep_cursor(depth int, h jsonb) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+	cur text := '';
+	n int := depth;
+BEGIN
+	WHILE n > 0 LOOP
+		cur := (scim.handle('GET', '/Users', 'count=' || least(n, 1000) || '&cursor=' || cur, h, NULL)).body->>'nextCursor';
+		n := n - least(n, 1000);
+	END LOOP;
+	RETURN cur;
+END
+$f$;
 -- what the pgbench scripts read, so that JSON never meets pgbench's :variables
 CREATE TABLE store_conf AS
 SELECT c.tenant,
-	(SELECT scim._cursor_encode(u.created, u.id, left(md5(''), 12))
-	 FROM scim.users u WHERE u.tenant = c.tenant
-	 ORDER BY u.created, u.id OFFSET :depth - 1 LIMIT 1) AS deep_cursor,
+	pg_temp.deep_cursor(:depth, jsonb_build_object('authorization', 'Bearer ' || c.token)) AS deep_cursor,
 	'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], '
 	'"Operations": [{"op": "add", "path": "members", "value": [{"value": "' AS body_head,
 	'"}]}]}' AS body_tail,

@@ -212,7 +212,7 @@ COMMENT ON TABLE scim.groups IS 'SCIM Groups: data holds the resource without it
 
 -- A member's id as uuid_out() writes it, and nothing else: one member is
 -- one row whatever case a client sends, and deleting a user or group finds
--- its memberships by its id (scim._member_id() makes the form).  A domain,
+-- its memberships by its id (src/pg/members.c writes the form).  A domain,
 -- for the reason scim.event_kind is one (below).
 CREATE DOMAIN scim.member_id AS text
 	CHECK (VALUE ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$');
@@ -366,19 +366,6 @@ CREATE VIEW scim.tokens WITH (security_invoker = true) AS
 COMMENT ON VIEW scim.tokens IS
 	'The bearer tokens without their hashes: prefix (the first 12 characters, NULL for tokens issued before it was kept) tells which is which; read with the rights on scim.token';
 
-CREATE FUNCTION scim._authenticate(token text) RETURNS uuid
-	LANGUAGE plpgsql STABLE SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-BEGIN
-	-- plpgsql, not sql: a SECURITY DEFINER sql function is planned on every call
-	RETURN (SELECT t.tenant FROM scim.token t
-			WHERE t.hash = sha256(convert_to(_authenticate.token, 'UTF8'))
-			  AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()));
-END;
-$$;
-COMMENT ON FUNCTION scim._authenticate(text) IS 'The tenant of a live bearer token, or NULL (internal)';
-REVOKE ALL ON FUNCTION scim._authenticate(text) FROM PUBLIC;
 REVOKE ALL ON TABLE scim.token FROM PUBLIC;
 
 CREATE FUNCTION scim.prune_events(retention interval DEFAULT NULL) RETURNS bigint

@@ -167,8 +167,7 @@ found(Request *req, const TokenEntry *e, Datum *tenant)
 }
 
 /*
- * The tenant of the request's live token, as scim._authenticate() finds
- * it: from the cache, else from scim.token, read with its owner's rights
+ * The tenant of the request's live token: from the cache, else from scim.token, read with its owner's rights
  * (the table is not the caller's to read, as for SECURITY DEFINER).  fresh
  * reads with a new snapshot, as any statement of a volatile function
  * would: the general path's, which then also sees a token created earlier
@@ -206,7 +205,7 @@ ScimPgAuthenticate(Request *req, MemoryContext cxt, Datum *tenant, bool fresh)
 		if (token_is(e, req->token, len))
 		{
 			if (e->expires && e->expires_at <= GetCurrentTransactionStartTimestamp())
-				return false;	/* expired: scim._handle() answers 401 */
+				return false;	/* expired: 401 */
 			return found(req, e, tenant);
 		}
 	}

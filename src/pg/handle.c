@@ -1,36 +1,31 @@
 /*
  * handle.c
- *		scim.handle(): the requests identity providers make all day answered
- *		in C, with statements planned once for the backend's life, and the
- *		discovery endpoints; every other request goes to scim._handle(), the
- *		PL/pgSQL handler.
+ *		scim.handle() and scim.handle_text(): the SCIM service, every request
+ *		answered in C, failures included.
  *
  * A provisioning cycle is mostly three requests: a lookup by userName or
  * externalId (GET /Users?filter=userName eq "x"), a read by id, and a
- * PATCH of a user.  Through PL/pgSQL each cost a dozen statements, most of
- * them planned again per call, and a subtransaction for the handler's
- * exception block; the profile had no hotspot, only that spread.  Here
- * each is one statement with a generic plan.
- *
- * The fast path answers only requests it can see through to a success.
- * Anything it is unsure of (a filter it has no statement for, a missing
- * row, a precondition header, a PATCH that fails or renames the user, an
- * unusual header) is handed to scim._handle() before anything has been
- * written, and that answers the request completely, as if this path had
- * not been tried.  Errors are therefore answered in one place, and
- * sql/handle_fast.sql holds the two paths to the same answers.  The
- * discovery endpoints, /Me and /Bulk are the exception: discovery.c
- * answers them in full, failures included, and scim._handle() no more.
+ * PATCH of a user.  The fast path answers those with one statement each,
+ * planned once for the backend's life, and no subtransaction: it takes
+ * only requests it can see through to a success.  Anything it is unsure
+ * of (a filter it has no statement for, a missing row, a precondition
+ * header, a PATCH that fails or renames the user, an unusual header) goes
+ * to the general path (route.c) before anything has been written, told
+ * the tenant if the fast path authenticated one; that path answers every
+ * request, runs it in a subtransaction, and answers its failures.  The
+ * discovery endpoints, /Me and /Bulk are discovery.c's, failures included.
+ * sql/handle_fast.sql holds the two paths to the same answers.
  *
  * scim.handle_text() is the same handler for HTTP layers, answering with
- * headers and body as JSON text: the fast path writes its documents
- * through a text sink (json_sink.c) rather than building jsonb for the
- * caller to print, and scim._handle()'s answers are printed here.
+ * headers and body as JSON text: documents are written through a text
+ * sink (json_sink.c) rather than built as jsonb for the caller to print.
  *
- * This file routes a request and falls back; the rest is split by concern:
- * request.c reads the request, auth.c finds the token's tenant,
- * statements.c runs the SQL, read.c answers the reads, user_patch.c the
- * user PATCH, discovery.c the discovery documents, /Me and /Bulk in full,
+ * This file is the entry and the fast path's routing; the rest is split by
+ * concern: request.c reads the request, auth.c finds the token's tenant,
+ * statements.c runs the fast path's SQL, read.c answers its reads,
+ * user_patch.c its user PATCH, route.c the general path, list.c and
+ * cursor.c lists and searches, write.c, document.c and members.c one
+ * resource's reads and writes, discovery.c the discovery documents,
  * respond.c writes the answer (handle_int.h declares them).
  */
 #include "handle_int.h"
@@ -48,9 +43,9 @@
 #include "projection.h"
 
 /*
- * The search_path the statements are planned and run under, as for
- * scim._handle().  Setting it and restoring it cost a lookup 5% of its
- * instructions (11,000 of 205,000): the setting itself, and the path
+ * The search_path the statements are planned and run under.  Setting it
+ * and restoring it cost a lookup 5% of its instructions (11,000 of
+ * 205,000): the setting itself, and the path
  * computed again both ways, which every cached plan then checks.  A
  * session whose path is this already (scim-server sets it on its
  * connections) skips both.

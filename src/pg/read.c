@@ -40,7 +40,7 @@ ordered_cmp(const void *a, const void *b)
 	return memcmp(x->gid, y->gid, UUID_LEN);
 }
 
-/* The last statement's rows, in the order scim._handle() shows them. */
+/* The last statement's rows, in the order responses show them. */
 static Ordered *
 ordered_rows(void)
 {
@@ -285,7 +285,7 @@ ScimPgAnswerList(FunctionCallInfo fcinfo, const Request *req, Datum tenant, cons
 	return true;
 }
 
-/* The resource the path names, or NULL when there is none (scim._handle() says so). */
+/* The resource the path names, or NULL when there is none (the general path says so). */
 Row *
 ScimPgReadById(const Request *req, Datum tenant, MemoryContext cxt)
 {

@@ -71,7 +71,7 @@ typedef enum PatchVerdict
 	PATCH_NO_ROW,				/* the step did not run: no such user */
 	PATCH_APPLIED,				/* the row takes scim._patched() */
 	PATCH_UNCHANGED,			/* the request changes nothing */
-	PATCH_DECLINED				/* it fails, or renames the user: scim._handle() */
+	PATCH_DECLINED				/* it fails, or renames the user: the general path */
 } PatchVerdict;
 
 static PatchVerdict patch_verdict;
@@ -120,7 +120,7 @@ scim_patch_step(PG_FUNCTION_ARGS)
 		patch_verdict = PATCH_UNCHANGED;
 		PG_RETURN_BOOL(false);
 	}
-	/* a new userName may be taken: scim._handle() answers the 409 */
+	/* a new userName may be taken: the general path answers the 409 */
 	if (!same_string(data, newdata, "userName"))
 		PG_RETURN_BOOL(false);
 	/* a new password is stored as its secret, which scim._handle() makes */
@@ -196,7 +196,7 @@ ScimPgAnswerPatch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, con
 	bool		stale;
 	int			rc;
 
-	/* a precondition needs the version first: scim._handle() checks it */
+	/* a precondition needs the version first: the general path checks it */
 	if (req->if_match != NULL && strcmp(req->if_match, "*") != 0)
 		return false;
 
@@ -249,6 +249,6 @@ ScimPgAnswerPatch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, con
 		*result = ScimPgResponse(fcinfo, 200, &doc, ScimPgEtagText(cur->version), req->tenant_text);
 		return true;
 	}
-	return false;				/* no such user, or declined: scim._handle() answers */
+	return false;				/* no such user, or declined: the general path answers */
 }
 

@@ -33,4 +33,3 @@ GRANT EXECUTE ON FUNCTION scim.handle(text, text, text, jsonb, text) TO scim_ser
 -- what earlier versions of this script granted
 REVOKE ALL ON scim.users, scim.groups, scim.group_members, scim.event, scim.tenant, scim.schema,
 	scim.resource_type, scim.resource_type_extension, scim.common_attributes FROM scim_server;
-REVOKE EXECUTE ON FUNCTION scim._authenticate(text) FROM scim_server;
