@@ -87,6 +87,7 @@ REGRESS += handle_corpus
 REGRESS += error_codes
 REGRESS += handle_filters_members
 REGRESS += discovery_claims
+REGRESS += tenant_keys
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
