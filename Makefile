@@ -97,6 +97,7 @@ REGRESS += handle_corpus
 REGRESS += error_codes
 REGRESS += handle_filters_members
 REGRESS += discovery_claims
+REGRESS += tenant_keys
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
@@ -131,7 +132,9 @@ scim--$(EXTVERSION).sql: $(EXT_SQL) src/ext/build-install.sh $(SCHEMA_JSON)
 SERVER_SRCS = src/server/config.c src/server/db.c src/server/json_text.c \
 	src/server/pool.c src/server/resolve.c src/server/server.c src/core/utf8.c
 SERVER_SRCS += src/server/clients.c src/server/tls.c
+# the server serves the extension of its own version (db.c checks each connection's)
 SERVER_CFLAGS = -std=gnu11 -O2 -g $(WARNINGS) $(if $(SCIM_WERROR),-Werror) -pthread -Isrc/core \
+	-DSCIM_EXTVERSION=\"$(EXTVERSION)\" \
 	$(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null) -I$(shell $(PG_CONFIG) --includedir) $(JSONC_CFLAGS) \
 	$(shell $(PKG_CONFIG) --cflags gnutls 2>/dev/null)
 SERVER_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) \
@@ -139,7 +142,7 @@ SERVER_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lm
 	-L$(shell $(PG_CONFIG) --libdir) -lpq $(JSONC_LIBS) -pthread
 
 # SERVER_BUILD_FLAGS: a packager's flags (debian/rules: dpkg's hardening)
-scim-server: $(SERVER_SRCS) src/server/server.h src/core/utf8.h src/core/defaults.h
+scim-server: $(SERVER_SRCS) src/server/server.h src/core/utf8.h src/core/defaults.h scim.control
 	$(CC) $(SERVER_CFLAGS) $(SERVER_BUILD_FLAGS) -o $@ $(SERVER_SRCS) $(SERVER_LIBS)
 
 all: scim-server

@@ -32,6 +32,8 @@
 #                     the server's, 16)
 #   BENCH_INS_N1, BENCH_INS_N2  calls per statement in instructions.sh's two
 #                     counted runs (default 200 and 1200)
+#   BENCH_TENANTS     tenants the users are spread over in tenants.sh, against
+#                     one tenant of them all (default 1000; must divide BENCH_ROWS)
 #   BENCH_AS_SUPERUSER  1: scim-server in http.sh and the scim.handle*() calls in
 #                     instructions.sh run as the superuser, as they did before,
 #                     not as the server's role scim_server (made by
@@ -203,6 +205,11 @@ part instructions
 
 part writes
 
+# ---- 9. the same for a lookup and a PATCH with 1,000 tenants in the store
+# against one (adds 2 x BENCH_ROWS users) ------------------------------------------
+
+part tenants
+
 # ---- summary ---------------------------------------------------------------
 
 {
@@ -253,5 +260,9 @@ part writes
 	echo "8. instructions per call of writes, pages and searches against raw SQL with the same effect"
 	echo "   (the same counting; pages with a quarter of the calls)"
 	grep '^SUMMARY' "$WORK/writes.out" | sed 's/^SUMMARY /   /'
+	echo
+	echo "9. instructions per call of a lookup and a PATCH with ${BENCH_TENANTS:-1000} tenants in the store against one"
+	echo "   (the same counting; ratio = many tenants / one, lower is better, target 1.0)"
+	grep '^SUMMARY' "$WORK/tenants.out" | sed 's/^SUMMARY /   /'
 	echo "========================================================"
 }

@@ -216,7 +216,11 @@ DbConnectStart(void)
  * Send a new connection's set-up, in pipeline mode, not waiting: its
  * settings in one statement, whose row is scim.request_timeout as this
  * session sees it (NULL before the extension's library is loaded, unless
- * set for the role or database), then the prepared call, then a Sync.
+ * set for the role or database) and the version of the extension
+ * installed (NULL without one), then the prepared call, then a Sync.
+ * The version is read here, once a connection, so that a database whose
+ * extension is updated is served again by the connections made after,
+ * at no cost to any request.
  *
  * scim.handle() runs its statements under this search_path, and sets it
  * for each request unless the session has it already: 5% of a lookup.
@@ -226,10 +230,32 @@ DbSendSetup(PGconn *c)
 {
 	return PQenterPipelineMode(c) &&
 		PQsendQueryParams(c, "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false), "
-						  "pg_catalog.current_setting('scim.request_timeout', true)",
+						  "pg_catalog.current_setting('scim.request_timeout', true), "
+						  "(SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'scim')",
 						  0, NULL, NULL, NULL, NULL, 0) &&
 		PQsendPrepare(c, HANDLE_STATEMENT, HANDLE_SQL, 5, NULL) &&
 		PQpipelineSync(c);
+}
+
+/*
+ * Is installed (pg_extension's extversion, or NULL without the extension)
+ * the version of the extension this server was built for?  If not, detail
+ * says what to do, naming both: scim.handle_text()'s answers are of the
+ * form this server reads only for its own version.
+ */
+bool
+DbVersionServed(const char *installed, char *detail, size_t n)
+{
+	if (installed != NULL && strcmp(installed, SCIM_EXTVERSION) == 0)
+		return true;
+	if (installed == NULL)
+		snprintf(detail, n, "the database has no extension scim, and this scim-server serves version %s: "
+				 "install it with CREATE EXTENSION scim", SCIM_EXTVERSION);
+	else
+		snprintf(detail, n, "the database has extension scim version %.64s, and this scim-server serves "
+				 "version %s: update the extension with ALTER EXTENSION scim UPDATE, or run the "
+				 "scim-server of version %.64s", installed, SCIM_EXTVERSION, installed);
+	return false;
 }
 
 #define MAX_CANCELS	16			/* cancel requests under way at once, over all workers */

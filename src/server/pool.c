@@ -38,6 +38,13 @@
  * backend then finds its client gone and exits.  A session setting such as
  * client_connection_check_interval would do the same without the cancel,
  * but arms a timer for every statement: 4% of the PATCHes a second.
+ *
+ * The extension's version.  Each new connection reads it with its set-up
+ * (DbSendSetup()); one that finds a version this server was not built for
+ * is closed, and the calls waiting for it are answered 503 saying so.  The
+ * next call connects again and checks again, so that once the extension is
+ * updated the server serves without a restart; a request costs nothing
+ * more.
  */
 #include <errno.h>
 #include <libpq-fe.h>
@@ -82,6 +89,7 @@ typedef struct Link
 	int			given_up;		/* slots of sent[] that are NULL: the backend still runs them */
 	uint32_t	generation;		/* bumped at each close: events of an old socket are known */
 	PGresult   *head_res;		/* the first call's result, before its Sync */
+	bool		wrong_version;	/* its set-up found an extension this server does not serve */
 } Link;
 
 static __thread Link *links;	/* nreads for reads, then the ones for writes */
@@ -93,6 +101,8 @@ static __thread CallQueue writes_waiting;
 static __thread long request_timeout = SCIM_REQUEST_TIMEOUT_DEFAULT_MS;
 static __thread long next_watch;	/* when to look for calls out WATCH_MS */
 static __thread void (*answered_fn) (Call *);
+static __thread char version_detail[320];	/* why the last wrong_version connection was closed */
+static __thread bool version_said;	/* and it is in the log: said once until a right one comes */
 
 static long
 now_ms(void)
@@ -244,25 +254,28 @@ link_lost(Link *l, Call *end)
 }
 
 /*
- * A connection could not be made (why, unless said already): if none for
- * the same calls is left, they all get 503 now.
+ * A connection could not be made (why, unless said already), or it serves
+ * another version of the extension: if none for the same calls is left,
+ * they all get 503 now, saying which.
  */
 static void
 connect_failed(Link *l, const char *why)
 {
 	bool		writes = l->for_writes;
 	CallQueue  *q = writes ? &writes_waiting : &reads_waiting;
+	const char *detail = l->wrong_version ? version_detail : "the database is not available; try again later";
 	Call	   *call;
 
 	if (why != NULL)
 		fprintf(stderr, "scim-server: could not connect to the database: %s%s",
 				why, why[0] != '\0' && why[strlen(why) - 1] == '\n' ? "" : "\n");
 	close_link(l);
+	l->wrong_version = false;
 	for (int i = 0; i < nlinks; i++)
 		if (links[i].for_writes == writes && links[i].state != LINK_DOWN)
 			return;				/* another connection may yet take them */
 	while ((call = CallQueuePop(q)) != NULL)
-		fail(call, 503, "the database is not available; try again later");
+		fail(call, 503, detail);
 }
 
 /* Start connecting l. */
@@ -471,18 +484,34 @@ connect_step(Link *l)
 	}
 }
 
-/* Take what came of the set-up: the session's scim.request_timeout, then the Sync. */
+/*
+ * Take what came of the set-up: the session's scim.request_timeout and the
+ * extension's version, then the Sync.  A version this server does not serve
+ * closes the connection at once (the prepared call may well have failed
+ * behind it), said in the log once until a connection finds the right one.
+ */
 static void
 setup_result(Link *l, PGresult *res)
 {
 	ExecStatusType st = PQresultStatus(res);
 
-	if (st == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 2)
+	if (st == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 3)
 	{
 		long		ms = PQgetisnull(res, 0, 1) ? SCIM_REQUEST_TIMEOUT_DEFAULT_MS :
 			DbTimeoutMs(PQgetvalue(res, 0, 1));
 
 		request_timeout = ms >= 0 ? ms : SCIM_REQUEST_TIMEOUT_DEFAULT_MS;
+		if (DbVersionServed(PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2),
+							version_detail, sizeof(version_detail)))
+			version_said = false;
+		else
+		{
+			if (!version_said)
+				fprintf(stderr, "scim-server: %s\n", version_detail);
+			version_said = true;
+			l->wrong_version = true;
+			l->state = LINK_DOWN;	/* connect_failed() in receive() */
+		}
 	}
 	else if (st == PGRES_PIPELINE_SYNC)
 	{

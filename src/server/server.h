@@ -147,6 +147,7 @@ extern PGconn *DbConnectStart(void);
 extern int	DbConnectTimeoutMs(void);
 extern long DbTimeoutMs(const char *setting);
 extern bool DbSendSetup(PGconn *c);
+extern bool DbVersionServed(const char *installed, char *detail, size_t n);
 extern void DbCancelLater(PGconn *c);
 extern bool DbSendCall(PGconn *c, const Call *call);
 extern void DbTakeResult(PGresult *res, DbResult *out);

@@ -88,13 +88,12 @@ class FakeDatabase:
 
 
 @contextlib.contextmanager
-def server_on(db, *flags):
-    """A scim-server with its own connection string; yields its base URL once it
-    accepts connections (its /healthz may well say 503)."""
+def server_on(db, *flags, log="build/test-logs/e2e-server.log"):
+    """A scim-server with its own connection string, logging to log; yields its
+    base URL once it accepts connections (its /healthz may well say 503)."""
     port = free_port()
     proc = subprocess.Popen([os.environ["SCIM_SERVER"], "--port", str(port)] + list(flags),
-                            env=dict(os.environ, SCIM_DB=db),
-                            stderr=open("build/test-logs/e2e-server.log", "a"))
+                            env=dict(os.environ, SCIM_DB=db), stderr=open(log, "a"))
     try:
         for _ in range(100):
             try:

@@ -3,7 +3,8 @@
 #
 # Makes a throwaway cluster (pg_virtualenv), installs the extension, starts
 # scim-server on a free loopback port as an unprivileged role, and drives it
-# with test/e2e/client.py, then hostile_clients.py and database_faults.py.
+# with test/e2e/client.py, then hostile_clients.py, database_faults.py and
+# extension_version.py.
 # Prints TAP lines.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -28,4 +29,5 @@ rc=0
 python3 test/e2e/client.py || rc=1
 python3 test/e2e/hostile_clients.py || rc=1
 python3 test/e2e/database_faults.py || rc=1
+python3 test/e2e/extension_version.py || rc=1
 exit $rc
