@@ -4,8 +4,9 @@
  *		type, with the identity providers' shapes (patch.c lists them), and
  *		the mutability rules a write must pass.
  *
- * POST and PUT bodies are checked with the same code: scim._normalize()
- * applies them as a no-path "replace" to an empty resource.
+ * POST and PUT bodies are checked with the same code: the handler
+ * (src/pg/document.c) applies them as a no-path "replace" to an empty
+ * resource.
  */
 #include "patch_int.h"
 

@@ -10,8 +10,8 @@
  * itself, copying the plain runs of a string whole, and builds the value
  * through pushJsonbValue() as jsonb_in() does, so the result is the same
  * jsonb (duplicate keys, key order and numbers included).  It never
- * accepts what jsonb_in() refuses; what it declines, or what jsonb_in()
- * would raise on, scim._handle() answers with a SCIM error.
+ * accepts what jsonb_in() refuses; what it declines goes to jsonb_in(),
+ * and what that raises on is answered with a SCIM error (ScimPgReadBody()).
  */
 #include "scim_pg.h"
 
@@ -364,9 +364,9 @@ ScimPgReadBody(text *body)
 PG_FUNCTION_INFO_V1(scim_body_jsonb);
 
 /*
- * scim._body_jsonb(body text) → jsonb: the body as scim.handle() reads it
- * for a PATCH, NULL where it leaves the body to scim._handle(); for tests
- * that compare it with jsonb_in().
+ * scim._body_jsonb(body text) → jsonb: the body as the one-pass parser
+ * reads it, NULL where it leaves the body to jsonb_in(); for tests that
+ * compare it with jsonb_in().
  */
 Datum
 scim_body_jsonb(PG_FUNCTION_ARGS)

@@ -5,8 +5,8 @@
  *		and one schema or resource type by id), and the endpoints the
  *		service does not implement, /Me and /Bulk, answered 501.
  *
- * These are answered here in full, failures included, as scim._handle()
- * answered them: the query string is read first (a parameter that is not
+ * These are answered here in full, failures included, in the general
+ * path's order (route.c): the query string is read first (a parameter that is not
  * UTF-8 text is a 400), then the bearer token (401), then the method
  * (405) and a filter (403, section 4: discovery cannot be filtered); a
  * request that fails after its token was taken is logged in scim.event as

@@ -65,7 +65,7 @@ ordered_rows(void)
 
 /*
  * The resources of the last statement, copied into cxt, each user's group
- * rows folded into its groups as scim._present() shows them: value,
+ * rows folded into its groups as responses show them: value,
  * display, type "direct" and $ref, in the order of the group ids.
  */
 Row *
@@ -212,8 +212,8 @@ ScimPgShow(const Request *req, const Row *row, const struct ScimProjection *proj
  * The rows a filter that is one eq on userName, externalId, id or
  * displayName finds (the lookups identity providers make all day), read
  * with a statement planned once, into *rows and *n as ScimPgFetchRows()
- * gives them; false for any other filter.  The rows are the ones
- * scim._list() found: no stored text holds a NUL, and the stored id is
+ * gives them; false for any other filter.  The rows are the ones the
+ * general search finds: no stored text holds a NUL, and the stored id is
  * the row's in the form uuid_out() writes, so that any other value finds
  * nothing.
  */

@@ -187,8 +187,8 @@ is_space(char c)
 
 /*
  * The string value of header name (lower-case), NULL when absent.  A
- * header that is present but not a string makes *ok false: scim._handle()
- * knows what to make of it.
+ * header that is present but not a string makes *ok false: the general
+ * path knows what to make of it.
  */
 char *
 ScimPgHeader(Jsonb *headers, const char *name, bool *ok)
@@ -243,8 +243,8 @@ ScimPgParam(ScimQueryParam *params, int n, const char *name)
 /*
  * An integer of plain digits with an optional minus sign, of any length:
  * past 15 digits it saturates (at 10^15), which any bound it is clamped to
- * is below, as scim._page_param() clamps it.  False for anything else, for
- * scim._handle() to judge.
+ * is below, as list.c clamps it.  False for anything else, for the general
+ * path to judge.
  */
 static bool
 plain_int(const ScimQueryParam *p, int64 *out)

@@ -22,7 +22,7 @@
 #include "filter_eval.h"
 #include "schema.h"
 
-/* body_parse.c: deeper JSON than this goes to scim._handle(), whose parser reports it */
+/* body_parse.c: deeper JSON than this goes to jsonb_in(), which reports it */
 #define SCIM_BODY_MAX_DEPTH 200
 
 extern Jsonb *ScimPgParseBody(const char *s, size_t len);

@@ -17,7 +17,7 @@
  * row-level security adds the same condition again.  Rows come back as
  * (id, data, version, group id, group displayName, created): a user in
  * three groups is three rows, in none one row with NULL group columns,
- * which ScimPgFetchRows() folds into the groups scim._present() shows (a join
+ * which ScimPgFetchRows() folds into the groups responses show (a join
  * costs less than a subquery with an aggregate, per statement and per row).
  * ScimPgFetchRows() also puts them in order, by created, id and group id: an
  * ORDER BY would cost a Sort node's set-up on every call for what is
@@ -46,7 +46,7 @@
 #define USER_ROW_ALONE ALONE_COLUMNS "scim.users r WHERE r.tenant = $1 AND "
 #define GROUP_ROW ALONE_COLUMNS "scim.groups r WHERE r.tenant = $1 AND "
 #define BY_ID "r.id = $2::uuid"
-/* the filter id eq "...": on the stored attribute, as scim._handle() compares it */
+/* the filter id eq "...": on the stored attribute, as the general search compares it */
 #define ID_EQ BY_ID " AND r.data->>'id' = $2"
 /* on the store's LEAKPROOF keys, which row-level security lets index scans use */
 #define USERNAME_EQ "scim.key_lower(r.data, 'userName') = lower($2)"

@@ -279,9 +279,8 @@ ScimPgActFor(const pg_uuid_t *tenant)
 PG_FUNCTION_INFO_V1(scim_act_for);
 
 /*
- * scim._act_for(tenant uuid): ScimPgActFor() for the PL/pgSQL handler;
- * NULL to act for none, as scim._handle() starts (a superuser's direct
- * calls of it would otherwise see the tenant of the one before).
+ * scim._act_for(tenant uuid): ScimPgActFor() for a superuser who reads the
+ * store as a tenant by hand; NULL to act for none.
  */
 Datum
 scim_act_for(PG_FUNCTION_ARGS)

@@ -123,7 +123,7 @@ scim_patch_step(PG_FUNCTION_ARGS)
 	/* a new userName may be taken: the general path answers the 409 */
 	if (!same_string(data, newdata, "userName"))
 		PG_RETURN_BOOL(false);
-	/* a new password is stored as its secret, which scim._handle() makes */
+	/* a new password is stored as its secret, which the general path makes */
 	if (!same_string(data, newdata, "password"))
 		PG_RETURN_BOOL(false);
 
