@@ -8,9 +8,9 @@
  * HMAC-SHA-256 under the database's key (scim.secret), base64url-encoded:
  * opaque to clients, and only ever a position within the caller's own
  * tenant.  The issue time is signed with the rest, so no cursor outlives
- * scim.cursor_timeout.  The signed text is the PL/pgSQL handler's,
- * "c2|<created, microseconds since 1970>|<id>|<query hash>|<issued,
- * seconds since 1970>", so that a cursor either issued stays good.
+ * scim.cursor_timeout.  The signed text is "c2|<created, microseconds
+ * since 1970>|<id>|<query hash>|<issued, seconds since 1970>", as in every
+ * cursor issued so far, so that those stay good.
  */
 #include "handle_int.h"
 
@@ -186,7 +186,7 @@ ScimPgCursorDecode(const char *cursor, const char *query, TimestampTz *created, 
 	if (diff != 0)
 		not_issued();
 
-	/* its contents: signed, so written here, but read as strictly as the PL/pgSQL handler read them */
+	/* its contents: signed, so written here, but read strictly all the same */
 	if (!pg_verify_mbstr(PG_UTF8, (const char *) data, len, true))
 		not_issued();
 	text = pnstrdup((const char *) data, len);

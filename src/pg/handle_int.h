@@ -182,6 +182,8 @@ extern int	ScimPgRunUsers(Statement st, Datum *args, bool read_only, Datum tenan
 extern Row *ScimPgFetchRows(const Request *req, MemoryContext cxt, int *n);
 extern bool ScimPgShow(const Request *req, const Row *row, const struct ScimProjection *projection,
 					   ScimPgSink *s);
+extern void ScimPgShowAny(const Request *req, const Row *row, const struct ScimProjection *projection,
+						  ScimPgSink *s);
 extern Row *ScimPgReadById(const Request *req, Datum tenant, MemoryContext cxt);
 extern bool ScimPgLookup(const Request *req, Datum tenant, const char *filter, int len, MemoryContext cxt,
 						 Row **rows, int *n);
@@ -219,6 +221,7 @@ extern Jsonb *ScimPgStampMeta(Jsonb *doc, const char *last_modified, const char 
 
 /* write.c */
 extern bool ScimPgPlain(const char *s);
+extern bool ScimPgWantsMembers(const ScimQueryParam *a, const ScimQueryParam *x, MemoryContext cxt);
 
 /* document.c */
 extern ErrorData *ScimPgAttempt(void (*fn) (void *arg), void *arg, MemoryContext cxt);
@@ -237,6 +240,7 @@ ScimPgIsSpace(char c)
 /* members.c */
 extern Jsonb *ScimPgMembersOf(const Request *req, const char *gid, MemoryContext cxt);
 extern Jsonb *ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt);
+extern void ScimPgGroupsOfRows(const Request *req, Row **users, int n, MemoryContext cxt);
 extern void ScimPgForgetMember(const Request *req, const char *id, MemoryContext cxt);
 extern bool ScimPgSetMembers(const Request *req, Datum gid, const char *op, const JsonbValue *members,
 							 MemoryContext cxt);

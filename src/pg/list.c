@@ -40,8 +40,6 @@
 static const char *const type_names[NTYPES] = {"User", "Group"};
 static const char *const tables[NTYPES] = {"scim.users", "scim.groups"};
 
-#define GROUP_MEMBERS_URN "urn:ietf:params:scim:schemas:core:2.0:group:members"
-
 /*
  * A search's parameters: the query string's, or a SearchRequest's members
  * (names lower-cased, the last of a name counting); a member whose value
@@ -74,12 +72,6 @@ value_of(const Search *q, const char *name)
 	const ScimQueryParam *p = param(q, name);
 
 	return p != NULL ? p->value : NULL;
-}
-
-static bool
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
 /* ---- the parameters ------------------------------------------------------ */
@@ -195,7 +187,7 @@ page_param(const ScimQueryParam *p, const char *name, int64 lo, int64 hi, const 
 
 	if (s == NULL)
 		return lo;
-	while (is_space(s[i]))
+	while (ScimPgIsSpace(s[i]))
 		i++;
 	if (s[i] == '+' || s[i] == '-')
 		neg = s[i++] == '-';
@@ -210,7 +202,7 @@ page_param(const ScimQueryParam *p, const char *name, int64 lo, int64 hi, const 
 	}
 	if (s + i == digits)
 		ScimPgFail(400, scim_type, "%s must be an integer", name);
-	while (is_space(s[i]))
+	while (ScimPgIsSpace(s[i]))
 		i++;
 	if (s[i] != '\0')
 		ScimPgFail(400, scim_type, "%s must be an integer", name);
@@ -228,147 +220,17 @@ default_count(void)
 	return Min(scim_default_count, scim_max_results);
 }
 
-/*
- * Does a group's response carry its members, as scim._wants_members()
- * decides: when attributes names them (or a sub-attribute or filter of
- * them), or excludedAttributes does not; else always.  The lists are
- * split at commas with the blanks around them, lower-cased.
- */
-static bool
-wants_members(const Search *q)
-{
-	const ScimQueryParam *p = param(q, "attributes");
-	bool		listed = p != NULL;
-	const char *s;
-
-	if (!listed && (p = param(q, "excludedattributes")) == NULL)
-		return true;
-	if (p->value == NULL)
-		return !listed;
-	s = p->value;
-	for (;;)
-	{
-		const char *end = strchr(s, ',');
-		int			len = end ? end - s : strlen(s);
-		char	   *e;
-
-		/* blanks are part of the first and last names, not of the commas' */
-		while (end != NULL && len > 0 && is_space(s[len - 1]))
-			len--;
-		e = pnstrdup(s, len);
-		for (char *c = e; *c; c++)
-			if (*c >= 'A' && *c <= 'Z')
-				*c += 'a' - 'A';
-		if (strcmp(e, "members") == 0 || strcmp(e, GROUP_MEMBERS_URN) == 0)
-			return listed;
-		if (listed)
-		{
-			const char *m = strncmp(e, GROUP_MEMBERS_URN, strlen(GROUP_MEMBERS_URN)) == 0 ?
-				e + strlen(GROUP_MEMBERS_URN) - strlen("members") : e;
-
-			if (strncmp(m, "members", 7) == 0 && (m[7] == '.' || m[7] == '['))
-				return true;
-		}
-		if (end == NULL)
-			return !listed;
-		s = end + 1;
-		while (is_space(*s))
-			s++;
-	}
-}
-
 /* ---- showing a page ------------------------------------------------------ */
-
-/*
- * The users' groups on a page, as scim._present() shows them: value,
- * display, type "direct" and $ref, in the order of the group ids.  One
- * statement for the page ($2 the users' ids, $3 the base URL).
- */
-#define USERS_GROUPS \
-	"SELECT m.value, jsonb_agg(jsonb_build_object('value', g.id::text, 'display', g.data->>'displayName', " \
-	"'type', 'direct', '$ref', $3 || '/Groups/' || g.id::text) ORDER BY g.id) " \
-	"FROM scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id " \
-	"WHERE m.tenant = $1 AND m.value = ANY ($2) GROUP BY m.value"
-
-static int
-hit_id_cmp(const void *a, const void *b)
-{
-	return strcmp((*(Hit *const *) a)->row.id, (*(Hit *const *) b)->row.id);
-}
-
-/* Set the groups of the users among hits[0..n), read in one statement. */
-static void
-fetch_groups(const Request *req, Hit *hits, int n, MemoryContext cxt)
-{
-	static SPIPlanPtr plan = NULL;
-	Hit		  **users = palloc(sizeof(Hit *) * n);
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-	int			m = 0;
-	Datum		args[3];
-
-	for (int i = 0; i < n; i++)
-		if (hits[i].type == USERS)
-		{
-			users[m] = &hits[i];
-			ids[m++] = CStringGetTextDatum(hits[i].row.id);
-		}
-	if (m == 0)
-		return;
-	if (plan == NULL)
-	{
-		Oid			types[3] = {UUIDOID, TEXTARRAYOID, TEXTOID};
-		SPIPlanPtr	p = SPI_prepare_cursor(USERS_GROUPS, 3, types, CURSOR_OPT_GENERIC_PLAN);
-
-		if (p == NULL)
-			elog(ERROR, "could not prepare a scim.handle() statement: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		plan = p;
-	}
-	args[0] = req->tenant_datum;
-	args[1] = PointerGetDatum(construct_array(ids, m, TEXTOID, -1, false, TYPALIGN_INT));
-	args[2] = CStringGetTextDatum(req->base);
-	if (SPI_execute_plan(plan, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "scim.handle(): could not read the groups of a page's users");
-	MemoryContextSwitchTo(cxt);
-	qsort(users, m, sizeof(Hit *), hit_id_cmp);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		bool		isnull;
-		Hit			key;
-		Hit		   *keyp = &key;
-		Hit		  **found;
-
-		key.row.id = SPI_getvalue(t, SPI_tuptable->tupdesc, 1);
-		found = bsearch(&keyp, users, m, sizeof(Hit *), hit_id_cmp);
-		if (found != NULL)
-			(*found)->row.groups = DatumGetJsonbP(SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &isnull));
-	}
-}
-
-/*
- * A stored document that is no object (written by hand, not through SCIM)
- * fails as scim._present()'s jsonb_set() failed on it: that call's error.
- */
-static void
-fail_as_present(const Row *row)
-{
-	Datum		path[2] = {CStringGetTextDatum("meta"), CStringGetTextDatum("location")};
-
-	(void) DirectFunctionCall4(jsonb_set, JsonbPGetDatum(row->data),
-							   PointerGetDatum(construct_array(path, 2, TEXTOID, -1, false, TYPALIGN_INT)),
-							   DirectFunctionCall1(jsonb_in, CStringGetDatum("null")), BoolGetDatum(true));
-	elog(ERROR, "scim.handle(): a stored resource is not an object");
-}
 
 /*
  * Show hits[0..n) into page (an open array), each projected as its type's
  * projection says, a group with its members when the search wants them
- * (wants_members()); returns how many were shown.  The users' groups are
- * read here unless given (have_groups).  Each row is checked, then its
- * members read, then it is projected, in the order scim.project(
- * scim._present(...)) raised its errors for the first row that had one;
- * a projection that does not parse fails only with a row to show.
+ * (ScimPgWantsMembers()); returns how many were shown.  The users' groups
+ * are read here unless given (have_groups).  Errors come in the order
+ * scim.project(scim._present(...)) raised them, row by row: a document
+ * written by hand that jsonb_set() fails on before its type's projection
+ * is read, and a projection that does not parse only with a row of its
+ * type to show.
  */
 static int64
 show_page(const Request *req, const Search *q, Hit *hits, int n, bool have_groups, ScimPgSink *page,
@@ -387,9 +249,17 @@ show_page(const Request *req, const Search *q, Hit *hits, int n, bool have_group
 	 */
 	if (req->base == NULL || n == 0)
 		return 0;
-	members = wants_members(q);
+	members = ScimPgWantsMembers(param(q, "attributes"), param(q, "excludedattributes"), cxt);
 	if (!have_groups)
-		fetch_groups(req, hits, n, cxt);
+	{
+		Row		  **users = palloc(sizeof(Row *) * n);
+		int			m = 0;
+
+		for (int i = 0; i < n; i++)
+			if (hits[i].type == USERS)
+				users[m++] = &hits[i].row;
+		ScimPgGroupsOfRows(req, users, m, cxt);
+	}
 	for (int t = 0; t < NTYPES; t++)
 	{
 		as[t] = *req;
@@ -400,17 +270,18 @@ show_page(const Request *req, const Search *q, Hit *hits, int n, bool have_group
 	{
 		Hit		   *h = &hits[i];
 
-		if (!JB_ROOT_IS_OBJECT(h->row.data))
-			fail_as_present(&h->row);
-		if (h->type == GROUPS && members)
-			h->row.members = ScimPgMembersOf(req, h->row.id, cxt);
 		if (proj[h->type] == NULL)
+		{
+			/* a document jsonb_set() failed on failed before the projection was read */
+			(void) ScimPgSetPathTarget(h->row.data, "meta", "location");
 			proj[h->type] = ScimPgProjection(&slots[h->type], TopMemoryContext,
 											 attributes ? cstring_to_text(attributes) : NULL,
 											 excluded ? cstring_to_text(excluded) : NULL,
 											 cstring_to_text(type_names[h->type]), NULL);
-		if (!ScimPgShow(&as[h->type], &h->row, proj[h->type], page))
-			elog(ERROR, "scim.handle(): a stored resource cannot be shown");
+		}
+		if (h->type == GROUPS && members)
+			h->row.members = ScimPgMembersOf(req, h->row.id, cxt);
+		ScimPgShowAny(&as[h->type], &h->row, proj[h->type], page);
 	}
 	return n;
 }
@@ -634,15 +505,7 @@ run(const Request *req, const Source *src, Shape shape, Datum *args, MemoryConte
 		SPIPlanPtr *plan = &plans[src->ntypes == NTYPES ? NTYPES : src->type[0]][shape];
 
 		if (*plan == NULL)
-		{
-			SPIPlanPtr	p = SPI_prepare_cursor(shape_sql(src, shape), shape_nargs[shape], shape_types[shape],
-											   CURSOR_OPT_GENERIC_PLAN);
-
-			if (p == NULL)
-				elog(ERROR, "could not prepare a scim.handle() statement: %s", SPI_result_code_string(SPI_result));
-			SPI_keepplan(p);
-			*plan = p;
-		}
+			*plan = ScimPgPrepare(shape_sql(src, shape), shape_nargs[shape], shape_types[shape]);
 		rc = SPI_execute_plan(*plan, args, NULL, true, 0);
 	}
 	else

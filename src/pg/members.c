@@ -10,6 +10,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/uuid.h"
 
@@ -23,9 +24,18 @@ typedef enum MemberStatement
 	MS_ADD,
 	MS_FORGET,
 	MS_GROUPS_OF,
+	MS_GROUPS_OF_USERS,
 	MS_VALUE_EQ,
 	MS__COUNT
 } MemberStatement;
+
+/* a user's groups as responses show them ($3 the base URL), of the users m.value */
+#define GROUPS_SHOWN \
+	"jsonb_agg(jsonb_build_object('value', g.id::text, 'display', g.data->>'displayName', " \
+	"'type', 'direct', '$ref', $3 || '/Groups/' || g.id::text) ORDER BY g.id) "
+#define GROUPS_OF \
+	"FROM scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id " \
+	"WHERE m.tenant = $1 AND "
 
 /* $1 is the tenant, $2 the group, as everywhere in the handler */
 static const StatementDef member_statements[MS__COUNT] = {
@@ -62,12 +72,11 @@ static const StatementDef member_statements[MS__COUNT] = {
 		"DELETE FROM scim.group_members m WHERE m.tenant = $1 AND m.value = $2",
 	2, {UUIDOID, TEXTOID}},
 	/* a user's groups as responses show them, NULL for none; $3 is the base URL */
-	[MS_GROUPS_OF] = {
-		"SELECT jsonb_agg(jsonb_build_object('value', g.id::text, 'display', g.data->>'displayName', "
-		"'type', 'direct', '$ref', $3 || '/Groups/' || g.id::text) ORDER BY g.id) "
-		"FROM scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id "
-		"WHERE m.tenant = $1 AND m.value = $2",
-	3, {UUIDOID, TEXTOID, TEXTOID}},
+	[MS_GROUPS_OF] = {"SELECT " GROUPS_SHOWN GROUPS_OF "m.value = $2", 3, {UUIDOID, TEXTOID, TEXTOID}},
+	/* the same for each of the users $2 that is in a group: (user, groups) */
+	[MS_GROUPS_OF_USERS] = {
+		"SELECT m.value, " GROUPS_SHOWN GROUPS_OF "m.value = ANY ($2) GROUP BY m.value",
+	3, {UUIDOID, TEXTARRAYOID, TEXTOID}},
 	/* a filter of members[...] that is value eq "...", by the database's own regular expressions */
 	[MS_VALUE_EQ] = {"SELECT $1 ~* $2, substring($1 from $3)", 3, {TEXTOID, TEXTOID, TEXTOID}},
 };
@@ -122,6 +131,45 @@ ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt)
 	args[2] = CStringGetTextDatum(req->base);
 	run(MS_GROUPS_OF, args, NULL, false, cxt);
 	return jsonb_result();
+}
+
+static int
+row_id_cmp(const void *a, const void *b)
+{
+	return strcmp((*(Row *const *) a)->id, (*(Row *const *) b)->id);
+}
+
+/*
+ * The groups of users[0..n) (a page of a list) into their groups, as
+ * ScimPgGroupsOf() gives them, read in one statement; the users are sorted
+ * by id on the way.  Read-only: a list reads as of its count.
+ */
+void
+ScimPgGroupsOfRows(const Request *req, Row **users, int n, MemoryContext cxt)
+{
+	Datum	   *ids = palloc(sizeof(Datum) * Max(n, 1));
+	Datum		args[3];
+
+	if (n == 0)
+		return;
+	for (int i = 0; i < n; i++)
+		ids[i] = CStringGetTextDatum(users[i]->id);
+	args[0] = req->tenant_datum;
+	args[1] = PointerGetDatum(construct_array(ids, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[2] = CStringGetTextDatum(req->base);
+	run(MS_GROUPS_OF_USERS, args, NULL, true, cxt);
+	qsort(users, n, sizeof(Row *), row_id_cmp);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		bool		isnull;
+		Row			key = {.id = SPI_getvalue(t, SPI_tuptable->tupdesc, 1)};
+		Row		   *keyp = &key;
+		Row		  **found = bsearch(&keyp, users, n, sizeof(Row *), row_id_cmp);
+
+		if (found != NULL)
+			(*found)->groups = DatumGetJsonbPCopy(SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &isnull));
+	}
 }
 
 /* Take the memberships of deleted user or group id (as text) away. */

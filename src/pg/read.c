@@ -127,22 +127,25 @@ ScimPgFetchRows(const Request *req, MemoryContext cxt, int *n)
 }
 
 /*
- * data's meta object with its members keys[i] set to the strings
- * values[i]; NULL when data has no meta, or a meta that is no object
- * (written so by hand, not through SCIM), which jsonb_set() leaves as it
- * is.
+ * In *meta, data's meta object with its members keys[i] set to the strings
+ * values[i]; NULL when data has no meta.  False when meta is not an
+ * object: ScimPgShowAny() answers for such a row.
  */
-static Jsonb *
-meta_with(Jsonb *data, int n, const char *const *keys, const char *const *values)
+static bool
+meta_with(Jsonb *data, int n, const char *const *keys, const char *const *values, Jsonb **meta)
 {
 	JsonbValue *m = getKeyJsonValueFromContainer(&data->root, "meta", 4, NULL);
 	ScimPgMember *members;
 	int			count;
 
-	if (m == NULL || m->type != jbvBinary || !JsonContainerIsObject(m->val.binary.data))
-		return NULL;
+	*meta = NULL;
+	if (m == NULL)
+		return true;
+	if (m->type != jbvBinary || !JsonContainerIsObject(m->val.binary.data))
+		return false;
 	members = ScimPgWithStrings(m->val.binary.data, n, keys, values, &count);
-	return ScimPgObjectJsonb(members, count);
+	*meta = ScimPgObjectJsonb(members, count);
+	return true;
 }
 
 /* The members a response sets on a stored row: meta (with location) and groups. */
@@ -155,10 +158,10 @@ typedef struct Shown
 
 /*
  * Fill *out with the members a row is shown with besides its own:
- * meta.location set as jsonb_set() sets it (not at all without a meta
- * object), a user's groups and a group's members.  false when the stored
- * document is not an object (written so by hand, not through SCIM), which
- * the caller answers for.
+ * meta.location set as jsonb_set() sets it (not at all without a meta),
+ * a user's groups and a group's members.  false when the stored document
+ * or its meta is not an object (written so by hand, not through SCIM):
+ * ScimPgShowAny() answers for such a row.
  */
 static bool
 shown_members(const Request *req, const Row *row, Shown *out)
@@ -171,7 +174,8 @@ shown_members(const Request *req, const Row *row, Shown *out)
 	if (!JB_ROOT_IS_OBJECT(data))
 		return false;
 	location[0] = ScimPgCat3(req->base, req->users ? "/Users/" : "/Groups/", row->id);
-	out->values[n] = meta_with(data, 1, location_key, location);
+	if (!meta_with(data, 1, location_key, location, &out->values[n]))
+		return false;
 	if (out->values[n] != NULL)
 		out->keys[n++] = "meta";
 	/* in jsonb's order of keys, which ScimPgProjectPush() merges them in */
@@ -206,6 +210,31 @@ ScimPgShow(const Request *req, const Row *row, const struct ScimProjection *proj
 		return false;
 	ScimPgProjectPush(s, row->data, projection, &shown.set);
 	return true;
+}
+
+/*
+ * ScimPgShow(), and for a document written by hand, not through SCIM (no
+ * object, or a meta that is none), what jsonb_set() of meta.location makes
+ * of it (ScimPgSetPathTarget()): its error, or the document as it is, with
+ * a user's groups or a group's members.
+ */
+void
+ScimPgShowAny(const Request *req, const Row *row, const struct ScimProjection *projection, ScimPgSink *s)
+{
+	const char *keys[1];
+	Jsonb	   *values[1];
+	ScimPgMembers set = {0, keys, values};
+
+	if (ScimPgShow(req, row, projection, s))
+		return;
+	(void) ScimPgSetPathTarget(row->data, "meta", "location");
+	if (row->groups != NULL || row->members != NULL)
+	{
+		keys[0] = row->groups ? "groups" : "members";
+		values[0] = row->groups ? row->groups : row->members;
+		set.n = 1;
+	}
+	ScimPgProjectPush(s, row->data, projection, &set);
 }
 
 /*

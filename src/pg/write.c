@@ -221,18 +221,16 @@ names_members(const char *list, bool paths)
 }
 
 /*
- * Does a group's response show its members, given attributes and
- * excludedAttributes?  Entra ID reads with excludedAttributes=members, and
- * then the membership table is not read.
+ * Does a group's response show its members, given attributes a and
+ * excludedAttributes x (NULL when absent)?  Entra ID reads with
+ * excludedAttributes=members, and then the membership table is not read.
+ * A value that is NULL (a SearchRequest's empty array) names nothing.
  */
-static bool
-wants_members(Resource *r)
+bool
+ScimPgWantsMembers(const ScimQueryParam *a, const ScimQueryParam *x, MemoryContext cxt)
 {
-	ScimQueryParam *a = ScimPgParam(r->req->params, r->req->nparams, "attributes");
-	ScimQueryParam *x = ScimPgParam(r->req->params, r->req->nparams, "excludedattributes");
-
-	if (r->req->users)
-		return false;
+	if ((a != NULL && a->value == NULL) || (a == NULL && x != NULL && x->value == NULL))
+		return a == NULL;
 	if ((a != NULL && !ScimPgPlain(a->value)) || (a == NULL && x != NULL && !ScimPgPlain(x->value)))
 	{
 		Datum		args[4];
@@ -244,7 +242,7 @@ wants_members(Resource *r)
 		nulls[1] = x ? ' ' : 'n';
 		args[2] = CStringGetTextDatum(LIST_SEPARATOR);
 		args[3] = CStringGetTextDatum("^(urn:ietf:params:scim:schemas:core:2\\.0:group:)?members[.[]");
-		run(WS_WANTS_MEMBERS, args, nulls, true, r->cxt);
+		run(WS_WANTS_MEMBERS, args, nulls, true, cxt);
 		return bool_result();
 	}
 	if (a != NULL)
@@ -252,6 +250,16 @@ wants_members(Resource *r)
 	if (x != NULL)
 		return !names_members(x->value, false);
 	return true;
+}
+
+/* Does the response for this group show its members (ScimPgWantsMembers())? */
+static bool
+wants_members(Resource *r)
+{
+	if (r->req->users)
+		return false;
+	return ScimPgWantsMembers(ScimPgParam(r->req->params, r->req->nparams, "attributes"),
+							  ScimPgParam(r->req->params, r->req->nparams, "excludedattributes"), r->cxt);
 }
 
 /* The 409 for a userName or Group displayName that the tenant already has. */
@@ -295,23 +303,7 @@ show(Resource *r, int status, Row *row, const char *location)
 							x ? cstring_to_text_with_len(x->value, x->value_len) : NULL,
 							cstring_to_text(req->rtype), NULL);
 	ScimPgBodySink(r->fcinfo, &doc);
-	if (!ScimPgShow(req, row, proj, &doc))
-	{
-		/* a document written by hand: no meta object to set location in, or worse */
-		const char *keys[1];
-		Jsonb	   *values[1];
-		ScimPgMembers set = {0, keys, values};
-
-		(void) ScimPgSetPathTarget(row->data, "meta", "location");
-		if (row->groups != NULL || row->members != NULL)
-		{
-			keys[0] = row->groups ? "groups" : "members";
-			values[0] = row->groups ? row->groups : row->members;
-			set.n = 1;
-		}
-		ScimPgBodySink(r->fcinfo, &doc);
-		ScimPgProjectPush(&doc, row->data, proj, &set);
-	}
+	ScimPgShowAny(req, row, proj, &doc);
 	return ScimPgResponseWith(r->fcinfo, status, &doc, ScimPgEtagText(row->version), location, req->tenant_text);
 }
 
