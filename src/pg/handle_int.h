@@ -175,6 +175,7 @@ extern Datum ScimPgOneValue(bool *isnull);
 extern int	ScimPgRunDef(const StatementDef *defs, SPIPlanPtr *plans_of, int st, Datum *args, const char *nulls,
 						 bool read_only, MemoryContext cxt);
 extern int	ScimPgRun(Statement st, Datum *args, bool read_only, MemoryContext cxt);
+extern bool ScimPgWithoutMembers(Datum tenant, MemoryContext cxt);
 extern int	ScimPgRunUsers(Statement st, Datum *args, bool read_only, Datum tenant, MemoryContext cxt,
 						   bool *stale);
 

@@ -126,6 +126,9 @@ ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt)
 {
 	Datum		args[3];
 
+	/* most directories have no groups: a user's then need no statement */
+	if (ScimPgWithoutMembers(req->tenant_datum, cxt))
+		return NULL;
 	args[0] = req->tenant_datum;
 	args[1] = CStringGetTextDatum(uid);
 	args[2] = CStringGetTextDatum(req->base);
@@ -150,7 +153,7 @@ ScimPgGroupsOfRows(const Request *req, Row **users, int n, MemoryContext cxt)
 	Datum	   *ids = palloc(sizeof(Datum) * Max(n, 1));
 	Datum		args[3];
 
-	if (n == 0)
+	if (n == 0 || ScimPgWithoutMembers(req->tenant_datum, cxt))
 		return;
 	for (int i = 0; i < n; i++)
 		ids[i] = CStringGetTextDatum(users[i]->id);

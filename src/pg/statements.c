@@ -341,6 +341,17 @@ without_members(Datum tenant, MemoryContext cxt)
 }
 
 /*
+ * Does tenant have no group memberships, as far as this backend knows and
+ * a change to them would have told it (without_members())?  Then no user
+ * of it is in a group, and no statement need look.
+ */
+bool
+ScimPgWithoutMembers(Datum tenant, MemoryContext cxt)
+{
+	return without_members(tenant, cxt);
+}
+
+/*
  * Run statement st, one that shows users with their groups, for tenant: as
  * its twin without the join when the tenant has no memberships, and none
  * were made while it ran.  If one was, a read runs again with the join; a
