@@ -619,11 +619,11 @@ SELECT * FROM pg_temp.r('GET', '/Schemas/urn:example:corpus:2.0:User');
 SELECT * FROM pg_temp.r('GET', '/ResourceTypes/User');
 SELECT * FROM pg_temp.r('POST', '/Users', NULL, '{"userName": "max@contoso.example", "urn:example:corpus:2.0:User": {"badge": "B-1", "serial": "S-1"}}');
 SELECT * FROM pg_temp.r('POST', '/Users', NULL, '{"userName": "max@contoso.example", "urn:example:corpus:2.0:User": {"badge": "B-1"}}');
--- issue 21 bug 5: PUT replaces an immutable attribute that has a value
+-- issue 21 bug 5 (fixed): PUT refuses to change an immutable attribute that has a value
 SELECT * FROM pg_temp.r('PUT', '/Users/' || pg_temp.id('max'), NULL, '{"userName": "max@contoso.example", "urn:example:corpus:2.0:User": {"badge": "B-2"}}');
 SELECT * FROM pg_temp.r('PATCH', '/Users/' || pg_temp.id('max'), NULL, pg_temp.patch('[{"op": "replace", "path": "urn:example:corpus:2.0:User:badge", "value": "B-3"}]'));
 SELECT * FROM pg_temp.r('PATCH', '/Users/' || pg_temp.id('max'), NULL, pg_temp.patch('[{"op": "add", "path": "urn:example:corpus:2.0:User:serial", "value": "S-2"}]'));
-SELECT * FROM pg_temp.r('GET', '/Users', 'filter=urn:example:corpus:2.0:User:badge eq "B-2"&attributes=urn:example:corpus:2.0:User');
+SELECT * FROM pg_temp.r('GET', '/Users', 'filter=urn:example:corpus:2.0:User:badge eq "B-1"&attributes=urn:example:corpus:2.0:User');
 
 -- ---- the whole tenant, as it ends -----------------------------------------
 SELECT * FROM pg_temp.r('GET', '/Users');

@@ -226,6 +226,7 @@ extern Jsonb *ScimPgRequestBody(const Request *req);
 extern Jsonb *ScimPgNormalize(const Request *req, Jsonb *body);
 extern char *ScimPgPasswordSecret(const Request *req, Jsonb *body);
 extern Jsonb *ScimPgWithPassword(Jsonb *doc, const char *secret);
+extern void ScimPgHoldImmutable(const Request *req, Jsonb *cur, Jsonb *doc);
 
 /* ASCII white space, as the database's \s has it for plain ASCII text (ScimPgPlain()) */
 static inline bool
