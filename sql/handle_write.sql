@@ -10,18 +10,22 @@ SELECT set_config('test.h', jsonb_build_object('authorization', 'Bearer ' || :'t
 	IS NOT NULL AS ok;
 
 -- r(method, path, body[, query]): the status, and an error's scimType and
--- detail or the resource shown (without id, meta and schemas, ids masked)
+-- detail or the resource shown (without id, meta and schemas, members in
+-- the order of their display, ids masked)
 CREATE FUNCTION pg_temp.r(m text, p text, b text DEFAULT NULL, q text DEFAULT NULL)
 	RETURNS TABLE (status integer, error text, shown text) LANGUAGE sql AS $$
 	SELECT x.status, x.body->>'scimType' || ': ' || (x.body->>'detail'),
-		CASE WHEN x.status < 300 THEN regexp_replace((x.body - 'id' - 'meta' - 'schemas')::text,
-					   '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<id>', 'g') END
+		CASE WHEN x.status < 300 THEN regexp_replace((x.body - 'id' - 'meta' - 'schemas'
+			|| CASE WHEN x.body ? 'members' THEN jsonb_build_object('members', (SELECT coalesce(jsonb_agg(e ORDER BY e->>'display', e::text), '[]')
+																			   FROM jsonb_array_elements(x.body->'members') e)) ELSE '{}' END)::text,
+			'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<id>', 'g') END
 	FROM scim.handle(m, p, q, current_setting('test.h')::jsonb, b) x
 $$;
--- id(name): the id of the user or group of that name
+SELECT set_config('test.tenant', :'tenant', false) IS NOT NULL AS ok;
+-- id(name): the id of this tenant's user or group of that name
 CREATE FUNCTION pg_temp.id(n text) RETURNS text LANGUAGE sql AS $$
-	SELECT id::text FROM scim.users WHERE data->>'userName' = n
-	UNION ALL SELECT id::text FROM scim.groups WHERE data->>'displayName' = n
+	SELECT id::text FROM scim.users WHERE data->>'userName' = n AND tenant = current_setting('test.tenant')::uuid
+	UNION ALL SELECT id::text FROM scim.groups WHERE data->>'displayName' = n AND tenant = current_setting('test.tenant')::uuid
 $$;
 
 -- ---- issue 21 bug 5: PUT and immutable attributes (RFC 7644 section 3.5.1) ----
@@ -53,3 +57,19 @@ SELECT * FROM pg_temp.r('PUT', '/Groups/' || pg_temp.id('crew'), '{"displayName"
 SELECT * FROM pg_temp.r('PUT', '/Groups/' || pg_temp.id('crew'), '{"displayName": "crew", "urn:example:writes:2.0:Group": {"code": "L"}}', 'attributes=members');
 SELECT scim.unregister_schema('urn:example:writes:2.0:User');
 SELECT scim.unregister_schema('urn:example:writes:2.0:Group', 'Group');
+
+-- ---- issue 21 bug 7: a member's display is its current name (RFC 7643 section 4.2) ----
+SELECT * FROM pg_temp.r('POST', '/Users', '{"userName": "dee", "displayName": "Dee Dee"}', 'attributes=userName');
+SELECT * FROM pg_temp.r('POST', '/Users', '{"userName": "eve"}', 'attributes=userName');
+SELECT * FROM pg_temp.r('POST', '/Groups', '{"displayName": "red"}', 'attributes=displayName');
+-- the display a client sends is not kept: the user's displayName, else its userName, or the group's displayName
+SELECT * FROM pg_temp.r('POST', '/Groups', '{"displayName": "team", "members": [{"value": "' || pg_temp.id('dee') || '", "display": "Sent"}, {"value": "' || pg_temp.id('eve') || '"}, {"value": "' || pg_temp.id('red') || '", "type": "Group"}]}', 'attributes=members');
+SELECT * FROM pg_temp.r('PATCH', '/Users/' || pg_temp.id('dee'), '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "displayName", "value": "Dee Renamed"}]}', 'attributes=displayName');
+SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('red'), '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "displayName", "value": "crimson"}]}', 'attributes=displayName');
+SELECT * FROM pg_temp.r('GET', '/Groups/' || pg_temp.id('team'), NULL, 'attributes=members');
+SELECT * FROM pg_temp.r('GET', '/Groups/' || pg_temp.id('team'), NULL, 'attributes=members.display');
+SELECT * FROM pg_temp.r('PUT', '/Groups/' || pg_temp.id('team'), '{"displayName": "team", "members": [{"value": "' || pg_temp.id('eve') || '", "display": "Sent"}]}', 'attributes=members');
+-- members[display eq ...] selects by the name shown
+SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('team'), '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "path": "members", "value": [{"value": "' || pg_temp.id('dee') || '", "display": "Sent"}]}]}', 'attributes=members');
+SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('team'), '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "remove", "path": "members[display eq \"Sent\"]"}]}', 'attributes=members');
+SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('team'), '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "remove", "path": "members[display eq \"Dee Renamed\"]"}]}', 'attributes=members');

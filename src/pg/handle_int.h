@@ -55,7 +55,6 @@ typedef enum Statement
 	ST_BASE_URL,
 	/* any request's */
 	ST_EVENT,
-	ST_GROUP_MEMBERS,
 	ST__COUNT
 } Statement;
 
