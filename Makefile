@@ -98,6 +98,7 @@ REGRESS += error_codes
 REGRESS += handle_filters_members
 REGRESS += discovery_claims
 REGRESS += tenant_keys
+REGRESS += handle_write
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)

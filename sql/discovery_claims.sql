@@ -229,10 +229,9 @@ $$;
 -- nothing).  Mutability: a POST with value 1, then a PUT of that resource
 -- with value 2; readOnly must be refused (400 mutability) or ignored,
 -- writeOnly accepted and never shown, readWrite and immutable set by POST,
--- readWrite replaced by PUT.  An immutable attribute that has a value is
--- replaced by PUT today (issue 21 bug 5, not fixed here): that row says so
--- and asserts nothing; a group's members may be replaced whole by PUT, as
--- Okta does.
+-- readWrite replaced by PUT, immutable with a value refused by PUT (400
+-- mutability, RFC 7644 section 3.5.1); a group's members may be replaced
+-- whole by PUT, as Okta does.
 CREATE FUNCTION pg_temp.check()
 	RETURNS TABLE (attribute text, uniqueness text, duplicate text, uniqueness_ok boolean,
 				   mutability text, post text, put text, mutability_ok boolean)
@@ -305,11 +304,9 @@ BEGIN
 								 AND put IN ('400 mutability', '200 not shown', '200 kept')
 			WHEN 'writeOnly' THEN post = '201 not shown' AND put = '200 not shown'
 			WHEN 'readWrite' THEN post = '201 set' AND put = '200 replaced'
-			WHEN 'immutable' THEN CASE WHEN x.parent->>'name' = 'members' THEN post = '201 set' AND put = '200 replaced' END
+			WHEN 'immutable' THEN post = '201 set' AND
+				put = CASE WHEN x.parent->>'name' = 'members' THEN '200 replaced' ELSE '400 mutability' END
 			END;
-		IF mutability = 'immutable' AND x.parent->>'name' IS DISTINCT FROM 'members' THEN
-			put := put || ' (issue 21 bug 5: RFC 7644 section 3.5.1 wants 400 mutability)';
-		END IF;
 		RETURN NEXT;
 	END LOOP;
 END;

@@ -486,7 +486,7 @@ SELECT * FROM pg_temp.r('PATCH', '/Users/' || pg_temp.id('cy'), 'attributes=titl
 -- Entra ID creates a group empty and reads it without members
 SELECT * FROM pg_temp.r('POST', '/Groups', NULL, '{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "externalId": "gx-sales", "displayName": "Sales", "meta": {"resourceType": "Group"}}');
 -- Okta sends its members along
--- issue 21 bug 7: members carry no display (the one sent is kept)
+-- issue 21 bug 7 (fixed): members carry display, the member's current name, not the one sent
 SELECT * FROM pg_temp.r('POST', '/Groups', NULL, '{"displayName": "Ops", "members": [{"value": "' || pg_temp.id('dee') || '", "display": "Dee"}, {"value": "' || upper(pg_temp.id('eve')) || '"}]}');
 SELECT * FROM pg_temp.r('POST', '/Groups', 'excludedAttributes=members', '{"displayName": "Nested", "members": [{"value": "' || pg_temp.id('Red') || '", "type": "Group"}]}');
 SELECT * FROM pg_temp.r('POST', '/Groups', NULL, '{"displayName": "SALES"}');
@@ -497,22 +497,21 @@ SELECT * FROM pg_temp.r('POST', '/Groups', NULL, '{"displayName": "Strangers", "
 SELECT * FROM pg_temp.r('POST', '/Groups', NULL, '{"members": []}');
 SELECT * FROM pg_temp.r('POST', '/Groups', NULL, '{"displayName": "Odd", "nosuch": 1}');
 -- reads
--- issue 21 bug 7: members carry no display
+-- issue 21 bug 7 (fixed): members carry display, the member's current name
 SELECT * FROM pg_temp.r('GET', '/Groups/' || pg_temp.id('Ops'));
 SELECT * FROM pg_temp.r('GET', '/Groups/' || pg_temp.id('Ops'), 'excludedAttributes=members');
--- issue 21 bug 7: members carry no display
 SELECT * FROM pg_temp.r('GET', '/Groups/' || pg_temp.id('Ops'), 'attributes=members.value');
 SELECT * FROM pg_temp.r('GET', '/Groups/' || pg_temp.id('Ops'), 'attributes=displayName');
--- issue 21 bug 7: members carry no display
+-- issue 21 bug 7 (fixed): members carry display, the member's current name
 SELECT * FROM pg_temp.r('GET', '/Groups/' || upper(pg_temp.id('Ops')), 'attributes=members');
 SELECT * FROM pg_temp.r('GET', '/Groups/' || pg_temp.id('Ops'), NULL, NULL, '{"if-none-match": "W/\"1\""}');
 SELECT * FROM pg_temp.r('GET', '/Groups/' || pg_temp.id('ann'));
 SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('dee'), 'attributes=groups');
 -- membership changes: Entra ID's PATCH answers 204, with attributes 200
 SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('Red'), NULL, pg_temp.patch('[{"op": "Add", "path": "members", "value": [{"$ref": null, "value": "' || pg_temp.id('ann') || '"}, {"value": "' || pg_temp.id('cy') || '"}]}]'));
--- issue 21 bug 7: members carry no display
+-- issue 21 bug 7 (fixed): members carry display, the member's current name
 SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('Blue'), 'attributes=members', pg_temp.patch('[{"op": "add", "path": "members", "value": [{"value": "' || pg_temp.id('ann') || '"}, {"value": "' || pg_temp.id('bob') || '"}]}]'));
--- issue 21 bug 7: members carry no display
+-- issue 21 bug 7 (fixed): members carry display, the member's current name
 SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('Blue'), 'attributes=members', pg_temp.patch('[{"op": "add", "path": "members", "value": [{"value": "' || pg_temp.id('ann') || '"}]}]'));
 SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('ann'), 'attributes=groups');
 SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('ann'));
@@ -528,13 +527,13 @@ SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=members eq "' || upper(pg_temp
 SELECT * FROM pg_temp.r('GET', '/Users', 'filter=groups.value eq "' || pg_temp.id('Blue') || '"&attributes=userName');
 SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=members[value eq "' || pg_temp.id('bob') || '"]&attributes=displayName');
 SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=members.display eq "Dee"&attributes=displayName');
--- issue 21 bug 7: members carry no display
+-- issue 21 bug 7 (fixed): members carry display, the member's current name
 SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('Blue'), 'attributes=members', pg_temp.patch('[{"op": "remove", "path": "members[value eq \"' || pg_temp.id('bob') || '\"]"}]'));
 SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('Blue'), NULL, pg_temp.patch('[{"op": "Remove", "path": "members", "value": [{"value": "' || pg_temp.id('ann') || '"}]}]'));
 SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('Blue'), NULL, pg_temp.patch('[{"op": "remove", "path": "members", "value": [{"value": "' || pg_temp.id('ann') || '"}]}]'));
--- issue 21 bug 7: members carry no display
+-- issue 21 bug 7 (fixed): members carry display, the member's current name
 SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('Blue'), 'attributes=members,displayName', pg_temp.patch('[{"op": "replace", "path": "members", "value": [{"value": "' || pg_temp.id('bob') || '"}, {"value": "' || pg_temp.id('cy') || '"}]}, {"op": "replace", "path": "displayName", "value": "Azure"}]'));
--- issue 21 bug 7: members carry no display
+-- issue 21 bug 7 (fixed): members carry display, the member's current name
 SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('Azure'), 'attributes=members,displayName', pg_temp.patch('[{"op": "replace", "value": {"displayName": "Blue", "members": [{"value": "' || pg_temp.id('cy') || '"}]}}]'));
 SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('Blue'), 'attributes=members', pg_temp.patch('[{"op": "remove", "path": "members"}]'));
 SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('Blue'), NULL, pg_temp.patch('[{"op": "add", "path": "members[display eq \"x\"]", "value": [{"value": "' || pg_temp.id('ann') || '"}]}]'));
@@ -549,19 +548,19 @@ SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('Blue'), NULL, pg_temp
 SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('Blue'), NULL, '{"Operations": "x"}');
 SELECT * FROM pg_temp.r('PATCH', '/Groups/00000000-0000-0000-0000-000000000000', NULL, pg_temp.patch('[]'));
 -- replace (PUT): members replaced when sent, kept when not
--- issue 21 bug 7: members carry no display
+-- issue 21 bug 7 (fixed): members carry display, the member's current name
 SELECT * FROM pg_temp.r('PUT', '/Groups/' || pg_temp.id('Green'), NULL, '{"displayName": "Green", "externalId": "gx-green", "members": [{"value": "' || pg_temp.id('bob') || '"}, {"value": "' || pg_temp.id('Red') || '"}]}');
--- issue 21 bug 7: members carry no display
+-- issue 21 bug 7 (fixed): members carry display, the member's current name
 SELECT * FROM pg_temp.r('PUT', '/Groups/' || pg_temp.id('Green'), NULL, '{"displayName": "Green"}');
 SELECT * FROM pg_temp.r('PUT', '/Groups/' || pg_temp.id('Green'), 'excludedAttributes=members', '{"displayName": "Green", "members": []}', pg_temp.etag('Green'));
 SELECT * FROM pg_temp.r('PUT', '/Groups/' || pg_temp.id('Green'), NULL, '{"displayName": "Red"}');
 SELECT * FROM pg_temp.r('PUT', '/Groups/' || pg_temp.id('Green'), NULL, '{"externalId": "no displayName"}');
 SELECT * FROM pg_temp.r('PUT', '/Groups/' || pg_temp.id('Green'), NULL, '{"displayName": "Green"}', '{"if-match": "W/\"1\""}');
 -- lists of groups
--- issue 21 bug 7: members carry no display
+-- issue 21 bug 7 (fixed): members carry display, the member's current name
 SELECT * FROM pg_temp.r('GET', '/Groups');
 SELECT * FROM pg_temp.r('GET', '/Groups', 'excludedAttributes=members&filter=displayName eq "red"');
--- issue 21 bug 7: members carry no display
+-- issue 21 bug 7 (fixed): members carry display, the member's current name
 SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=displayName eq "Red"');
 SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=externalId eq "gx-red"&attributes=externalId');
 SELECT * FROM pg_temp.r('GET', '/Groups', 'filter=displayName sw "r"&sortBy=displayName&attributes=displayName');
@@ -578,7 +577,7 @@ SELECT * FROM pg_temp.raw('DELETE', '/Users/' || pg_temp.id('dee'), NULL, NULL, 
 SELECT * FROM pg_temp.r('DELETE', '/Users/' || pg_temp.id('dee'), NULL, 'ignored');
 SELECT * FROM pg_temp.r('GET', '/Users/' || :'dee');
 SELECT * FROM pg_temp.r('DELETE', '/Users/' || :'dee');
--- issue 21 bug 7: members carry no display
+-- issue 21 bug 7 (fixed): members carry display, the member's current name
 SELECT * FROM pg_temp.r('GET', '/Groups/' || pg_temp.id('Ops'));
 SELECT * FROM pg_temp.r('DELETE', '/Groups/' || pg_temp.id('Red'), NULL, NULL, pg_temp.etag('Red'));
 SELECT * FROM pg_temp.r('GET', '/Groups/' || pg_temp.id('Nested'));
@@ -619,11 +618,11 @@ SELECT * FROM pg_temp.r('GET', '/Schemas/urn:example:corpus:2.0:User');
 SELECT * FROM pg_temp.r('GET', '/ResourceTypes/User');
 SELECT * FROM pg_temp.r('POST', '/Users', NULL, '{"userName": "max@contoso.example", "urn:example:corpus:2.0:User": {"badge": "B-1", "serial": "S-1"}}');
 SELECT * FROM pg_temp.r('POST', '/Users', NULL, '{"userName": "max@contoso.example", "urn:example:corpus:2.0:User": {"badge": "B-1"}}');
--- issue 21 bug 5: PUT replaces an immutable attribute that has a value
+-- issue 21 bug 5 (fixed): PUT refuses to change an immutable attribute that has a value
 SELECT * FROM pg_temp.r('PUT', '/Users/' || pg_temp.id('max'), NULL, '{"userName": "max@contoso.example", "urn:example:corpus:2.0:User": {"badge": "B-2"}}');
 SELECT * FROM pg_temp.r('PATCH', '/Users/' || pg_temp.id('max'), NULL, pg_temp.patch('[{"op": "replace", "path": "urn:example:corpus:2.0:User:badge", "value": "B-3"}]'));
 SELECT * FROM pg_temp.r('PATCH', '/Users/' || pg_temp.id('max'), NULL, pg_temp.patch('[{"op": "add", "path": "urn:example:corpus:2.0:User:serial", "value": "S-2"}]'));
-SELECT * FROM pg_temp.r('GET', '/Users', 'filter=urn:example:corpus:2.0:User:badge eq "B-2"&attributes=urn:example:corpus:2.0:User');
+SELECT * FROM pg_temp.r('GET', '/Users', 'filter=urn:example:corpus:2.0:User:badge eq "B-1"&attributes=urn:example:corpus:2.0:User');
 
 -- ---- the whole tenant, as it ends -----------------------------------------
 SELECT * FROM pg_temp.r('GET', '/Users');

@@ -165,3 +165,78 @@ ScimPgWithPassword(Jsonb *doc, const char *secret)
 		return doc;
 	return ScimPgWithMember(&doc->root, "password", scim_jsonb_string(&v, secret));
 }
+
+/* Has a stored attribute a value (RFC 7643 section 2.5: not null, not an empty array)? */
+static bool
+assigned(const JsonbValue *v)
+{
+	return v != NULL && v->type != jbvNull &&
+		!(v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data) && JsonContainerSize(v->val.binary.data) == 0);
+}
+
+/* Object c's member key, NULL when c is NULL or has none. */
+static JsonbValue *
+member_of(JsonbContainer *c, const char *key)
+{
+	return c != NULL ? getKeyJsonValueFromContainer(c, key, strlen(key), NULL) : NULL;
+}
+
+/* The object a value is, or NULL. */
+static JsonbContainer *
+object_of(const JsonbValue *v)
+{
+	return v != NULL && v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data) ? v->val.binary.data : NULL;
+}
+
+/* hold_immutable() for attrs[0..n-1], their values in objects cur and doc (NULL: none). */
+static void
+hold_attrs(const ScimAttr *attrs, int n, JsonbContainer *cur, JsonbContainer *doc)
+{
+	for (int i = 0; i < n; i++)
+	{
+		const ScimAttr *a = &attrs[i];
+		JsonbValue *was = member_of(cur, a->name);
+		JsonbValue *now = member_of(doc, a->name);
+
+		if (a->multi_valued)
+			continue;
+		if (a->mutability == SCIM_MUT_IMMUTABLE && assigned(was) && !(now != NULL && ScimPgSameValue(was, now)))
+		{
+			if (a->parent != NULL)
+				ScimPgFail(400, "mutability", "attribute \"%s.%s\" is immutable and already has a value",
+						   a->parent->name, a->name);
+			ScimPgFail(400, "mutability", "attribute \"%s\" is immutable and already has a value", a->name);
+		}
+		if (a->type == SCIM_TYPE_COMPLEX && object_of(was) != NULL)
+			hold_attrs(a->sub, a->n_sub, object_of(was), object_of(now));
+	}
+}
+
+/*
+ * Refuse a PUT whose document doc changes an immutable attribute that the
+ * stored resource cur has a value for (RFC 7644 section 3.5.1: "If one or
+ * more values are already set for the attribute, the input value(s) MUST
+ * match"): 400 mutability, as a PATCH is refused.  A value left out is a
+ * change too, as a PATCH that removes one is.  This holds for
+ * single-valued attributes, those of a single-valued complex one, and
+ * those of extensions; the elements of a multi-valued attribute have no
+ * identity a PUT keeps, so a group's members, whose sub-attributes are
+ * immutable, are replaced whole (Okta does it).
+ */
+void
+ScimPgHoldImmutable(const Request *req, Jsonb *cur, Jsonb *doc)
+{
+	const ScimRegistry *reg = ScimPgRegistry(NULL);
+	const ScimResourceType *type = ScimRegistryFindType(reg, req->rtype, strlen(req->rtype));
+
+	if (!JB_ROOT_IS_OBJECT(cur) || !JB_ROOT_IS_OBJECT(doc))
+		return;
+	hold_attrs(type->core->attrs, type->core->n_attrs, &cur->root, &doc->root);
+	for (int i = 0; i < type->n_extensions; i++)
+	{
+		const ScimSchema *ext = type->extensions[i].schema;
+
+		hold_attrs(ext->attrs, ext->n_attrs, object_of(member_of(&cur->root, ext->id)),
+				   object_of(member_of(&doc->root, ext->id)));
+	}
+}

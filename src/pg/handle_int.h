@@ -55,7 +55,6 @@ typedef enum Statement
 	ST_BASE_URL,
 	/* any request's */
 	ST_EVENT,
-	ST_GROUP_MEMBERS,
 	ST__COUNT
 } Statement;
 
@@ -230,6 +229,7 @@ extern Jsonb *ScimPgRequestBody(const Request *req);
 extern Jsonb *ScimPgNormalize(const Request *req, Jsonb *body);
 extern char *ScimPgPasswordSecret(const Request *req, Jsonb *body);
 extern Jsonb *ScimPgWithPassword(Jsonb *doc, const char *secret);
+extern void ScimPgHoldImmutable(const Request *req, Jsonb *cur, Jsonb *doc);
 
 /* ASCII white space, as the database's \s has it for plain ASCII text (ScimPgPlain()) */
 static inline bool

@@ -18,6 +18,7 @@
 
 typedef enum MemberStatement
 {
+	MS_MEMBERS_OF,
 	MS_DELETE_ALL,
 	MS_DELETE_ONE,
 	MS_DELETE_MATCHING,
@@ -37,20 +38,42 @@ typedef enum MemberStatement
 	"FROM scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id " \
 	"WHERE m.tenant = $1 AND "
 
+/*
+ * A member's display as responses show it (RFC 7643 section 4.2): the
+ * current displayName of the user or group it is, else a user's userName,
+ * whatever display the client sent when it added the member.  Joined
+ * through scim.member_uuid(), which is LEAKPROOF, so that row-level
+ * security leaves the joins their primary keys.
+ */
+#define MEMBER_ROWS \
+	"FROM scim.group_members m " \
+	"LEFT JOIN scim.users u ON u.tenant = m.tenant AND u.id = scim.member_uuid(m.value) " \
+	"LEFT JOIN scim.groups g ON g.tenant = m.tenant AND g.id = scim.member_uuid(m.value) "
+#define MEMBER_DISPLAY "coalesce(u.data->>'displayName', u.data->>'userName', g.data->>'displayName')"
+
 /* $1 is the tenant, $2 the group, as everywhere in the handler */
 static const StatementDef member_statements[MS__COUNT] = {
+	/* a group's members as responses show them, in the order of their values; $3 is the base URL */
+	[MS_MEMBERS_OF] = {
+		"SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object("
+		"'value', m.value, 'type', m.type, 'display', " MEMBER_DISPLAY ", "
+		"'$ref', $3 || CASE m.type WHEN 'Group' THEN '/Groups/' ELSE '/Users/' END || m.value)) "
+		"ORDER BY m.value), '[]'::jsonb) " MEMBER_ROWS
+		"WHERE m.tenant = $1 AND m.group_id = $2",
+	3, {UUIDOID, UUIDOID, TEXTOID}},
 	[MS_DELETE_ALL] = {
 		"DELETE FROM scim.group_members m WHERE m.tenant = $1 AND m.group_id = $2",
 	2, {UUIDOID, UUIDOID}},
 	[MS_DELETE_ONE] = {
 		"DELETE FROM scim.group_members m WHERE m.tenant = $1 AND m.group_id = $2 AND m.value = $3",
 	3, {UUIDOID, UUIDOID, TEXTOID}},
-	/* members[<filter>]: each member tested as a group holding it alone would be */
+	/* members[<filter>]: each member tested as a group holding it alone, as shown, would be */
 	[MS_DELETE_MATCHING] = {
-		"DELETE FROM scim.group_members m WHERE m.tenant = $1 AND m.group_id = $2 "
+		"DELETE FROM scim.group_members d WHERE d.tenant = $1 AND d.group_id = $2 AND (d.tenant, d.group_id, d.value) IN ("
+		"SELECT m.tenant, m.group_id, m.value " MEMBER_ROWS "WHERE m.tenant = $1 AND m.group_id = $2 "
 		"AND scim.matches(jsonb_build_object('members', jsonb_build_array(jsonb_strip_nulls("
-		"jsonb_build_object('value', m.value, 'type', m.type, 'display', m.display)))), "
-		"'members[' || $3 || ']', 'Group')",
+		"jsonb_build_object('value', m.value, 'type', m.type, 'display', " MEMBER_DISPLAY ")))), "
+		"'members[' || $3 || ']', 'Group'))",
 	3, {UUIDOID, UUIDOID, TEXTOID}},
 	/*
 	 * One statement: what the member is (a user of the tenant, else a
@@ -101,7 +124,8 @@ jsonb_result(void)
 
 /*
  * The members of group gid (its id as text) as responses show them: value,
- * type, display and $ref, in the order of their values; [] for none.
+ * type, display (the member's current name) and $ref, in the order of
+ * their values; [] for none.
  */
 Jsonb *
 ScimPgMembersOf(const Request *req, const char *gid, MemoryContext cxt)
@@ -112,7 +136,7 @@ ScimPgMembersOf(const Request *req, const char *gid, MemoryContext cxt)
 	args[1] = DirectFunctionCall1(uuid_in, CStringGetDatum(gid));
 	args[2] = CStringGetTextDatum(req->base);
 	/* not read-only: a response shows the members this request wrote */
-	ScimPgRun(ST_GROUP_MEMBERS, args, false, cxt);
+	run(MS_MEMBERS_OF, args, NULL, false, cxt);
 	return jsonb_result();
 }
 

@@ -151,14 +151,6 @@ static const StatementDef statements[ST__COUNT] = {
 		"INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status, scim_type, detail) "
 		"VALUES ($1, $2, $3, $4, $5, $6, $7, left($8, 1000))",
 	8, {UUIDOID, TEXTOID, TEXTOID, UUIDOID, TEXTOID, INT4OID, TEXTOID, TEXTOID}},
-	/* a group's members as responses show them, in the order of their values; $3 is the base URL */
-	[ST_GROUP_MEMBERS] = {
-		"SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object("
-		"'value', m.value, 'type', m.type, 'display', m.display, "
-		"'$ref', $3 || CASE m.type WHEN 'Group' THEN '/Groups/' ELSE '/Users/' END || m.value)) "
-		"ORDER BY m.value), '[]'::jsonb) "
-		"FROM scim.group_members m WHERE m.tenant = $1 AND m.group_id = $2",
-	3, {UUIDOID, UUIDOID, TEXTOID}},
 };
 
 /* each statement that shows users with their groups, and its twin without them */

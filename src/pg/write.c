@@ -489,6 +489,7 @@ replace(Resource *r, Jsonb *cur, bool *members_changed)
 		doc = ScimPgWithMember(&doc->root, "password", pw ? pw : &null);
 	}
 	doc = ScimPgWithPassword(doc, ScimPgPasswordSecret(r->req, body));
+	ScimPgHoldImmutable(r->req, cur, doc);
 	if (!r->req->users && (members = ScimPgBodyMember(&body->root, "members")) != NULL)
 		*members_changed = ScimPgSetMembers(r->req, r->id, "replace", members, r->cxt);
 	return doc;
