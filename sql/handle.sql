@@ -190,6 +190,7 @@ SELECT * FROM pg_temp.r('POST', '/Users', NULL, '{"userName": ');
 SELECT * FROM pg_temp.r('POST', '/Users', NULL, '[]');
 SELECT * FROM pg_temp.r('POST', '/Users', NULL, '{"displayName":"no userName"}');
 SELECT * FROM pg_temp.r('POST', '/Users', NULL, '{"userName":"x","active":"maybe"}');
+-- not one of them since issue 21 bug 6: an attribute the schema lacks is left out
 SELECT * FROM pg_temp.r('POST', '/Users', NULL, '{"userName":"x","nosuch":1}');
 SELECT * FROM pg_temp.r('GET', '/Users', 'filter=userName co');
 SELECT * FROM pg_temp.r('GET', '/Users', 'filter=foo eq "x"');

@@ -73,3 +73,35 @@ SELECT * FROM pg_temp.r('PUT', '/Groups/' || pg_temp.id('team'), '{"displayName"
 SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('team'), '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "path": "members", "value": [{"value": "' || pg_temp.id('dee') || '", "display": "Sent"}]}]}', 'attributes=members');
 SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('team'), '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "remove", "path": "members[display eq \"Sent\"]"}]}', 'attributes=members');
 SELECT * FROM pg_temp.r('PATCH', '/Groups/' || pg_temp.id('team'), '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "remove", "path": "members[display eq \"Dee Renamed\"]"}]}', 'attributes=members');
+
+-- ---- issue 21 bug 6: attributes the schema does not define ----
+-- One policy for POST, PUT and PATCH: what a body sets that the schema does
+-- not define is left out, the request succeeds, and its event names what
+-- was left out; a sub-attribute holding one value is kept as sent (Entra's
+-- roles "displayName"), one holding an object or array is not (nothing is
+-- stored deeper than the schema's nesting).  A PATCH path that names no
+-- attribute is 400 invalidPath, as before.
+-- event(name): the last event of the user or group of that name
+CREATE FUNCTION pg_temp.event(n text) RETURNS TABLE (kind text, operation text, status integer, detail text) LANGUAGE sql AS $$
+	SELECT e.kind, regexp_replace(e.operation, '[0-9a-f-]{36}', '<id>'), e.status, e.detail FROM scim.event e
+	WHERE e.resource_id::text = pg_temp.id(n) ORDER BY e.at DESC, e.id DESC LIMIT 1
+$$;
+SELECT * FROM pg_temp.r('POST', '/Users', '{"userName": "ole", "nickName": "O", "nosuch": 1, "name": {"givenName": "Ole", "foo": {"x": {"y": 1}}, "bar": "kept"}, "roles": [{"value": "Admin", "displayName": "Admin", "extra": [1]}], "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "D", "shoeSize": 44}, "urn:example:unknown:2.0:User": {"a": 1}}');
+SELECT * FROM pg_temp.event('ole');
+-- a misspelled attribute in a PUT is ignored (Microsoft's reference collection)
+SELECT * FROM pg_temp.r('PUT', '/Users/' || pg_temp.id('ole'), '{"userName": "ole", "nickname_": "Olly", "title": "T"}');
+SELECT * FROM pg_temp.event('ole');
+-- nothing else changed: the event still says what was left out
+SELECT * FROM pg_temp.r('PUT', '/Users/' || pg_temp.id('ole'), '{"userName": "ole", "title": "T", "nosuch": 2}', 'attributes=title');
+SELECT * FROM pg_temp.event('ole');
+SELECT * FROM pg_temp.r('PATCH', '/Users/' || pg_temp.id('ole'), '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "value": {"title": "U", "nosuch": 3, "name.nosuch": 4}}]}', 'attributes=title');
+SELECT * FROM pg_temp.event('ole');
+SELECT * FROM pg_temp.r('PATCH', '/Users/' || pg_temp.id('ole'), '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "path": "name", "value": {"middleName": "M", "foo": {"x": 1}}}]}', 'attributes=name');
+SELECT * FROM pg_temp.event('ole');
+-- Entra's roles, with displayName and serialised in a string (AppRoleAssignmentsComplex)
+SELECT * FROM pg_temp.r('PATCH', '/Users/' || pg_temp.id('ole'), '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "Add", "path": "roles", "value": [{"value": "{\"id\":\"a1\",\"value\":\"Reader\",\"displayName\":\"Reader\"}"}]}]}', 'attributes=roles');
+-- a path names what it changes: one the schema lacks is an error, as before
+SELECT * FROM pg_temp.r('PATCH', '/Users/' || pg_temp.id('ole'), '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "path": "nosuch", "value": 1}]}');
+SELECT * FROM pg_temp.r('POST', '/Groups', '{"displayName": "odd", "nosuch": 1}', 'attributes=displayName');
+SELECT * FROM pg_temp.event('odd');
+SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('ole'));

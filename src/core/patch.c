@@ -71,6 +71,33 @@ ScimPatchFail(Patcher *pt, ScimErrorKind kind, const char *fmt,...)
 	return false;
 }
 
+/*
+ * Note that "parent.name" (or name, parent NULL) was left out: once in the
+ * list, which is cut short where the buffer ends.
+ */
+void
+ScimPatchIgnore(ScimIgnored *ignored, const char *parent, const char *name)
+{
+	char		full[300];
+	size_t		len;
+	const char *p;
+
+	if (ignored == NULL)
+		return;
+	snprintf(full, sizeof(full), "%s%s%s", parent ? parent : "", parent ? "." : "", name);
+	len = strlen(full);
+	for (p = ignored->names; (p = strstr(p, full)) != NULL; p += len)
+		if ((p == ignored->names || p[-1] == ' ') && (p[len] == ',' || p[len] == '\0'))
+			return;				/* named already */
+	if (ignored->len + len + 2 < sizeof(ignored->names))
+	{
+		snprintf(ignored->names + ignored->len, sizeof(ignored->names) - ignored->len, "%s%s",
+				 ignored->n > 0 ? ", " : "", full);
+		ignored->len = strlen(ignored->names);
+	}
+	ignored->n++;
+}
+
 /* ---- preparing a request ------------------------------------------------------ */
 
 /* Note the top-level member an operation works in (and "schemas" for extensions). */
@@ -164,9 +191,27 @@ note_value_keys(Patcher *pt, ScimPatch *patch, const char *key, const char *sub)
 }
 
 /*
+ * Does key, a member of a no-path value, name an attribute of the resource
+ * type?  A key with a value filter is taken as a path, whose errors are
+ * its own.
+ */
+static bool
+names_attribute(Patcher *pt, const char *key, size_t len)
+{
+	ScimPath	p;
+	ScimError	e;
+
+	return memchr(key, '[', len) != NULL ||
+		ScimResolvePath(pt->reg, pt->type, key, len, &p, &e, SCIM_ERR_INVALID_PATH, 0);
+}
+
+/*
  * add or replace without a path: each member of the value object is an
  * operation on that attribute.  Keys may be paths (Entra's "name.givenName"
- * and URN-qualified names), or a schema URN holding an object.
+ * and URN-qualified names), or a schema URN holding an object.  A key that
+ * names no attribute of the resource type is left out (ScimIgnored): a
+ * POST or PUT body is such a value, and Microsoft's reference collection
+ * expects a misspelled attribute to be ignored.
  */
 static bool
 prepare_no_path(Patcher *pt, ScimPatch *patch, struct json_object *value)
@@ -189,6 +234,11 @@ prepare_no_path(Patcher *pt, ScimPatch *patch, struct json_object *value)
 
 				if (n < 0 || (size_t) n >= sizeof(path))
 					return ScimPatchFail(pt, SCIM_ERR_INVALID_PATH, "attribute name \"%.100s\" is too long", sub);
+				if (!names_attribute(pt, path, (size_t) n))
+				{
+					ScimPatchIgnore(&patch->ignored, NULL, path);
+					continue;
+				}
 				if (!add_prepared(pt, patch, path, (size_t) n, true, subval, true) ||
 					!note_value_keys(pt, patch, key, sub))
 					return false;
@@ -197,6 +247,11 @@ prepare_no_path(Patcher *pt, ScimPatch *patch, struct json_object *value)
 		}
 		if (ScimStrCaseEq(key, klen, "schemas", 7))
 			continue;			/* the request's own bookkeeping, not a change */
+		if (!names_attribute(pt, key, klen))
+		{
+			ScimPatchIgnore(&patch->ignored, NULL, key);
+			continue;
+		}
 		if (!add_prepared(pt, patch, key, klen, true, val, true) ||
 			!note_value_keys(pt, patch, key, NULL))
 			return false;

@@ -641,6 +641,14 @@ apply_filtered(Patcher *pt, const PatchPath *pp, struct json_object *value)
 bool
 ScimPatchExecute(const ScimPatch *patch, struct json_object *resource, bool *changed, ScimError *err)
 {
+	return ScimPatchExecuteNoting(patch, resource, changed, err, NULL);
+}
+
+/* ScimPatchExecute(), and in *ignored (when not NULL) what the request set that was left out. */
+bool
+ScimPatchExecuteNoting(const ScimPatch *patch, struct json_object *resource, bool *changed, ScimError *err,
+					   ScimIgnored *ignored)
+{
 	Patcher		pt;
 
 	memset(&pt, 0, sizeof(pt));
@@ -648,6 +656,9 @@ ScimPatchExecute(const ScimPatch *patch, struct json_object *resource, bool *cha
 	pt.type = patch->type;
 	pt.err = err;
 	pt.res = resource;
+	pt.ignored = ignored;
+	if (ignored != NULL)
+		*ignored = patch->ignored;
 	ScimErrorClear(err);
 	*changed = false;
 	if (!json_object_is_type(resource, json_type_object))

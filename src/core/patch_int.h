@@ -34,6 +34,7 @@ typedef struct Patcher
 	bool		no_path;		/* path_text is a member of a no-path value */
 	PatchKind	kind;
 	const char *path_text;		/* as sent, or NULL */
+	ScimIgnored *ignored;		/* what is left out, or NULL */
 } Patcher;
 
 typedef struct PatchPath
@@ -82,10 +83,12 @@ struct ScimPatch
 	int			cap;
 	int			ntouched;		/* -1: too many to list */
 	const char *touched[MAX_TOUCHED];
+	ScimIgnored ignored;		/* members of no-path values the schema does not define */
 };
 
 /* patch.c */
 extern bool ScimPatchFail(Patcher *pt, ScimErrorKind kind, const char *fmt,...) __attribute__((format(printf, 3, 4)));
+extern void ScimPatchIgnore(ScimIgnored *ignored, const char *parent, const char *name);
 
 /* patch_json.c */
 extern struct json_object *ScimPatchGetCi(struct json_object *obj, const char *name, size_t len, const char **key_out);

@@ -43,8 +43,14 @@ normalize_complex(Patcher *pt, const ScimAttr *a, struct json_object *v)
 		sub = ScimAttrFindSub(a, key, strlen(key));
 		if (sub == NULL)
 		{
-			/* keep what the schema does not know, as sent (Entra's roles "displayName") */
-			json_object_object_add(out, key, json_object_get(val));
+			/*
+			 * keep one value the schema does not know, as sent (Entra's roles
+			 * "displayName"); nothing deeper than the schema's nesting
+			 */
+			if (json_object_is_type(val, json_type_object) || json_object_is_type(val, json_type_array))
+				ScimPatchIgnore(pt->ignored, a->name, key);
+			else
+				json_object_object_add(out, key, json_object_get(val));
 			continue;
 		}
 		n = ScimPatchNormalize(pt, sub, val, false);

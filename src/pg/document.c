@@ -76,14 +76,16 @@ urn_cmp(const void *a, const void *b)
 /*
  * A POST or PUT body checked against the schema, the way a PUT or POST
  * must: names canonical, types coerced, read-only attributes a client may
- * send back ignored (Okta sends groups, id); a replace PATCH of an empty
+ * send back ignored (Okta sends groups, id), attributes the schema does
+ * not define left out and named in *ignored; a replace PATCH of an empty
  * resource does it.  schemas lists the core schema, then the extensions
  * present; userName or displayName is required.
  */
 Jsonb *
-ScimPgNormalize(const Request *req, Jsonb *body)
+ScimPgNormalize(const Request *req, Jsonb *body, ScimIgnored *ignored)
 {
-	static const char *const ignored[] = {"id", "meta", "groups", "schemas", "members", "password"};
+	/* read-only attributes a client sends back, and what is stored apart */
+	static const char *const apart[] = {"id", "meta", "groups", "schemas", "members", "password"};
 	const ScimRegistry *reg = ScimPgRegistry(NULL);
 	const ScimResourceType *type = ScimRegistryFindType(reg, req->rtype, strlen(req->rtype));
 	JsonbParseState *st = NULL;
@@ -110,11 +112,12 @@ ScimPgNormalize(const Request *req, Jsonb *body)
 	scim_push_string(&st, WJB_KEY, "op");
 	scim_push_string(&st, WJB_VALUE, "replace");
 	scim_push_string(&st, WJB_KEY, "value");
-	scim_push_binary(&st, WJB_VALUE, ScimPgWithout(&body->root, ignored, lengthof(ignored)));
+	scim_push_binary(&st, WJB_VALUE, ScimPgWithout(&body->root, apart, lengthof(apart)));
 	scim_push_jsonb(&st, WJB_END_OBJECT, NULL);
 	scim_push_jsonb(&st, WJB_END_ARRAY, NULL);
 	request = JsonbValueToJsonb(scim_push_jsonb(&st, WJB_END_OBJECT, NULL));
-	out = ScimPgPatchTry(ScimPgObjectJsonb(NULL, 0), request, cstring_to_text(req->rtype), NULL, &changed, &err);
+	out = ScimPgPatchTry(ScimPgObjectJsonb(NULL, 0), request, cstring_to_text(req->rtype), NULL, &changed, &err,
+						 ignored);
 	if (out == NULL)
 		ScimPgRaise(&err);
 

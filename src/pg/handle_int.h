@@ -226,7 +226,7 @@ extern bool ScimPgWantsMembers(const ScimQueryParam *a, const ScimQueryParam *x,
 /* document.c */
 extern ErrorData *ScimPgAttempt(void (*fn) (void *arg), void *arg, MemoryContext cxt);
 extern Jsonb *ScimPgRequestBody(const Request *req);
-extern Jsonb *ScimPgNormalize(const Request *req, Jsonb *body);
+extern Jsonb *ScimPgNormalize(const Request *req, Jsonb *body, ScimIgnored *ignored);
 extern char *ScimPgPasswordSecret(const Request *req, Jsonb *body);
 extern Jsonb *ScimPgWithPassword(Jsonb *doc, const char *secret);
 extern void ScimPgHoldImmutable(const Request *req, Jsonb *cur, Jsonb *doc);

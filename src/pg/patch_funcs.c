@@ -444,11 +444,13 @@ members_equal(JsonbContainer *a, JsonbContainer *b, const char *const *names, in
  * stamp's members set too, in the same pass (a resource without a meta
  * gets none).  A request that is not valid or cannot be applied, or a meta
  * to stamp that is not an object, returns NULL with *err filled: the
- * request handler answers it without raising.
+ * request handler answers it without raising.  What the request set that
+ * the schema does not define is left out, and named in *ignored when
+ * that is given (ScimIgnored).
  */
 Jsonb *
 ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, const ScimPgStamp *stamp,
-			   bool *changed, ScimError *err)
+			   bool *changed, ScimError *err, ScimIgnored *ignored)
 {
 	uint64		generation;
 	const ScimRegistry *reg = ScimPgRegistry(&generation);
@@ -472,7 +474,7 @@ ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, const ScimPgStamp
 		work = cache->partial ?
 			ScimJsonbToJsonCPartial(&resource->root, (const char **) cache->touched, cache->ntouched) :
 			ScimJsonbToJsonC(&resource->root);
-		ok = ScimPatchExecute(cache->prepared, work, changed, err);
+		ok = ScimPatchExecuteNoting(cache->prepared, work, changed, err, ignored);
 		if (ok && *changed)
 		{
 			/* the member is stamped where it is: in work, or as it is merged */
@@ -515,7 +517,7 @@ scim_patch(PG_FUNCTION_ARGS)
 	bool		changed;
 	ScimError	err;
 	Jsonb	   *result = ScimPgPatchTry(PG_GETARG_JSONB_P(0), PG_GETARG_JSONB_P(1),
-										PG_GETARG_TEXT_PP(2), NULL, &changed, &err);
+										PG_GETARG_TEXT_PP(2), NULL, &changed, &err, NULL);
 
 	if (result == NULL)
 		ScimPgRaise(&err);

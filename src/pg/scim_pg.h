@@ -20,6 +20,7 @@
 #include "arena.h"
 #include "error.h"
 #include "filter_eval.h"
+#include "patch.h"
 #include "schema.h"
 
 /* body_parse.c: deeper JSON than this goes to jsonb_in(), which reports it */
@@ -306,7 +307,7 @@ typedef struct ScimPgStamp
 } ScimPgStamp;
 
 extern Jsonb *ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, const ScimPgStamp *stamp,
-							 bool *changed, ScimError *err);
+							 bool *changed, ScimError *err, ScimIgnored *ignored);
 
 /* project_funcs.c */
 struct ScimProjection;

@@ -102,6 +102,7 @@ scim_patch_step(PG_FUNCTION_ARGS)
 	Jsonb	   *newdata;
 	bool		changed;
 	ScimError	err;
+	ScimIgnored ignored;
 	MemoryContext old;
 
 	ScimPgRequireHandler("scim._patch_step()");
@@ -112,8 +113,9 @@ scim_patch_step(PG_FUNCTION_ARGS)
 	patch_verdict = PATCH_DECLINED;
 
 	/* meta is stamped as the result is built, when the request changed something */
-	newdata = ScimPgPatchTry(data, request, cstring_to_text("User"), &stamp, &changed, &err);
-	if (newdata == NULL)
+	newdata = ScimPgPatchTry(data, request, cstring_to_text("User"), &stamp, &changed, &err, &ignored);
+	/* what the request sets that the schema lacks is named in the event: write.c's */
+	if (newdata == NULL || ignored.n > 0)
 		PG_RETURN_BOOL(false);
 	if (!changed)
 	{

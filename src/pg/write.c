@@ -91,6 +91,7 @@ typedef struct Resource
 	const char *endpoint;		/* "/Users/" or "/Groups/" */
 	bool		members;		/* a group's response shows its members */
 	Jsonb	   *body;			/* POST, PUT, PATCH: the body */
+	ScimIgnored ignored;		/* what the body set that the schema does not define */
 	TimestampTz ts;				/* the request's time, as meta shows it: */
 	char	   *now_text;
 	Datum		id;				/* the resource's uuid */
@@ -318,14 +319,29 @@ show_written(Resource *r, int status, Jsonb *data, int64 version, const char *lo
 	return show(r, status, &row, location);
 }
 
-/* Append to the event log: the resource's method and canonical path, as the PL/pgSQL handler named them. */
+/*
+ * Append to the event log: the resource's method and canonical path, as
+ * the PL/pgSQL handler named them, and what the request set that the
+ * schema does not define and was left out, for the admin to see (with
+ * "nothing changed" when that was all it set).
+ */
 static void
-log_event(Resource *r, const char *kind, int status)
+log_event(Resource *r, const char *kind, int status, bool changed)
 {
 	Request		named = *r->req;
+	char	   *detail = NULL;
 
 	named.path = r->req->rid ? ScimPgCat3(r->endpoint, r->req->rid, "") : pnstrdup(r->endpoint, strlen(r->endpoint) - 1);
-	ScimPgLogEvent(&named, kind, r->req->rtype, r->id_text, status, NULL, NULL, r->cxt);
+	if (r->ignored.n > 0)
+	{
+		int			listed = 1;
+
+		for (const char *p = r->ignored.names; (p = strstr(p, ", ")) != NULL; p++)
+			listed++;
+		detail = psprintf("%sattributes the schema does not define, left out: %s%s", changed ? "" : "nothing changed; ",
+						  r->ignored.names, listed < r->ignored.n ? ", ..." : "");
+	}
+	ScimPgLogEvent(&named, kind, r->req->rtype, r->id_text, status, NULL, detail, r->cxt);
 }
 
 /* POST /Users or /Groups: a resource created from the body (RFC 7644 section 3.3). */
@@ -333,7 +349,7 @@ static Datum
 create(Resource *r)
 {
 	Request    *req = r->req;
-	Jsonb	   *doc = ScimPgNormalize(req, r->body);
+	Jsonb	   *doc = ScimPgNormalize(req, r->body, &r->ignored);
 	char	   *secret = ScimPgPasswordSecret(req, r->body);
 	Row			row = {NULL, NULL, 1, NULL, NULL};
 	pg_uuid_t  *uuid = palloc(sizeof(pg_uuid_t));
@@ -370,7 +386,7 @@ create(Resource *r)
 	/* Okta and Entra send members with the POST; they come back as stored */
 	if (!req->users)
 		ScimPgSetMembers(req, r->id, "add", ScimPgBodyMember(&r->body->root, "members"), r->cxt);
-	log_event(r, "created", 201);
+	log_event(r, "created", 201, true);
 	/* a new user is in no group yet */
 	row.id = r->id_text;
 	row.data = doc;
@@ -453,7 +469,7 @@ patch(Resource *r, Jsonb *cur, bool *members_changed)
 		ScimError	err;
 		bool		changed;
 
-		doc = ScimPgPatchTry(cur, request, cstring_to_text(r->req->rtype), NULL, &changed, &err);
+		doc = ScimPgPatchTry(cur, request, cstring_to_text(r->req->rtype), NULL, &changed, &err, &r->ignored);
 		if (doc == NULL)
 			ScimPgRaise(&err);
 	}
@@ -474,7 +490,7 @@ static Jsonb *
 replace(Resource *r, Jsonb *cur, bool *members_changed)
 {
 	Jsonb	   *body = r->body;
-	Jsonb	   *doc = ScimPgNormalize(r->req, body);
+	Jsonb	   *doc = ScimPgNormalize(r->req, body, &r->ignored);
 	JsonbValue	v;
 	JsonbValue *meta = ScimPgKeyValue(cur, "meta");
 	JsonbValue	null = {.type = jbvNull};
@@ -549,7 +565,7 @@ existing(Resource *r)
 	{
 		run(FOR_TYPE(req, WS_DELETE_USER), args, NULL, false, r->cxt);
 		ScimPgForgetMember(req, r->id_text, r->cxt);
-		log_event(r, "deleted", 204);
+		log_event(r, "deleted", 204, true);
 		return ScimPgResponseWith(r->fcinfo, 204, NULL, NULL, NULL, req->tenant_text);
 	}
 
@@ -568,10 +584,15 @@ existing(Resource *r)
 		doc = ScimPgStampMeta(doc, r->now_text, etag);
 		update(r, cur, doc);
 		version++;
-		log_event(r, ScimPgChangeKind(cur, doc), status);
+		log_event(r, ScimPgChangeKind(cur, doc), status, true);
 	}
 	else
+	{
 		doc = cur;
+		/* what was left out is for the admin to see, though nothing changed */
+		if (r->ignored.n > 0)
+			log_event(r, "updated", status, false);
+	}
 	if (status == 204)
 		return ScimPgResponseWith(r->fcinfo, 204, NULL, etag, NULL, req->tenant_text);
 	return show_written(r, 200, doc, version, NULL);

@@ -219,6 +219,37 @@ main(void)
 	CHECK(out != NULL && !changed, "no-op add reports no change");
 	json_object_put(out);
 
+	/*
+	 * what the schema does not define is left out and named: members of a
+	 * no-path value, and sub-attributes holding an object or array; a
+	 * sub-attribute holding one value is kept (Entra's roles displayName)
+	 */
+	{
+		ScimIgnored ignored;
+		ScimPatch  *prepared;
+		struct json_object *req = json_tokener_parse("{\"schemas\":[\"" SCIM_PATCHOP_URN "\"],\"Operations\":["
+			"{\"op\":\"replace\",\"value\":{\"title\":\"t\",\"nosuch\":1,\"name.nosuch\":2,"
+			"\"name\":{\"givenName\":\"g\",\"deep\":{\"x\":1},\"kept\":\"k\"}}},"
+			"{\"op\":\"add\",\"path\":\"roles\",\"value\":[{\"value\":\"r\",\"displayName\":\"R\",\"list\":[1]}]}]}");
+		struct json_object *work = json_tokener_parse("{\"userName\":\"a\"}");
+		struct json_object *v;
+
+		prepared = ScimPatchPrepare(reg, user_type, req, NULL, &err);
+		CHECK(prepared != NULL, "unknown members of a no-path value prepare (%s)", err.message);
+		CHECK(prepared != NULL && ScimPatchExecuteNoting(prepared, work, &changed, &err, &ignored),
+			  "and apply (%s)", err.message);
+		CHECK_STR(ignored.names, "nosuch, name.nosuch, name.deep, roles.list", "left out, each named");
+		CHECK(json_object_object_get_ex(work, "name", &v) && json_object_object_get(v, "kept") != NULL &&
+			  json_object_object_get(v, "deep") == NULL && json_object_object_get(work, "nosuch") == NULL,
+			  "one value kept, an object left out: %s", json_object_to_json_string(work));
+		CHECK(json_object_object_get_ex(work, "roles", &v) &&
+			  json_object_object_get(json_object_array_get_idx(v, 0), "displayName") != NULL,
+			  "roles[].displayName kept: %s", json_object_to_json_string(work));
+		ScimPatchFree(prepared);
+		json_object_put(work);
+		json_object_put(req);
+	}
+
 	/* changes that change nothing say so (scim.patch then returns its input as is) */
 	{
 		static const char *const noops[] = {
