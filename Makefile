@@ -43,6 +43,7 @@ CORE_OBJS = \
 PG_OBJS = \
 	src/pg/auth.o \
 	src/pg/body_parse.o \
+	src/pg/changes.o \
 	src/pg/deadline.o \
 	src/pg/discovery.o \
 	src/pg/errors.o \
@@ -87,6 +88,7 @@ REGRESS += handle_corpus
 REGRESS += error_codes
 REGRESS += handle_filters_members
 REGRESS += discovery_claims
+REGRESS += changes
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
@@ -111,7 +113,7 @@ $(CORE_OBJS): override CFLAGS += -Wno-declaration-after-statement
 $(OBJS): $(wildcard src/core/*.h src/pg/*.h)
 
 # the install script's parts, in the order they run
-EXT_SQL = src/ext/scim.sql src/ext/store.sql src/ext/handle.sql src/ext/privileges.sql
+EXT_SQL = src/ext/scim.sql src/ext/store.sql src/ext/changes.sql src/ext/handle.sql src/ext/privileges.sql
 
 scim--$(EXTVERSION).sql: $(EXT_SQL) src/ext/build-install.sh $(SCHEMA_JSON)
 	sh src/ext/build-install.sh src/schemas $(EXT_SQL) > $@.tmp && mv $@.tmp $@

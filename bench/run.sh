@@ -30,6 +30,7 @@
 #                     server's, one per two CPUs), and the bare server's (default 8)
 #   BENCH_HTTP_WRITERS  scim-server connections for writes in http.sh (default:
 #                     the server's, 16)
+#   BENCH_CHANGES_T   seconds per pgbench run in changes.sh (default 10)
 #   BENCH_INS_N1, BENCH_INS_N2  calls per statement in instructions.sh's two
 #                     counted runs (default 200 and 1200)
 #   BENCH_AS_SUPERUSER  1: scim-server in http.sh and the scim.handle*() calls in
@@ -45,7 +46,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 cd "$ROOT"
 # what the build needs, and wrk for the HTTP part
-sh test/deps.sh wrk
+sh test/deps.sh wrk python3-psycopg
 . bench/lib.sh
 
 BENCH_ROWS=${BENCH_ROWS:-1000000}
@@ -203,6 +204,11 @@ part instructions
 
 part writes
 
+# ---- 9. the change feed: its cost to writers, reading it, its latency
+# (adds a tenant of its own; stops and restarts the throwaway cluster) ----------
+
+part changes
+
 # ---- summary ---------------------------------------------------------------
 
 {
@@ -253,5 +259,10 @@ part writes
 	echo "8. instructions per call of writes, pages and searches against raw SQL with the same effect"
 	echo "   (the same counting; pages with a quarter of the calls)"
 	grep '^SUMMARY' "$WORK/writes.out" | sed 's/^SUMMARY /   /'
+	echo
+	echo "9. the change feed: instructions per PATCH with its triggers against without, reading 1,000"
+	echo "   changes against the raw SELECT, PATCH throughput with 8 and 32 pgbench clients (medians"
+	echo "   of $BENCH_PGBENCH_REPS alternating runs), COMMIT to a LISTENing consumer"
+	grep '^SUMMARY' "$WORK/changes.out" | sed 's/^SUMMARY /   /'
 	echo "========================================================"
 }

@@ -380,16 +380,3 @@ $$;
 COMMENT ON FUNCTION scim._authenticate(text) IS 'The tenant of a live bearer token, or NULL (internal)';
 REVOKE ALL ON FUNCTION scim._authenticate(text) FROM PUBLIC;
 REVOKE ALL ON TABLE scim.token FROM PUBLIC;
-
-CREATE FUNCTION scim.prune_events(retention interval DEFAULT NULL) RETURNS bigint
-	LANGUAGE sql VOLATILE
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-	WITH d AS (DELETE FROM scim.event
-			   WHERE at < now() - coalesce(retention, nullif(current_setting('scim.event_retention', true), '')::interval,
-											 interval '90 days')
-			   RETURNING 1)
-	SELECT count(*) FROM d
-	$$;
-COMMENT ON FUNCTION scim.prune_events(interval) IS
-	'Deletes events older than the retention (the argument, else the scim.event_retention setting, else 90 days); returns how many';

@@ -44,6 +44,7 @@ typedef struct ScimPgCall
 	int			nest;			/* the call's GUC nesting level, 0 until it needs one */
 	bool		tenant_was_set; /* the tenant before the call */
 	pg_uuid_t	tenant_was;
+	FunctionCallInfo fcinfo;	/* the call's, for the operation the change feed names */
 	struct ScimPgCall *outer;
 } ScimPgCall;
 
@@ -54,6 +55,14 @@ extern void ScimPgHandlerLeave(ScimPgCall *call);
 extern void ScimPgHandlerAbort(ScimPgCall *call);
 extern void ScimPgRequireHandler(const char *function);
 extern void ScimPgActFor(const pg_uuid_t *tenant);
+extern char *ScimPgCallOperation(void);
+
+/* user_patch.c */
+extern const char *ScimPgChangeKind(Jsonb *was, Jsonb *now);
+
+/* changes.c: the change feed's triggers */
+extern void ScimPgChangesInit(void);
+extern void ScimPgChangesRequestEnd(void);
 
 /* deadline.c */
 extern void ScimPgDeadlineArm(int ms, bool first);

@@ -98,6 +98,7 @@ ScimPgHandlerEnter(FunctionCallInfo fcinfo, ScimPgCall *call)
 	call->outer = current_call;
 	call->tenant_was_set = tenant_set;
 	call->tenant_was = tenant_value;
+	call->fcinfo = fcinfo;
 	tenant_set = false;
 	current_call = call;
 }
@@ -115,10 +116,14 @@ ScimPgHandlerNest(void)
 		current_call->nest = NewGUCNestLevel();
 }
 
-/* Leave the handler normally: the caller's role, settings and tenant again. */
+/*
+ * Leave the handler normally: the request's member changes to the change
+ * feed, then the caller's role, settings and tenant again.
+ */
 void
 ScimPgHandlerLeave(ScimPgCall *call)
 {
+	ScimPgChangesRequestEnd();
 	if (call->nest > 0)
 		AtEOXact_GUC(false, call->nest);
 	SetUserIdAndSecContext(call->save_user, call->save_sec);
@@ -137,6 +142,28 @@ ScimPgHandlerAbort(ScimPgCall *call)
 	tenant_set = call->tenant_was_set;
 	tenant_value = call->tenant_was;
 	current_call = call->outer;
+}
+
+/*
+ * What the change feed says made a change: the request under way
+ * ("PATCH /Users/2819c223-..."), as the event log names it, or "SQL"
+ * outside scim.handle().  Made only when a change is written.
+ */
+char *
+ScimPgCallOperation(void)
+{
+	FunctionCallInfo fcinfo;
+	char	   *method;
+	char	   *path;
+
+	if (current_call == NULL)
+		return pstrdup("SQL");
+	fcinfo = current_call->fcinfo;
+	method = PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	path = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	for (char *p = method; *p; p++)
+		*p = pg_toupper((unsigned char) *p);
+	return psprintf("%s %s", method, path);
 }
 
 /*

@@ -15,8 +15,11 @@
 static const char *
 active_text(Jsonb *doc)
 {
-	JsonbValue *v = getKeyJsonValueFromContainer(&doc->root, "active", 6, NULL);
+	JsonbValue *v;
 
+	if (!JB_ROOT_IS_OBJECT(doc))
+		return NULL;
+	v = getKeyJsonValueFromContainer(&doc->root, "active", 6, NULL);
 	if (v == NULL || v->type == jbvNull)
 		return NULL;
 	if (v->type == jbvBool)
@@ -24,6 +27,24 @@ active_text(Jsonb *doc)
 	if (v->type == jbvString)
 		return pnstrdup(v->val.string.val, v->val.string.len);
 	return "";					/* a number or a structure: neither true nor false */
+}
+
+/*
+ * The event a change of a resource from was to now is: suspended when
+ * active turns false (absent counts as true), unsuspended when it turns
+ * back, else updated.
+ */
+const char *
+ScimPgChangeKind(Jsonb *was, Jsonb *now)
+{
+	const char *a = active_text(was);
+	const char *b = active_text(now);
+
+	if (strcmp(a ? a : "true", "true") == 0 && b && strcmp(b, "false") == 0)
+		return "suspended";
+	if (a && strcmp(a, "false") == 0 && strcmp(b ? b : "true", "true") == 0)
+		return "unsuspended";
+	return "updated";
 }
 
 /* Is member key of a, byte for byte, the same string in b (or absent from both)? */
@@ -78,8 +99,6 @@ scim_patch_step(PG_FUNCTION_ARGS)
 	const char *keys[] = {"lastModified", "version"};
 	const char *values[] = {ScimPgTimestampText(ts), ScimPgEtagText(version + 1)};
 	ScimPgStamp stamp = {"meta", 2, keys, values};
-	const char *was;
-	const char *now;
 	Jsonb	   *newdata;
 	bool		changed;
 	ScimError	err;
@@ -108,15 +127,8 @@ scim_patch_step(PG_FUNCTION_ARGS)
 	if (!same_string(data, newdata, "password"))
 		PG_RETURN_BOOL(false);
 
-	was = active_text(data);
-	now = active_text(newdata);
 	old = MemoryContextSwitchTo(patch_cxt);
-	if (strcmp(was ? was : "true", "true") == 0 && now && strcmp(now, "false") == 0)
-		patch_kind = "suspended";
-	else if (was && strcmp(was, "false") == 0 && strcmp(now ? now : "true", "true") == 0)
-		patch_kind = "unsuspended";
-	else
-		patch_kind = "updated";
+	patch_kind = ScimPgChangeKind(data, newdata);
 	patch_result = palloc(VARSIZE(newdata));
 	memcpy(patch_result, newdata, VARSIZE(newdata));
 	patch_version = version + 1;
