@@ -38,7 +38,9 @@ psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 SET client_min_messages = warning;
 CREATE SCHEMA IF NOT EXISTS scim_bench;
 DROP TABLE IF EXISTS scim_bench.c_conf, scim_bench.c_ids;
-CREATE TABLE scim_bench.c_conf AS SELECT t AS tenant, scim.create_token(t) AS token
+-- urn: pgbench -M prepared would take its colons for variables
+CREATE TABLE scim_bench.c_conf AS SELECT t AS tenant, scim.create_token(t) AS token,
+	'urn:ietf:params:scim:api:messages:2.0:PatchOp' AS urn
 FROM scim.create_tenant('bench changes') t;
 CREATE TABLE scim_bench.c_ids (n int PRIMARY KEY, id uuid NOT NULL);
 INSERT INTO scim_bench.c_ids SELECT i, gen_random_uuid() FROM generate_series(1, 10000) i;
@@ -98,10 +100,9 @@ fi
 
 # ---- 3. throughput ---------------------------------------------------------------
 cat > "$work/c_patch.sql" <<EOF
-\set u random(1, 10000)
-SELECT status FROM scim.handle('PATCH', '/Users/' || (SELECT id FROM scim_bench.c_ids WHERE n = :u), NULL,
-	'$hdrs'::jsonb,
-	'{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"displayName","value":"T ' || (:client_id)::text || ' ' || random() || '"}]}');
+\\set u random(1, 10000)
+SELECT status FROM scim_bench.c_conf c, scim.handle('PATCH', '/Users/' || (SELECT id FROM scim_bench.c_ids WHERE n = :u), NULL,
+	'$hdrs'::jsonb, format('{"schemas":["%s"],"Operations":[{"op":"Replace","path":"displayName","value":"T %s"}]}', c.urn, random()));
 EOF
 # side: off (no triggers), on (default interval), every (notify at each commit)
 tps() {

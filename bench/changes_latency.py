@@ -4,8 +4,8 @@ receiving the change through scim.changes().
     python3 bench/changes_latency.py N
 
 One connection LISTENs on scim_changes and follows the feed as the README's
-consumer does: read what scim.changes() has after the last change_id, then
-wait for a notification (at most a second) and read again.  Another writes
+consumer does: read what scim.changes() has after the last change_id, and
+when there is nothing, wait for a notification (at most a second).  Another writes
 N user PATCHes through scim.handle(), each in its own transaction, a few
 milliseconds apart, and notes the time just before each COMMIT.  A change's
 latency is the time the consumer got its row less that time.  Prints the
@@ -15,6 +15,7 @@ token and user ids from bench/changes.sh's table scim_bench.c_conf and
 c_ids.  Needs psycopg 3 (Debian's python3-psycopg).
 """
 import random
+import select
 import sys
 import threading
 import time
@@ -28,6 +29,7 @@ done = threading.Event()
 
 def consume(start):
     with psycopg.connect(autocommit=True) as conn:
+        conn.add_notify_handler(lambda n: None)
         conn.execute("LISTEN scim_changes")
         after = start
         ready.set()
@@ -39,8 +41,7 @@ def consume(start):
                 got.setdefault((str(rid), version), now)
                 after = change_id
             if not rows:
-                for _ in conn.notifies(timeout=1.0, stop_after=1):
-                    pass
+                select.select([conn], [], [], 1.0)
 
 
 with psycopg.connect(autocommit=True) as w:
