@@ -71,7 +71,6 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -721,27 +720,6 @@ member_column(TriggerData *td, HeapTuple tuple)
 	return DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(TextDatumGetCString(d))));
 }
 
-/* Are two scalar jsonb values equal, as jsonb's own = says? */
-static bool
-same_scalar(const JsonbValue *a, const JsonbValue *b)
-{
-	switch (a->type)
-	{
-		case jbvNull:
-			return true;
-		case jbvBool:
-			return a->val.boolean == b->val.boolean;
-		case jbvString:
-			return a->val.string.len == b->val.string.len &&
-				memcmp(a->val.string.val, b->val.string.val, a->val.string.len) == 0;
-		case jbvNumeric:
-			return DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(a->val.numeric),
-													NumericGetDatum(b->val.numeric)));
-		default:
-			return false;
-	}
-}
-
 /* Are two documents the same but for meta (what a version bump changes)? */
 static bool
 same_but_meta(Jsonb *a, Jsonb *b)
@@ -767,14 +745,7 @@ same_but_meta(Jsonb *a, Jsonb *b)
 			continue;
 		na++;
 		other = getKeyJsonValueFromContainer(&b->root, k.val.string.val, k.val.string.len, NULL);
-		if (other == NULL || other->type != v.type)
-			return false;
-		if (v.type == jbvBinary)
-		{
-			if (compareJsonbContainers(v.val.binary.data, other->val.binary.data) != 0)
-				return false;
-		}
-		else if (!same_scalar(&v, other))
+		if (other == NULL || !ScimPgJsonbValuesEqual(&v, other))
 			return false;
 	}
 	nb = JB_ROOT_COUNT(b) - (getKeyJsonValueFromContainer(&b->root, "meta", 4, NULL) != NULL);

@@ -386,6 +386,13 @@ values_equal(JsonbValue *a, JsonbValue *b)
 	return false;
 }
 
+/* values_equal() for the other files. */
+bool
+ScimPgJsonbValuesEqual(JsonbValue *a, JsonbValue *b)
+{
+	return values_equal(a, b);
+}
+
 /*
  * Do objects a and b have equal members, member "except" (when not NULL)
  * aside?  When names is not NULL only the members named there

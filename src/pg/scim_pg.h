@@ -57,6 +57,9 @@ extern void ScimPgRequireHandler(const char *function);
 extern void ScimPgActFor(const pg_uuid_t *tenant);
 extern char *ScimPgCallOperation(void);
 
+/* patch_funcs.c */
+extern bool ScimPgJsonbValuesEqual(JsonbValue *a, JsonbValue *b);
+
 /* user_patch.c */
 extern const char *ScimPgChangeKind(Jsonb *was, Jsonb *now);
 
