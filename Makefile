@@ -43,6 +43,7 @@ CORE_OBJS = \
 PG_OBJS = \
 	src/pg/auth.o \
 	src/pg/body_parse.o \
+	src/pg/change_rows.o \
 	src/pg/changes.o \
 	src/pg/deadline.o \
 	src/pg/discovery.o \

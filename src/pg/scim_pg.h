@@ -63,6 +63,22 @@ extern bool ScimPgJsonbValuesEqual(JsonbValue *a, JsonbValue *b);
 /* user_patch.c */
 extern const char *ScimPgChangeKind(Jsonb *was, Jsonb *now);
 
+/* change_rows.c: one row of scim.change, as changes.c's triggers make it */
+typedef struct ScimPgChange
+{
+	pg_uuid_t	tenant;
+	const char *kind;
+	const char *rtype;			/* NULL for none */
+	const pg_uuid_t *id;		/* NULL for none */
+	const pg_uuid_t *member;	/* NULL for none */
+	int64		version;
+	bool		has_version;
+} ScimPgChange;
+
+extern void ScimPgChangeInsert(const ScimPgChange *c, int n);
+extern void ScimPgChangeClose(bool release);
+extern Oid	ScimPgChangeRelid(void);
+
 /* changes.c: the change feed's triggers */
 extern void ScimPgChangesInit(void);
 extern void ScimPgChangesRequestEnd(void);
