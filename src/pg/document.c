@@ -20,8 +20,8 @@
 /*
  * Run fn(arg) in a subtransaction of its own: NULL when it succeeds, else
  * the error it raised, caught, with the subtransaction rolled back.  For
- * the errors a request answers as its own (a body that is no JSON, a name
- * the tenant has), which the PL/pgSQL handler caught in a block.
+ * the errors a request answers as its own: any of the general path's
+ * (route.c), and within it a name the tenant has already.
  */
 ErrorData *
 ScimPgAttempt(void (*fn) (void *arg), void *arg, MemoryContext cxt)

@@ -15,6 +15,7 @@
 #include "utils/uuid.h"
 
 #include "jsonb_compat.h"
+#include "utf8.h"
 
 typedef enum MemberStatement
 {
@@ -210,18 +211,6 @@ ScimPgForgetMember(const Request *req, const char *id, MemoryContext cxt)
 	run(MS_FORGET, args, NULL, false, cxt);
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * A member's value as scim.group_members holds it: the id as uuid_out()
  * writes it (lower case, hyphenated) whatever case, braces or hyphens
@@ -253,7 +242,7 @@ member_id(const char *v, int len)
 			p++;
 		for (int i = 0; i < 4; i++, p++)
 		{
-			int			d = p < end ? hex_digit(*p) : -1;
+			int			d = p < end ? ScimHexDigit(*p) : -1;
 
 			if (d < 0)
 				return NULL;

@@ -17,9 +17,7 @@
  */
 #include "handle_int.h"
 
-#include "access/xact.h"
 #include "utils/builtins.h"
-#include "utils/resowner.h"
 #include "utils/uuid.h"
 
 /*
@@ -127,6 +125,24 @@ route(FunctionCallInfo fcinfo, Request *req, char **seg, MemoryContext cxt)
 	ScimPgFail(404, NULL, "no resource type at /%s", seg[0]);
 }
 
+/* route() for ScimPgAttempt(): its arguments and its answer */
+typedef struct Routed
+{
+	FunctionCallInfo fcinfo;
+	Request    *req;
+	char	  **seg;
+	MemoryContext cxt;
+	Datum		result;
+} Routed;
+
+static void
+run_route(void *arg)
+{
+	Routed	   *r = (Routed *) arg;
+
+	r->result = route(r->fcinfo, r->req, r->seg, r->cxt);
+}
+
 /*
  * The status and scimType of a request that failed with error e: the
  * table's for the extension's SQLSTATEs, a unique violation's 409, a bad
@@ -186,8 +202,11 @@ ScimPgAnswerAll(FunctionCallInfo fcinfo, const pg_uuid_t *tenant, MemoryContext 
 {
 	Request		req;
 	char	   *seg[2];
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile Datum result = (Datum) 0;
+	Routed		routed;
+	ErrorData  *e;
+	int			status;
+	const char *scim_type;
+	const char *detail;
 	Datum		unused;
 
 	if (!read_all(fcinfo, &req, seg, lengthof(seg), cxt))
@@ -203,45 +222,26 @@ ScimPgAnswerAll(FunctionCallInfo fcinfo, const pg_uuid_t *tenant, MemoryContext 
 	req.tenant_datum = UUIDPGetDatum(&req.tenant);
 	ScimPgActFor(&req.tenant);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		result = route(fcinfo, &req, seg, cxt);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *e;
-		int			status;
-		const char *scim_type;
-		const char *detail;
+	routed.fcinfo = fcinfo;
+	routed.req = &req;
+	routed.seg = seg;
+	routed.cxt = cxt;
+	if ((e = ScimPgAttempt(run_route, &routed, cxt)) == NULL)
+		return routed.result;
 
-		MemoryContextSwitchTo(cxt);
-		e = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-
-		/* a cancel (the request's deadline among them) ends the call, as it ends any statement */
-		if (e->sqlerrcode == ERRCODE_QUERY_CANCELED)
-			ReThrowError(e);
-		status = failure_status(e, &scim_type);
-		detail = e->message;
-		if (status == 500)
-		{
-			/* internals stay out of the answer, in the server log */
-			ereport(WARNING,
-					(errmsg("scim.handle: %s %s failed: %s (SQLSTATE %s)",
-							req.method, req.path, e->message, unpack_sql_state(e->sqlerrcode))));
-			detail = "internal error";
-		}
-		ScimPgActFor(&req.tenant);
-		result = ScimPgAnswerFailure(fcinfo, &req, status, scim_type, detail, cxt);
+	/* a cancel (the request's deadline among them) ends the call, as it ends any statement */
+	if (e->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		ReThrowError(e);
+	status = failure_status(e, &scim_type);
+	detail = e->message;
+	if (status == 500)
+	{
+		/* internals stay out of the answer, in the server log */
+		ereport(WARNING,
+				(errmsg("scim.handle: %s %s failed: %s (SQLSTATE %s)",
+						req.method, req.path, e->message, unpack_sql_state(e->sqlerrcode))));
+		detail = "internal error";
 	}
-	PG_END_TRY();
-	return result;
+	ScimPgActFor(&req.tenant);
+	return ScimPgAnswerFailure(fcinfo, &req, status, scim_type, detail, cxt);
 }

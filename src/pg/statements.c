@@ -41,7 +41,7 @@
 	" LEFT JOIN (scim.group_members m JOIN scim.groups g ON g.tenant = m.tenant AND g.id = m.group_id) " \
 	"ON m.tenant = r.tenant AND m.value = scim.id_text(r.id)"
 #define USER_ROW USER_COLUMNS "scim.users r" USER_GROUPS " WHERE r.tenant = $1 AND "
-/* without the join: groups, and users of a tenant with no memberships (see without_members()) */
+/* without the join: groups, and users of a tenant with no memberships (see ScimPgWithoutMembers()) */
 #define ALONE_COLUMNS "SELECT r.id, r.data, r.version, NULL::uuid, NULL::text, r.created FROM "
 #define USER_ROW_ALONE ALONE_COLUMNS "scim.users r WHERE r.tenant = $1 AND "
 #define GROUP_ROW ALONE_COLUMNS "scim.groups r WHERE r.tenant = $1 AND "
@@ -297,9 +297,12 @@ watch_members(void)
 	}
 }
 
-/* Does tenant have no group memberships?  From the cache, else asked. */
-static bool
-without_members(Datum tenant, MemoryContext cxt)
+/*
+ * Does tenant have no group memberships?  From the cache, else asked.
+ * Then no user of it is in a group, and no statement need look.
+ */
+bool
+ScimPgWithoutMembers(Datum tenant, MemoryContext cxt)
 {
 	const pg_uuid_t *t = DatumGetUUIDP(tenant);
 	uint64		seen = members_seen;
@@ -333,17 +336,6 @@ without_members(Datum tenant, MemoryContext cxt)
 }
 
 /*
- * Does tenant have no group memberships, as far as this backend knows and
- * a change to them would have told it (without_members())?  Then no user
- * of it is in a group, and no statement need look.
- */
-bool
-ScimPgWithoutMembers(Datum tenant, MemoryContext cxt)
-{
-	return without_members(tenant, cxt);
-}
-
-/*
  * Run statement st, one that shows users with their groups, for tenant: as
  * its twin without the join when the tenant has no memberships, and none
  * were made while it ran.  If one was, a read runs again with the join; a
@@ -358,7 +350,7 @@ ScimPgRunUsers(Statement st, Datum *args, bool read_only, Datum tenant, MemoryCo
 
 	if (stale != NULL)
 		*stale = false;
-	if (!without_members(tenant, cxt))
+	if (!ScimPgWithoutMembers(tenant, cxt))
 		return ScimPgRun(st, args, read_only, cxt);
 	seen = members_seen;
 	rc = ScimPgRun(alone[st], args, read_only, cxt);
