@@ -58,6 +58,7 @@ PG_OBJS = \
 	src/pg/list.o \
 	src/pg/list_funcs.o \
 	src/pg/members.o \
+	src/pg/user_groups.o \
 	src/pg/module.o \
 	src/pg/patch_funcs.o \
 	src/pg/project_funcs.o \
@@ -83,7 +84,9 @@ DATA_built = scim--$(EXTVERSION).sql
 # never edited), and the upgrade scripts from one release to the next
 # (src/ext/upgrade/): ALTER EXTENSION scim UPDATE follows them.
 DATA = src/ext/released/scim--0.1.0.sql \
-	src/ext/upgrade/scim--0.1.0--0.2.0.sql
+	src/ext/released/scim--0.2.0.sql \
+	src/ext/upgrade/scim--0.1.0--0.2.0.sql \
+	src/ext/upgrade/scim--0.2.0--0.3.0.sql
 SCHEMA_JSON = src/schemas/common.json src/schemas/user.json src/schemas/group.json \
 	src/schemas/enterprise_user.json
 

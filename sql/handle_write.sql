@@ -105,3 +105,47 @@ SELECT * FROM pg_temp.r('PATCH', '/Users/' || pg_temp.id('ole'), '{"schemas": ["
 SELECT * FROM pg_temp.r('POST', '/Groups', '{"displayName": "odd", "nosuch": 1}', 'attributes=displayName');
 SELECT * FROM pg_temp.event('odd');
 SELECT * FROM pg_temp.r('GET', '/Users/' || pg_temp.id('ole'));
+
+-- ---- a user's PUT is one UPDATE, its groups read from the indexes (user_patch.c, user_groups.c) ----
+-- the groups a PUT shows are the ones a GET shows, in the order of their ids, displayName or null
+SELECT pg_temp.r('POST', '/Users', '{"userName": "pia"}') IS NOT NULL AS ok;
+SELECT pg_temp.r('POST', '/Groups', '{"displayName": "Pia 1", "members": [{"value": "' || pg_temp.id('pia') || '"}]}') IS NOT NULL AS ok;
+SELECT pg_temp.r('POST', '/Groups', '{"displayName": "Pia 2", "members": [{"value": "' || pg_temp.id('pia') || '"}]}') IS NOT NULL AS ok;
+UPDATE scim.groups SET data = data - 'displayName' || '{"displayName": null}' WHERE data->>'displayName' = 'Pia 2';
+SELECT (SELECT x.body->'groups' FROM scim.handle('PUT', '/Users/' || pg_temp.id('pia'), NULL, current_setting('test.h')::jsonb, '{"userName": "pia", "title": "P"}') x)
+	= (SELECT x.body->'groups' FROM scim.handle('GET', '/Users/' || pg_temp.id('pia'), NULL, current_setting('test.h')::jsonb) x) AS same_groups,
+	(SELECT jsonb_agg(g->>'display' ORDER BY g->>'value') FROM scim.handle('GET', '/Users/' || pg_temp.id('pia'), NULL, current_setting('test.h')::jsonb) x,
+		jsonb_array_elements(x.body->'groups') g) AS displays;
+-- the same user id in another tenant, in a group there: never shown here, nor here's there
+SELECT scim.create_tenant('Writes elsewhere') AS other \gset
+INSERT INTO scim.users (tenant, id, data)
+	SELECT :'other', u.id, u.data FROM scim.users u WHERE u.tenant = :'tenant' AND u.data->>'userName' = 'pia';
+INSERT INTO scim.groups (tenant, id, data) VALUES (:'other', gen_random_uuid(), '{"displayName": "Elsewhere"}');
+INSERT INTO scim.group_members (tenant, group_id, value, type)
+	SELECT :'other', g.id, pg_temp.id('pia'), 'User' FROM scim.groups g WHERE g.tenant = :'other';
+SELECT jsonb_agg(g->>'display' ORDER BY g->>'display') AS displays
+	FROM scim.handle('PUT', '/Users/' || pg_temp.id('pia'), NULL, current_setting('test.h')::jsonb, '{"userName": "pia", "title": "Q"}') x,
+		jsonb_array_elements(x.body->'groups') g;
+SELECT jsonb_agg(g->>'display') AS displays
+	FROM scim.handle('PUT', '/Users/' || pg_temp.id('pia'), NULL,
+		jsonb_build_object('authorization', 'Bearer ' || scim.create_token(:'other')), '{"userName": "pia", "title": "Q"}') x,
+		jsonb_array_elements(x.body->'groups') g;
+-- the event, the version and the stored document, as a PUT wrote them before
+SELECT kind, operation ~ '^PUT /Users/' AS op, status FROM scim.event WHERE resource_id = pg_temp.id('pia')::uuid ORDER BY at DESC, id DESC LIMIT 1;
+SELECT version, data->>'title' AS title, data->'meta'->>'version' AS etag FROM scim.users WHERE tenant = :'tenant' AND data->>'userName' = 'pia';
+-- nothing changed: no write, no event, the version stays
+SELECT status FROM scim.handle('PUT', '/Users/' || pg_temp.id('pia'), NULL, current_setting('test.h')::jsonb, '{"userName": "pia", "title": "Q"}');
+SELECT version, (SELECT count(*) FROM scim.event WHERE resource_id = pg_temp.id('pia')::uuid AND kind = 'updated') AS updates
+	FROM scim.users WHERE tenant = :'tenant' AND data->>'userName' = 'pia';
+-- a body the schema refuses, for a user that exists and one that does not: 400, 404 (the user first)
+SELECT * FROM pg_temp.r('PUT', '/Users/' || pg_temp.id('pia'), '{"userName": "pia", "active": "maybe"}');
+SELECT * FROM pg_temp.r('PUT', '/Users/00000000-0000-4000-8000-000000000000', '{"userName": "pia", "active": "maybe"}');
+SELECT * FROM pg_temp.r('PUT', '/Users/' || pg_temp.id('pia'), '[1]');
+-- a password sent is stored as its secret, one not sent is kept
+SELECT status FROM scim.handle('PUT', '/Users/' || pg_temp.id('pia'), NULL, current_setting('test.h')::jsonb, '{"userName": "pia", "password": "s3cret!"}');
+SELECT status FROM scim.handle('PUT', '/Users/' || pg_temp.id('pia'), NULL, current_setting('test.h')::jsonb, '{"userName": "pia", "title": "R"}');
+SELECT data->>'password' LIKE 'SCRAM-SHA-256$%' AS secret, data->>'title' AS title
+	FROM scim.users WHERE tenant = :'tenant' AND data->>'userName' = 'pia';
+-- suspension by PUT is the event's kind
+SELECT status FROM scim.handle('PUT', '/Users/' || pg_temp.id('pia'), NULL, current_setting('test.h')::jsonb, '{"userName": "pia", "active": false}');
+SELECT kind FROM scim.event WHERE resource_id = pg_temp.id('pia')::uuid ORDER BY at DESC, id DESC LIMIT 1;

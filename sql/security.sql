@@ -89,6 +89,7 @@ SELECT scim._act_for(:'beta');
 SELECT scim._patched();
 SELECT scim._patched_kind();
 SELECT scim._patch_step('{}', 1, '{}', now());
+SELECT scim._put_step('{}', 1, '{}', 'x', now());
 SELECT scim._hash_password('x');
 -- the extension's functions that manage tenants and tokens
 SELECT scim.create_tenant('Mallory');

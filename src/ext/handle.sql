@@ -41,6 +41,12 @@ CREATE FUNCTION scim._patch_step(data jsonb, version bigint, request jsonb, at t
 	LANGUAGE C VOLATILE STRICT COST 10000;
 COMMENT ON FUNCTION scim._patch_step(jsonb, bigint, jsonb, timestamptz) IS
 	'Applies a PatchOp request to a user''s data for scim.handle()''s UPDATE; true when the row is to take scim._patched() (internal)';
+-- The PUT step of scim.handle()'s one-statement user PUT, costed as the PATCH step.
+CREATE FUNCTION scim._put_step(data jsonb, version bigint, body jsonb, id text, at timestamptz) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'scim_put_step'
+	LANGUAGE C VOLATILE STRICT COST 10000;
+COMMENT ON FUNCTION scim._put_step(jsonb, bigint, jsonb, text, timestamptz) IS
+	'Applies a PUT body to a user''s data for scim.handle()''s UPDATE; true when the row is to take scim._patched() (internal)';
 CREATE FUNCTION scim._patched() RETURNS jsonb
 	AS 'MODULE_PATHNAME', 'scim_patched'
 	LANGUAGE C VOLATILE;

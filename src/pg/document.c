@@ -169,6 +169,36 @@ ScimPgWithPassword(Jsonb *doc, const char *secret)
 	return ScimPgWithMember(&doc->root, "password", scim_jsonb_string(&v, secret));
 }
 
+/*
+ * What a PUT's body makes of the stored resource cur (RFC 7644 section
+ * 3.5.1): the body normalised, with id; meta stays, and a password is only
+ * replaced when one is sent, by its secret.  An immutable attribute that
+ * has a value must keep it (400 mutability).  What the body sets that the
+ * schema lacks is in *ignored.
+ */
+static void hold_immutable(const char *rtype, Jsonb *cur, Jsonb *doc);
+
+Jsonb *
+ScimPgReplacement(const Request *req, Jsonb *cur, Jsonb *body, const char *id, ScimIgnored *ignored)
+{
+	Jsonb	   *doc = ScimPgNormalize(req, body, ignored);
+	JsonbValue	v;
+	JsonbValue *meta = ScimPgKeyValue(cur, "meta");
+	JsonbValue	null = {.type = jbvNull};
+
+	doc = ScimPgWithMember(&doc->root, "id", scim_jsonb_string(&v, id));
+	doc = ScimPgWithMember(&doc->root, "meta", meta ? meta : &null);
+	if (ScimPgHasKey(cur, "password"))
+	{
+		JsonbValue *pw = ScimPgKeyValue(cur, "password");
+
+		doc = ScimPgWithMember(&doc->root, "password", pw ? pw : &null);
+	}
+	doc = ScimPgWithPassword(doc, ScimPgPasswordSecret(req, body));
+	hold_immutable(req->rtype, cur, doc);
+	return doc;
+}
+
 /* Has a stored attribute a value (RFC 7643 section 2.5: not null, not an empty array)? */
 static bool
 assigned(const JsonbValue *v)
@@ -191,6 +221,23 @@ object_of(const JsonbValue *v)
 	return v != NULL && v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data) ? v->val.binary.data : NULL;
 }
 
+/*
+ * Is a single-valued attribute immutable, or one of its sub-attributes?
+ * Most schemas have none: the schema is walked instead of the documents.
+ */
+static bool
+holds_immutable(const ScimAttr *a)
+{
+	if (a->multi_valued)
+		return false;
+	if (a->mutability == SCIM_MUT_IMMUTABLE)
+		return true;
+	for (int i = 0; a->type == SCIM_TYPE_COMPLEX && i < a->n_sub; i++)
+		if (holds_immutable(&a->sub[i]))
+			return true;
+	return false;
+}
+
 /* hold_immutable() for attrs[0..n-1], their values in objects cur and doc (NULL: none). */
 static void
 hold_attrs(const ScimAttr *attrs, int n, JsonbContainer *cur, JsonbContainer *doc)
@@ -198,11 +245,13 @@ hold_attrs(const ScimAttr *attrs, int n, JsonbContainer *cur, JsonbContainer *do
 	for (int i = 0; i < n; i++)
 	{
 		const ScimAttr *a = &attrs[i];
-		JsonbValue *was = member_of(cur, a->name);
-		JsonbValue *now = member_of(doc, a->name);
+		JsonbValue *was;
+		JsonbValue *now;
 
-		if (a->multi_valued)
+		if (!holds_immutable(a))
 			continue;
+		was = member_of(cur, a->name);
+		now = member_of(doc, a->name);
 		if (a->mutability == SCIM_MUT_IMMUTABLE && assigned(was) && !(now != NULL && ScimPgSameValue(was, now)))
 		{
 			if (a->parent != NULL)
@@ -226,11 +275,11 @@ hold_attrs(const ScimAttr *attrs, int n, JsonbContainer *cur, JsonbContainer *do
  * identity a PUT keeps, so a group's members, whose sub-attributes are
  * immutable, are replaced whole (Okta does it).
  */
-void
-ScimPgHoldImmutable(const Request *req, Jsonb *cur, Jsonb *doc)
+static void
+hold_immutable(const char *rtype, Jsonb *cur, Jsonb *doc)
 {
 	const ScimRegistry *reg = ScimPgRegistry(NULL);
-	const ScimResourceType *type = ScimRegistryFindType(reg, req->rtype, strlen(req->rtype));
+	const ScimResourceType *type = ScimRegistryFindType(reg, rtype, strlen(rtype));
 
 	if (!JB_ROOT_IS_OBJECT(cur) || !JB_ROOT_IS_OBJECT(doc))
 		return;

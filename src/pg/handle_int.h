@@ -37,6 +37,7 @@ typedef enum Statement
 	ST_GROUP_ID,
 	ST_GROUP_GET,
 	ST_USER_PATCH,
+	ST_USER_PUT,
 	ST_USER_DISPLAYNAME,
 	/* the ST_USER_ statements above without the user's groups */
 	ST_USER_USERNAME_ALONE,
@@ -196,6 +197,7 @@ extern bool ScimPgAnswerGet(FunctionCallInfo fcinfo, const Request *req, Datum t
 extern bool ScimPgAnswerPatch(FunctionCallInfo fcinfo, const Request *req, Datum tenant,
 							  const struct ScimProjection *proj, MemoryContext cxt, Datum *result);
 extern void ScimPgForgetPatched(void);
+extern Row *ScimPgReplaceUser(const Request *req, Jsonb *body, TimestampTz ts, MemoryContext cxt);
 
 /* list.c: GET /Users, /Groups and POST .../.search; req->rtype NULL at the root */
 extern Datum ScimPgAnswerSearch(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt);
@@ -229,7 +231,8 @@ extern Jsonb *ScimPgRequestBody(const Request *req);
 extern Jsonb *ScimPgNormalize(const Request *req, Jsonb *body, ScimIgnored *ignored);
 extern char *ScimPgPasswordSecret(const Request *req, Jsonb *body);
 extern Jsonb *ScimPgWithPassword(Jsonb *doc, const char *secret);
-extern void ScimPgHoldImmutable(const Request *req, Jsonb *cur, Jsonb *doc);
+extern Jsonb *ScimPgReplacement(const Request *req, Jsonb *cur, Jsonb *body, const char *id,
+								ScimIgnored *ignored);
 
 /* ASCII white space, as the database's \s has it for plain ASCII text (ScimPgPlain()) */
 static inline bool
@@ -240,8 +243,10 @@ ScimPgIsSpace(char c)
 
 /* members.c */
 extern Jsonb *ScimPgMembersOf(const Request *req, const char *gid, MemoryContext cxt);
-extern Jsonb *ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt);
 extern void ScimPgGroupsOfRows(const Request *req, Row **users, int n, MemoryContext cxt);
+
+/* user_groups.c */
+extern Jsonb *ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt);
 extern void ScimPgForgetMember(const Request *req, const char *id, MemoryContext cxt);
 extern bool ScimPgSetMembers(const Request *req, Datum gid, const char *op, const JsonbValue *members,
 							 MemoryContext cxt);

@@ -25,7 +25,6 @@ typedef enum MemberStatement
 	MS_DELETE_MATCHING,
 	MS_ADD,
 	MS_FORGET,
-	MS_GROUPS_OF,
 	MS_GROUPS_OF_USERS,
 	MS_VALUE_EQ,
 	MS__COUNT
@@ -96,8 +95,7 @@ static const StatementDef member_statements[MS__COUNT] = {
 		"DELETE FROM scim.group_members m WHERE m.tenant = $1 AND m.value = $2",
 	2, {UUIDOID, TEXTOID}},
 	/* a user's groups as responses show them, NULL for none; $3 is the base URL */
-	[MS_GROUPS_OF] = {"SELECT " GROUPS_SHOWN GROUPS_OF "m.value = $2", 3, {UUIDOID, TEXTOID, TEXTOID}},
-	/* the same for each of the users $2 that is in a group: (user, groups) */
+	/* a user's groups (user_groups.c reads one user's) for each of the users $2 that is in a group */
 	[MS_GROUPS_OF_USERS] = {
 		"SELECT m.value, " GROUPS_SHOWN GROUPS_OF "m.value = ANY ($2) GROUP BY m.value",
 	3, {UUIDOID, TEXTARRAYOID, TEXTOID}},
@@ -138,26 +136,6 @@ ScimPgMembersOf(const Request *req, const char *gid, MemoryContext cxt)
 	args[2] = CStringGetTextDatum(req->base);
 	/* not read-only: a response shows the members this request wrote */
 	run(MS_MEMBERS_OF, args, NULL, false, cxt);
-	return jsonb_result();
-}
-
-/*
- * The groups of user uid (its id as text) as responses show them: value,
- * display, type "direct" and $ref, in the order of the group ids; NULL
- * when the user is in none.
- */
-Jsonb *
-ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt)
-{
-	Datum		args[3];
-
-	/* most directories have no groups: a user's then need no statement */
-	if (ScimPgWithoutMembers(req->tenant_datum, cxt))
-		return NULL;
-	args[0] = req->tenant_datum;
-	args[1] = CStringGetTextDatum(uid);
-	args[2] = CStringGetTextDatum(req->base);
-	run(MS_GROUPS_OF, args, NULL, false, cxt);
 	return jsonb_result();
 }
 

@@ -66,7 +66,8 @@ ordered_rows(void)
 /*
  * The resources of the last statement, copied into cxt, each user's group
  * rows folded into its groups as responses show them: value,
- * display, type "direct" and $ref, in the order of the group ids.
+ * display, type "direct" and $ref, in the order of the group ids.  A
+ * statement that gives no data (NULL) leaves it to its caller.
  */
 Row *
 ScimPgFetchRows(const Request *req, MemoryContext cxt, int *n)
@@ -85,13 +86,15 @@ ScimPgFetchRows(const Request *req, MemoryContext cxt, int *n)
 		HeapTuple	t = o->tuple;
 		char	   *gid;
 		char	   *display;
+		Datum		d;
 
 		/* a resource's rows are adjacent once in order */
 		if (k < 0 || memcmp(o->id, ordered[i - 1].id, UUID_LEN) != 0)
 		{
 			k++;
 			rows[k].id = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) o->id)));
-			rows[k].data = DatumGetJsonbPCopy(SPI_getbinval(t, desc, 2, &isnull));
+			d = SPI_getbinval(t, desc, 2, &isnull);
+			rows[k].data = isnull ? NULL : DatumGetJsonbPCopy(d);
 			rows[k].version = DatumGetInt64(SPI_getbinval(t, desc, 3, &isnull));
 		}
 		if (o->gid == NULL)

@@ -52,17 +52,26 @@
 #define USERNAME_EQ "scim.key_lower(r.data, 'userName') = lower($2)"
 #define EXTERNALID_EQ "scim.key(r.data, 'externalId') = $2"
 #define DISPLAYNAME_EQ "scim.key_lower(r.data, 'displayName') = lower($2)"
-/* the PATCH, in two parts: the UPDATE with the step, and the event read from it */
-#define USER_PATCH_UPDATE(returning) \
+/*
+ * The PATCH, in two parts: the UPDATE with the step, and the event read
+ * from it.  A PUT is the same statement with its own step, which takes the
+ * body ($3) and the user's id as the response shows it ($2).
+ */
+#define PATCH_STEP "scim._patch_step(r.data, r.version, $3, $4)"
+#define PUT_STEP "scim._put_step(r.data, r.version, $3, $2, $4)"
+#define USER_STEP_UPDATE(step, returning) \
 	"WITH u AS (UPDATE scim.users r SET data = scim._patched(), version = r.version + 1, last_modified = $4 " \
-	"WHERE r.tenant = $1 AND " BY_ID " AND scim._patch_step(r.data, r.version, $3, $4) " \
+	"WHERE r.tenant = $1 AND " BY_ID " AND " step " " \
 	"RETURNING r.tenant, r.id, scim._patched_kind() AS kind" returning ")"
-#define USER_PATCH_EVENT \
+#define USER_STEP_EVENT \
 	"INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status) " \
 	"SELECT u.tenant, u.kind, 'User', u.id, $5, 200 FROM u"
-#define USER_PATCH \
-	USER_PATCH_UPDATE(", r.data, r.version, r.created") ", e AS (" USER_PATCH_EVENT ") " USER_COLUMNS "u r" USER_GROUPS
-#define USER_PATCH_ALONE USER_PATCH_UPDATE("") " " USER_PATCH_EVENT
+/* the row's data is the step's result, which the caller has: not copied through the CTE */
+#define STEP_COLUMNS "SELECT r.id, NULL::jsonb, r.version, g.id, g.data->>'displayName', r.created FROM "
+#define USER_STEP(step) \
+	USER_STEP_UPDATE(step, ", r.version, r.created") ", e AS (" USER_STEP_EVENT ") " STEP_COLUMNS "u r" USER_GROUPS
+#define USER_STEP_ALONE(step) USER_STEP_UPDATE(step, "") " " USER_STEP_EVENT
+#define STEP_ARGS {UUIDOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TEXTOID}
 
 /*
  * The discovery documents (RFC 7644 section 4), from the registry's
@@ -96,13 +105,15 @@ static const StatementDef statements[ST__COUNT] = {
 	[ST_GROUP_EXTERNALID] = {GROUP_ROW EXTERNALID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_ID] = {GROUP_ROW ID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_GET] = {GROUP_ROW BY_ID, 2, {UUIDOID, TEXTOID}},
-	[ST_USER_PATCH] = {USER_PATCH, 5, {UUIDOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TEXTOID}},
+	[ST_USER_PATCH] = {USER_STEP(PATCH_STEP), 5, STEP_ARGS},
+	/* without the join: the groups are read after it (user_groups.c) */
+	[ST_USER_PUT] = {USER_STEP_ALONE(PUT_STEP), 5, STEP_ARGS},
 	[ST_USER_DISPLAYNAME] = {USER_ROW DISPLAYNAME_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_USERNAME_ALONE] = {USER_ROW_ALONE USERNAME_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_EXTERNALID_ALONE] = {USER_ROW_ALONE EXTERNALID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_ID_ALONE] = {USER_ROW_ALONE ID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_GET_ALONE] = {USER_ROW_ALONE BY_ID, 2, {UUIDOID, TEXTOID}},
-	[ST_USER_PATCH_ALONE] = {USER_PATCH_ALONE, 5, {UUIDOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TEXTOID}},
+	[ST_USER_PATCH_ALONE] = {USER_STEP_ALONE(PATCH_STEP), 5, STEP_ARGS},
 	[ST_USER_DISPLAYNAME_ALONE] = {USER_ROW_ALONE DISPLAYNAME_EQ, 2, {UUIDOID, TEXTOID}},
 	/*
 	 * Not EXISTS: when one tenant held nearly all the memberships, its

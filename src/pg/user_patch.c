@@ -1,8 +1,8 @@
 /*
  * user_patch.c
- *		The request handler's PATCH /Users/{id}: one UPDATE that applies the
- *		request to the row it reads through scim._patch_step(), and the
- *		functions that statement calls.
+ *		The request handler's PATCH and PUT of /Users/{id}: one UPDATE that
+ *		applies the request to the row it reads through scim._patch_step()
+ *		or scim._put_step(), and the functions that statement calls.
  */
 #include "handle_int.h"
 
@@ -10,6 +10,8 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+
+#include "jsonb_compat.h"
 
 /* The text of ->> 'active', as the event kinds compare it; NULL when absent or null. */
 static const char *
@@ -80,6 +82,32 @@ static int64 patch_version;		/* the version patch_result is written with */
 static const char *patch_kind;
 static MemoryContext patch_cxt;
 
+/* A step begins: nothing kept, declined until it says otherwise. */
+static void
+step_begin(const char *function)
+{
+	ScimPgRequireHandler(function);
+	if (patch_cxt == NULL)
+		patch_cxt = AllocSetContextCreate(TopMemoryContext, "scim patch step", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(patch_cxt);
+	patch_result = NULL;
+	patch_verdict = PATCH_DECLINED;
+}
+
+/* A step applies: the row data becomes doc at version, for scim._patched() and _patched_kind(). */
+static void
+step_keep(Jsonb *data, Jsonb *doc, int64 version)
+{
+	MemoryContext old = MemoryContextSwitchTo(patch_cxt);
+
+	patch_kind = ScimPgChangeKind(data, doc);
+	patch_result = palloc(VARSIZE(doc));
+	memcpy(patch_result, doc, VARSIZE(doc));
+	patch_version = version;
+	MemoryContextSwitchTo(old);
+	patch_verdict = PATCH_APPLIED;
+}
+
 PG_FUNCTION_INFO_V1(scim_patch_step);
 
 /*
@@ -103,14 +131,8 @@ scim_patch_step(PG_FUNCTION_ARGS)
 	bool		changed;
 	ScimError	err;
 	ScimIgnored ignored;
-	MemoryContext old;
 
-	ScimPgRequireHandler("scim._patch_step()");
-	if (patch_cxt == NULL)
-		patch_cxt = AllocSetContextCreate(TopMemoryContext, "scim patch step", ALLOCSET_DEFAULT_SIZES);
-	MemoryContextReset(patch_cxt);
-	patch_result = NULL;
-	patch_verdict = PATCH_DECLINED;
+	step_begin("scim._patch_step()");
 
 	/* meta is stamped as the result is built, when the request changed something */
 	newdata = ScimPgPatchTry(data, request, cstring_to_text("User"), &stamp, &changed, &err, &ignored);
@@ -128,14 +150,52 @@ scim_patch_step(PG_FUNCTION_ARGS)
 	/* a new password is stored as its secret, which the general path makes */
 	if (!same_string(data, newdata, "password"))
 		PG_RETURN_BOOL(false);
+	step_keep(data, newdata, version + 1);
+	PG_RETURN_BOOL(true);
+}
 
-	old = MemoryContextSwitchTo(patch_cxt);
-	patch_kind = ScimPgChangeKind(data, newdata);
-	patch_result = palloc(VARSIZE(newdata));
-	memcpy(patch_result, newdata, VARSIZE(newdata));
-	patch_version = version + 1;
-	MemoryContextSwitchTo(old);
-	patch_verdict = PATCH_APPLIED;
+PG_FUNCTION_INFO_V1(scim_put_step);
+
+/*
+ * scim._put_step(data, version, body, id, at) → boolean: the PUT of a user
+ * (write.c) as the step of the same UPDATE, in write.c's order: only for a
+ * row that exists (a missing user is 404 before its body is read), the
+ * body normalised as write.c's replace() does it, its password's secret,
+ * meta kept, the stored password kept unless the body sends one.  True,
+ * with the result and the event kind kept as scim._patch_step() keeps
+ * them, when the row is to be updated.  A body the general path refuses
+ * raises its error (400): the caller runs inside the request's
+ * subtransaction.  Nothing changed, attributes the schema lacks (named in
+ * the event by the general path), or a new userName (which may be taken:
+ * the general path answers the 409), decline.
+ */
+Datum
+scim_put_step(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *data = PG_GETARG_JSONB_P(0);
+	int64		version = PG_GETARG_INT64(1);
+	Jsonb	   *body = PG_GETARG_JSONB_P(2);
+	char	   *id = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(4);
+	Request		user = {.rtype = "User",.users = true};
+	ScimIgnored ignored;
+	Jsonb	   *doc;
+
+	step_begin("scim._put_step()");
+	if (!JB_ROOT_IS_OBJECT(data))
+		PG_RETURN_BOOL(false);
+	doc = ScimPgReplacement(&user, data, body, id, &ignored);
+	if (ignored.n > 0)
+		PG_RETURN_BOOL(false);
+	if (compareJsonbContainers(&doc->root, &data->root) == 0)
+	{
+		patch_verdict = PATCH_UNCHANGED;
+		PG_RETURN_BOOL(false);
+	}
+	if (!same_string(data, doc, "userName"))
+		PG_RETURN_BOOL(false);
+	doc = ScimPgStampMeta(doc, ScimPgTimestampText(ts), ScimPgEtagText(version + 1));
+	step_keep(data, doc, version + 1);
 	PG_RETURN_BOOL(true);
 }
 
@@ -186,14 +246,76 @@ scim_patched_kind(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(patch_kind));
 }
 
+/*
+ * The row a step's statement (rc, *stale as ScimPgRunUsers() said) wrote,
+ * with its groups; NULL when the step wrote none.
+ */
+static Row *
+stepped_row(const Request *req, int rc, bool stale, Datum tenant, MemoryContext cxt)
+{
+	Row		   *rows;
+	int			n;
+
+	if (rc == SPI_OK_SELECT)
+	{
+		rows = ScimPgFetchRows(req, cxt, &n);
+		if (n == 1 && patch_verdict == PATCH_APPLIED)
+			rows->data = patched_copy();
+	}
+	else if (rc == SPI_OK_INSERT)
+	{
+		/* without groups: one event inserted is one user updated, with the step's result */
+		n = (int) SPI_processed;
+		rows = palloc0(sizeof(Row));
+		if (n == 1 && patch_verdict == PATCH_APPLIED)
+		{
+			rows->id = req->id;
+			rows->data = patched_copy();
+			rows->version = patch_version;
+		}
+	}
+	else
+		elog(ERROR, "scim.handle(): could not update user %s", req->id);
+	if (n != 1 || patch_verdict != PATCH_APPLIED)
+		return NULL;
+	/* a membership made as the UPDATE ran without its join: the row with its groups */
+	if (stale && (rows = ScimPgReadById(req, tenant, cxt)) == NULL)
+		elog(ERROR, "scim.handle(): user %s was updated and cannot be read back", req->id);
+	return &rows[0];
+}
+
+/*
+ * PUT /Users/{id} with body as one statement, the UPDATE through
+ * scim._put_step(), and the user's groups read after it.  The row written,
+ * or NULL when nothing was written and write.c answers as it answers for a
+ * group: no such user, nothing changed, attributes left out, a new
+ * userName.
+ */
+Row *
+ScimPgReplaceUser(const Request *req, Jsonb *body, TimestampTz ts, MemoryContext cxt)
+{
+	Datum		args[5];
+	Row		   *row;
+
+	args[0] = req->tenant_datum;
+	args[1] = CStringGetTextDatum(req->id);
+	args[2] = JsonbPGetDatum(body);
+	args[3] = TimestampTzGetDatum(ts);
+	args[4] = CStringGetTextDatum(ScimPgCat3("PUT /Users/", req->rid, ""));
+	patch_verdict = PATCH_NO_ROW;
+	row = stepped_row(req, ScimPgRun(ST_USER_PUT, args, false, cxt), false, req->tenant_datum, cxt);
+	if (row != NULL && req->base != NULL)
+		row->groups = ScimPgGroupsOf(req, req->id, cxt);
+	return row;
+}
+
 /* PATCH /Users/{id}; false to fall back, before anything is written. */
 bool
 ScimPgAnswerPatch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const struct ScimProjection *proj,
 			 MemoryContext cxt, Datum *result)
 {
 	Datum		args[5];
-	Row		   *rows;
-	int			n;
+	Row		   *row;
 	ScimPgSink	doc;
 	bool		stale;
 	int			rc;
@@ -209,33 +331,13 @@ ScimPgAnswerPatch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, con
 	args[4] = CStringGetTextDatum(ScimPgCat3("PATCH /Users/", req->rid, ""));
 	patch_verdict = PATCH_NO_ROW;
 	rc = ScimPgRunUsers(ST_USER_PATCH, args, false, tenant, cxt, &stale);
-	if (rc == SPI_OK_SELECT)
-		rows = ScimPgFetchRows(req, cxt, &n);
-	else if (rc == SPI_OK_INSERT)
-	{
-		/* without groups: one event inserted is one user updated, with the step's result */
-		n = (int) SPI_processed;
-		rows = palloc0(sizeof(Row));
-		if (n == 1 && patch_verdict == PATCH_APPLIED)
-		{
-			rows->id = req->id;
-			rows->data = patched_copy();
-			rows->version = patch_version;
-		}
-	}
-	else
-		elog(ERROR, "scim.handle(): could not patch user %s", req->id);
-	/* a membership made as the UPDATE ran without its join: the row with its groups */
-	if (n == 1 && patch_verdict == PATCH_APPLIED && stale &&
-		(rows = ScimPgReadById(req, tenant, cxt)) == NULL)
-		elog(ERROR, "scim.handle(): user %s was patched and cannot be read back", req->id);
-	if (n == 1 && patch_verdict == PATCH_APPLIED)
+	if ((row = stepped_row(req, rc, stale, tenant, cxt)) != NULL)
 	{
 		/* the step checked that meta is an object: ScimPgShow() cannot decline */
 		ScimPgBodySink(fcinfo, &doc);
-		if (!ScimPgShow(req, &rows[0], proj, &doc))
+		if (!ScimPgShow(req, row, proj, &doc))
 			elog(ERROR, "scim.handle(): user %s was patched into a resource it cannot show", req->id);
-		*result = ScimPgResponse(fcinfo, 200, &doc, ScimPgEtagText(rows[0].version), req->tenant_text);
+		*result = ScimPgResponse(fcinfo, 200, &doc, ScimPgEtagText(row->version), req->tenant_text);
 		return true;
 	}
 	if (patch_verdict == PATCH_UNCHANGED)

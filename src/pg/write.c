@@ -482,31 +482,17 @@ patch(Resource *r, Jsonb *cur, bool *members_changed)
 }
 
 /*
- * PUT (RFC 7644 section 3.5.1): the body replaces the resource cur; id
- * and meta stay, and a password is only replaced when one is sent.  A
- * group's members are replaced when the body has them.
+ * PUT (RFC 7644 section 3.5.1): the body replaces the resource cur
+ * (ScimPgReplacement()); a group's members are replaced when the body has
+ * them.
  */
 static Jsonb *
 replace(Resource *r, Jsonb *cur, bool *members_changed)
 {
-	Jsonb	   *body = r->body;
-	Jsonb	   *doc = ScimPgNormalize(r->req, body, &r->ignored);
-	JsonbValue	v;
-	JsonbValue *meta = ScimPgKeyValue(cur, "meta");
-	JsonbValue	null = {.type = jbvNull};
+	Jsonb	   *doc = ScimPgReplacement(r->req, cur, r->body, r->id_text, &r->ignored);
 	JsonbValue *members;
 
-	doc = ScimPgWithMember(&doc->root, "id", scim_jsonb_string(&v, r->id_text));
-	doc = ScimPgWithMember(&doc->root, "meta", meta ? meta : &null);
-	if (ScimPgHasKey(cur, "password"))
-	{
-		JsonbValue *pw = ScimPgKeyValue(cur, "password");
-
-		doc = ScimPgWithMember(&doc->root, "password", pw ? pw : &null);
-	}
-	doc = ScimPgWithPassword(doc, ScimPgPasswordSecret(r->req, body));
-	ScimPgHoldImmutable(r->req, cur, doc);
-	if (!r->req->users && (members = ScimPgBodyMember(&body->root, "members")) != NULL)
+	if (!r->req->users && (members = ScimPgBodyMember(&r->body->root, "members")) != NULL)
 		*members_changed = ScimPgSetMembers(r->req, r->id, "replace", members, r->cxt);
 	return doc;
 }
@@ -547,6 +533,20 @@ existing(Resource *r)
 		return show(r, 200, row, NULL);
 	}
 
+	/*
+	 * A user's PUT is one UPDATE, as a PATCH is (user_patch.c): no row read
+	 * and locked first, no second statement for the event or for the
+	 * groups.  When it writes nothing, what follows answers.
+	 */
+	cond = header_text(req, "if-match");
+	if (strcmp(method, "PUT") == 0 && req->users && (cond == NULL || strcmp(cond, "*") == 0))
+	{
+		Row		   *row = ScimPgReplaceUser(req, r->body, r->ts, r->cxt);
+
+		if (row != NULL)
+			return show(r, 200, row, NULL);
+	}
+
 	args[0] = req->tenant_datum;
 	args[1] = r->id;
 	if (run(FOR_TYPE(req, WS_LOCK_USER), args, NULL, false, r->cxt) != SPI_OK_SELECT)
@@ -557,7 +557,6 @@ existing(Resource *r)
 	version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	etag = ScimPgEtagText(version);
 
-	cond = header_text(req, "if-match");
 	if (cond != NULL && strcmp(cond, "*") != 0 && !etag_in(etag, cond, r->cxt))
 		ScimPgFail(412, NULL, "the resource has version %s, not %s", etag, cond);
 

@@ -1,0 +1,262 @@
+/*
+ * user_groups.c
+ *		The groups one user is in, as a response after a write shows them,
+ *		read straight from scim.group_members's index on (tenant, value)
+ *		and scim.groups' primary key.
+ *
+ * A statement that joins the two costs its executor's set-up of four
+ * nodes, their expressions and the row-level security quals on each call:
+ * 117,000 instructions of a PUT's 710,000 (bench part 8), for what is two
+ * index probes.  The probes here cost a fraction of that.  They read as
+ * the policies would let the handler read: every key starts with the
+ * tenant the request authenticated, which is what the policies compare
+ * (tenant = scim.current_tenant()), and the caller's SELECT privilege on
+ * both tables is checked as a statement would check it.  Indexes that are
+ * not as the extension made them are an error, not a guess.
+ */
+#include "handle_int.h"
+
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/uuid.h"
+
+#include "jsonb_compat.h"
+
+/*
+ * The relations and columns read, looked up once per backend and again
+ * after any invalidation of one of them (a full reset included).
+ */
+typedef struct GroupRels
+{
+	bool		valid;
+	Oid			members;		/* scim.group_members */
+	Oid			members_value;	/* its index on (tenant, value) */
+	Oid			groups;			/* scim.groups */
+	Oid			groups_pkey;	/* its primary key, (tenant, id) */
+	AttrNumber	members_group_id;
+	AttrNumber	groups_data;
+} GroupRels;
+
+static GroupRels rels;
+static bool rels_callback;
+
+static void
+rels_invalidate(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == rels.members || relid == rels.members_value ||
+		relid == rels.groups || relid == rels.groups_pkey)
+		rels.valid = false;
+}
+
+/* Does index (open) have exactly the columns first, second of its table? */
+static bool
+index_is(Relation index, AttrNumber first, AttrNumber second)
+{
+	Form_pg_index i = index->rd_index;
+
+	return i->indnkeyatts == 2 && i->indkey.values[0] == first && i->indkey.values[1] == second &&
+		RelationGetForm(index)->relam == BTREE_AM_OID;
+}
+
+/* The relations, looked up if needed; false when they are not as this file reads them. */
+static bool
+look_up(void)
+{
+	Oid			nsp;
+	Relation	r;
+	bool		ok;
+
+	if (!rels_callback)
+	{
+		CacheRegisterRelcacheCallback(rels_invalidate, (Datum) 0);
+		rels_callback = true;
+	}
+	if (rels.valid)
+		return true;
+	/* an invalidation read while looking makes this false again: looked up again next time */
+	rels.valid = true;
+	nsp = get_namespace_oid("scim", false);
+	rels.members = get_relname_relid("group_members", nsp);
+	rels.members_value = get_relname_relid("group_members_value_idx", nsp);
+	rels.groups = get_relname_relid("groups", nsp);
+	rels.groups_pkey = get_relname_relid("groups_pkey", nsp);
+	rels.members_group_id = get_attnum(rels.members, "group_id");
+	rels.groups_data = get_attnum(rels.groups, "data");
+	if (!OidIsValid(rels.members) || !OidIsValid(rels.members_value) ||
+		!OidIsValid(rels.groups) || !OidIsValid(rels.groups_pkey) ||
+		rels.members_group_id == InvalidAttrNumber || rels.groups_data == InvalidAttrNumber)
+	{
+		rels.valid = false;
+		return false;
+	}
+	r = index_open(rels.members_value, AccessShareLock);
+	ok = index_is(r, get_attnum(rels.members, "tenant"), get_attnum(rels.members, "value"));
+	index_close(r, AccessShareLock);
+	r = index_open(rels.groups_pkey, AccessShareLock);
+	ok = ok && index_is(r, get_attnum(rels.groups, "tenant"), get_attnum(rels.groups, "id"));
+	index_close(r, AccessShareLock);
+	if (!ok)
+		rels.valid = false;
+	return ok;
+}
+
+static int
+uuid_cmp_p(const void *a, const void *b)
+{
+	return memcmp(a, b, UUID_LEN);
+}
+
+/*
+ * The ids of the groups whose memberships in tenant have value uid, sorted,
+ * into *ids (palloc'd); their count.
+ */
+static int
+member_of(Datum tenant, const char *uid, Snapshot snap, pg_uuid_t **ids)
+{
+	Relation	heap = table_open(rels.members, AccessShareLock);
+	Relation	index = index_open(rels.members_value, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(heap, NULL);
+	IndexScanDesc scan = index_beginscan(heap, index, snap, 2, 0);
+	ScanKeyData keys[2];
+	int			n = 0;
+	int			size = 4;
+
+	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   index->rd_indcollation[0], F_UUID_EQ, tenant);
+	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+						   index->rd_indcollation[1], F_TEXTEQ, CStringGetTextDatum(uid));
+	index_rescan(scan, keys, 2, NULL, 0);
+	*ids = palloc(sizeof(pg_uuid_t) * size);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		gid = slot_getattr(slot, rels.members_group_id, &isnull);
+
+		if (isnull)
+			continue;
+		if (n == size)
+			*ids = repalloc(*ids, sizeof(pg_uuid_t) * (size *= 2));
+		(*ids)[n++] = *DatumGetUUIDP(gid);
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(index, AccessShareLock);
+	table_close(heap, AccessShareLock);
+	if (n > 1)
+		qsort(*ids, n, sizeof(pg_uuid_t), uuid_cmp_p);
+	return n;
+}
+
+/* Push group id of tenant, as responses show it, onto the array st builds; nothing if it is gone. */
+static void
+push_group(JsonbParseState **st, const Request *req, IndexScanDesc scan, TupleTableSlot *slot, pg_uuid_t *id)
+{
+	ScanKeyData keys[2];
+	char	   *gid = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(id)));
+	JsonbValue	null = {.type = jbvNull};
+	char	   *display = NULL;
+	bool		isnull;
+	Datum		data;
+
+	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   scan->indexRelation->rd_indcollation[0], F_UUID_EQ, req->tenant_datum);
+	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+						   scan->indexRelation->rd_indcollation[1], F_UUID_EQ, UUIDPGetDatum(id));
+	index_rescan(scan, keys, 2, NULL, 0);
+	if (!index_getnext_slot(scan, ForwardScanDirection, slot))
+		return;					/* a membership's group goes with it (ON DELETE CASCADE) */
+	data = slot_getattr(slot, rels.groups_data, &isnull);
+	if (!isnull)
+		display = ScimPgKeyText(DatumGetJsonbP(data), "displayName");	/* as ->> reads it */
+	scim_push_jsonb(st, WJB_BEGIN_OBJECT, NULL);
+	scim_push_string(st, WJB_KEY, "value");
+	scim_push_string(st, WJB_VALUE, gid);
+	scim_push_string(st, WJB_KEY, "display");
+	if (display != NULL)
+		scim_push_string(st, WJB_VALUE, display);
+	else
+		scim_push_jsonb(st, WJB_VALUE, &null);
+	scim_push_string(st, WJB_KEY, "type");
+	scim_push_string(st, WJB_VALUE, "direct");
+	scim_push_string(st, WJB_KEY, "$ref");
+	scim_push_string(st, WJB_VALUE, psprintf("%s/Groups/%s", req->base, gid));
+	scim_push_jsonb(st, WJB_END_OBJECT, NULL);
+}
+
+/*
+ * The groups of user uid (its id as text) as responses show them: value,
+ * display, type "direct" and $ref, in the order of the group ids; NULL
+ * when the user is in none.  Read as of a snapshot taken now, which sees
+ * the request's own writes.
+ */
+Jsonb *
+ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt)
+{
+	MemoryContext old;
+	Snapshot	snap;
+	pg_uuid_t  *ids;
+	int			n;
+	Relation	heap;
+	Relation	index;
+	TupleTableSlot *slot;
+	IndexScanDesc scan;
+	JsonbParseState *st = NULL;
+	JsonbValue *array;
+
+	/* most directories have no groups: a user's then need no reading */
+	if (ScimPgWithoutMembers(req->tenant_datum, cxt))
+		return NULL;
+	if (!look_up())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("scim.group_members or scim.groups is not as the extension made it"),
+				 errhint("Compare the extension's objects with a fresh install (ALTER EXTENSION scim UPDATE makes them).")));
+	/* what a statement would check: the policies' own test is the tenant in every key */
+	if (pg_class_aclcheck(rels.members, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, "group_members");
+	if (pg_class_aclcheck(rels.groups, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, "groups");
+
+	old = MemoryContextSwitchTo(cxt);
+	snap = RegisterSnapshot(GetTransactionSnapshot());
+	n = member_of(req->tenant_datum, uid, snap, &ids);
+	if (n == 0)
+	{
+		UnregisterSnapshot(snap);
+		MemoryContextSwitchTo(old);
+		return NULL;
+	}
+	heap = table_open(rels.groups, AccessShareLock);
+	index = index_open(rels.groups_pkey, AccessShareLock);
+	slot = table_slot_create(heap, NULL);
+	scan = index_beginscan(heap, index, snap, 2, 0);
+	scim_push_jsonb(&st, WJB_BEGIN_ARRAY, NULL);
+	for (int i = 0; i < n; i++)
+		push_group(&st, req, scan, slot, &ids[i]);
+	array = scim_push_jsonb(&st, WJB_END_ARRAY, NULL);
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(index, AccessShareLock);
+	table_close(heap, AccessShareLock);
+	UnregisterSnapshot(snap);
+	MemoryContextSwitchTo(old);
+	/* memberships whose groups were all gone: as the join, none */
+	if (array->val.array.nElems == 0)
+		return NULL;
+	return JsonbValueToJsonb(array);
+}
