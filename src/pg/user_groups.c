@@ -11,8 +11,10 @@
  * the policies would let the handler read: every key starts with the
  * tenant the request authenticated, which is what the policies compare
  * (tenant = scim.current_tenant()), and the caller's SELECT privilege on
- * both tables is checked as a statement would check it.  Indexes that are
- * not as the extension made them are an error, not a guess.
+ * both tables is checked as a statement would check it.  The indexes are
+ * checked as opened, each time: one not as the extension made it, or not
+ * (yet) usable (CREATE INDEX CONCURRENTLY under way or failed, partial),
+ * leaves the reading to the statement, which the planner answers without it.
  */
 #include "handle_int.h"
 
@@ -24,6 +26,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
+#include "access/htup_details.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -50,6 +53,10 @@ typedef struct GroupRels
 	Oid			groups_pkey;	/* its primary key, (tenant, id) */
 	AttrNumber	members_group_id;
 	AttrNumber	groups_data;
+	AttrNumber	members_tenant;
+	AttrNumber	members_value_att;
+	AttrNumber	groups_tenant;
+	AttrNumber	groups_id;
 } GroupRels;
 
 static GroupRels rels;
@@ -63,23 +70,27 @@ rels_invalidate(Datum arg, Oid relid)
 		rels.valid = false;
 }
 
-/* Does index (open) have exactly the columns first, second of its table? */
+/*
+ * Is index (open) a usable btree of heap on exactly its columns first,
+ * second, holding every row: valid, ready, live and not partial?  Read from
+ * the open relation, whose pg_index row is current once it is locked.
+ */
 static bool
-index_is(Relation index, AttrNumber first, AttrNumber second)
+index_is(Relation index, Relation heap, AttrNumber first, AttrNumber second)
 {
 	Form_pg_index i = index->rd_index;
 
-	return i->indnkeyatts == 2 && i->indkey.values[0] == first && i->indkey.values[1] == second &&
-		RelationGetForm(index)->relam == BTREE_AM_OID;
+	return i->indrelid == RelationGetRelid(heap) && i->indisvalid && i->indisready && i->indislive &&
+		i->indnkeyatts == 2 && i->indkey.values[0] == first && i->indkey.values[1] == second &&
+		RelationGetForm(index)->relam == BTREE_AM_OID &&
+		heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, NULL);
 }
 
-/* The relations, looked up if needed; false when they are not as this file reads them. */
+/* The relations' OIDs and columns, looked up if needed; false when some are missing. */
 static bool
 look_up(void)
 {
 	Oid			nsp;
-	Relation	r;
-	bool		ok;
 
 	if (!rels_callback)
 	{
@@ -104,15 +115,11 @@ look_up(void)
 		rels.valid = false;
 		return false;
 	}
-	r = index_open(rels.members_value, AccessShareLock);
-	ok = index_is(r, get_attnum(rels.members, "tenant"), get_attnum(rels.members, "value"));
-	index_close(r, AccessShareLock);
-	r = index_open(rels.groups_pkey, AccessShareLock);
-	ok = ok && index_is(r, get_attnum(rels.groups, "tenant"), get_attnum(rels.groups, "id"));
-	index_close(r, AccessShareLock);
-	if (!ok)
-		rels.valid = false;
-	return ok;
+	rels.members_tenant = get_attnum(rels.members, "tenant");
+	rels.members_value_att = get_attnum(rels.members, "value");
+	rels.groups_tenant = get_attnum(rels.groups, "tenant");
+	rels.groups_id = get_attnum(rels.groups, "id");
+	return true;
 }
 
 static int
@@ -126,10 +133,8 @@ uuid_cmp_p(const void *a, const void *b)
  * into *ids (palloc'd); their count.
  */
 static int
-member_of(Datum tenant, const char *uid, Snapshot snap, pg_uuid_t **ids)
+member_of(Relation heap, Relation index, Datum tenant, const char *uid, Snapshot snap, pg_uuid_t **ids)
 {
-	Relation	heap = table_open(rels.members, AccessShareLock);
-	Relation	index = index_open(rels.members_value, AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(heap, NULL);
 	IndexScanDesc scan = index_beginscan(heap, index, snap, 2, 0);
 	ScanKeyData keys[2];
@@ -155,8 +160,6 @@ member_of(Datum tenant, const char *uid, Snapshot snap, pg_uuid_t **ids)
 	}
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
-	index_close(index, AccessShareLock);
-	table_close(heap, AccessShareLock);
 	if (n > 1)
 		qsort(*ids, n, sizeof(pg_uuid_t), uuid_cmp_p);
 	return n;
@@ -199,10 +202,26 @@ push_group(JsonbParseState **st, const Request *req, IndexScanDesc scan, TupleTa
 }
 
 /*
+ * The groups of user uid as the statement reads them (members.c), for
+ * when the indexes cannot be read here.
+ */
+static Jsonb *
+groups_by_statement(const Request *req, const char *uid, MemoryContext cxt)
+{
+	Row			row = {.id = (char *) uid};
+	Row		   *rowp = &row;
+
+	ScimPgGroupsOfRows(req, &rowp, 1, cxt);
+	return row.groups;
+}
+
+/*
  * The groups of user uid (its id as text) as responses show them: value,
  * display, type "direct" and $ref, in the order of the group ids; NULL
  * when the user is in none.  Read as of a snapshot taken now, which sees
- * the request's own writes.
+ * the request's own writes.  The tables stay locked to the end of the
+ * transaction, as a statement leaves them, so that their indexes cannot
+ * be dropped between the check and the scans.
  */
 Jsonb *
 ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt)
@@ -211,6 +230,8 @@ ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt)
 	Snapshot	snap;
 	pg_uuid_t  *ids;
 	int			n;
+	Relation	members;
+	Relation	members_index;
 	Relation	heap;
 	Relation	index;
 	TupleTableSlot *slot;
@@ -222,10 +243,7 @@ ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt)
 	if (ScimPgWithoutMembers(req->tenant_datum, cxt))
 		return NULL;
 	if (!look_up())
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("scim.group_members or scim.groups is not as the extension made it"),
-				 errhint("Compare the extension's objects with a fresh install (ALTER EXTENSION scim UPDATE makes them).")));
+		return groups_by_statement(req, uid, cxt);
 	/* what a statement would check: the policies' own test is the tenant in every key */
 	if (pg_class_aclcheck(rels.members, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, "group_members");
@@ -233,16 +251,40 @@ ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, "groups");
 
 	old = MemoryContextSwitchTo(cxt);
+	/* locking reads invalidations: OIDs looked up before may be gone, then the statement reads */
+	members = table_open(rels.members, AccessShareLock);
+	heap = table_open(rels.groups, AccessShareLock);
+	if (!rels.valid)
+	{
+		table_close(heap, NoLock);
+		table_close(members, NoLock);
+		MemoryContextSwitchTo(old);
+		return groups_by_statement(req, uid, cxt);
+	}
+	members_index = index_open(rels.members_value, AccessShareLock);
+	index = index_open(rels.groups_pkey, AccessShareLock);
+	if (!index_is(members_index, members, rels.members_tenant, rels.members_value_att) ||
+		!index_is(index, heap, rels.groups_tenant, rels.groups_id))
+	{
+		index_close(index, NoLock);
+		index_close(members_index, NoLock);
+		table_close(heap, NoLock);
+		table_close(members, NoLock);
+		MemoryContextSwitchTo(old);
+		return groups_by_statement(req, uid, cxt);
+	}
 	snap = RegisterSnapshot(GetTransactionSnapshot());
-	n = member_of(req->tenant_datum, uid, snap, &ids);
+	n = member_of(members, members_index, req->tenant_datum, uid, snap, &ids);
+	index_close(members_index, NoLock);
+	table_close(members, NoLock);
 	if (n == 0)
 	{
+		index_close(index, NoLock);
+		table_close(heap, NoLock);
 		UnregisterSnapshot(snap);
 		MemoryContextSwitchTo(old);
 		return NULL;
 	}
-	heap = table_open(rels.groups, AccessShareLock);
-	index = index_open(rels.groups_pkey, AccessShareLock);
 	slot = table_slot_create(heap, NULL);
 	scan = index_beginscan(heap, index, snap, 2, 0);
 	scim_push_jsonb(&st, WJB_BEGIN_ARRAY, NULL);
@@ -251,8 +293,8 @@ ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt)
 	array = scim_push_jsonb(&st, WJB_END_ARRAY, NULL);
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
-	index_close(index, AccessShareLock);
-	table_close(heap, AccessShareLock);
+	index_close(index, NoLock);
+	table_close(heap, NoLock);
 	UnregisterSnapshot(snap);
 	MemoryContextSwitchTo(old);
 	/* memberships whose groups were all gone: as the join, none */
