@@ -43,6 +43,7 @@ CORE_OBJS = \
 PG_OBJS = \
 	src/pg/auth.o \
 	src/pg/body_parse.o \
+	src/pg/cache.o \
 	src/pg/cursor.o \
 	src/pg/deadline.o \
 	src/pg/discovery.o \

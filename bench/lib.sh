@@ -42,8 +42,10 @@ as_server() {
 
 # ins_count NAME SQL N TAG [ROLE]: instructions for N calls of SQL in one
 # single-user backend under callgrind, as ROLE if given (else as the
-# backend's superuser).  In SQL, $1 is a random number in 1..INS_ROWS, $2
-# the call's number, and TAG is replaced by TAG, which keeps runs apart.
+# backend's superuser), after INS_WARM calls (default 0) that warm what
+# the backend keeps.  In SQL, $1 is a random number in 1..INS_ROWS, $2
+# the call's number (from 0, warm-up calls first), and TAG is replaced by
+# TAG, which keeps runs apart.
 # Needs bench/run.sh's throwaway cluster, stopped (PGDATA_DIR, SERVER_USER),
 # and INS_DB (the database) and INS_WORK (a directory for the scripts).
 ins_count() {
@@ -55,7 +57,7 @@ ins_count() {
 		# last: what comes before may need the superuser
 		[ -z "${5:-}" ] || printf 'SET ROLE %s;\n\n' "$5"
 		printf 'PREPARE q(int, int) AS %s;\n\n' "$(printf '%s' "$2" | sed "s/TAG/$4/g")"
-		awk -v n="$3" -v rows="$INS_ROWS" -v seed="$4" 'BEGIN {
+		awk -v n="$(( $3 + ${INS_WARM:-0} ))" -v rows="$INS_ROWS" -v seed="$4" 'BEGIN {
 			srand(length(seed) * 7919 + n)
 			for (i = 0; i < n; i++) printf "EXECUTE q(%d, %d);\n\n", 1 + int(rand() * rows), i
 		}'
@@ -73,8 +75,9 @@ ins_count() {
 }
 
 # ins_per_call NAME SQL RUN [ROLE]: instructions per call, from INS_N1 and
-# INS_N2 calls (tags RUNa and RUNb): start-up, shutdown and the first
-# calls' planning fall out of the difference
+# INS_N2 calls (tags RUNa and RUNb), each run after the same INS_WARM
+# calls: start-up, shutdown, the warm-up and the first calls' planning fall
+# out of the difference
 ins_per_call() {
 	_a=$(ins_count "$1.1" "$2" "$INS_N1" "${3}a" "${4:-}")
 	_b=$(ins_count "$1.2" "$2" "$INS_N2" "${3}b" "${4:-}")

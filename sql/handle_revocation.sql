@@ -119,4 +119,48 @@ INSERT INTO scim.group_members (tenant, group_id, value, type) VALUES (:'tenant'
 SELECT * FROM pg_temp.b(:'admin');
 ALTER TABLE scim.group_members ENABLE ALWAYS TRIGGER members_changed, ENABLE REPLICA TRIGGER members_applied;
 
+-- More tenants than a backend once kept (16) served in turn: each is read
+-- once, then found in the backend's caches (tokens, limits, memberships), so
+-- a second round reads none of scim.token, scim.tenant, scim.group_members
+CREATE TEMP TABLE many AS SELECT n, scim.create_tenant('Many ' || n) AS tenant, NULL::text AS token
+FROM generate_series(1, 40) n;
+UPDATE many SET token = scim.create_token(tenant);
+-- round(): each tenant's lookup of a two-term filter, in turn; how many answered 200
+CREATE FUNCTION pg_temp.round() RETURNS bigint LANGUAGE sql AS $$
+	SELECT count(*) FROM pg_temp.many m, scim.handle('GET', '/Users',
+		'filter=userName%20eq%20%22nobody%22%20or%20userName%20eq%20%22none%22',
+		jsonb_build_object('authorization', 'Bearer ' || m.token), NULL) h
+	WHERE h.status = 200
+$$;
+-- reads(): reads of the cached tables in this transaction
+CREATE FUNCTION pg_temp.reads() RETURNS bigint LANGUAGE sql AS $$
+	SELECT sum(seq_scan + coalesce(idx_scan, 0)) FROM pg_stat_xact_user_tables
+	WHERE relid IN ('scim.token'::regclass, 'scim.tenant'::regclass, 'scim.group_members'::regclass)
+$$;
+BEGIN;
+SELECT pg_temp.round() AS answered;
+SELECT pg_temp.reads() AS reads \gset
+SELECT pg_temp.round() AS answered;
+SELECT pg_temp.reads() - :reads AS read_again;
+COMMIT;
+
+-- B, with all 40 cached, sees a revocation, a tenant's new limit and a new membership among them
+SELECT n, h.status FROM many, dblink('b', format(
+	'SELECT status FROM scim.handle(''GET'', ''/Users'', %L, %L, NULL)',
+	'filter=userName%20eq%20%22nobody%22%20or%20userName%20eq%20%22none%22',
+	jsonb_build_object('authorization', 'Bearer ' || token))) AS h(status integer)
+WHERE h.status <> 200;
+SELECT scim.revoke_token(token) FROM many WHERE n = 1;
+UPDATE scim.tenant SET filter_max_terms = 1 WHERE id = (SELECT tenant FROM many WHERE n = 2);
+SELECT set_config('test.uid', (scim.handle('POST', '/Users', NULL, jsonb_build_object('authorization', 'Bearer ' || token),
+	'{"userName": "member@many.example"}')).body->>'id', false) IS NOT NULL AS ok FROM many WHERE n = 3;
+SELECT (scim.handle('POST', '/Groups', NULL, jsonb_build_object('authorization', 'Bearer ' || token),
+	format('{"displayName": "Many", "members": [{"value": "%s"}]}', current_setting('test.uid')))).status FROM many WHERE n = 3;
+SELECT n, h.status, h.detail FROM many, dblink('b', format(
+	'SELECT status, body->>''detail'' FROM scim.handle(''GET'', ''/Users'', %L, %L, NULL)',
+	'filter=userName%20eq%20%22nobody%22%20or%20userName%20eq%20%22none%22',
+	jsonb_build_object('authorization', 'Bearer ' || token))) AS h(status integer, detail text)
+WHERE h.status <> 200 ORDER BY n;
+SELECT * FROM pg_temp.b((SELECT token FROM many WHERE n = 3));
+
 SELECT dblink_disconnect('b');

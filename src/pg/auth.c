@@ -14,6 +14,7 @@
 #include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "common/cryptohash.h"
+#include "common/hashfn.h"
 #include "common/sha2.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -24,36 +25,42 @@
 #include "utils/timestamp.h"
 
 /*
- * The tokens this backend has seen: looking one up was a twentieth of a
- * lookup request, and hashing it (OpenSSL's SHA-256 context set-up) a
- * fiftieth, so the cache is keyed by the token itself, compared in
- * constant time, and kept in this backend's memory only.  Any change to scim.token (a new token, a
- * revocation, a new expiry, a tenant dropped) fires a trigger that
- * invalidates the table's relcache entry in every backend, and the callback
- * below forgets them all; invalidations are read at the start of each
- * transaction, so a revocation holds from the next request on, as it did
- * when every request read the table.  Expiry is checked on every use.  The
- * tokens are cached only while the triggers fire whatever the session's
- * session_replication_role (see ScimPgWatched()); otherwise each request reads
- * the table.
+ * The tokens this backend has seen (cache.c): looking one up was a
+ * twentieth of a lookup request, and hashing it (OpenSSL's SHA-256 context
+ * set-up) a fiftieth, so the cache is keyed by the token itself, found
+ * through a hash seeded at random per backend and compared in constant
+ * time, and kept in this backend's memory only.  Any change to scim.token
+ * (a new token, a revocation, a new expiry, a tenant dropped) fires a
+ * trigger that invalidates the table's relcache entry in every backend, and
+ * the callback below forgets them all; invalidations are read at the start
+ * of each transaction, so a revocation holds from the next request on, as
+ * it did when every request read the table.  Expiry is checked on every
+ * use.  The tokens are cached only while the triggers fire whatever the
+ * session's session_replication_role (see ScimPgWatched()); otherwise each
+ * request reads the table.
  */
-#define TOKEN_SLOTS 16
-
 #define TOKEN_MAX 128			/* scim.create_token() issues 48 characters */
+
+typedef struct TokenKey
+{
+	char		token[TOKEN_MAX];	/* zero-padded */
+} TokenKey;
 
 typedef struct TokenEntry
 {
-	bool		valid;
-	int			len;
-	char		token[TOKEN_MAX];
+	TokenKey	key;
+	dlist_node	lru;
 	pg_uuid_t	tenant;
 	char		tenant_text[UUID_LEN * 2 + 5];	/* as uuid_out() writes it */
 	bool		expires;
 	TimestampTz expires_at;
 } TokenEntry;
 
-static TokenEntry tokens[TOKEN_SLOTS];
-static int	token_next;
+static uint32 token_key_hash(const void *key, Size keysize);
+static int	token_key_match(const void *a, const void *b, Size keysize);
+
+static ScimPgCache tokens = SCIM_PG_CACHE("scim tokens", TokenEntry, key, lru, token_key_hash, token_key_match, true);
+static uint64 token_seed;
 static Oid	token_relid = InvalidOid;
 static bool token_watched;		/* scim.token has its triggers, enabled */
 static bool tokens_callback;
@@ -64,20 +71,50 @@ tokens_invalidate(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == token_relid)
 	{
-		explicit_bzero(tokens, sizeof(tokens));
+		ScimPgCacheForget(&tokens);
 		token_relid = InvalidOid;	/* looked up again: the extension may be new */
 	}
 }
 
-/* Have the relcache tell tokens_invalidate() of changes, before anything is cached. */
+/*
+ * Have the relcache tell tokens_invalidate() of changes, before anything
+ * is cached; and seed the cache's hash, so that which tokens share a
+ * bucket says nothing that holds in another backend.
+ */
 static void
 watch_tokens(void)
 {
 	if (!tokens_callback)
 	{
+		if (!pg_strong_random(&token_seed, sizeof(token_seed)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate random bytes")));
 		CacheRegisterRelcacheCallback(tokens_invalidate, (Datum) 0);
 		tokens_callback = true;
 	}
+}
+
+/* A TokenKey's hash: of its token's bytes (its length is the client's own), under the backend's seed. */
+static uint32
+token_key_hash(const void *key, Size keysize)
+{
+	const char *t = ((const TokenKey *) key)->token;
+
+	return (uint32) hash_bytes_extended((const unsigned char *) t, strnlen(t, TOKEN_MAX), token_seed);
+}
+
+/* Are two TokenKeys the same (0)?  In time that depends on nothing in them. */
+static int
+token_key_match(const void *a, const void *b, Size keysize)
+{
+	const unsigned char *x = a;
+	const unsigned char *y = b;
+	unsigned char diff = 0;
+
+	for (Size i = 0; i < keysize; i++)
+		diff |= x[i] ^ y[i];
+	return diff != 0;
 }
 
 /*
@@ -120,19 +157,6 @@ ScimPgWatched(Oid relid, const char *stmt, const char *row)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return stmt_on && row_on;
-}
-
-/* Is the cached entry e token t (of length len)?  In time that depends on len alone. */
-static bool
-token_is(const TokenEntry *e, const char *t, int len)
-{
-	unsigned char diff = 0;
-
-	if (!e->valid || e->len != len)
-		return false;
-	for (int i = 0; i < len; i++)
-		diff |= (unsigned char) (e->token[i] ^ t[i]);
-	return diff == 0;
 }
 
 /* The SHA-256 of s, as sha256(convert_to(s, 'UTF8')) computes it for ASCII s. */
@@ -179,8 +203,10 @@ ScimPgAuthenticate(Request *req, MemoryContext cxt, Datum *tenant, bool fresh)
 	uint8		hash[PG_SHA256_DIGEST_LENGTH];
 	bytea	   *arg;
 	Datum		argd;
+	TokenKey	key;
 	TokenEntry *e;
 	TokenEntry	once;
+	uint64		seen = ScimPgCacheSeen(&tokens);
 	Oid			owner;
 	Oid			save_user;
 	int			save_sec;
@@ -199,15 +225,13 @@ ScimPgAuthenticate(Request *req, MemoryContext cxt, Datum *tenant, bool fresh)
 			return false;
 		token_watched = ScimPgWatched(token_relid, "token_changed", "token_applied");
 	}
-	for (int i = 0; token_watched && i < TOKEN_SLOTS; i++)
+	memset(&key, 0, sizeof(key));
+	memcpy(key.token, req->token, len);
+	if (token_watched && (e = ScimPgCacheFind(&tokens, &key)) != NULL)
 	{
-		e = &tokens[i];
-		if (token_is(e, req->token, len))
-		{
-			if (e->expires && e->expires_at <= GetCurrentTransactionStartTimestamp())
-				return false;	/* expired: 401 */
-			return found(req, e, tenant);
-		}
+		if (e->expires && e->expires_at <= GetCurrentTransactionStartTimestamp())
+			return false;		/* expired: 401 */
+		return found(req, e, tenant);
 	}
 
 	if (!token_hash(req->token, hash))
@@ -230,20 +254,23 @@ ScimPgAuthenticate(Request *req, MemoryContext cxt, Datum *tenant, bool fresh)
 	if (isnull)
 		return false;
 
-	/* kept only while a change to the row would be told (ScimPgWatched()), else for this request alone */
-	e = token_watched ? &tokens[token_next] : &once;
-	memcpy(&e->tenant, DatumGetUUIDP(d), sizeof(pg_uuid_t));
-	strlcpy(e->tenant_text, DatumGetCString(DirectFunctionCall1(uuid_out, d)), sizeof(e->tenant_text));
+	memcpy(&once.tenant, DatumGetUUIDP(d), sizeof(pg_uuid_t));
+	strlcpy(once.tenant_text, DatumGetCString(DirectFunctionCall1(uuid_out, d)), sizeof(once.tenant_text));
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	e->expires = !isnull;
-	e->expires_at = isnull ? 0 : DatumGetTimestampTz(d);
-	if (token_watched)
+	once.expires = !isnull;
+	once.expires_at = isnull ? 0 : DatumGetTimestampTz(d);
+
+	/*
+	 * Kept only while a change to the row would be told (ScimPgWatched())
+	 * and none was told while it was read; else for this request alone.
+	 */
+	if (token_watched && (e = ScimPgCacheAdd(&tokens, &key, seen)) != NULL)
 	{
-		token_next = (token_next + 1) % TOKEN_SLOTS;
-		memcpy(e->token, req->token, len);
-		e->len = len;
-		e->valid = true;
+		e->tenant = once.tenant;
+		memcpy(e->tenant_text, once.tenant_text, sizeof(e->tenant_text));
+		e->expires = once.expires;
+		e->expires_at = once.expires_at;
 	}
-	return found(req, e, tenant);
+	return found(req, &once, tenant);
 }
 

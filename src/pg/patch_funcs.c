@@ -25,7 +25,8 @@
  * prepared statement gets a fresh executor (and fn_extra) every time, and
  * preparing the request again cost more than applying it.  Entries belong
  * to one registry generation and are dropped when it changes; they are
- * found only under the filter limits they were prepared with.
+ * found only under the filter limits they were prepared with, and kept
+ * while requests under other limits (another tenant's) come between.
  *
  * An identity provider sends the same few requests over and over with
  * other values ("replace displayName, active and the work email"), so an
@@ -290,6 +291,13 @@ prepare(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *type, Sci
 	return prepared;
 }
 
+/* Was entry e prepared under these filter limits (a tenant's own, or the settings)? */
+static inline bool
+same_limits(const PreparedEntry *e, const ScimFilterLimits *limits)
+{
+	return e->max_terms == limits->max_terms && e->max_depth == limits->max_depth;
+}
+
 /* The prepared form of a request, from the ring or made now; NULL and *err if it is not valid. */
 static pg_noinline PreparedEntry *
 prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *type, uint64 generation,
@@ -310,12 +318,13 @@ prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *ty
 		e = &prepared_ring[i];
 		if (e->prepared == NULL)
 			continue;
-		if (e->generation != generation ||
-			e->max_terms != limits->max_terms || e->max_depth != limits->max_depth)
+		if (e->generation != generation)
 		{
-			entry_free(e);		/* its paths point into an old registry, or other limits held them */
+			entry_free(e);		/* its paths point into an old registry */
 			continue;
 		}
+		if (!same_limits(e, limits))
+			continue;			/* kept for the tenant whose limits held its paths */
 		if (e->request_len == len && strcmp(e->type, type->name) == 0 &&
 			memcmp(e->request, bytes, len) == 0)
 			return e;
@@ -326,7 +335,8 @@ prepared_patch(Jsonb *patch, const ScimRegistry *reg, const ScimResourceType *ty
 	for (int i = 0; shaped && i < PREPARED_SLOTS; i++)
 	{
 		e = &prepared_ring[i];
-		if (e->shape != NULL && e->shape_len == (Size) shape.len && strcmp(e->type, type->name) == 0 &&
+		if (e->shape != NULL && same_limits(e, limits) && e->shape_len == (Size) shape.len &&
+			strcmp(e->type, type->name) == 0 &&
 			memcmp(e->shape, shape.data, shape.len) == 0 && bind_values(e, values, nvalues))
 		{
 			pfree(e->request);

@@ -12,8 +12,10 @@
 
 #include "postgres.h"
 
+#include "lib/ilist.h"
 #include "lib/stringinfo.h"
 #include "fmgr.h"
+#include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
 
@@ -37,6 +39,40 @@ extern int	scim_request_timeout;
 
 /* module.c */
 extern Oid	ScimPgRelOwner(Oid relid);
+
+/*
+ * cache.c: a backend's bounded cache of entries found by key.  An entry
+ * is a struct that begins with its key and holds a dlist_node (at link);
+ * hash and match are dynahash's (NULL: the key's bytes); secret zeroes
+ * entries as they go.  SCIM_PG_CACHE() fills in the rest.
+ */
+typedef struct ScimPgCache
+{
+	const char *name;
+	Size		keysize;
+	Size		entrysize;
+	Size		link;
+	HashValueFunc hash;
+	HashCompareFunc match;
+	bool		secret;
+	HTAB	   *htab;			/* NULL until the first entry, and once forgotten */
+	dlist_head	lru;			/* most recently used first */
+	uint64		seen;			/* how many times forgotten */
+} ScimPgCache;
+
+#define SCIM_PG_CACHE(name, Entry, key, link, hash, match, secret) \
+	{(name), sizeof(((Entry *) 0)->key), sizeof(Entry), offsetof(Entry, link), (hash), (match), (secret)}
+
+/* How many times c has been forgotten: read before what may be kept (ScimPgCacheAdd()). */
+static inline uint64
+ScimPgCacheSeen(const ScimPgCache *c)
+{
+	return c->seen;
+}
+
+extern void *ScimPgCacheFind(ScimPgCache *c, const void *key);
+extern void *ScimPgCacheAdd(ScimPgCache *c, const void *key, uint64 seen);
+extern void ScimPgCacheForget(ScimPgCache *c);
 
 /* tenant.c: a scim.handle() call, as ScimPgHandlerEnter() keeps it */
 typedef struct ScimPgCall

@@ -262,26 +262,23 @@ ScimPgRun(Statement st, Datum *args, bool read_only, MemoryContext cxt)
  * callback forgets what it knew.  A backend reads invalidations when its
  * transaction starts and when a statement first locks a table, so a
  * statement run without the join checks afterwards that none arrived
- * meanwhile (members_seen), and a read runs again with the join if one
+ * meanwhile (ScimPgCacheSeen()), and a read runs again with the join if one
  * did.  PostgreSQL sends a transaction's invalidations just after its
  * commit becomes visible: a membership committed in that instant can be
  * missing from a lookup running at the same moment, as a revoked token
  * can still be taken by one (below); the next lookup shows it.
  */
-#define MEMBERS_SLOTS 16
-
 typedef struct MembersEntry
 {
-	bool		valid;
-	bool		none;
 	pg_uuid_t	tenant;
+	dlist_node	lru;
+	bool		none;
 } MembersEntry;
 
-static MembersEntry members[MEMBERS_SLOTS];
-static int	members_next;
+/* cache.c's, kept for the tenants served */
+static ScimPgCache members = SCIM_PG_CACHE("scim tenants' memberships", MembersEntry, tenant, lru, NULL, NULL, false);
 static Oid	members_relid = InvalidOid;
 static bool members_watched;	/* scim.group_members has its triggers, enabled */
-static uint64 members_seen;		/* invalidations of scim.group_members read */
 static bool members_callback;
 
 /* What the relcache says has changed: the memberships, or anything. */
@@ -290,10 +287,9 @@ members_invalidate(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == members_relid)
 	{
-		memset(members, 0, sizeof(members));
+		ScimPgCacheForget(&members);
 		members_relid = InvalidOid;
 		members_watched = false;
-		members_seen++;
 	}
 }
 
@@ -316,8 +312,9 @@ bool
 ScimPgWithoutMembers(Datum tenant, MemoryContext cxt)
 {
 	const pg_uuid_t *t = DatumGetUUIDP(tenant);
-	uint64		seen = members_seen;
+	uint64		seen = ScimPgCacheSeen(&members);
 	MembersEntry *e;
+	bool		none;
 
 	watch_members();
 	if (!OidIsValid(members_relid))
@@ -330,20 +327,16 @@ ScimPgWithoutMembers(Datum tenant, MemoryContext cxt)
 	}
 	if (!members_watched)
 		return false;
-	for (int i = 0; i < MEMBERS_SLOTS; i++)
-		if (members[i].valid && memcmp(&members[i].tenant, t, sizeof(pg_uuid_t)) == 0)
-			return members[i].none;
+	if ((e = ScimPgCacheFind(&members, t)) != NULL)
+		return e->none;
 	if (ScimPgRun(ST_TENANT_MEMBERS, &tenant, false, cxt) != SPI_OK_SELECT)
 		return false;
+	none = SPI_processed == 0;
 	/* a change read while asking may not be in the answer: ask again next time */
-	if (members_seen != seen)
+	if ((e = ScimPgCacheAdd(&members, t, seen)) == NULL)
 		return false;
-	e = &members[members_next];
-	members_next = (members_next + 1) % MEMBERS_SLOTS;
-	e->tenant = *t;
-	e->none = SPI_processed == 0;
-	e->valid = true;
-	return e->none;
+	e->none = none;
+	return none;
 }
 
 /*
@@ -363,9 +356,9 @@ ScimPgRunUsers(Statement st, Datum *args, bool read_only, Datum tenant, MemoryCo
 		*stale = false;
 	if (!ScimPgWithoutMembers(tenant, cxt))
 		return ScimPgRun(st, args, read_only, cxt);
-	seen = members_seen;
+	seen = ScimPgCacheSeen(&members);
 	rc = ScimPgRun(alone[st], args, read_only, cxt);
-	if (members_seen == seen)
+	if (ScimPgCacheSeen(&members) == seen)
 		return rc;
 	if (stale != NULL)
 	{

@@ -156,22 +156,19 @@ ScimPgRequireHandler(const char *function)
 
 /*
  * A tenant's own limits (columns of scim.tenant, NULL for the settings),
- * kept per backend for the last few tenants served.  A statement trigger
+ * kept per backend for the tenants served (cache.c).  A statement trigger
  * on scim.tenant invalidates its relcache entry in every backend on any
  * change, and the callback forgets them all.
  */
-#define LIMITS_SLOTS 16
-
 typedef struct LimitsEntry
 {
-	bool		valid;
 	pg_uuid_t	tenant;
+	dlist_node	lru;
 	int			request_timeout;	/* ms, 0 for the setting */
 	int			filter_max_terms;	/* 0 for the setting */
 } LimitsEntry;
 
-static LimitsEntry limits[LIMITS_SLOTS];
-static int	limits_next;
+static ScimPgCache limits = SCIM_PG_CACHE("scim tenant limits", LimitsEntry, tenant, lru, NULL, NULL, false);
 static Oid	tenant_relid = InvalidOid;
 static bool limits_callback = false;
 
@@ -180,16 +177,17 @@ limits_invalidate(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == tenant_relid)
 	{
-		memset(limits, 0, sizeof(limits));
+		ScimPgCacheForget(&limits);
 		tenant_relid = InvalidOid;
 	}
 }
 
-/* The limits of tenant, from the cache or read from scim.tenant with its owner's rights. */
-static const LimitsEntry *
-tenant_limits(const pg_uuid_t *tenant)
+/* The limits of tenant, into *out: from the cache, or read from scim.tenant with its owner's rights. */
+static void
+tenant_limits(const pg_uuid_t *tenant, LimitsEntry *out)
 {
 	static SPIPlanPtr plan = NULL;
+	uint64		seen = ScimPgCacheSeen(&limits);
 	LimitsEntry *e;
 	Oid			owner;
 	Oid			save_user;
@@ -206,9 +204,11 @@ tenant_limits(const pg_uuid_t *tenant)
 	}
 	if (!OidIsValid(tenant_relid))
 		tenant_relid = get_relname_relid("tenant", get_namespace_oid("scim", false));
-	for (int i = 0; i < LIMITS_SLOTS; i++)
-		if (limits[i].valid && memcmp(&limits[i].tenant, tenant, sizeof(pg_uuid_t)) == 0)
-			return &limits[i];
+	if ((e = ScimPgCacheFind(&limits, tenant)) != NULL)
+	{
+		*out = *e;
+		return;
+	}
 
 	owner = ScimPgRelOwner(tenant_relid);
 	if (!OidIsValid(owner))
@@ -231,20 +231,22 @@ tenant_limits(const pg_uuid_t *tenant)
 	SetUserIdAndSecContext(save_user, save_sec);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read the limits of tenant: %s", SPI_result_code_string(rc));
-	e = &limits[limits_next];
-	limits_next = (limits_next + 1) % LIMITS_SLOTS;
-	memset(e, 0, sizeof(*e));
-	e->tenant = *tenant;
+	memset(out, 0, sizeof(*out));
+	out->tenant = *tenant;
 	if (SPI_processed == 1)
 	{
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		e->request_timeout = isnull ? 0 : Max(DatumGetInt32(d), 1);
+		out->request_timeout = isnull ? 0 : Max(DatumGetInt32(d), 1);
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		e->filter_max_terms = isnull ? 0 : DatumGetInt32(d);
+		out->filter_max_terms = isnull ? 0 : DatumGetInt32(d);
 	}
 	SPI_finish();
-	e->valid = true;
-	return e;
+	/* kept unless a change was told while it was read */
+	if ((e = ScimPgCacheAdd(&limits, tenant, seen)) != NULL)
+	{
+		e->request_timeout = out->request_timeout;
+		e->filter_max_terms = out->filter_max_terms;
+	}
 }
 
 /*
@@ -255,22 +257,22 @@ tenant_limits(const pg_uuid_t *tenant)
 void
 ScimPgActFor(const pg_uuid_t *tenant)
 {
-	const LimitsEntry *e;
+	LimitsEntry e;
 
 	tenant_value = *tenant;
 	tenant_set = true;
 	/* a superuser acting by hand: no call, no deadline of one to move */
 	if (current_call == NULL)
 		return;
-	e = tenant_limits(&tenant_value);
-	if (e->request_timeout > 0)
-		ScimPgDeadlineArm(e->request_timeout, false);
-	if (e->filter_max_terms > 0)
+	tenant_limits(&tenant_value, &e);
+	if (e.request_timeout > 0)
+		ScimPgDeadlineArm(e.request_timeout, false);
+	if (e.filter_max_terms > 0)
 	{
 		char		buf[16];
 
 		ScimPgHandlerNest();
-		snprintf(buf, sizeof(buf), "%d", e->filter_max_terms);
+		snprintf(buf, sizeof(buf), "%d", e.filter_max_terms);
 		(void) set_config_option("scim.filter_max_terms", buf, PGC_SUSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 	}
