@@ -103,6 +103,7 @@ REGRESS += handle_filters_members
 REGRESS += discovery_claims
 REGRESS += tenant_keys
 REGRESS += handle_write
+REGRESS += handle_read_only
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)

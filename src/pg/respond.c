@@ -7,6 +7,7 @@
 #include "handle_int.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -303,13 +304,34 @@ ScimPgFail(int status, const char *scim_type, const char *fmt,...)
  * Append to the event log for the request's tenant: kind, the resource
  * type and id (NULL for none), the request's method and path, the status
  * it was answered with, and for a failure its scimType and detail.
+ *
+ * Not in a read-only transaction: a hot standby's (RecoveryInProgress()
+ * makes every transaction read-only there), or one under
+ * transaction_read_only.  There only reads succeed, and the events left
+ * to write are their failures (a GET of an id that is gone: 404): the
+ * request is answered all the same and its event skipped, since an
+ * INSERT would turn a 404 into an error.  The server log says so once
+ * per backend, as LOG, which the client does not see: a standby serving
+ * reads would otherwise log every lookup that misses.
  */
 void
 ScimPgLogEvent(const Request *req, const char *kind, const char *rtype, const char *id, int status,
 			   const char *scim_type, const char *detail, MemoryContext cxt)
 {
+	static bool told = false;
 	Datum		args[8];
 	char		nulls[8] = "        ";
+
+	if (XactReadOnly)
+	{
+		if (!told)
+			ereport(LOG,
+					(errmsg("scim.handle() does not log events in a read-only transaction"),
+					 errdetail("A \"%s\" event of %s %s was not written; requests are answered all the same.",
+							   kind, req->method, req->path)));
+		told = true;
+		return;
+	}
 
 	args[0] = req->tenant_datum;
 	args[1] = CStringGetTextDatum(kind);
