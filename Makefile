@@ -136,7 +136,8 @@ scim--$(EXTVERSION).sql: $(EXT_SQL) src/ext/build-install.sh $(SCHEMA_JSON)
 # ---- scim-server: the HTTP layer (libmicrohttpd + libpq) -----------------
 
 SERVER_SRCS = src/server/config.c src/server/db.c src/server/json_text.c \
-	src/server/pool.c src/server/resolve.c src/server/server.c src/core/utf8.c
+	src/server/pool.c src/server/resolve.c src/server/server.c src/core/utf8.c \
+	src/server/access_log.c src/server/requests.c src/server/pool_connect.c src/server/pool_tick.c
 SERVER_SRCS += src/server/clients.c src/server/tls.c
 # the server serves the extension of its own version (db.c checks each connection's)
 SERVER_CFLAGS = -std=gnu11 -O2 -g $(WARNINGS) $(if $(SCIM_WERROR),-Werror) -pthread -Isrc/core \
@@ -148,7 +149,7 @@ SERVER_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lm
 	-L$(shell $(PG_CONFIG) --libdir) -lpq $(JSONC_LIBS) -pthread
 
 # SERVER_BUILD_FLAGS: a packager's flags (debian/rules: dpkg's hardening)
-scim-server: $(SERVER_SRCS) src/server/server.h src/core/utf8.h src/core/defaults.h scim.control
+scim-server: $(SERVER_SRCS) src/server/server.h src/server/pool_int.h src/core/utf8.h src/core/defaults.h scim.control
 	$(CC) $(SERVER_CFLAGS) $(SERVER_BUILD_FLAGS) -o $@ $(SERVER_SRCS) $(SERVER_LIBS)
 
 all: scim-server

@@ -92,7 +92,7 @@ CallQueueRemove(CallQueue *q, Call *call)
 
 /*
  * Set the libpq connection string every thread connects with, and take its
- * connect_timeout: PQconnectPoll() ignores it, so pool.c times each attempt
+ * connect_timeout: PQconnectPoll() ignores it, so pool_tick.c times each attempt
  * itself (5 s unless the string says otherwise).
  */
 void
@@ -277,7 +277,7 @@ cancel_main(void *arg)
 /*
  * Have c's backend stop what it runs, from a thread of its own: PQcancel()
  * blocks, and a database that does not answer may keep it waiting (see
- * pool.c for when this is safe).  Past MAX_CANCELS under way (a database
+ * pool_tick.c for when this is safe).  Past MAX_CANCELS under way (a database
  * that takes none) the backend is left to find its client gone when it
  * next writes.  c may be closed as soon as this returns.
  */

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <time.h>
 
 typedef struct ServerConfig
 {
@@ -78,8 +79,12 @@ extern void TextAppendJsonString(TextBuf *b, const char *s);
 extern bool JsonEachString(const char *json, void (*fn) (void *arg, const char *key, const char *value),
 						   void *arg);
 
-/* server.c */
+/* access_log.c */
 extern void LogEscape(char *out, size_t n, const char *s);
+extern void AccessLog(const char *method, const char *raw_path, int status, const struct timespec *start,
+					  const char *tenant);
+extern void AccessLogFlush(void);
+extern void AccessLogGather(bool gather);
 
 /* config.c */
 extern bool ServerConfigParse(ServerConfig *cfg, int argc, char **argv);
@@ -169,6 +174,19 @@ typedef struct Resolved
 extern bool ResolveStart(const char *conninfo);
 extern Resolved *ResolvedHosts(bool *failed);
 extern void ResolvedFree(Resolved *r);
+
+/* requests.c */
+extern void RequestsSetup(const ServerConfig *config);
+extern enum MHD_Result RequestHandle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+									 const char *version, const char *upload_data, size_t *upload_data_size,
+									 void **con_cls);
+extern void RequestCompleted(void *cls, struct MHD_Connection *c, void **con_cls,
+							 enum MHD_RequestTerminationCode toe);
+extern size_t RequestKeepEscapes(void *cls, struct MHD_Connection *c, char *s);
+extern void RequestAnswered(Call *call);
+extern bool RequestsResumed(void);
+extern void RequestsResumedTaken(void);
+extern int	RequestsInFlight(void);
 
 /* pool.c */
 #define EV_POOL		16			/* epoll data of pool.c's sockets: EV_POOL + link, generation << 32 */
