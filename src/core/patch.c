@@ -73,7 +73,9 @@ ScimPatchFail(Patcher *pt, ScimErrorKind kind, const char *fmt,...)
 
 /*
  * Note that "parent.name" (or name, parent NULL) was left out: once in the
- * list, which is cut short where the buffer ends.
+ * list, which is cut short where the buffer ends.  A member named "" is
+ * listed as "": the list names it, and the search for it in the list ends
+ * (an empty string is found at every place, and went on for ever).
  */
 void
 ScimPatchIgnore(ScimIgnored *ignored, const char *parent, const char *name)
@@ -84,7 +86,7 @@ ScimPatchIgnore(ScimIgnored *ignored, const char *parent, const char *name)
 
 	if (ignored == NULL)
 		return;
-	snprintf(full, sizeof(full), "%s%s%s", parent ? parent : "", parent ? "." : "", name);
+	snprintf(full, sizeof(full), "%s%s%s", parent ? parent : "", parent ? "." : "", name[0] ? name : "\"\"");
 	len = strlen(full);
 	for (p = ignored->names; (p = strstr(p, full)) != NULL; p += len)
 		if ((p == ignored->names || p[-1] == ' ') && (p[len] == ',' || p[len] == '\0'))

@@ -228,7 +228,7 @@ main(void)
 		ScimIgnored ignored;
 		ScimPatch  *prepared;
 		struct json_object *req = json_tokener_parse("{\"schemas\":[\"" SCIM_PATCHOP_URN "\"],\"Operations\":["
-			"{\"op\":\"replace\",\"value\":{\"title\":\"t\",\"nosuch\":1,\"name.nosuch\":2,"
+			"{\"op\":\"replace\",\"value\":{\"title\":\"t\",\"nosuch\":1,\"\":0,\"name.nosuch\":2,"
 			"\"name\":{\"givenName\":\"g\",\"deep\":{\"x\":1},\"kept\":\"k\"}}},"
 			"{\"op\":\"add\",\"path\":\"roles\",\"value\":[{\"value\":\"r\",\"displayName\":\"R\",\"list\":[1]}]}]}");
 		struct json_object *work = json_tokener_parse("{\"userName\":\"a\"}");
@@ -238,7 +238,7 @@ main(void)
 		CHECK(prepared != NULL, "unknown members of a no-path value prepare (%s)", err.message);
 		CHECK(prepared != NULL && ScimPatchExecuteNoting(prepared, work, &changed, &err, &ignored),
 			  "and apply (%s)", err.message);
-		CHECK_STR(ignored.names, "nosuch, name.nosuch, name.deep, roles.list", "left out, each named");
+		CHECK_STR(ignored.names, "nosuch, \"\", name.nosuch, name.deep, roles.list", "left out, each named");
 		CHECK(json_object_object_get_ex(work, "name", &v) && json_object_object_get(v, "kept") != NULL &&
 			  json_object_object_get(v, "deep") == NULL && json_object_object_get(work, "nosuch") == NULL,
 			  "one value kept, an object left out: %s", json_object_to_json_string(work));
