@@ -2,7 +2,7 @@
 -- (RecoveryInProgress() makes it so; test/store/standby.sh runs the same
 -- on a real one): requests that read are answered as on the primary, and
 -- so are their failures, whose "failed" events cannot be written there
--- and are skipped.  A write cannot be made: 500.
+-- and are skipped.  A write cannot be made: 503, for the client to retry (at the primary).
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS scim;
 RESET client_min_messages;

@@ -172,6 +172,9 @@ failure_status(const ErrorData *e, const char **scim_type)
 		case ERRCODE_PROGRAM_LIMIT_EXCEEDED:
 			*scim_type = "invalidValue";
 			return 400;
+		case ERRCODE_READ_ONLY_SQL_TRANSACTION:
+			/* a hot standby, or a read-only transaction: a client retries, at the primary */
+			return 503;
 		default:
 			return 500;
 	}
@@ -234,6 +237,8 @@ ScimPgAnswerAll(FunctionCallInfo fcinfo, const pg_uuid_t *tenant, MemoryContext 
 		ReThrowError(e);
 	status = failure_status(e, &scim_type);
 	detail = e->message;
+	if (status == 503)
+		detail = "the database is read-only (a hot standby, or a read-only transaction): writes go to the primary";
 	if (status == 500)
 	{
 		/* internals stay out of the answer, in the server log */

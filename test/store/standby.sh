@@ -64,6 +64,6 @@ is "a GET of an unknown id is 404, a bad filter 400, not errors" \
 	"404|User \"00000000-0000-0000-0000-000000000000\" not found 400|invalidFilter " "$failures"
 is "the standby's log says once that the events were not written" 1 \
 	"$(grep -c 'does not log events in a read-only transaction' "$work/standby.log" || true)"
-is "a write cannot be made there: 500" 500 \
+is "a write cannot be made there: 503, to be retried at the primary" 503 \
 	"$(standby "SELECT status FROM scim.handle('POST', '/Users', NULL, '$auth', '{\"userName\": \"other@example.com\"}')")"
 [ "$failed" -eq 0 ]
