@@ -44,6 +44,9 @@ PG_OBJS = \
 	src/pg/auth.o \
 	src/pg/body_parse.o \
 	src/pg/cache.o \
+	src/pg/change_notify.o \
+	src/pg/change_rows.o \
+	src/pg/changes.o \
 	src/pg/cursor.o \
 	src/pg/deadline.o \
 	src/pg/discovery.o \
@@ -104,6 +107,7 @@ REGRESS += discovery_claims
 REGRESS += tenant_keys
 REGRESS += handle_write
 REGRESS += handle_read_only
+REGRESS += changes
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
@@ -128,7 +132,7 @@ $(CORE_OBJS): override CFLAGS += -Wno-declaration-after-statement
 $(OBJS): $(wildcard src/core/*.h src/pg/*.h)
 
 # the install script's parts, in the order they run
-EXT_SQL = src/ext/scim.sql src/ext/store.sql src/ext/handle.sql src/ext/privileges.sql
+EXT_SQL = src/ext/scim.sql src/ext/store.sql src/ext/changes.sql src/ext/handle.sql src/ext/privileges.sql
 
 scim--$(EXTVERSION).sql: $(EXT_SQL) src/ext/build-install.sh $(SCHEMA_JSON)
 	sh src/ext/build-install.sh src/schemas $(EXT_SQL) > $@.tmp && mv $@.tmp $@

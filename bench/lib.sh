@@ -14,9 +14,9 @@ pgbench_tps() {
 	printf '%s\n' "$_out" | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p'
 }
 
-# events: how many events the store has logged
+# events: how many events the store has logged (its changes and failures)
 events() {
-	psql -X -At -c 'SELECT count(*) FROM scim.event'
+	psql -X -At -c 'SELECT count(*) FROM scim.events'
 }
 
 # ids_table: bench/http.sh's table of user ids, schema-qualified, for

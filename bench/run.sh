@@ -30,6 +30,9 @@
 #                     server's, one per two CPUs), and the bare server's (default 8)
 #   BENCH_HTTP_WRITERS  scim-server connections for writes in http.sh (default:
 #                     the server's, 16)
+#   BENCH_CHANGES_BASE  the build changes.sh compares with (default: the commit
+#                     before the change feed)
+#   BENCH_CHANGES_T   seconds per pgbench run in changes.sh (default 10)
 #   BENCH_INS_N1, BENCH_INS_N2  calls per statement in instructions.sh's two
 #                     counted runs (default 200 and 1200)
 #   BENCH_TENANTS     tenants the users are spread over in tenants.sh, against
@@ -47,7 +50,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 cd "$ROOT"
 # what the build needs, and wrk for the HTTP part
-sh test/deps.sh wrk
+sh test/deps.sh wrk python3-psycopg
 . bench/lib.sh
 
 BENCH_ROWS=${BENCH_ROWS:-1000000}
@@ -210,6 +213,10 @@ part writes
 
 part tenants
 
+# ---- 10. the change feed against the build before it (clusters of its own) -----
+
+part changes
+
 # ---- summary ---------------------------------------------------------------
 
 {
@@ -264,5 +271,10 @@ part tenants
 	echo "9. instructions per call of a lookup and a PATCH with ${BENCH_TENANTS:-1000} tenants in the store against one"
 	echo "   (the same counting; ratio = many tenants / one, lower is better, target 1.0)"
 	grep '^SUMMARY' "$WORK/tenants.out" | sed 's/^SUMMARY /   /'
+	echo
+	echo "10. the change feed against the build before it (BENCH_CHANGES_BASE): instructions per PATCH,"
+	echo "   reading 1,000 changes against the raw SELECT, PATCH throughput with 8 and 32 pgbench"
+	echo "   clients (medians of $BENCH_PGBENCH_REPS alternating runs), COMMIT to a LISTENing consumer"
+	grep '^SUMMARY' "$WORK/changes.out" | sed 's/^SUMMARY /   /'
 	echo "========================================================"
 }

@@ -3,13 +3,15 @@
 # lookups, reads and user PATCHes (bench/instructions.sh has those), each
 # against raw SQL with the same effect, counted by callgrind as
 # instructions.sh counts (bench/lib.sh's ins_per_call):
-#   POST /Users (no password)   against an INSERT of the same document and its event;
-#   PUT /Users/{id}             against an UPDATE to the same document and its event;
-#   DELETE /Users/{id}          against the DELETE of the user, of its memberships, and the event;
+#   POST /Users (no password)   against an INSERT of the same document;
+#   PUT /Users/{id}             against an UPDATE to the same document;
+#   DELETE /Users/{id}          against the DELETE of the user;
 #   GET /Users?startIndex=&count=100  against the raw SELECT of the page with its count;
 #   POST /Users/.search (userName eq)  against the GET of the same lookup;
 #   PATCH /Groups/{id} adding one member to a group of 10,000  against the
-#     INSERT into scim.group_members, the group's version bump and the event.
+#     INSERT into scim.group_members and the group's version bump.
+# Both sides' changes are recorded by the change feed's triggers, which are
+# the event log of what changed (src/pg/changes.c): each write one row.
 # The requests run as scim-server's role (scim_server), the raw statements
 # as the table owner.  A tenant of its own holds 10,000 users ("wuser<n>"),
 # all members of one group, and the users the runs delete and add.
@@ -70,22 +72,21 @@ name="(SELECT user_name FROM scim_bench.w_ids WHERE pool = 'u' AND n = \$1)"
 # the run's own users: TAG is the run's tag (dh<run>a, ...), \$2 the call
 victim="(SELECT id FROM scim_bench.w_ids WHERE pool = 'TAG' AND n = \$2)"
 now="to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-event="INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status)"
 doc="'{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"pTAG' || \$2 || '\",\"displayName\":\"P ' || \$2 || '\",\"emails\":[{\"value\":\"p' || \$2 || 'TAG@example.com\",\"type\":\"work\"}]}'"
 
 post_handle="SELECT status, headers, body FROM scim.handle_text('POST', '/Users', '', '$hdrs'::jsonb, $doc)"
-post_raw="WITH u AS (INSERT INTO scim.users (tenant, id, data) SELECT '$tenant', i, ($doc)::jsonb || jsonb_build_object('id', i::text, 'meta', jsonb_build_object('resourceType', 'User', 'created', $now, 'lastModified', $now, 'version', 'W/\"1\"')) FROM gen_random_uuid() i RETURNING tenant, id) $event SELECT tenant, 'created', 'User', id, 'POST /Users', 201 FROM u"
+post_raw="INSERT INTO scim.users (tenant, id, data) SELECT '$tenant', i, ($doc)::jsonb || jsonb_build_object('id', i::text, 'meta', jsonb_build_object('resourceType', 'User', 'created', $now, 'lastModified', $now, 'version', 'W/\"1\"')) FROM gen_random_uuid() i"
 put_body="'{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"' || $name || '\",\"displayName\":\"Q ' || \$2 || 'TAG\",\"emails\":[{\"value\":\"q' || \$2 || 'TAG@example.com\",\"type\":\"work\"}]}'"
 put_handle="SELECT status, headers, body FROM scim.handle_text('PUT', '/Users/' || $user, '', '$hdrs'::jsonb, $put_body)"
-put_raw="WITH u AS (UPDATE scim.users r SET data = ($put_body)::jsonb || jsonb_build_object('id', r.id::text, 'meta', jsonb_set(jsonb_set(r.data->'meta', '{lastModified}', to_jsonb($now)), '{version}', to_jsonb('W/\"' || (r.version + 1) || '\"'))), version = r.version + 1, last_modified = now() WHERE r.tenant = '$tenant' AND r.id = $user RETURNING r.tenant, r.id) $event SELECT tenant, 'updated', 'User', id, 'PUT /Users/' || id, 200 FROM u"
+put_raw="UPDATE scim.users r SET data = ($put_body)::jsonb || jsonb_build_object('id', r.id::text, 'meta', jsonb_set(jsonb_set(r.data->'meta', '{lastModified}', to_jsonb($now)), '{version}', to_jsonb('W/\"' || (r.version + 1) || '\"'))), version = r.version + 1, last_modified = now() WHERE r.tenant = '$tenant' AND r.id = $user"
 delete_handle="SELECT status, headers, body FROM scim.handle_text('DELETE', '/Users/' || $victim, '', '$hdrs'::jsonb, NULL)"
-delete_raw="WITH u AS (DELETE FROM scim.users r WHERE r.tenant = '$tenant' AND r.id = $victim RETURNING r.tenant, r.id), m AS (DELETE FROM scim.group_members m WHERE m.tenant = '$tenant' AND m.value = $victim::text) $event SELECT tenant, 'deleted', 'User', id, 'DELETE /Users/' || id, 204 FROM u"
+delete_raw="DELETE FROM scim.users r WHERE r.tenant = '$tenant' AND r.id = $victim"
 page_handle="SELECT status, headers, body FROM scim.handle_text('GET', '/Users', 'startIndex=' || (\$1 % 9900 + 1) || '&count=100', '$hdrs'::jsonb, NULL)"
 page_raw="SELECT (SELECT count(*) FROM scim.users WHERE tenant = '$tenant'), r.data FROM scim.users r WHERE r.tenant = '$tenant' ORDER BY r.created, r.id OFFSET \$1 % 9900 LIMIT 100"
 lookup_get="SELECT status, headers, body FROM scim.handle_text('GET', '/Users', 'filter=userName%20eq%20%22wuser' || \$1 || '%22', '$hdrs'::jsonb, NULL)"
 lookup_search="SELECT status, headers, body FROM scim.handle_text('POST', '/Users/.search', '', '$hdrs'::jsonb, '{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:SearchRequest\"],\"filter\":\"userName eq \\\"wuser' || \$1 || '\\\"\"}')"
 member_handle="SELECT status, headers, body FROM scim.handle_text('PATCH', '/Groups/$gid', '', '$hdrs'::jsonb, '{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"' || $victim || '\"}]}]}')"
-member_raw="WITH i AS (INSERT INTO scim.group_members (tenant, group_id, value, type) VALUES ('$tenant', '$gid', $victim::text, 'User') RETURNING tenant, group_id), g AS (UPDATE scim.groups r SET data = jsonb_set(jsonb_set(r.data, '{meta,lastModified}', to_jsonb($now)), '{meta,version}', to_jsonb('W/\"' || (r.version + 1) || '\"')), version = r.version + 1, last_modified = now() FROM i WHERE r.tenant = i.tenant AND r.id = i.group_id RETURNING r.tenant, r.id) $event SELECT tenant, 'updated', 'Group', id, 'PATCH /Groups/' || id, 204 FROM g"
+member_raw="WITH i AS (INSERT INTO scim.group_members (tenant, group_id, value, type) VALUES ('$tenant', '$gid', $victim::text, 'User') RETURNING tenant, group_id) UPDATE scim.groups r SET data = jsonb_set(jsonb_set(r.data, '{meta,lastModified}', to_jsonb($now)), '{meta,version}', to_jsonb('W/\"' || (r.version + 1) || '\"')), version = r.version + 1, last_modified = now() FROM i WHERE r.tenant = i.tenant AND r.id = i.group_id"
 
 INS_ROWS=10000 INS_DB=$db INS_WORK=$work INS_N1=$n1 INS_N2=$n2
 e0=$(events)
@@ -105,14 +106,14 @@ INS_N1=$((n1 / 4)) INS_N2=$((n2 / 4))
 page_h=$(ins_per_call page_handle "$page_handle" "pg$run" scim_server)
 page_r=$(ins_per_call page_raw "$page_raw" "pgr$run")
 as_server pg_ctl -D "$PGDATA_DIR" -l "$work/server.log" -w start >/dev/null
-# every write must have written: each request and each raw statement one event
+# every write must have written: each request and each raw statement one change
 wrote=$(($(events) - e0))
 [ "$wrote" = $((8 * (n1 + n2))) ] ||
 	{ echo "writes: $((8 * (n1 + n2))) writes but $wrote events" >&2; exit 1; }
 
-for r in "POST /Users:$post_h:$post_r:INSERT and event" "PUT /Users/{id}:$put_h:$put_r:UPDATE and event" \
-	"DELETE /Users/{id}:$del_h:$del_r:DELETEs and event" \
-	"PATCH /Groups/{id} add 1 of 10,000:$mem_h:$mem_r:INSERT, version bump and event" \
+for r in "POST /Users:$post_h:$post_r:INSERT" "PUT /Users/{id}:$put_h:$put_r:UPDATE" \
+	"DELETE /Users/{id}:$del_h:$del_r:DELETE" \
+	"PATCH /Groups/{id} add 1 of 10,000:$mem_h:$mem_r:INSERT and version bump" \
 	"GET /Users page of 100:$page_h:$page_r:SELECT of the page and count" \
 	"POST /Users/.search:$look_s:$look_g:GET /Users?filter= (through scim.handle_text())"; do
 	printf '%s\n' "$r"

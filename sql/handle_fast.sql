@@ -218,11 +218,11 @@ BEGIN
 	stored_equal := (SELECT pg_temp.norm(x.data - 'userName') = pg_temp.norm(y.data - 'userName') AND x.version = y.version
 					 FROM scim.users x, scim.users y WHERE x.id = a::uuid AND y.id = b::uuid);
 	stored_equal := stored_equal AND
-		(SELECT array_agg(format('%s %s %s %s', e.kind, e.status, e.scim_type, e.detail) ORDER BY e.id)
-		 FROM scim.event e WHERE e.operation = 'PATCH /Users/' || a)
+		(SELECT array_agg(format('%s %s %s %s %s', e.kind, e.status, e.scim_type, e.detail, e.version) ORDER BY e.at)
+		 FROM scim.events e WHERE e.operation = 'PATCH /Users/' || a)
 		IS NOT DISTINCT FROM
-		(SELECT array_agg(format('%s %s %s %s', e.kind, e.status, e.scim_type, e.detail) ORDER BY e.id)
-		 FROM scim.event e WHERE e.operation = 'PATCH /Users/' || b);
+		(SELECT array_agg(format('%s %s %s %s %s', e.kind, e.status, e.scim_type, e.detail, e.version) ORDER BY e.at)
+		 FROM scim.events e WHERE e.operation = 'PATCH /Users/' || b);
 	DELETE FROM scim.users WHERE id IN (a::uuid, b::uuid) AND tenant = current_setting('test.tenant')::uuid;
 	RETURN NEXT;
 END;

@@ -117,7 +117,8 @@ ALTER TABLE scim.group_members DISABLE TRIGGER USER;
 SELECT * FROM pg_temp.b(:'admin');
 INSERT INTO scim.group_members (tenant, group_id, value, type) VALUES (:'tenant', :'gid', :'uid', 'User');
 SELECT * FROM pg_temp.b(:'admin');
-ALTER TABLE scim.group_members ENABLE ALWAYS TRIGGER members_changed, ENABLE REPLICA TRIGGER members_applied;
+ALTER TABLE scim.group_members ENABLE ALWAYS TRIGGER members_changed, ENABLE REPLICA TRIGGER members_applied,
+	ENABLE TRIGGER changes;
 
 -- More tenants than a backend once kept (16) served in turn: each is read
 -- once, then found in the backend's caches (tokens, limits, memberships), so

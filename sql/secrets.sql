@@ -50,12 +50,12 @@ SELECT c.path,
 	   (SELECT count(*) FROM scim.users u WHERE strpos(u::text, c.pw) > 0) AS users,
 	   (SELECT count(*) FROM scim.groups g WHERE strpos(g::text, c.pw) > 0) AS groups,
 	   (SELECT count(*) FROM scim.group_members m WHERE strpos(m::text, c.pw) > 0) AS members,
-	   (SELECT count(*) FROM scim.event e WHERE strpos(e::text, c.pw) > 0) AS events,
+	   (SELECT count(*) FROM scim.events e WHERE strpos(e::text, c.pw) > 0) AS events,
 	   (SELECT count(*) FROM scim.tenant t WHERE strpos(t::text, c.pw) > 0) AS tenants,
 	   (SELECT count(*) FROM scim.token t WHERE strpos(t::text, c.pw) > 0) AS tokens
 FROM clear c ORDER BY c.path;
 -- each write made a new secret (a new salt, so a new secret even for the same password)
-SELECT count(*) AS events, count(*) FILTER (WHERE kind = 'updated') AS updated FROM scim.event
+SELECT count(*) AS events, count(*) FILTER (WHERE kind = 'updated') AS updated FROM scim.events
 WHERE resource_id = :'uid';
 
 -- never returned, never filtered or sorted on

@@ -87,7 +87,6 @@ SET log_parameter_max_length = -1;
 -- the extension's internal functions
 SELECT scim._act_for(:'beta');
 SELECT scim._patched();
-SELECT scim._patched_kind();
 SELECT scim._patch_step('{}', 1, '{}', now());
 SELECT scim._put_step('{}', 1, '{}', 'x', now());
 SELECT scim._hash_password('x');

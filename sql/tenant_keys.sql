@@ -21,13 +21,16 @@ INSERT INTO not_per_tenant VALUES
 	('schema', 'the schema registry, shared by every tenant'),
 	('resource_type', 'the schema registry, shared by every tenant'),
 	('resource_type_extension', 'the schema registry, shared by every tenant'),
-	('common_attributes', 'the schema registry, shared by every tenant');
+	('common_attributes', 'the schema registry, shared by every tenant'),
+	('change_pruned', 'one row: how far scim.prune_events() has pruned the change feed of every tenant');
 
 -- Indexes of per-tenant tables that may not lead with the tenant, each with why.
 CREATE TEMP TABLE index_exception (name text PRIMARY KEY, why text NOT NULL);
 INSERT INTO index_exception VALUES
 	('users_emails_idx', 'GIN over the emails'' values, with no place for the tenant; not unique, '
-	 'and each lookup through it also names the tenant');
+	 'and each lookup through it also names the tenant'),
+	('change_order_idx', 'the change feed of every tenant in its order (pos, seq); not unique, and '
+	 'one tenant''s feed is read from the primary key, which leads with the tenant');
 
 -- The extension's tables, and the ones of them that are per tenant.
 CREATE TEMP VIEW store AS

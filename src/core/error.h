@@ -37,6 +37,7 @@ typedef enum ScimErrorKind
 	SCIM_ERR_METHOD_NOT_ALLOWED,
 	SCIM_ERR_PRECONDITION_FAILED,	/* If-Match names another version */
 	SCIM_ERR_PAYLOAD_TOO_LARGE,
+	SCIM_ERR_GONE,				/* a change feed position that has been pruned */
 	SCIM_ERR_NOT_IMPLEMENTED,
 	SCIM_ERR_OUT_OF_MEMORY,
 	SCIM_ERR__COUNT

@@ -51,10 +51,6 @@ CREATE FUNCTION scim._patched() RETURNS jsonb
 	AS 'MODULE_PATHNAME', 'scim_patched'
 	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION scim._patched() IS 'The resource the last scim._patch_step() made (internal)';
-CREATE FUNCTION scim._patched_kind() RETURNS text
-	AS 'MODULE_PATHNAME', 'scim_patched_kind'
-	LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION scim._patched_kind() IS 'The event kind (updated, suspended, unsuspended) of the last scim._patch_step() (internal)';
 
 -- The tenant a request acts for, set by the handler after authentication
 -- and only inside it (src/pg/tenant.c): not callable from anywhere else.

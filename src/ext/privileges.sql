@@ -56,3 +56,13 @@ GRANT DELETE ON scim.event TO scim_app;
 GRANT EXECUTE ON FUNCTION scim._random_token() TO scim_app;
 GRANT EXECUTE ON FUNCTION scim.handle(text, text, text, jsonb, text) TO scim_app;
 GRANT EXECUTE ON FUNCTION scim.handle_text(text, text, text, jsonb, text) TO scim_app;
+
+-- The change feed is the application's to read and prune (scim_app's),
+-- not the HTTP layer's nor the handler's: the triggers write it without
+-- either needing a privilege on it (src/pg/changes.c).
+GRANT SELECT, DELETE ON scim.change TO scim_app;
+GRANT SELECT, UPDATE ON scim.change_pruned TO scim_app;
+GRANT EXECUTE ON FUNCTION scim._changes_final(), scim._change_id(bigint, bigint), scim._changes_after(text, integer)
+	TO scim_app;
+REVOKE ALL ON FUNCTION scim.changes(text, integer, uuid), scim.changes_now() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION scim.changes(text, integer, uuid), scim.changes_now() TO scim_app;

@@ -16,7 +16,7 @@
 --                 row-level security policies, for the tenant the handler
 --                 has authenticated.  No one logs in as it or is its member.
 --   scim_app      the application's backend: manages tenants and tokens,
---                 reads every tenant's users, groups and events.  Trusted
+--                 reads every tenant's users, groups, events and changes.  Trusted
 --                 across tenants; grant it to the application's own role.
 -- A superuser, or a role with BYPASSRLS, is never subject to row-level
 -- security, even FORCEd: as scim_handler it would read every tenant, so
@@ -244,19 +244,22 @@ COMMENT ON TABLE scim.group_members IS
 
 -- A domain, not a CHECK on the column: a domain's check is kept ready in
 -- the type cache, a column's is read back from the catalog by every
--- statement that inserts, and every write inserts an event.
+-- statement that inserts, and every failed request inserts an event.
 CREATE DOMAIN scim.event_kind AS text
 	CHECK (VALUE IN ('created', 'updated', 'suspended', 'unsuspended', 'deleted', 'failed'));
 COMMENT ON DOMAIN scim.event_kind IS 'What an event records: created, updated, suspended, unsuspended, deleted or failed';
 
--- No foreign key to scim.tenant: every write appends an event, and the key
--- check would lock the tenant's row each time (concurrent writers of one
--- tenant then share it through multixacts).  The log of a deleted tenant
--- stays, as an audit trail, until scim.prune_events() ages it out.
+-- The requests that failed, and those that changed nothing but left
+-- attributes out; what requests changed is recorded once, by the change
+-- feed's rows (src/ext/changes.sql), and the view scim.events shows both.
+-- No foreign key to scim.tenant: the key check would lock the tenant's row
+-- each time (concurrent writers of one tenant then share it through
+-- multixacts).  The log of a deleted tenant stays, as an audit trail,
+-- until scim.prune_events() ages it out.
 --
 -- One index: the key (tenant, at, id) is unique by its id and serves a
 -- tenant's log in time order, which is how the log is read.  A second
--- index for the id alone cost every write another index entry and WAL
+-- index for the id alone cost every event another index entry and WAL
 -- record, and nothing looks an event up by its id.
 CREATE TABLE scim.event (
 	tenant uuid NOT NULL,
@@ -272,15 +275,8 @@ CREATE TABLE scim.event (
 	PRIMARY KEY (tenant, at, id)
 );
 COMMENT ON SEQUENCE scim.event_id_seq IS 'Numbers the events (identity of scim.event.id)';
-COMMENT ON TABLE scim.event IS 'What each provisioning request did, per tenant: the log an admin reviews after a cycle';
-
--- security_invoker: the reader's own privileges and policies apply, so
--- the view shows no more of the log than its reader could read directly.
-CREATE VIEW scim.events WITH (security_invoker = true) AS
-	SELECT e.tenant, t.name AS tenant_name, e.at, e.kind, e.resource_type, e.resource_id,
-		   e.operation, e.status, e.scim_type, e.detail
-	FROM scim.event e LEFT JOIN scim.tenant t ON t.id = e.tenant;
-COMMENT ON VIEW scim.events IS 'The event log with tenant names (NULL once a tenant is deleted), newest last';
+COMMENT ON TABLE scim.event IS
+	'Provisioning requests that failed or changed nothing, per tenant; the view scim.events shows them with the changes of scim.change, the log an admin reviews after a cycle';
 
 -- Row-level security: scim_handler sees the rows of the tenant the
 -- handler acts for (scim.current_tenant(), which only the handler can
@@ -367,16 +363,3 @@ COMMENT ON VIEW scim.tokens IS
 	'The bearer tokens without their hashes: prefix (the first 12 characters, NULL for tokens issued before it was kept) tells which is which; read with the rights on scim.token';
 
 REVOKE ALL ON TABLE scim.token FROM PUBLIC;
-
-CREATE FUNCTION scim.prune_events(retention interval DEFAULT NULL) RETURNS bigint
-	LANGUAGE sql VOLATILE
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-	WITH d AS (DELETE FROM scim.event
-			   WHERE at < now() - coalesce(retention, nullif(current_setting('scim.event_retention', true), '')::interval,
-											 interval '90 days')
-			   RETURNING 1)
-	SELECT count(*) FROM d
-	$$;
-COMMENT ON FUNCTION scim.prune_events(interval) IS
-	'Deletes events older than the retention (the argument, else the scim.event_retention setting, else 90 days); returns how many';

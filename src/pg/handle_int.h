@@ -247,14 +247,10 @@ extern void ScimPgGroupsOfRows(const Request *req, Row **users, int n, MemoryCon
 
 /* user_groups.c */
 extern Jsonb *ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt);
-extern void ScimPgForgetMember(const Request *req, const char *id, MemoryContext cxt);
 extern bool ScimPgSetMembers(const Request *req, Datum gid, const char *op, const JsonbValue *members,
 							 MemoryContext cxt);
 extern Jsonb *ScimPgPatchMembers(const Request *req, Datum gid, Jsonb *request, bool *changed,
 								 MemoryContext cxt);
-
-/* user_patch.c */
-extern const char *ScimPgChangeKind(Jsonb *was, Jsonb *now);
 
 /* respond.c */
 extern const char ScimPgNullHeader[];

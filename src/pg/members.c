@@ -24,7 +24,6 @@ typedef enum MemberStatement
 	MS_DELETE_ONE,
 	MS_DELETE_MATCHING,
 	MS_ADD,
-	MS_FORGET,
 	MS_GROUPS_OF_USERS,
 	MS_VALUE_EQ,
 	MS__COUNT
@@ -90,10 +89,6 @@ static const StatementDef member_statements[MS__COUNT] = {
 		"ON CONFLICT ON CONSTRAINT group_members_pkey DO NOTHING RETURNING 1) "
 		"SELECT t.type, (SELECT count(*) FROM i) FROM t",
 	4, {UUIDOID, UUIDOID, TEXTOID, TEXTOID}},
-	/* a deleted user or group is a member nowhere any more */
-	[MS_FORGET] = {
-		"DELETE FROM scim.group_members m WHERE m.tenant = $1 AND m.value = $2",
-	2, {UUIDOID, TEXTOID}},
 	/* a user's groups as responses show them, NULL for none; $3 is the base URL */
 	/* a user's groups (user_groups.c reads one user's) for each of the users $2 that is in a group */
 	[MS_GROUPS_OF_USERS] = {
@@ -176,17 +171,6 @@ ScimPgGroupsOfRows(const Request *req, Row **users, int n, MemoryContext cxt)
 		if (found != NULL)
 			(*found)->groups = DatumGetJsonbPCopy(SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &isnull));
 	}
-}
-
-/* Take the memberships of deleted user or group id (as text) away. */
-void
-ScimPgForgetMember(const Request *req, const char *id, MemoryContext cxt)
-{
-	Datum		args[2];
-
-	args[0] = req->tenant_datum;
-	args[1] = CStringGetTextDatum(id);
-	run(MS_FORGET, args, NULL, false, cxt);
 }
 
 /*

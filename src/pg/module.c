@@ -43,6 +43,7 @@ void
 _PG_init(void)
 {
 	ScimPgTenantInit();
+	ScimPgChangesInit();
 	DefineCustomIntVariable("scim.max_results",
 							"The largest page scim.handle() answers (maxResults, RFC 7644 section 3.4.2.4).",
 							NULL, &scim_max_results, 1000, 1, 100000,

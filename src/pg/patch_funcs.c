@@ -407,10 +407,11 @@ members_equal(JsonbContainer *a, JsonbContainer *b, const char *const *names, in
 {
 	ScimPgWalk	wa;
 	ScimPgWalk	wb;
-	ScimPgEntry ka,
-				va,
-				kb,
-				vb;
+	/* set when read: zeroed for the compiler, which cannot see that */
+	ScimPgEntry ka = {0},
+				va = {0},
+				kb = {0},
+				vb = {0};
 	bool		ha;
 	bool		hb;
 
@@ -444,6 +445,13 @@ members_equal(JsonbContainer *a, JsonbContainer *b, const char *const *names, in
 			hb = ScimPgWalkNext(&wb, &kb, &vb);
 	}
 	return true;
+}
+
+/* Are objects a and b equal but for member except, each member as jsonb's = compares it? */
+bool
+ScimPgObjectsEqualExcept(JsonbContainer *a, JsonbContainer *b, const char *except)
+{
+	return members_equal(a, b, NULL, 0, except);
 }
 
 /*

@@ -74,6 +74,14 @@ extern void *ScimPgCacheFind(ScimPgCache *c, const void *key);
 extern void *ScimPgCacheAdd(ScimPgCache *c, const void *key, uint64 seen);
 extern void ScimPgCacheForget(ScimPgCache *c);
 
+/* changes.c: what made the changes being written, the request under way */
+typedef struct ScimPgOrigin
+{
+	const char *operation;		/* "PATCH /Users/2819c223-...", as its event names it; NULL for none */
+	int			status;			/* the request's answer */
+	const char *detail;			/* what its event says besides, or NULL */
+} ScimPgOrigin;
+
 /* tenant.c: a scim.handle() call, as ScimPgHandlerEnter() keeps it */
 typedef struct ScimPgCall
 {
@@ -82,6 +90,7 @@ typedef struct ScimPgCall
 	int			nest;			/* the call's GUC nesting level, 0 until it needs one */
 	bool		tenant_was_set; /* the tenant before the call */
 	pg_uuid_t	tenant_was;
+	ScimPgOrigin origin_was;	/* what made changes before the call */
 	struct ScimPgCall *outer;
 } ScimPgCall;
 
@@ -92,6 +101,35 @@ extern void ScimPgHandlerLeave(ScimPgCall *call);
 extern void ScimPgHandlerAbort(ScimPgCall *call);
 extern void ScimPgRequireHandler(const char *function);
 extern void ScimPgActFor(const pg_uuid_t *tenant);
+
+/* change_rows.c: one row of scim.change, as changes.c's triggers make it */
+typedef struct ScimPgChange
+{
+	pg_uuid_t	tenant;
+	const char *kind;
+	const char *rtype;			/* NULL for none */
+	const pg_uuid_t *id;		/* NULL for none */
+	const pg_uuid_t *member;	/* NULL for none */
+	int64		version;
+	bool		has_version;
+} ScimPgChange;
+
+extern void ScimPgChangeInsert(const ScimPgChange *c, int n, const ScimPgOrigin *origin);
+extern void ScimPgChangeClose(bool release);
+extern Oid	ScimPgChangeRelid(void);
+
+/* changes.c: the change feed's triggers */
+extern void ScimPgChangesInit(void);
+extern void ScimPgChangesOrigin(const ScimPgOrigin *o);
+extern ScimPgOrigin ScimPgChangesCurrentOrigin(void);
+extern void ScimPgChangesRequestEnd(void);
+
+/* change_notify.c */
+extern void ScimPgChangesNotifyInit(void);
+extern void ScimPgChangesNotify(void);
+
+/* user_patch.c */
+extern const char *ScimPgChangeKind(Jsonb *was, Jsonb *now);
 
 /* secrets.c: the HMAC-SHA-256 a cursor is signed with (32 bytes into out) */
 extern void ScimPgCursorMac(const uint8 *data, size_t len, uint8 *out);
@@ -344,6 +382,7 @@ typedef struct ScimPgStamp
 
 extern Jsonb *ScimPgPatchTry(Jsonb *resource, Jsonb *patch, text *type_name, const ScimPgStamp *stamp,
 							 bool *changed, ScimError *err, ScimIgnored *ignored);
+extern bool ScimPgObjectsEqualExcept(JsonbContainer *a, JsonbContainer *b, const char *except);
 
 /* project_funcs.c */
 struct ScimProjection;

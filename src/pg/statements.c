@@ -26,11 +26,11 @@
  * A PATCH is one statement: the UPDATE applies the request to the row it
  * reads through scim._patch_step() in its WHERE clause and takes the result
  * from scim._patched() in its SET list (a row's qualification is evaluated
- * just before its new values) and logs the event from the same CTE.  With
- * the user's groups it returns the row; without, it returns nothing, and
- * the row is the step's own result, with the version it gave (a second
- * scan of the CTE and the row's copies cost 20,000 instructions).  The
- * event inserted says the row was.  A row changed by another transaction
+ * just before its new values); the change feed's trigger records it, which
+ * is its event (src/pg/changes.c).  With the user's groups it returns the
+ * row; without, it returns nothing, and the row is the step's own result,
+ * with the version it gave (a second scan of the updated row and its
+ * copies cost 20,000 instructions).  A row changed by another transaction
  * meanwhile is qualified again on its new version, as for any UPDATE under
  * READ COMMITTED, so the request applies to what it finds then.  When the
  * step declines (the request fails, changes nothing, or renames the user)
@@ -53,25 +53,22 @@
 #define EXTERNALID_EQ "scim.key(r.data, 'externalId') = $2"
 #define DISPLAYNAME_EQ "scim.key_lower(r.data, 'displayName') = lower($2)"
 /*
- * The PATCH, in two parts: the UPDATE with the step, and the event read
- * from it.  A PUT is the same statement with its own step, which takes the
- * body ($3) and the user's id as the response shows it ($2).
+ * The PATCH: the UPDATE with the step, returning the row to join the
+ * user's groups to, or nothing.  A PUT is the same statement with its own
+ * step, which takes the body ($3) and the user's id as the response shows
+ * it ($2).
  */
 #define PATCH_STEP "scim._patch_step(r.data, r.version, $3, $4)"
 #define PUT_STEP "scim._put_step(r.data, r.version, $3, $2, $4)"
-#define USER_STEP_UPDATE(step, returning) \
-	"WITH u AS (UPDATE scim.users r SET data = scim._patched(), version = r.version + 1, last_modified = $4 " \
-	"WHERE r.tenant = $1 AND " BY_ID " AND " step " " \
-	"RETURNING r.tenant, r.id, scim._patched_kind() AS kind" returning ")"
-#define USER_STEP_EVENT \
-	"INSERT INTO scim.event (tenant, kind, resource_type, resource_id, operation, status) " \
-	"SELECT u.tenant, u.kind, 'User', u.id, $5, 200 FROM u"
+#define USER_STEP_UPDATE(step) \
+	"UPDATE scim.users r SET data = scim._patched(), version = r.version + 1, last_modified = $4 " \
+	"WHERE r.tenant = $1 AND " BY_ID " AND " step
 /* the row's data is the step's result, which the caller has: not copied through the CTE */
 #define STEP_COLUMNS "SELECT r.id, NULL::jsonb, r.version, g.id, g.data->>'displayName', r.created FROM "
 #define USER_STEP(step) \
-	USER_STEP_UPDATE(step, ", r.version, r.created") ", e AS (" USER_STEP_EVENT ") " STEP_COLUMNS "u r" USER_GROUPS
-#define USER_STEP_ALONE(step) USER_STEP_UPDATE(step, "") " " USER_STEP_EVENT
-#define STEP_ARGS {UUIDOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TEXTOID}
+	"WITH u AS (" USER_STEP_UPDATE(step) " RETURNING r.tenant, r.id, r.version, r.created) " STEP_COLUMNS "u r" USER_GROUPS
+#define USER_STEP_ALONE(step) USER_STEP_UPDATE(step)
+#define STEP_ARGS {UUIDOID, TEXTOID, JSONBOID, TIMESTAMPTZOID}
 
 /*
  * The discovery documents (RFC 7644 section 4), from the registry's
@@ -105,15 +102,15 @@ static const StatementDef statements[ST__COUNT] = {
 	[ST_GROUP_EXTERNALID] = {GROUP_ROW EXTERNALID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_ID] = {GROUP_ROW ID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_GROUP_GET] = {GROUP_ROW BY_ID, 2, {UUIDOID, TEXTOID}},
-	[ST_USER_PATCH] = {USER_STEP(PATCH_STEP), 5, STEP_ARGS},
+	[ST_USER_PATCH] = {USER_STEP(PATCH_STEP), 4, STEP_ARGS},
 	/* without the join: the groups are read after it (user_groups.c) */
-	[ST_USER_PUT] = {USER_STEP_ALONE(PUT_STEP), 5, STEP_ARGS},
+	[ST_USER_PUT] = {USER_STEP_ALONE(PUT_STEP), 4, STEP_ARGS},
 	[ST_USER_DISPLAYNAME] = {USER_ROW DISPLAYNAME_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_USERNAME_ALONE] = {USER_ROW_ALONE USERNAME_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_EXTERNALID_ALONE] = {USER_ROW_ALONE EXTERNALID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_ID_ALONE] = {USER_ROW_ALONE ID_EQ, 2, {UUIDOID, TEXTOID}},
 	[ST_USER_GET_ALONE] = {USER_ROW_ALONE BY_ID, 2, {UUIDOID, TEXTOID}},
-	[ST_USER_PATCH_ALONE] = {USER_STEP_ALONE(PATCH_STEP), 5, STEP_ARGS},
+	[ST_USER_PATCH_ALONE] = {USER_STEP_ALONE(PATCH_STEP), 4, STEP_ARGS},
 	[ST_USER_DISPLAYNAME_ALONE] = {USER_ROW_ALONE DISPLAYNAME_EQ, 2, {UUIDOID, TEXTOID}},
 	/*
 	 * Not EXISTS: when one tenant held nearly all the memberships, its

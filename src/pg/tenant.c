@@ -98,6 +98,8 @@ ScimPgHandlerEnter(FunctionCallInfo fcinfo, ScimPgCall *call)
 	call->outer = current_call;
 	call->tenant_was_set = tenant_set;
 	call->tenant_was = tenant_value;
+	call->origin_was = ScimPgChangesCurrentOrigin();
+	ScimPgChangesOrigin(NULL);
 	tenant_set = false;
 	current_call = call;
 }
@@ -115,10 +117,15 @@ ScimPgHandlerNest(void)
 		current_call->nest = NewGUCNestLevel();
 }
 
-/* Leave the handler normally: the caller's role, settings and tenant again. */
+/*
+ * Leave the handler normally: the request's member changes to the change
+ * feed, then the caller's role, settings and tenant again.
+ */
 void
 ScimPgHandlerLeave(ScimPgCall *call)
 {
+	ScimPgChangesRequestEnd();
+	ScimPgChangesOrigin(&call->origin_was);
 	if (call->nest > 0)
 		AtEOXact_GUC(false, call->nest);
 	SetUserIdAndSecContext(call->save_user, call->save_sec);
@@ -134,6 +141,7 @@ ScimPgHandlerLeave(ScimPgCall *call)
 void
 ScimPgHandlerAbort(ScimPgCall *call)
 {
+	ScimPgChangesOrigin(&call->origin_was);
 	tenant_set = call->tenant_was_set;
 	tenant_value = call->tenant_was;
 	current_call = call->outer;

@@ -2,7 +2,8 @@
  * user_patch.c
  *		The request handler's PATCH and PUT of /Users/{id}: one UPDATE that
  *		applies the request to the row it reads through scim._patch_step()
- *		or scim._put_step(), and the functions that statement calls.
+ *		or scim._put_step(), and the functions that statement calls; the
+ *		change feed's trigger records it (changes.c).
  */
 #include "handle_int.h"
 
@@ -13,7 +14,7 @@
 
 #include "jsonb_compat.h"
 
-/* The text of ->> 'active', as the event kinds compare it; NULL when absent or null. */
+/* The text of ->> 'active', as the change kinds compare it; NULL when absent or null. */
 static const char *
 active_text(Jsonb *doc)
 {
@@ -32,7 +33,7 @@ active_text(Jsonb *doc)
 }
 
 /*
- * The event a change of a resource from was to now is: suspended when
+ * The kind of a change of a resource from was to now: suspended when
  * active turns false (absent counts as true), unsuspended when it turns
  * back, else updated.
  */
@@ -79,7 +80,6 @@ typedef enum PatchVerdict
 static PatchVerdict patch_verdict;
 static Jsonb *patch_result;
 static int64 patch_version;		/* the version patch_result is written with */
-static const char *patch_kind;
 static MemoryContext patch_cxt;
 
 /* A step begins: nothing kept, declined until it says otherwise. */
@@ -94,13 +94,12 @@ step_begin(const char *function)
 	patch_verdict = PATCH_DECLINED;
 }
 
-/* A step applies: the row data becomes doc at version, for scim._patched() and _patched_kind(). */
+/* A step applies: the row data becomes doc at version, for scim._patched(). */
 static void
-step_keep(Jsonb *data, Jsonb *doc, int64 version)
+step_keep(Jsonb *doc, int64 version)
 {
 	MemoryContext old = MemoryContextSwitchTo(patch_cxt);
 
-	patch_kind = ScimPgChangeKind(data, doc);
 	patch_result = palloc(VARSIZE(doc));
 	memcpy(patch_result, doc, VARSIZE(doc));
 	patch_version = version;
@@ -112,9 +111,8 @@ PG_FUNCTION_INFO_V1(scim_patch_step);
 
 /*
  * scim._patch_step(data, version, request, at) → boolean: apply the PatchOp
- * request to a user's stored data; true, with the result and the event kind
- * kept for scim._patched() and scim._patched_kind(), when the row is to be
- * updated.  Never raises for a request the PL/pgSQL handler would refuse:
+ * request to a user's stored data; true, with the result kept for
+ * scim._patched(), when the row is to be updated.  Never raises for a request the PL/pgSQL handler would refuse:
  * it declines, and scim.handle() passes the request on.
  */
 Datum
@@ -150,7 +148,7 @@ scim_patch_step(PG_FUNCTION_ARGS)
 	/* a new password is stored as its secret, which the general path makes */
 	if (!same_string(data, newdata, "password"))
 		PG_RETURN_BOOL(false);
-	step_keep(data, newdata, version + 1);
+	step_keep(newdata, version + 1);
 	PG_RETURN_BOOL(true);
 }
 
@@ -162,8 +160,8 @@ PG_FUNCTION_INFO_V1(scim_put_step);
  * row that exists (a missing user is 404 before its body is read), the
  * body normalised as write.c's replace() does it, its password's secret,
  * meta kept, the stored password kept unless the body sends one.  True,
- * with the result and the event kind kept as scim._patch_step() keeps
- * them, when the row is to be updated.  A body the general path refuses
+ * with the result kept as scim._patch_step() keeps it, when the row is to
+ * be updated.  A body the general path refuses
  * raises its error (400): the caller runs inside the request's
  * subtransaction.  Nothing changed, attributes the schema lacks (named in
  * the event by the general path), or a new userName (which may be taken:
@@ -195,7 +193,7 @@ scim_put_step(PG_FUNCTION_ARGS)
 	if (!same_string(data, doc, "userName"))
 		PG_RETURN_BOOL(false);
 	doc = ScimPgStampMeta(doc, ScimPgTimestampText(ts), ScimPgEtagText(version + 1));
-	step_keep(data, doc, version + 1);
+	step_keep(doc, version + 1);
 	PG_RETURN_BOOL(true);
 }
 
@@ -209,7 +207,6 @@ ScimPgForgetPatched(void)
 	if (patch_cxt != NULL)
 		MemoryContextReset(patch_cxt);
 	patch_result = NULL;
-	patch_kind = NULL;
 }
 
 /* A copy of the resource the last scim._patch_step() made, in the current context. */
@@ -236,14 +233,19 @@ scim_patched(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(scim_patched_kind);
 
-/* scim._patched_kind() → text: the event kind of the last scim._patch_step(). */
+/*
+ * scim._patched_kind(), which releases 0.1.0 and 0.2.0 declare: the kind
+ * of the event their statement logged, which the change feed's trigger
+ * records now.
+ */
 Datum
 scim_patched_kind(PG_FUNCTION_ARGS)
 {
-	ScimPgRequireHandler("scim._patched_kind()");
-	if (patch_result == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(patch_kind));
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("function %s is no longer supported", "scim._patched_kind()"),
+			 errhint("Update the extension: ALTER EXTENSION scim UPDATE.")));
+	PG_RETURN_NULL();
 }
 
 /*
@@ -262,9 +264,9 @@ stepped_row(const Request *req, int rc, bool stale, Datum tenant, MemoryContext 
 		if (n == 1 && patch_verdict == PATCH_APPLIED)
 			rows->data = patched_copy();
 	}
-	else if (rc == SPI_OK_INSERT)
+	else if (rc == SPI_OK_UPDATE)
 	{
-		/* without groups: one event inserted is one user updated, with the step's result */
+		/* without groups: the one user updated, with the step's result */
 		n = (int) SPI_processed;
 		rows = palloc0(sizeof(Row));
 		if (n == 1 && patch_verdict == PATCH_APPLIED)
@@ -294,14 +296,13 @@ stepped_row(const Request *req, int rc, bool stale, Datum tenant, MemoryContext 
 Row *
 ScimPgReplaceUser(const Request *req, Jsonb *body, TimestampTz ts, MemoryContext cxt)
 {
-	Datum		args[5];
+	Datum		args[4];
 	Row		   *row;
 
 	args[0] = req->tenant_datum;
 	args[1] = CStringGetTextDatum(req->id);
 	args[2] = JsonbPGetDatum(body);
 	args[3] = TimestampTzGetDatum(ts);
-	args[4] = CStringGetTextDatum(ScimPgCat3("PUT /Users/", req->rid, ""));
 	patch_verdict = PATCH_NO_ROW;
 	row = stepped_row(req, ScimPgRun(ST_USER_PUT, args, false, cxt), false, req->tenant_datum, cxt);
 	if (row != NULL && req->base != NULL)
@@ -314,7 +315,8 @@ bool
 ScimPgAnswerPatch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, const struct ScimProjection *proj,
 			 MemoryContext cxt, Datum *result)
 {
-	Datum		args[5];
+	Datum		args[4];
+	ScimPgOrigin origin = {NULL, 200, NULL};
 	Row		   *row;
 	ScimPgSink	doc;
 	bool		stale;
@@ -328,7 +330,8 @@ ScimPgAnswerPatch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, con
 	args[1] = CStringGetTextDatum(req->id);
 	args[2] = JsonbPGetDatum(req->body);
 	args[3] = TimestampTzGetDatum(GetCurrentTimestamp());
-	args[4] = CStringGetTextDatum(ScimPgCat3("PATCH /Users/", req->rid, ""));
+	origin.operation = ScimPgCat3("PATCH /Users/", req->rid, "");
+	ScimPgChangesOrigin(&origin);
 	patch_verdict = PATCH_NO_ROW;
 	rc = ScimPgRunUsers(ST_USER_PATCH, args, false, tenant, cxt, &stale);
 	if ((row = stepped_row(req, rc, stale, tenant, cxt)) != NULL)
@@ -342,7 +345,7 @@ ScimPgAnswerPatch(FunctionCallInfo fcinfo, const Request *req, Datum tenant, con
 	}
 	if (patch_verdict == PATCH_UNCHANGED)
 	{
-		/* answered as a read: no write, no event, the version stays */
+		/* answered as a read: no write, no change, the version stays */
 		Row		   *cur = ScimPgReadById(req, tenant, cxt);
 
 		if (cur == NULL)

@@ -96,6 +96,7 @@ typedef struct Resource
 	char	   *now_text;
 	Datum		id;				/* the resource's uuid */
 	char	   *id_text;		/* and as uuid_out() writes it */
+	char	   *operation;		/* the method and canonical path, as events name the request */
 } Resource;
 
 static int
@@ -320,28 +321,33 @@ show_written(Resource *r, int status, Jsonb *data, int64 version, const char *lo
 }
 
 /*
- * Append to the event log: the resource's method and canonical path, as
- * the PL/pgSQL handler named them, and what the request set that the
- * schema does not define and was left out, for the admin to see (with
- * "nothing changed" when that was all it set).
+ * What the event log says besides of a write: what the request set that
+ * the schema does not define and was left out, for the admin to see (with
+ * "nothing changed" when that was all it set); NULL when nothing was.
+ */
+static char *
+ignored_detail(Resource *r, bool changed)
+{
+	int			listed = 1;
+
+	if (r->ignored.n == 0)
+		return NULL;
+	for (const char *p = r->ignored.names; (p = strstr(p, ", ")) != NULL; p++)
+		listed++;
+	return psprintf("%sattributes the schema does not define, left out: %s%s", changed ? "" : "nothing changed; ",
+					r->ignored.names, listed < r->ignored.n ? ", ..." : "");
+}
+
+/*
+ * The changes written from here on are this request's, answered with
+ * status: their rows in scim.change are its record in the event log.
  */
 static void
-log_event(Resource *r, const char *kind, int status, bool changed)
+originate(Resource *r, int status)
 {
-	Request		named = *r->req;
-	char	   *detail = NULL;
+	ScimPgOrigin o = {r->operation, status, ignored_detail(r, true)};
 
-	named.path = r->req->rid ? ScimPgCat3(r->endpoint, r->req->rid, "") : pnstrdup(r->endpoint, strlen(r->endpoint) - 1);
-	if (r->ignored.n > 0)
-	{
-		int			listed = 1;
-
-		for (const char *p = r->ignored.names; (p = strstr(p, ", ")) != NULL; p++)
-			listed++;
-		detail = psprintf("%sattributes the schema does not define, left out: %s%s", changed ? "" : "nothing changed; ",
-						  r->ignored.names, listed < r->ignored.n ? ", ..." : "");
-	}
-	ScimPgLogEvent(&named, kind, r->req->rtype, r->id_text, status, NULL, detail, r->cxt);
+	ScimPgChangesOrigin(&o);
 }
 
 /* POST /Users or /Groups: a resource created from the body (RFC 7644 section 3.3). */
@@ -379,6 +385,7 @@ create(Resource *r)
 	args[1] = r->id;
 	args[2] = JsonbPGetDatum(doc);
 	args[3] = TimestampTzGetDatum(r->ts);
+	originate(r, 201);
 	if (run(FOR_TYPE(req, WS_INSERT_USER), args, NULL, false, r->cxt) != SPI_OK_INSERT)
 		elog(ERROR, "scim.handle(): could not insert a %s", req->rtype);
 	if (SPI_processed == 0)
@@ -386,7 +393,6 @@ create(Resource *r)
 	/* Okta and Entra send members with the POST; they come back as stored */
 	if (!req->users)
 		ScimPgSetMembers(req, r->id, "add", ScimPgBodyMember(&r->body->root, "members"), r->cxt);
-	log_event(r, "created", 201, true);
 	/* a new user is in no group yet */
 	row.id = r->id_text;
 	row.data = doc;
@@ -535,13 +541,17 @@ existing(Resource *r)
 
 	/*
 	 * A user's PUT is one UPDATE, as a PATCH is (user_patch.c): no row read
-	 * and locked first, no second statement for the event or for the
-	 * groups.  When it writes nothing, what follows answers.
+	 * and locked first, no second statement for the groups; the change
+	 * feed's trigger records it.  When it writes nothing, what follows
+	 * answers.
 	 */
 	cond = header_text(req, "if-match");
 	if (strcmp(method, "PUT") == 0 && req->users && (cond == NULL || strcmp(cond, "*") == 0))
 	{
-		Row		   *row = ScimPgReplaceUser(req, r->body, r->ts, r->cxt);
+		Row		   *row;
+
+		originate(r, 200);
+		row = ScimPgReplaceUser(req, r->body, r->ts, r->cxt);
 
 		if (row != NULL)
 			return show(r, 200, row, NULL);
@@ -562,9 +572,9 @@ existing(Resource *r)
 
 	if (strcmp(method, "DELETE") == 0)
 	{
+		/* its memberships go with it, by the change feed's trigger (changes.c) */
+		originate(r, 204);
 		run(FOR_TYPE(req, WS_DELETE_USER), args, NULL, false, r->cxt);
-		ScimPgForgetMember(req, r->id_text, r->cxt);
-		log_event(r, "deleted", 204, true);
 		return ScimPgResponseWith(r->fcinfo, 204, NULL, NULL, NULL, req->tenant_text);
 	}
 
@@ -581,16 +591,21 @@ existing(Resource *r)
 	{
 		etag = ScimPgEtagText(version + 1);
 		doc = ScimPgStampMeta(doc, r->now_text, etag);
+		originate(r, status);
 		update(r, cur, doc);
 		version++;
-		log_event(r, ScimPgChangeKind(cur, doc), status, true);
 	}
 	else
 	{
 		doc = cur;
-		/* what was left out is for the admin to see, though nothing changed */
+		/* what was left out is for the admin to see, though nothing changed: no change row says it */
 		if (r->ignored.n > 0)
-			log_event(r, "updated", status, false);
+		{
+			Request		named = *req;
+
+			named.path = strchr(r->operation, ' ') + 1;
+			ScimPgLogEvent(&named, "updated", req->rtype, r->id_text, status, NULL, ignored_detail(r, false), r->cxt);
+		}
 	}
 	if (status == 204)
 		return ScimPgResponseWith(r->fcinfo, 204, NULL, etag, NULL, req->tenant_text);
@@ -614,6 +629,8 @@ ScimPgAnswerResource(FunctionCallInfo fcinfo, Request *req, MemoryContext cxt)
 	r.ts = GetCurrentTimestamp();
 	r.now_text = ScimPgTimestampText(r.ts);
 	r.members = wants_members(&r);
+	r.operation = req->rid ? psprintf("%s %s%s", req->method, r.endpoint, req->rid) :
+		psprintf("%s %.*s", req->method, (int) strlen(r.endpoint) - 1, r.endpoint);
 	if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "PATCH") == 0)
 		r.body = ScimPgRequestBody(req);
 	if (req->rid == NULL)

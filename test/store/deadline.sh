@@ -55,7 +55,7 @@ check "with a SCIM Error saying nothing was changed" 1 \
 check "and the user was not written" 0 \
 	"$(psql -X -A -t -c "SELECT count(*) FROM scim.users WHERE tenant = '$tenant'")"
 check "nor an event" 0 \
-	"$(psql -X -A -t -c "SELECT count(*) FROM scim.event WHERE tenant = '$tenant'")"
+	"$(psql -X -A -t -c "SELECT count(*) FROM scim.events WHERE tenant = '$tenant'")"
 psql -X -q -c "UPDATE scim.tenant SET request_timeout = NULL WHERE id = '$tenant'"
 check "under the setting's deadline the same POST is created" 201 \
 	"$(req POST /Users '{"userName": "late@deadline.example", "password": "Slow-To-Hash-1"}')"

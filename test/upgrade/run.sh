@@ -17,7 +17,8 @@
 #     pg_dump --binary-upgrade prints every member (lib.sh, catalog());
 #   - the data is there and served by this build's handler: the same
 #     resources, passwords as SCRAM secrets, members canonical and the
-#     orphan gone, the old token accepted and the revoked one refused.
+#     orphan gone, the old token accepted and the revoked one refused; the
+#     change feed records what this build writes.
 # Needs the repository's history (the releases are built from their
 # commits) and, as root, the user postgres to run the cluster.
 set -u
@@ -227,6 +228,9 @@ for release in $(releases | tr ' ' ':'); do
 	same "$old: a password PATCHed after the update is stored as its secret" \
 		"$(call up PATCH "/Users/$alice" '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"password","value":"new secret"}]}' | cut -c1-3) $(sql up -c "SELECT data->>'password' ~ '^SCRAM-SHA-256' FROM scim.users WHERE id = '$alice'")" \
 		"200 t"
+	same "$old: the change feed starts at the update and has this build's two writes" \
+		"$(sql up -c "SELECT string_agg(kind || ' ' || resource_type || ' ' || split_part(operation, ' ', 1), ', ' ORDER BY change_id) FROM scim.changes()")" \
+		"member_added Group PATCH, updated User PATCH"
 	cluster_stop "$work"
 done
 
