@@ -246,8 +246,9 @@ COMMENT ON TABLE scim.group_members IS
 -- the type cache, a column's is read back from the catalog by every
 -- statement that inserts, and every write inserts an event.
 CREATE DOMAIN scim.event_kind AS text
-	CHECK (VALUE IN ('created', 'updated', 'suspended', 'unsuspended', 'deleted', 'failed'));
-COMMENT ON DOMAIN scim.event_kind IS 'What an event records: created, updated, suspended, unsuspended, deleted or failed';
+	CHECK (VALUE IN ('created', 'updated', 'suspended', 'unsuspended', 'deleted', 'failed', 'imported'));
+COMMENT ON DOMAIN scim.event_kind IS
+	'What an event records: created, updated, suspended, unsuspended, deleted or failed, or imported (a scim.import() call)';
 
 -- No foreign key to scim.tenant: every write appends an event, and the key
 -- check would lock the tenant's row each time (concurrent writers of one

@@ -88,10 +88,12 @@ typedef struct ScimPgCall
 extern void ScimPgTenantInit(void);
 extern void ScimPgHandlerEnter(FunctionCallInfo fcinfo, ScimPgCall *call);
 extern void ScimPgHandlerNest(void);
+extern void ScimPgPinPath(void);
 extern void ScimPgHandlerLeave(ScimPgCall *call);
 extern void ScimPgHandlerAbort(ScimPgCall *call);
 extern void ScimPgRequireHandler(const char *function);
 extern void ScimPgActFor(const pg_uuid_t *tenant);
+extern void ScimPgActForBatch(const pg_uuid_t *tenant);
 
 /* secrets.c: the HMAC-SHA-256 a cursor is signed with (32 bytes into out) */
 extern void ScimPgCursorMac(const uint8 *data, size_t len, uint8 *out);
