@@ -125,19 +125,17 @@ typedef struct Import
 	int			failed;
 } Import;
 
-/* An id the tenant or a document has: doc -1 for the tenant's */
+/* An id the tenant or an accepted document has, and what it is */
 typedef struct IdClaim
 {
 	pg_uuid_t	id;
-	int			doc;
 	const char *type;			/* "User" or "Group" */
 } IdClaim;
 
-/* A name or externalId the tenant or a document has: doc -1 for the tenant's */
+/* A name or externalId the tenant or an accepted document has */
 typedef struct Claim
 {
 	const char *key;
-	int			doc;
 } Claim;
 
 static int
@@ -184,40 +182,29 @@ claims(const char *name, int n, bool strings, MemoryContext cxt)
 	return hash_create(name, Max(n, 16), &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-/* Who has key in claims: a document, -1 for the tenant, -2 for no one. */
-static int
+/* Has the tenant or an accepted document key (none: NULL)? */
+static bool
 claimed(HTAB *h, const char *key)
 {
-	Claim	   *c = key ? hash_search(h, &key, HASH_FIND, NULL) : NULL;
-
-	return c ? c->doc : -2;
+	return key != NULL && hash_search(h, &key, HASH_FIND, NULL) != NULL;
 }
 
 static void
-claim(HTAB *h, const char *key, int doc)
+claim(HTAB *h, const char *key)
 {
-	bool		found;
-	Claim	   *c;
-
-	if (key == NULL)
-		return;
-	c = hash_search(h, &key, HASH_ENTER, &found);
-	if (!found)
-		c->doc = doc;
+	if (key != NULL)
+		(void) hash_search(h, &key, HASH_ENTER, NULL);
 }
 
-static IdClaim *
-claim_id(HTAB *h, const pg_uuid_t *id, int doc, const char *type)
+/* Claim id for a resource of type; an id claimed already keeps its type. */
+static void
+claim_id(HTAB *h, const pg_uuid_t *id, const char *type)
 {
 	bool		found;
 	IdClaim    *c = hash_search(h, id, HASH_ENTER, &found);
 
 	if (!found)
-	{
-		c->doc = doc;
 		c->type = type;
-	}
-	return c;
 }
 
 /* ------------------------------------------------------------------------
@@ -384,9 +371,9 @@ claim_tenant_id(Import *im, ScimPgKeys *users, ScimPgKeys *groups, const pg_uuid
 		return;
 	/* a user first, as members.c finds a member */
 	if (ScimPgKeysHas(users, im->req.tenant_datum, d))
-		claim_id(im->ids, id, -1, "User");
+		claim_id(im->ids, id, "User");
 	else if (ScimPgKeysHas(groups, im->req.tenant_datum, d))
-		claim_id(im->ids, id, -1, "Group");
+		claim_id(im->ids, id, "Group");
 }
 
 /*
@@ -415,10 +402,10 @@ read_tenant(Import *im)
 			claim_tenant_id(im, user_ids, group_ids,
 							DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(d->members[j].id))));
 		if (ScimPgKeysHas(names, im->req.tenant_datum, CStringGetTextDatum(d->name_key)))
-			claim(im->names, d->name_key, -1);
+			claim(im->names, d->name_key);
 		if (d->external_id != NULL &&
 			ScimPgKeysHas(external_ids, im->req.tenant_datum, CStringGetTextDatum(d->external_id)))
-			claim(im->external_ids, d->external_id, -1);
+			claim(im->external_ids, d->external_id);
 	}
 	ScimPgKeysClose(user_ids);
 	ScimPgKeysClose(group_ids);
@@ -454,12 +441,12 @@ accept(Import *im, int i)
 		fail_uniqueness(im, i, held->type, "id", d->id_text);
 		return;
 	}
-	if (claimed(im->names, d->name_key) != -2)
+	if (claimed(im->names, d->name_key))
 	{
 		fail_uniqueness(im, i, im->req.rtype, im->req.users ? "userName" : "displayName", d->name);
 		return;
 	}
-	if (claimed(im->external_ids, d->external_id) != -2)
+	if (claimed(im->external_ids, d->external_id))
 	{
 		fail_uniqueness(im, i, im->req.rtype, "externalId", d->external_id);
 		return;
@@ -479,9 +466,9 @@ accept(Import *im, int i)
 			return;
 		}
 	}
-	claim_id(im->ids, &d->id, i, im->req.rtype);
-	claim(im->names, d->name_key, i);
-	claim(im->external_ids, d->external_id, i);
+	claim_id(im->ids, &d->id, im->req.rtype);
+	claim(im->names, d->name_key);
+	claim(im->external_ids, d->external_id);
 	im->imported++;
 }
 
