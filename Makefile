@@ -55,6 +55,8 @@ PG_OBJS = \
 	src/pg/filter_funcs.o \
 	src/pg/filter_type.o \
 	src/pg/handle.o \
+	src/pg/import.o \
+	src/pg/import_keys.o \
 	src/pg/json_sink.o \
 	src/pg/jsonb_ops.o \
 	src/pg/jsonb_view.o \
@@ -108,6 +110,7 @@ REGRESS += tenant_keys
 REGRESS += handle_write
 REGRESS += handle_read_only
 REGRESS += changes
+REGRESS += import
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
 JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
@@ -132,7 +135,7 @@ $(CORE_OBJS): override CFLAGS += -Wno-declaration-after-statement
 $(OBJS): $(wildcard src/core/*.h src/pg/*.h)
 
 # the install script's parts, in the order they run
-EXT_SQL = src/ext/scim.sql src/ext/store.sql src/ext/changes.sql src/ext/handle.sql src/ext/privileges.sql
+EXT_SQL = src/ext/scim.sql src/ext/store.sql src/ext/changes.sql src/ext/handle.sql src/ext/import.sql src/ext/privileges.sql
 
 scim--$(EXTVERSION).sql: $(EXT_SQL) src/ext/build-install.sh $(SCHEMA_JSON)
 	sh src/ext/build-install.sh src/schemas $(EXT_SQL) > $@.tmp && mv $@.tmp $@

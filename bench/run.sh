@@ -37,6 +37,8 @@
 #                     counted runs (default 200 and 1200)
 #   BENCH_TENANTS     tenants the users are spread over in tenants.sh, against
 #                     one tenant of them all (default 1000; must divide BENCH_ROWS)
+#   BENCH_IMPORT_BATCH  documents per scim.import() call in import.sh (default 10000)
+#   BENCH_IMPORT_RUNS   rounds of COPY, import and raw INSERT in import.sh (default 3)
 #   BENCH_AS_SUPERUSER  1: scim-server in http.sh and the scim.handle*() calls in
 #                     instructions.sh run as the superuser, as they did before,
 #                     not as the server's role scim_server (made by
@@ -217,6 +219,11 @@ part tenants
 
 part changes
 
+# ---- 11. scim.import() of the users against a COPY of their documents (adds,
+# then deletes, 2 x BENCH_ROWS users a round) -------------------------------------
+
+part import
+
 # ---- summary ---------------------------------------------------------------
 
 {
@@ -276,5 +283,9 @@ part changes
 	echo "   reading 1,000 changes against the raw SELECT, PATCH throughput with 8 and 32 pgbench"
 	echo "   clients (medians of $BENCH_PGBENCH_REPS alternating runs), COMMIT to a LISTENing consumer"
 	grep '^SUMMARY' "$WORK/changes.out" | sed 's/^SUMMARY /   /'
+
+	echo "11. scim.import() of the users, in calls of ${BENCH_IMPORT_BATCH:-10000} each committed, against a COPY of the same"
+	echo "   documents into a plain jsonb table (median of ${BENCH_IMPORT_RUNS:-3} rounds; ratio = import / COPY, target <= 3x)"
+	grep '^SUMMARY' "$WORK/import.out" | sed 's/^SUMMARY /   /'
 	echo "========================================================"
 }

@@ -222,3 +222,12 @@ SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'scim'::regnamespace
 SELECT p.oid::regprocedure FROM pg_proc p WHERE p.pronamespace = 'scim'::regnamespace
   AND p.proname IN ('changes', 'changes_now', '_change', '_changes_final', '_change_id', '_changes_after', 'prune_events')
   AND obj_description(p.oid, 'pg_proc') IS NULL;
+
+-- ---- an import's users and groups come as created, said to be the import's ----------
+SELECT scim.create_tenant('Feed imports') AS tenant \gset
+SELECT scim.changes_now() AS before_import \gset
+SELECT count(*) FILTER (WHERE i.id IS NOT NULL) AS imported FROM scim.import(:'tenant', 'User', ARRAY[
+	'{"id": "6a0f2c54-0000-4000-8000-000000000001", "userName": "imp1"}',
+	'{"id": "6a0f2c54-0000-4000-8000-000000000002", "userName": "imp2"}']::jsonb[]) i;
+SELECT kind, resource_type, resource_id, version, operation, count(*) OVER () AS rows
+	FROM scim.changes(:'before_import', 1000, :'tenant') ORDER BY resource_id;

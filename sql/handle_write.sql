@@ -164,3 +164,9 @@ SELECT (SELECT x.body->'groups' FROM scim.handle('PUT', '/Users/' || pg_temp.id(
 ROLLBACK;
 SELECT jsonb_array_length(x.body->'groups') AS groups
 	FROM scim.handle('PUT', '/Users/' || pg_temp.id('pia'), NULL, current_setting('test.h')::jsonb, '{"userName": "pia", "title": "U"}') x;
+-- a password of more than 1,024 bytes is refused by POST, PUT and PATCH alike (its hash costs the backend)
+SELECT * FROM pg_temp.r('POST', '/Users', jsonb_build_object('userName', 'pwl', 'password', repeat('x', 1025))::text);
+SELECT * FROM pg_temp.r('PUT', '/Users/' || pg_temp.id('pia'), jsonb_build_object('userName', 'pia', 'password', repeat('x', 1025))::text);
+SELECT * FROM pg_temp.r('PATCH', '/Users/' || pg_temp.id('pia'), jsonb_build_object('schemas', '["urn:ietf:params:scim:api:messages:2.0:PatchOp"]'::jsonb,
+	'Operations', jsonb_build_array(jsonb_build_object('op', 'replace', 'path', 'password', 'value', repeat('x', 1025))))::text);
+SELECT * FROM pg_temp.r('POST', '/Users', jsonb_build_object('userName', 'pwl', 'password', repeat('x', 1024))::text, 'attributes=userName');

@@ -34,9 +34,10 @@ SELECT rolname, rolsuper, rolbypassrls, rolcanlogin FROM pg_roles
 WHERE rolname IN ('scim_handler', 'scim_app', 'scim_server') ORDER BY rolname;
 SELECT p.proname, pg_get_userbyid(p.proowner) AS owner, p.prosecdef FROM pg_proc p
 WHERE p.pronamespace = 'scim'::regnamespace AND p.prosecdef ORDER BY 1;
--- the handler runs as its owner (src/pg/tenant.c switches to it)
+-- the handler runs as its owner (src/pg/tenant.c switches to it), and so does the import
 SELECT p.oid::regprocedure, pg_get_userbyid(p.proowner) AS owner FROM pg_proc p
-WHERE p.oid IN ('scim.handle(text,text,text,jsonb,text)'::regprocedure, 'scim.handle_text(text,text,text,jsonb,text)'::regprocedure)
+WHERE p.oid IN ('scim.handle(text,text,text,jsonb,text)'::regprocedure, 'scim.handle_text(text,text,text,jsonb,text)'::regprocedure,
+				'scim.import(uuid,text,jsonb[],boolean)'::regprocedure)
 ORDER BY 1;
 -- internal functions executable by PUBLIC: none
 SELECT p.oid::regprocedure FROM pg_proc p
@@ -96,6 +97,7 @@ SELECT scim.create_token(:'beta');
 SELECT scim.revoke_token(:'tok_b');
 SELECT scim.prune_events('0 seconds');
 SELECT scim.register_schema('{"id": "urn:x:evil", "attributes": []}');
+SELECT * FROM scim.import(:'beta', 'User', ARRAY['{"userName": "planted"}']::jsonb[]);
 -- the handler, with tenant A's token: A's rows only
 SELECT status, body->'totalResults' AS total FROM scim.handle('GET', '/Users', NULL, :'auth_a', NULL);
 SELECT status, body->'totalResults' AS total FROM scim.handle('GET', '/Groups', NULL, :'auth_a', NULL);

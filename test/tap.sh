@@ -19,3 +19,12 @@ check() {
 	shift
 	if "$@"; then ok "$c_what"; else not_ok "$c_what"; fi
 }
+same() {
+	# same DESCRIPTION GOT WANTED: one TAP line, saying what came instead
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		printf '#   got:    %s\n#   wanted: %s\n' "$2" "$3"
+	fi
+}

@@ -15,6 +15,9 @@ ALTER FUNCTION scim.handle(text, text, text, jsonb, text) OWNER TO scim_handler;
 ALTER FUNCTION scim.handle_text(text, text, text, jsonb, text) OWNER TO scim_handler;
 REVOKE ALL ON FUNCTION scim.handle(text, text, text, jsonb, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION scim.handle_text(text, text, text, jsonb, text) FROM PUBLIC;
+-- scim.import() runs the same way, acting for the tenant it is given
+ALTER FUNCTION scim.import(uuid, text, jsonb[], boolean) OWNER TO scim_handler;
+REVOKE ALL ON FUNCTION scim.import(uuid, text, jsonb[], boolean) FROM PUBLIC;
 
 -- Internal functions (named scim._*) are for the handler and the
 -- extension's own functions alone.
@@ -66,3 +69,7 @@ GRANT EXECUTE ON FUNCTION scim._changes_final(), scim._change_id(bigint, bigint)
 	TO scim_app;
 REVOKE ALL ON FUNCTION scim.changes(text, integer, uuid), scim.changes_now() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION scim.changes(text, integer, uuid), scim.changes_now() TO scim_app;
+
+-- scim_app imports into the tenants it may change (scim.import() locks
+-- the tenant's row with the caller's rights)
+GRANT EXECUTE ON FUNCTION scim.import(uuid, text, jsonb[], boolean) TO scim_app;

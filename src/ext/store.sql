@@ -246,8 +246,9 @@ COMMENT ON TABLE scim.group_members IS
 -- the type cache, a column's is read back from the catalog by every
 -- statement that inserts, and every failed request inserts an event.
 CREATE DOMAIN scim.event_kind AS text
-	CHECK (VALUE IN ('created', 'updated', 'suspended', 'unsuspended', 'deleted', 'failed'));
-COMMENT ON DOMAIN scim.event_kind IS 'What an event records: created, updated, suspended, unsuspended, deleted or failed';
+	CHECK (VALUE IN ('created', 'updated', 'suspended', 'unsuspended', 'deleted', 'failed', 'imported'));
+COMMENT ON DOMAIN scim.event_kind IS
+	'What an event records: created, updated, suspended, unsuspended, deleted or failed, or imported (a scim.import() call)';
 
 -- The requests that failed, and those that changed nothing but left
 -- attributes out; what requests changed is recorded once, by the change

@@ -63,6 +63,31 @@ ScimPgRequestBody(const Request *req)
 	return ScimPgReadBody(req->body_text);
 }
 
+/* Fail unless body is a JSON object, as a POST or PUT body must be. */
+void
+ScimPgCheckBody(Jsonb *body)
+{
+	if (!JB_ROOT_IS_OBJECT(body))
+		ScimPgFail(400, "invalidSyntax", "the request body must be a JSON object");
+}
+
+/*
+ * What a write left out as the schema does not define it (ScimPgNormalize(),
+ * the PATCH engine), as its event's detail names it; NULL for nothing.
+ */
+char *
+ScimPgLeftOut(const ScimIgnored *ignored)
+{
+	int			listed = 1;
+
+	if (ignored->n == 0)
+		return NULL;
+	for (const char *p = ignored->names; (p = strstr(p, ", ")) != NULL; p++)
+		listed++;
+	return psprintf("attributes the schema does not define, left out: %s%s", ignored->names,
+					listed < ignored->n ? ", ..." : "");
+}
+
 /* An extension URN before another, as ORDER BY sorts text. */
 static int
 urn_cmp(const void *a, const void *b)
@@ -98,9 +123,7 @@ ScimPgNormalize(const Request *req, Jsonb *body, ScimIgnored *ignored)
 	int			n = 0;
 	char	   *required;
 
-	if (!JB_ROOT_IS_OBJECT(body))
-		ScimPgFail(400, "invalidSyntax", "the request body must be a JSON object");
-
+	ScimPgCheckBody(body);
 	scim_push_jsonb(&st, WJB_BEGIN_OBJECT, NULL);
 	scim_push_string(&st, WJB_KEY, "schemas");
 	scim_push_jsonb(&st, WJB_BEGIN_ARRAY, NULL);
@@ -142,6 +165,14 @@ ScimPgNormalize(const Request *req, Jsonb *body, ScimIgnored *ignored)
 }
 
 /*
+ * The longest password taken, in bytes.  SCRAM's iterations hash the
+ * password whole each time: a password of 100 kB cost 270 ms to hash, so
+ * one of a megabyte (what scim-server takes as a body) would cost
+ * seconds of a backend per request.
+ */
+#define PASSWORD_MAX_BYTES 1024
+
+/*
  * The secret of the password a User's body sends (its first member named
  * password, in any case), NULL for none: never stored itself.
  */
@@ -155,7 +186,60 @@ ScimPgPasswordSecret(const Request *req, Jsonb *body)
 	if (pw->type != jbvString)
 		/* as a PATCH refuses it: the secret of a structure's JSON text is no password a person typed */
 		ScimPgFail(400, "invalidValue", "attribute \"password\" must be a string");
+	if (pw->val.string.len > PASSWORD_MAX_BYTES)
+		ScimPgFail(400, "invalidValue", "attribute \"password\" must be at most %d bytes long", PASSWORD_MAX_BYTES);
 	return ScimPgHashPassword(pnstrdup(pw->val.string.val, pw->val.string.len));
+}
+
+/* A new resource's id: a version 4 UUID, as gen_random_uuid() makes one. */
+Datum
+ScimPgNewId(void)
+{
+	pg_uuid_t  *uuid = palloc(sizeof(pg_uuid_t));
+
+	if (!pg_strong_random(uuid->data, UUID_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate random values")));
+	uuid->data[6] = (uuid->data[6] & 0x0f) | 0x40;
+	uuid->data[8] = (uuid->data[8] & 0x3f) | 0x80;
+	return UUIDPGetDatum(uuid);
+}
+
+/*
+ * The document a POST stores for body (POST /Users and /Groups, and each
+ * document of scim.import()): checked against the schema as
+ * ScimPgNormalize() does, with the secret of its password, its id
+ * (id_text, as uuid_out() writes it) and a new meta: created and
+ * lastModified now_text, version W/"1".  A group's members are stored
+ * apart (members.c).
+ */
+Jsonb *
+ScimPgNewDocument(const Request *req, Jsonb *body, const char *id_text, const char *now_text,
+				  ScimIgnored *ignored)
+{
+	static const char *const meta_keys[] = {"resourceType", "created", "lastModified", "version"};
+	const char *meta_values[] = {req->rtype, now_text, now_text, "W/\"1\""};
+	Jsonb	   *doc = ScimPgNormalize(req, body, ignored);
+	char	   *secret = ScimPgPasswordSecret(req, body);
+	ScimPgMember add[3];
+	ScimPgMember *m;
+	int			count;
+	JsonbValue	meta;
+
+	/* in jsonb's key order: id, meta, password */
+	ScimPgStringEntry(&add[0].key, "id");
+	ScimPgStringEntry(&add[0].value, id_text);
+	ScimPgStringEntry(&add[1].key, "meta");
+	m = ScimPgWithStrings(&ScimPgObjectJsonb(NULL, 0)->root, 4, meta_keys, meta_values, &count);
+	ScimPgValueEntry(&add[1].value, scim_jsonb_binary(&meta, ScimPgObjectJsonb(m, count)));
+	if (secret != NULL)
+	{
+		ScimPgStringEntry(&add[2].key, "password");
+		ScimPgStringEntry(&add[2].value, secret);
+	}
+	m = ScimPgMergeMembers(&doc->root, add, secret != NULL ? 3 : 2, NULL, 0, &count);
+	return ScimPgObjectJsonb(m, count);
 }
 
 /* doc with its password the secret given (none: doc itself). */

@@ -31,48 +31,14 @@
 #include "handle_int.h"
 
 #include "access/htup_details.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 
 #include "projection.h"
-
-/*
- * The search_path the statements are planned and run under.  Setting it
- * and restoring it cost a lookup 5% of its instructions (11,000 of
- * 205,000): the setting itself, and the path
- * computed again both ways, which every cached plan then checks.  A
- * session whose path is this already (scim-server sets it on its
- * connections) skips both.
- */
-#define PINNED_PATH "pg_catalog, pg_temp"
-
-/* Is the session's search_path PINNED_PATH already, spaces aside? */
-static bool
-path_pinned(void)
-{
-	const char *a = namespace_search_path;
-	const char *b = PINNED_PATH;
-
-	for (;;)
-	{
-		while (*a == ' ')
-			a++;
-		while (*b == ' ')
-			b++;
-		if (*a != *b)
-			return false;
-		if (*a == '\0')
-			return true;
-		a++;
-		b++;
-	}
-}
 
 /*
  * Answer the request: through the fast path when it can see it through to
@@ -107,12 +73,7 @@ answer(FunctionCallInfo fcinfo, HandleCache *cache)
 	 * one the statements name, and the tenant set, both until handle()
 	 * leaves the handler's GUC level.
 	 */
-	if (!path_pinned())
-	{
-		ScimPgHandlerNest();
-		(void) set_config_option("search_path", PINNED_PATH, PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-	}
+	ScimPgPinPath();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "scim.handle(): SPI_connect failed");
 	MemoryContextSwitchTo(cxt);

@@ -156,6 +156,7 @@ extern char *ScimPgOddBase(Datum headers, MemoryContext cxt);
 
 /* route.c */
 extern Datum ScimPgAnswerAll(FunctionCallInfo fcinfo, const pg_uuid_t *tenant, MemoryContext cxt);
+extern int	ScimPgFailureStatus(const ErrorData *e, const char **scim_type);
 extern Datum ScimPgAnswerFailure(FunctionCallInfo fcinfo, const Request *req, int status, const char *scim_type,
 								 const char *detail, MemoryContext cxt);
 
@@ -228,7 +229,12 @@ extern bool ScimPgWantsMembers(const ScimQueryParam *a, const ScimQueryParam *x,
 /* document.c */
 extern ErrorData *ScimPgAttempt(void (*fn) (void *arg), void *arg, MemoryContext cxt);
 extern Jsonb *ScimPgRequestBody(const Request *req);
+extern void ScimPgCheckBody(Jsonb *body);
+extern char *ScimPgLeftOut(const ScimIgnored *ignored);
 extern Jsonb *ScimPgNormalize(const Request *req, Jsonb *body, ScimIgnored *ignored);
+extern Datum ScimPgNewId(void);
+extern Jsonb *ScimPgNewDocument(const Request *req, Jsonb *body, const char *id_text, const char *now_text,
+								ScimIgnored *ignored);
 extern char *ScimPgPasswordSecret(const Request *req, Jsonb *body);
 extern Jsonb *ScimPgWithPassword(Jsonb *doc, const char *secret);
 extern Jsonb *ScimPgReplacement(const Request *req, Jsonb *cur, Jsonb *body, const char *id,
@@ -241,7 +247,19 @@ ScimPgIsSpace(char c)
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-/* members.c */
+/* members.c: a member of a group as a request sends it (ScimPgMemberRef()) */
+typedef struct MemberRef
+{
+	char	   *id;				/* as scim.group_members holds it */
+	char	   *given;			/* the value as sent */
+	char	   *display;		/* the display sent, NULL for none */
+} MemberRef;
+
+#define SCIM_MEMBER_UNKNOWN "member \"%s\" is not a User or Group of this tenant"
+
+extern char *ScimPgCanonicalId(const char *v, int len);
+extern void ScimPgMemberRef(const JsonbValue *m, bool display, MemberRef *ref);
+extern void ScimPgEachMember(const JsonbValue *members, void (*fn) (const JsonbValue *m, void *arg), void *arg);
 extern Jsonb *ScimPgMembersOf(const Request *req, const char *gid, MemoryContext cxt);
 extern void ScimPgGroupsOfRows(const Request *req, Row **users, int n, MemoryContext cxt);
 
@@ -251,6 +269,13 @@ extern bool ScimPgSetMembers(const Request *req, Datum gid, const char *op, cons
 							 MemoryContext cxt);
 extern Jsonb *ScimPgPatchMembers(const Request *req, Datum gid, Jsonb *request, bool *changed,
 								 MemoryContext cxt);
+
+/* import_keys.c: an index of the tenant and a key, for scim.import()'s lookups */
+typedef struct ScimPgKeys ScimPgKeys;
+
+extern ScimPgKeys *ScimPgKeysOpen(const char *table, const char *index);
+extern bool ScimPgKeysHas(ScimPgKeys *k, Datum tenant, Datum key);
+extern void ScimPgKeysClose(ScimPgKeys *k);
 
 /* respond.c */
 extern const char ScimPgNullHeader[];

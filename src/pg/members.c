@@ -181,8 +181,8 @@ ScimPgGroupsOfRows(const Request *req, Row **users, int n, MemoryContext cxt)
  * grammar is uuid_in()'s: 32 hex digits, a hyphen allowed after any group
  * of four, the whole in braces or not.
  */
-static char *
-member_id(const char *v, int len)
+char *
+ScimPgCanonicalId(const char *v, int len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const char *p = v;
@@ -233,46 +233,96 @@ member_value(const JsonbValue *m, int *len)
 	return NULL;
 }
 
-/* Add (or with remove, take away) member m of group gid; true when the membership changed. */
-static bool
-set_member(const Request *req, Datum gid, bool remove, const JsonbValue *m, MemoryContext cxt)
+/*
+ * Member m of a group as a request sends it (an object with a "value", or
+ * the value itself): its id as scim.group_members holds it, the value as
+ * given and, when display is asked for, the display sent (NULL for none).
+ * A member without a value, or whose value is no UUID, fails.
+ */
+void
+ScimPgMemberRef(const JsonbValue *m, bool display, MemberRef *ref)
 {
 	int			len;
-	char	   *v = member_value(m, &len);
-	char	   *mid;
+
+	ref->given = member_value(m, &len);
+	if (ref->given == NULL)
+		ScimPgFail(400, "invalidValue", "each member needs a \"value\", the id of a User or Group");
+	/* never a member: not even a remove can name it */
+	if ((ref->id = ScimPgCanonicalId(ref->given, len)) == NULL)
+		ScimPgFail(400, "invalidValue", SCIM_MEMBER_UNKNOWN, ref->given);
+	ref->display = NULL;
+	if (display && m->type == jbvBinary)
+		ref->display = ScimPgArrowText(getKeyJsonValueFromContainer(m->val.binary.data, "display", 7, NULL), &len);
+}
+
+/*
+ * fn(m, arg) for each member m of members, one member or an array of
+ * them, in order; none for NULL or JSON null.
+ */
+void
+ScimPgEachMember(const JsonbValue *members, void (*fn) (const JsonbValue *m, void *arg), void *arg)
+{
+	if (members == NULL || members->type == jbvNull)
+		return;
+	if (members->type == jbvBinary && JsonContainerIsArray(members->val.binary.data))
+	{
+		ScimPgWalk	w;
+		ScimPgEntry e;
+		JsonbValue	m;
+
+		ScimPgWalkInit(&w, members->val.binary.data);
+		while (ScimPgWalkNext(&w, NULL, &e))
+		{
+			CHECK_FOR_INTERRUPTS();
+			ScimPgEntryValue(&m, &e);
+			fn(&m, arg);
+		}
+	}
+	else
+		fn(members, arg);
+}
+
+/* What set_member() needs besides the member, and what it tells. */
+typedef struct SetMember
+{
+	const Request *req;
+	Datum		gid;
+	bool		remove;
+	MemoryContext cxt;
+	bool		changed;		/* the membership changed */
+} SetMember;
+
+/* Add (or with remove, take away) member m of group s->gid. */
+static void
+set_member(const JsonbValue *m, void *arg)
+{
+	SetMember  *s = (SetMember *) arg;
+	MemberRef	ref;
 	Datum		args[4];
 	char		nulls[4] = "    ";
 	bool		isnull;
 
-	if (v == NULL)
-		ScimPgFail(400, "invalidValue", "each member needs a \"value\", the id of a User or Group");
-	/* never a member: not even a remove can name it */
-	if ((mid = member_id(v, len)) == NULL)
-		ScimPgFail(400, "invalidValue", "member \"%s\" is not a User or Group of this tenant", v);
-	args[0] = req->tenant_datum;
-	args[1] = gid;
-	args[2] = CStringGetTextDatum(mid);
-	if (remove)
-		return run(MS_DELETE_ONE, args, NULL, false, cxt) == SPI_OK_DELETE && SPI_processed > 0;
-
-	if (m->type == jbvBinary)
+	ScimPgMemberRef(m, !s->remove, &ref);
+	args[0] = s->req->tenant_datum;
+	args[1] = s->gid;
+	args[2] = CStringGetTextDatum(ref.id);
+	if (s->remove)
 	{
-		char	   *display = ScimPgArrowText(getKeyJsonValueFromContainer(m->val.binary.data, "display", 7, NULL),
-											  &len);
-
-		if (display != NULL)
-			args[3] = CStringGetTextDatum(display);
-		else
-			nulls[3] = 'n';
+		if (run(MS_DELETE_ONE, args, NULL, false, s->cxt) == SPI_OK_DELETE && SPI_processed > 0)
+			s->changed = true;
+		return;
 	}
+	if (ref.display != NULL)
+		args[3] = CStringGetTextDatum(ref.display);
 	else
 		nulls[3] = 'n';
-	if (run(MS_ADD, args, nulls, false, cxt) != SPI_OK_SELECT || SPI_processed != 1)
+	if (run(MS_ADD, args, nulls, false, s->cxt) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "scim.handle(): could not add a member");
 	(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)
-		ScimPgFail(400, "invalidValue", "member \"%s\" is not a User or Group of this tenant", v);
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) > 0;
+		ScimPgFail(400, "invalidValue", SCIM_MEMBER_UNKNOWN, ref.given);
+	if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) > 0)
+		s->changed = true;
 }
 
 /*
@@ -285,35 +335,17 @@ set_member(const Request *req, Datum gid, bool remove, const JsonbValue *m, Memo
 bool
 ScimPgSetMembers(const Request *req, Datum gid, const char *op, const JsonbValue *members, MemoryContext cxt)
 {
-	bool		changed = false;
-	bool		remove = strcmp(op, "remove") == 0;
+	SetMember	s = {req, gid, strcmp(op, "remove") == 0, cxt, false};
 	Datum		args[2];
 
 	if (strcmp(op, "replace") == 0)
 	{
 		args[0] = req->tenant_datum;
 		args[1] = gid;
-		changed = run(MS_DELETE_ALL, args, NULL, false, cxt) == SPI_OK_DELETE && SPI_processed > 0;
+		s.changed = run(MS_DELETE_ALL, args, NULL, false, cxt) == SPI_OK_DELETE && SPI_processed > 0;
 	}
-	if (members == NULL || members->type == jbvNull)
-		return changed;
-	if (members->type == jbvBinary && JsonContainerIsArray(members->val.binary.data))
-	{
-		ScimPgWalk	w;
-		ScimPgEntry e;
-		JsonbValue	m;
-
-		ScimPgWalkInit(&w, members->val.binary.data);
-		while (ScimPgWalkNext(&w, NULL, &e))
-		{
-			CHECK_FOR_INTERRUPTS();
-			ScimPgEntryValue(&m, &e);
-			changed = set_member(req, gid, remove, &m, cxt) || changed;
-		}
-	}
-	else
-		changed = set_member(req, gid, remove, members, cxt) || changed;
-	return changed;
+	ScimPgEachMember(members, set_member, &s);
+	return s.changed;
 }
 
 /*
@@ -382,7 +414,7 @@ remove_matching(const Request *req, Datum gid, const char *filter, MemoryContext
 	 */
 	if (value_eq(filter, cxt, &id))
 	{
-		char	   *mid = id ? member_id(id, strlen(id)) : NULL;
+		char	   *mid = id ? ScimPgCanonicalId(id, strlen(id)) : NULL;
 
 		if (mid == NULL)
 			return false;

@@ -146,10 +146,10 @@ run_route(void *arg)
 /*
  * The status and scimType of a request that failed with error e: the
  * table's for the extension's SQLSTATEs, a unique violation's 409, a bad
- * value's 400, else 500.
+ * value's 400, else 500.  scim.import() reports a document's failure so.
  */
-static int
-failure_status(const ErrorData *e, const char **scim_type)
+int
+ScimPgFailureStatus(const ErrorData *e, const char **scim_type)
 {
 	int			status;
 	const char *state = unpack_sql_state(e->sqlerrcode);
@@ -235,7 +235,7 @@ ScimPgAnswerAll(FunctionCallInfo fcinfo, const pg_uuid_t *tenant, MemoryContext 
 	/* a cancel (the request's deadline among them) ends the call, as it ends any statement */
 	if (e->sqlerrcode == ERRCODE_QUERY_CANCELED)
 		ReThrowError(e);
-	status = failure_status(e, &scim_type);
+	status = ScimPgFailureStatus(e, &scim_type);
 	detail = e->message;
 	if (status == 503)
 		detail = "the database is read-only (a hot standby, or a read-only transaction): writes go to the primary";

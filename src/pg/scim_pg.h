@@ -97,10 +97,12 @@ typedef struct ScimPgCall
 extern void ScimPgTenantInit(void);
 extern void ScimPgHandlerEnter(FunctionCallInfo fcinfo, ScimPgCall *call);
 extern void ScimPgHandlerNest(void);
+extern void ScimPgPinPath(void);
 extern void ScimPgHandlerLeave(ScimPgCall *call);
 extern void ScimPgHandlerAbort(ScimPgCall *call);
 extern void ScimPgRequireHandler(const char *function);
 extern void ScimPgActFor(const pg_uuid_t *tenant);
+extern void ScimPgActForBatch(const pg_uuid_t *tenant);
 
 /* change_rows.c: one row of scim.change, as changes.c's triggers make it */
 typedef struct ScimPgChange

@@ -328,14 +328,9 @@ show_written(Resource *r, int status, Jsonb *data, int64 version, const char *lo
 static char *
 ignored_detail(Resource *r, bool changed)
 {
-	int			listed = 1;
-
 	if (r->ignored.n == 0)
 		return NULL;
-	for (const char *p = r->ignored.names; (p = strstr(p, ", ")) != NULL; p++)
-		listed++;
-	return psprintf("%sattributes the schema does not define, left out: %s%s", changed ? "" : "nothing changed; ",
-					r->ignored.names, listed < r->ignored.n ? ", ..." : "");
+	return ScimPgCat3(changed ? "" : "nothing changed; ", ScimPgLeftOut(&r->ignored), "");
 }
 
 /*
@@ -355,31 +350,13 @@ static Datum
 create(Resource *r)
 {
 	Request    *req = r->req;
-	Jsonb	   *doc = ScimPgNormalize(req, r->body, &r->ignored);
-	char	   *secret = ScimPgPasswordSecret(req, r->body);
 	Row			row = {NULL, NULL, 1, NULL, NULL};
-	pg_uuid_t  *uuid = palloc(sizeof(pg_uuid_t));
-	static const char *const meta_keys[] = {"resourceType", "created", "lastModified", "version"};
-	const char *meta_values[] = {req->rtype, r->now_text, r->now_text, "W/\"1\""};
-	ScimPgMember *m;
-	int			count;
-	JsonbValue	v;
+	Jsonb	   *doc;
 	Datum		args[4];
 
-	/* a version 4 UUID, as gen_random_uuid() makes one */
-	if (!pg_strong_random(uuid->data, UUID_LEN))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate random values")));
-	uuid->data[6] = (uuid->data[6] & 0x0f) | 0x40;
-	uuid->data[8] = (uuid->data[8] & 0x3f) | 0x80;
-	r->id = UUIDPGetDatum(uuid);
+	r->id = ScimPgNewId();
 	r->id_text = DatumGetCString(DirectFunctionCall1(uuid_out, r->id));
-
-	doc = ScimPgWithPassword(doc, secret);
-	doc = ScimPgWithMember(&doc->root, "id", scim_jsonb_string(&v, r->id_text));
-	m = ScimPgWithStrings(&ScimPgObjectJsonb(NULL, 0)->root, 4, meta_keys, meta_values, &count);
-	doc = ScimPgWithMember(&doc->root, "meta", scim_jsonb_binary(&v, ScimPgObjectJsonb(m, count)));
+	doc = ScimPgNewDocument(req, r->body, r->id_text, r->now_text, &r->ignored);
 
 	args[0] = req->tenant_datum;
 	args[1] = r->id;

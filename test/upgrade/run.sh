@@ -26,16 +26,6 @@ cd "$(dirname "$0")/../.."
 . test/upgrade/lib.sh
 . test/tap.sh
 
-same() {
-	# same DESCRIPTION GOT WANTED
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		not_ok "$1"
-		printf '#   got:    %s\n#   wanted: %s\n' "$2" "$3"
-	fi
-}
-
 work=$(mktemp -d)
 chmod 755 "$work"
 [ "$(id -u)" -eq 0 ] && chown postgres "$work"

@@ -274,3 +274,21 @@ GRANT EXECUTE ON FUNCTION scim._changes_final(), scim._change_id(bigint, bigint)
 	TO scim_app;
 REVOKE ALL ON FUNCTION scim.changes(text, integer, uuid), scim.changes_now() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION scim.changes(text, integer, uuid), scim.changes_now() TO scim_app;
+
+-- scim.import() (src/pg/import.c, src/ext/import.sql): an application's
+-- users and groups into a tenant, one summary event a call.
+ALTER DOMAIN scim.event_kind DROP CONSTRAINT event_kind_check;
+ALTER DOMAIN scim.event_kind ADD CONSTRAINT event_kind_check
+	CHECK (VALUE IN ('created', 'updated', 'suspended', 'unsuspended', 'deleted', 'failed', 'imported'));
+COMMENT ON DOMAIN scim.event_kind IS
+	'What an event records: created, updated, suspended, unsuspended, deleted or failed, or imported (a scim.import() call)';
+CREATE FUNCTION scim.import(tenant uuid, resource_type text, documents jsonb[],
+							stop_on_error boolean DEFAULT false)
+	RETURNS TABLE (ordinality integer, id uuid, scim_type text, detail text)
+	AS 'MODULE_PATHNAME', 'scim_import'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION scim.import(uuid, text, jsonb[], boolean) IS
+	'Imports Users or Groups into a tenant, each document checked and stored as POST stores it, a UUID id kept: one row per document, its id, or its failure (scim_type, detail); with stop_on_error the first failure raises and nothing is imported';
+ALTER FUNCTION scim.import(uuid, text, jsonb[], boolean) OWNER TO scim_handler;
+REVOKE ALL ON FUNCTION scim.import(uuid, text, jsonb[], boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION scim.import(uuid, text, jsonb[], boolean) TO scim_app;
