@@ -14,9 +14,10 @@ pgbench_tps() {
 	printf '%s\n' "$_out" | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p'
 }
 
-# events: how many events the store has logged (its changes and failures)
+# events [CONDITION]: how many events the store has logged (its changes and
+# failures), or of them those that meet CONDITION
 events() {
-	psql -X -At -c 'SELECT count(*) FROM scim.events'
+	psql -X -At -c "SELECT count(*) FROM scim.events ${1:+WHERE $1}"
 }
 
 # ids_table: bench/http.sh's table of user ids, schema-qualified, for
