@@ -181,6 +181,7 @@ extern int	ScimPgRunUsers(Statement st, Datum *args, bool read_only, Datum tenan
 						   bool *stale);
 
 /* read.c */
+extern void ScimPgPushGroup(JsonbParseState **st, const Request *req, const char *gid, const char *display);
 extern Row *ScimPgFetchRows(const Request *req, MemoryContext cxt, int *n);
 extern bool ScimPgShow(const Request *req, const Row *row, const struct ScimProjection *projection,
 					   ScimPgSink *s);

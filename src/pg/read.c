@@ -64,6 +64,31 @@ ordered_rows(void)
 }
 
 /*
+ * Push one of a user's groups, as responses show it, onto the array st
+ * builds: value, display (the group's displayName; null without one), type
+ * "direct" and $ref.
+ */
+void
+ScimPgPushGroup(JsonbParseState **st, const Request *req, const char *gid, const char *display)
+{
+	JsonbValue	null = {.type = jbvNull};
+
+	scim_push_jsonb(st, WJB_BEGIN_OBJECT, NULL);
+	scim_push_string(st, WJB_KEY, "value");
+	scim_push_string(st, WJB_VALUE, gid);
+	scim_push_string(st, WJB_KEY, "display");
+	if (display != NULL)
+		scim_push_string(st, WJB_VALUE, display);
+	else
+		scim_push_jsonb(st, WJB_VALUE, &null);
+	scim_push_string(st, WJB_KEY, "type");
+	scim_push_string(st, WJB_VALUE, "direct");
+	scim_push_string(st, WJB_KEY, "$ref");
+	scim_push_string(st, WJB_VALUE, psprintf("%s/Groups/%s", req->base, gid));
+	scim_push_jsonb(st, WJB_END_OBJECT, NULL);
+}
+
+/*
  * The resources of the last statement, copied into cxt, each user's group
  * rows folded into its groups as responses show them: value,
  * display, type "direct" and $ref, in the order of the group ids.  A
@@ -103,23 +128,7 @@ ScimPgFetchRows(const Request *req, MemoryContext cxt, int *n)
 		display = SPI_getvalue(t, desc, 5);
 		if (groups[k] == NULL)
 			scim_push_jsonb(&groups[k], WJB_BEGIN_ARRAY, NULL);
-		scim_push_jsonb(&groups[k], WJB_BEGIN_OBJECT, NULL);
-		scim_push_string(&groups[k], WJB_KEY, "value");
-		scim_push_string(&groups[k], WJB_VALUE, gid);
-		scim_push_string(&groups[k], WJB_KEY, "display");
-		if (display != NULL)
-			scim_push_string(&groups[k], WJB_VALUE, display);
-		else
-		{
-			JsonbValue	null = {.type = jbvNull};
-
-			scim_push_jsonb(&groups[k], WJB_VALUE, &null);
-		}
-		scim_push_string(&groups[k], WJB_KEY, "type");
-		scim_push_string(&groups[k], WJB_VALUE, "direct");
-		scim_push_string(&groups[k], WJB_KEY, "$ref");
-		scim_push_string(&groups[k], WJB_VALUE, psprintf("%s/Groups/%s", req->base, gid));
-		scim_push_jsonb(&groups[k], WJB_END_OBJECT, NULL);
+		ScimPgPushGroup(&groups[k], req, gid, display);
 	}
 	*n = k + 1;
 	for (int i = 0; i < *n; i++)

@@ -171,7 +171,6 @@ push_group(JsonbParseState **st, const Request *req, IndexScanDesc scan, TupleTa
 {
 	ScanKeyData keys[2];
 	char	   *gid = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(id)));
-	JsonbValue	null = {.type = jbvNull};
 	char	   *display = NULL;
 	bool		isnull;
 	Datum		data;
@@ -186,19 +185,7 @@ push_group(JsonbParseState **st, const Request *req, IndexScanDesc scan, TupleTa
 	data = slot_getattr(slot, rels.groups_data, &isnull);
 	if (!isnull)
 		display = ScimPgKeyText(DatumGetJsonbP(data), "displayName");	/* as ->> reads it */
-	scim_push_jsonb(st, WJB_BEGIN_OBJECT, NULL);
-	scim_push_string(st, WJB_KEY, "value");
-	scim_push_string(st, WJB_VALUE, gid);
-	scim_push_string(st, WJB_KEY, "display");
-	if (display != NULL)
-		scim_push_string(st, WJB_VALUE, display);
-	else
-		scim_push_jsonb(st, WJB_VALUE, &null);
-	scim_push_string(st, WJB_KEY, "type");
-	scim_push_string(st, WJB_VALUE, "direct");
-	scim_push_string(st, WJB_KEY, "$ref");
-	scim_push_string(st, WJB_VALUE, psprintf("%s/Groups/%s", req->base, gid));
-	scim_push_jsonb(st, WJB_END_OBJECT, NULL);
+	ScimPgPushGroup(st, req, gid, display);
 }
 
 /*
@@ -216,28 +203,54 @@ groups_by_statement(const Request *req, const char *uid, MemoryContext cxt)
 }
 
 /*
+ * The groups of user uid in the request's tenant, through the indexes
+ * (open, checked), as of snap: an array of ScimPgPushGroup()'s entries,
+ * NULL for none.
+ */
+static Jsonb *
+read_groups(const Request *req, const char *uid, Relation members, Relation members_index, Relation heap,
+			Relation index, Snapshot snap)
+{
+	pg_uuid_t  *ids;
+	int			n = member_of(members, members_index, req->tenant_datum, uid, snap, &ids);
+	TupleTableSlot *slot;
+	IndexScanDesc scan;
+	JsonbParseState *st = NULL;
+	JsonbValue *array;
+
+	if (n == 0)
+		return NULL;
+	slot = table_slot_create(heap, NULL);
+	scan = index_beginscan(heap, index, snap, 2, 0);
+	scim_push_jsonb(&st, WJB_BEGIN_ARRAY, NULL);
+	for (int i = 0; i < n; i++)
+		push_group(&st, req, scan, slot, &ids[i]);
+	array = scim_push_jsonb(&st, WJB_END_ARRAY, NULL);
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	/* memberships whose groups were all gone: as the join, none */
+	return array->val.array.nElems == 0 ? NULL : JsonbValueToJsonb(array);
+}
+
+/*
  * The groups of user uid (its id as text) as responses show them: value,
  * display, type "direct" and $ref, in the order of the group ids; NULL
  * when the user is in none.  Read as of a snapshot taken now, which sees
  * the request's own writes.  The tables stay locked to the end of the
  * transaction, as a statement leaves them, so that their indexes cannot
- * be dropped between the check and the scans.
+ * be dropped between the check and the scans; indexes that are not as
+ * read here leave the reading to the statement.
  */
 Jsonb *
 ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt)
 {
 	MemoryContext old;
-	Snapshot	snap;
-	pg_uuid_t  *ids;
-	int			n;
 	Relation	members;
-	Relation	members_index;
+	Relation	members_index = NULL;
 	Relation	heap;
-	Relation	index;
-	TupleTableSlot *slot;
-	IndexScanDesc scan;
-	JsonbParseState *st = NULL;
-	JsonbValue *array;
+	Relation	index = NULL;
+	bool		usable;
+	Jsonb	   *groups = NULL;
 
 	/* most directories have no groups: a user's then need no reading */
 	if (ScimPgWithoutMembers(req->tenant_datum, cxt))
@@ -254,51 +267,27 @@ ScimPgGroupsOf(const Request *req, const char *uid, MemoryContext cxt)
 	/* locking reads invalidations: OIDs looked up before may be gone, then the statement reads */
 	members = table_open(rels.members, AccessShareLock);
 	heap = table_open(rels.groups, AccessShareLock);
-	if (!rels.valid)
+	usable = rels.valid;
+	if (usable)
 	{
-		table_close(heap, NoLock);
-		table_close(members, NoLock);
-		MemoryContextSwitchTo(old);
-		return groups_by_statement(req, uid, cxt);
+		members_index = index_open(rels.members_value, AccessShareLock);
+		index = index_open(rels.groups_pkey, AccessShareLock);
+		usable = index_is(members_index, members, rels.members_tenant, rels.members_value_att) &&
+			index_is(index, heap, rels.groups_tenant, rels.groups_id);
 	}
-	members_index = index_open(rels.members_value, AccessShareLock);
-	index = index_open(rels.groups_pkey, AccessShareLock);
-	if (!index_is(members_index, members, rels.members_tenant, rels.members_value_att) ||
-		!index_is(index, heap, rels.groups_tenant, rels.groups_id))
+	if (usable)
 	{
-		index_close(index, NoLock);
-		index_close(members_index, NoLock);
-		table_close(heap, NoLock);
-		table_close(members, NoLock);
-		MemoryContextSwitchTo(old);
-		return groups_by_statement(req, uid, cxt);
-	}
-	snap = RegisterSnapshot(GetTransactionSnapshot());
-	n = member_of(members, members_index, req->tenant_datum, uid, snap, &ids);
-	index_close(members_index, NoLock);
-	table_close(members, NoLock);
-	if (n == 0)
-	{
-		index_close(index, NoLock);
-		table_close(heap, NoLock);
+		Snapshot	snap = RegisterSnapshot(GetTransactionSnapshot());
+
+		groups = read_groups(req, uid, members, members_index, heap, index, snap);
 		UnregisterSnapshot(snap);
-		MemoryContextSwitchTo(old);
-		return NULL;
 	}
-	slot = table_slot_create(heap, NULL);
-	scan = index_beginscan(heap, index, snap, 2, 0);
-	scim_push_jsonb(&st, WJB_BEGIN_ARRAY, NULL);
-	for (int i = 0; i < n; i++)
-		push_group(&st, req, scan, slot, &ids[i]);
-	array = scim_push_jsonb(&st, WJB_END_ARRAY, NULL);
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	index_close(index, NoLock);
+	if (index != NULL)
+		index_close(index, NoLock);
+	if (members_index != NULL)
+		index_close(members_index, NoLock);
 	table_close(heap, NoLock);
-	UnregisterSnapshot(snap);
+	table_close(members, NoLock);
 	MemoryContextSwitchTo(old);
-	/* memberships whose groups were all gone: as the join, none */
-	if (array->val.array.nElems == 0)
-		return NULL;
-	return JsonbValueToJsonb(array);
+	return usable ? groups : groups_by_statement(req, uid, cxt);
 }
