@@ -289,9 +289,9 @@ stepped_row(const Request *req, int rc, bool stale, Datum tenant, MemoryContext 
 /*
  * PUT /Users/{id} with body as one statement, the UPDATE through
  * scim._put_step(), and the user's groups read after it.  The row written,
- * or NULL when nothing was written and write.c answers as it answers for a
- * group: no such user, nothing changed, attributes left out, a new
- * userName.
+ * or the row as it is when the body changes nothing; NULL when nothing was
+ * written and write.c answers as it answers for a group: no such user,
+ * attributes left out, a new userName.
  */
 Row *
 ScimPgReplaceUser(const Request *req, Jsonb *body, TimestampTz ts, MemoryContext cxt)
@@ -305,6 +305,9 @@ ScimPgReplaceUser(const Request *req, Jsonb *body, TimestampTz ts, MemoryContext
 	args[3] = TimestampTzGetDatum(ts);
 	patch_verdict = PATCH_NO_ROW;
 	row = stepped_row(req, ScimPgRun(ST_USER_PUT, args, false, cxt), false, req->tenant_datum, cxt);
+	/* a PUT that changes nothing is answered as a read, as a PATCH is: no write, no event */
+	if (row == NULL && patch_verdict == PATCH_UNCHANGED)
+		return ScimPgReadById(req, req->tenant_datum, cxt);
 	if (row != NULL && req->base != NULL)
 		row->groups = ScimPgGroupsOf(req, req->id, cxt);
 	return row;

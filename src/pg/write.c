@@ -519,7 +519,7 @@ existing(Resource *r)
 	/*
 	 * A user's PUT is one UPDATE, as a PATCH is (user_patch.c): no row read
 	 * and locked first, no second statement for the groups; the change
-	 * feed's trigger records it.  When it writes nothing, what follows
+	 * feed's trigger records it.  When it declines, what follows
 	 * answers.
 	 */
 	cond = header_text(req, "if-match");
