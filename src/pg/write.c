@@ -480,6 +480,20 @@ replace(Resource *r, Jsonb *cur, bool *members_changed)
 	return doc;
 }
 
+/*
+ * DELETE of the resource (args: tenant, id); 404 when there is none.  Its
+ * memberships go with it, by the change feed's trigger (changes.c).
+ */
+static Datum
+delete(Resource *r, Datum *args)
+{
+	originate(r, 204);
+	run(FOR_TYPE(r->req, WS_DELETE_USER), args, NULL, false, r->cxt);
+	if (SPI_processed == 0)
+		ScimPgFail(404, NULL, "%s \"%s\" not found", r->req->rtype, r->req->rid);
+	return ScimPgResponseWith(r->fcinfo, 204, NULL, NULL, NULL, r->req->tenant_text);
+}
+
 /* GET, PUT, PATCH or DELETE of /Users/{id} or /Groups/{id}. */
 static Datum
 existing(Resource *r)
@@ -536,6 +550,9 @@ existing(Resource *r)
 
 	args[0] = req->tenant_datum;
 	args[1] = r->id;
+	/* a DELETE without a version to hold is the DELETE alone, as the raw statement is */
+	if (strcmp(method, "DELETE") == 0 && (cond == NULL || strcmp(cond, "*") == 0))
+		return delete(r, args);
 	if (run(FOR_TYPE(req, WS_LOCK_USER), args, NULL, false, r->cxt) != SPI_OK_SELECT)
 		elog(ERROR, "scim.handle(): could not read a %s", req->rtype);
 	if (SPI_processed == 0)
@@ -548,12 +565,7 @@ existing(Resource *r)
 		ScimPgFail(412, NULL, "the resource has version %s, not %s", etag, cond);
 
 	if (strcmp(method, "DELETE") == 0)
-	{
-		/* its memberships go with it, by the change feed's trigger (changes.c) */
-		originate(r, 204);
-		run(FOR_TYPE(req, WS_DELETE_USER), args, NULL, false, r->cxt);
-		return ScimPgResponseWith(r->fcinfo, 204, NULL, NULL, NULL, req->tenant_text);
-	}
+		return delete(r, args);
 
 	if (strcmp(method, "PUT") == 0)
 		doc = replace(r, cur, &members_changed);
